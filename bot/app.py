@@ -1,0 +1,92 @@
+"""The application factory: every handler, job kind and service is wired here, in one place."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+from telegram.ext import AIORateLimiter, Application, ContextTypes
+
+from bot.clock import Clock
+from bot.commands import MenuCommand
+from bot.config import Settings
+from bot.context import BotData, LinliContext, Services
+from bot.outbox import Outbox, OutboxSender
+from bot.scheduler import Scheduler
+from bot.services.people import People
+from handlers import errors, start, tracking
+from storage.chats import ChatRepository
+from storage.db import Database
+from storage.inbox import InboxRepository
+from storage.migrate import migrate
+from storage.users import UserRepository
+
+LinliApplication = Application[Any, LinliContext, Any, Any, BotData, Any]
+
+# Feature modules, in the order their handlers are tried (handler group 0). Each exports
+# get_handlers(); it may export MENU (its commands for Telegram's menus) and
+# setup(services) (job kinds and outbox hooks it registers).
+FEATURES: list[ModuleType] = [start]
+
+
+def build_application(settings: Settings) -> LinliApplication:
+    """Build the PTB Application with its handlers; ``bot.runtime`` opens the services.
+
+    Handler groups:
+      -1  tracking: records the user and chat, picks the language; never answers.
+       0  the features' commands, buttons and conversations.
+    Errors from any of them go to handlers.errors.on_error.
+    """
+    application: LinliApplication = (
+        Application.builder()
+        .token(settings.telegram.token.get_secret_value())
+        .base_url(settings.telegram.api_url)
+        .base_file_url(_file_url(settings.telegram.api_url))
+        .context_types(ContextTypes(context=LinliContext, bot_data=BotData))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .updater(None)
+        .build()
+    )
+    application.add_handlers(tracking.get_handlers(), group=-1)
+    for feature in FEATURES:
+        application.add_handlers(feature.get_handlers(), group=0)
+    application.add_error_handler(errors.on_error)
+    return application
+
+
+def menu() -> list[MenuCommand]:
+    """The commands of every feature, in the order of FEATURES."""
+    return [item for feature in FEATURES for item in getattr(feature, "MENU", [])]
+
+
+async def open_services(settings: Settings, clock: Clock, application: LinliApplication) -> Services:
+    """Open and migrate the database, and build the services around it."""
+    db = await Database.open(settings.database.path)
+    await migrate(db)
+    outbox = Outbox(db, clock)
+    services = Services(
+        settings=settings,
+        db=db,
+        clock=clock,
+        outbox=outbox,
+        scheduler=Scheduler(db, clock, settings.scheduling.grace_seconds),
+        sender=OutboxSender(db, application.bot, outbox, settings.outbox, clock),
+        users=UserRepository(db),
+        chats=ChatRepository(db),
+        inbox=InboxRepository(db),
+        people=People(db, clock),
+        menu=menu(),
+    )
+    for feature in FEATURES:
+        setup = getattr(feature, "setup", None)
+        if setup is not None:
+            setup(services)
+    return services
+
+
+def _file_url(api_url: str) -> str:
+    """The file download URL that goes with a Bot API URL (``…/bot`` → ``…/file/bot``)."""
+    base = api_url.rstrip("/")
+    if base.endswith("/bot"):
+        return base[: -len("/bot")] + "/file/bot"
+    return base + "/file/bot"

@@ -1,0 +1,50 @@
+"""Time as the bot sees it. Tests and the demo swap in a clock they control."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Something that tells the time."""
+
+    def now(self) -> float:
+        """Unix seconds, UTC."""
+        ...
+
+
+class SystemClock:
+    """The real time."""
+
+    def now(self) -> float:
+        """Unix seconds, UTC."""
+        return time.time()
+
+
+class FakeClock:
+    """A clock that moves only when told to, for tests of scheduled work."""
+
+    def __init__(self, start: float | datetime | None = None) -> None:
+        if isinstance(start, datetime):
+            start = start.timestamp()
+        self._now = time.time() if start is None else float(start)
+
+    def now(self) -> float:
+        """Unix seconds, UTC."""
+        return self._now
+
+    def advance(self, delta: float | timedelta) -> None:
+        """Move time forward."""
+        seconds = delta.total_seconds() if isinstance(delta, timedelta) else float(delta)
+        self._now += seconds
+
+    def set(self, moment: datetime) -> None:
+        """Jump to a moment (never backwards)."""
+        self._now = max(self._now, moment.timestamp())
+
+
+def utc(timestamp: float) -> datetime:
+    """A unix time as an aware UTC datetime."""
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc)

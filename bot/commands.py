@@ -1,0 +1,36 @@
+"""The command menus Telegram shows, one for private chats and one for groups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+
+from bot.config import LANGUAGES
+from bot.i18n import translator
+
+
+@dataclass(frozen=True)
+class MenuCommand:
+    """A command as it appears in a menu; ``description`` is a message id (``N_``)."""
+
+    command: str
+    description: str
+    private: bool = True
+    group: bool = True
+
+
+async def register_menus(bot: Bot, menu: list[MenuCommand], default_language: str) -> None:
+    """setMyCommands for private chats and for groups, in each language.
+
+    The menu without a language code is in the community's language; clients set to
+    another language we have get theirs.
+    """
+    for scope, wanted in ((BotCommandScopeAllPrivateChats(), "private"),
+                          (BotCommandScopeAllGroupChats(), "group")):
+        chosen = [item for item in menu if getattr(item, wanted)]
+        for language in (None, *LANGUAGES):
+            t = translator(language or default_language)
+            commands = [BotCommand(item.command, t.plain(item.description)[:256])
+                        for item in chosen]
+            await bot.set_my_commands(commands, scope=scope, language_code=language)

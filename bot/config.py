@@ -1,0 +1,237 @@
+"""Settings: a TOML file with ``LINLI_``-prefixed environment overrides (``__`` nests)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextvars import ContextVar
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+LANGUAGES = ("zh", "en")
+DEFAULT_CONFIG_PATH = "config.toml"
+# Commands that never talk to Telegram (migrate, backup, export) load the config without a token.
+_token_required: ContextVar[bool] = ContextVar("token_required", default=True)
+
+
+class Section(BaseModel):
+    """A config section: a misspelt key is an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class WebhookSettings(Section):
+    """PTB's webhook server, used when ``telegram.mode = "webhook"``."""
+
+    listen: str = "127.0.0.1"
+    port: int = Field(8443, ge=1, le=65535)
+    url_path: str = "telegram"
+    url: str = ""
+    secret_token: SecretStr | None = None
+
+
+class TelegramSettings(Section):
+    """How the bot reaches a Bot API server."""
+
+    token: SecretStr = Field(SecretStr(""), validate_default=True)
+    api_url: str = "https://api.telegram.org/bot"
+    mode: Literal["polling", "webhook"] = "polling"
+    poll_timeout: int = Field(30, ge=0, le=50)
+    webhook: WebhookSettings = WebhookSettings()
+
+    @field_validator("token")
+    @classmethod
+    def token_is_present(cls, value: SecretStr) -> SecretStr:
+        """A bot cannot start without a token; catch it before any network call."""
+        token = value.get_secret_value().strip()
+        if not token and not _token_required.get():
+            return value
+        if not token:
+            raise ValueError("a bot token is required (from @BotFather); set it here or in "
+                             "LINLI_TELEGRAM__TOKEN")
+        if ":" not in token:
+            raise ValueError("this does not look like a bot token (expected '<id>:<secret>')")
+        return SecretStr(token)
+
+
+class DatabaseSettings(Section):
+    """The SQLite file."""
+
+    path: Path = Path("linli.db")
+
+    @field_validator("path")
+    @classmethod
+    def path_is_writable(cls, value: Path) -> Path:
+        """The folder must exist and take a new file; an existing file must open for writing.
+
+        The check writes for real (a temporary file) because ``os.access`` says yes to
+        root on a read-only file system.
+        """
+        if str(value) == ":memory:":
+            return value
+        folder = value.parent
+        if not folder.is_dir():
+            raise ValueError(f"the folder {folder} does not exist")
+        try:
+            if value.exists():
+                with value.open("ab"):
+                    pass
+            else:
+                with tempfile.TemporaryFile(dir=folder):
+                    pass
+        except OSError as error:
+            raise ValueError(f"cannot write the database at {value}: {error.strerror}") from None
+        return value
+
+
+class CommunitySettings(Section):
+    """The community this process serves."""
+
+    name: str = "邻里社区"
+    timezone: str = "Asia/Shanghai"
+    language: str = "zh"
+    admins: list[int] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def timezone_exists(cls, value: str) -> str:
+        """Reject names the tz database does not know, such as 'Asia/Shangai'."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r} (example: 'Asia/Shanghai')") from error
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def language_is_known(cls, value: str) -> str:
+        """Only the languages that have catalogs."""
+        if value not in LANGUAGES:
+            raise ValueError(f"unknown language {value!r}; use one of: {', '.join(LANGUAGES)}")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The community's time zone."""
+        return ZoneInfo(self.timezone)
+
+
+class SchedulingSettings(Section):
+    """Stored scheduled work: how late a job may still run after downtime."""
+
+    grace_seconds: int = Field(600, ge=0)
+    tick_seconds: float = Field(1.0, gt=0, le=60)
+
+    @property
+    def grace(self) -> timedelta:
+        """The grace time as a timedelta."""
+        return timedelta(seconds=self.grace_seconds)
+
+
+class OutboxSettings(Section):
+    """Telegram's sending limits, as the outbox paces itself."""
+
+    global_per_second: float = Field(30, gt=0)
+    per_chat_per_second: float = Field(1, gt=0)
+    per_group_per_minute: int = Field(20, gt=0)
+    max_attempts: int = Field(12, ge=1)
+
+
+class Settings(BaseSettings):
+    """All of Linli's settings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LINLI_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    telegram: TelegramSettings = Field(default_factory=dict, validate_default=True)  # type: ignore[arg-type]
+    database: DatabaseSettings = DatabaseSettings()
+    community: CommunitySettings = CommunitySettings()
+    scheduling: SchedulingSettings = SchedulingSettings()
+    outbox: OutboxSettings = OutboxSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Init values first, then the environment, then the TOML file."""
+        toml_path = os.environ.get("LINLI_CONFIG", DEFAULT_CONFIG_PATH)
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_path),
+        )
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; ``problems`` lists (key, reason) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        """One line for each problem, with its key."""
+        return "\n".join(f"{key}: {reason}" for key, reason in self.problems)
+
+
+def load_settings(
+    path: str | Path | None = None, *, require_token: bool = True, **overrides: Any
+) -> Settings:
+    """Read the settings from ``path`` (or ``$LINLI_CONFIG``, or ./config.toml).
+
+    Raises ConfigError with every problem found, never a bare ValidationError.
+    """
+    previous = os.environ.get("LINLI_CONFIG")
+    token_rule = _token_required.set(require_token)
+    if path is not None:
+        os.environ["LINLI_CONFIG"] = str(path)
+    try:
+        config_path = Path(os.environ.get("LINLI_CONFIG", DEFAULT_CONFIG_PATH))
+        if path is not None and not config_path.is_file():
+            raise ConfigError([("config", f"the file {config_path} does not exist")])
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise ConfigError(_problems(error)) from None
+    except ValueError as error:  # a TOML syntax error
+        raise ConfigError([("config", str(error))]) from None
+    finally:
+        _token_required.reset(token_rule)
+        if path is not None:
+            _restore_env("LINLI_CONFIG", previous)
+
+
+def _problems(error: ValidationError) -> list[tuple[str, str]]:
+    """Turn pydantic's errors into (dotted key, plain reason) pairs."""
+    problems = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "config"
+        reason = str(item["msg"]).removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            reason = "unknown key (check the spelling against config.example.toml)"
+        problems.append((key, reason))
+    return problems
+
+
+def _restore_env(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value

@@ -1,0 +1,66 @@
+"""What handlers reach through ``context``: the services and the chat's language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.clock import Clock
+from bot.commands import MenuCommand
+from bot.config import Settings
+from bot.i18n import Translator, translator
+from bot.outbox import Outbox, OutboxSender
+from bot.scheduler import Scheduler
+from bot.services.people import People
+from storage.chats import ChatRepository
+from storage.db import Database
+from storage.inbox import InboxRepository
+from storage.users import UserRepository
+
+
+@dataclass
+class Services:
+    """Everything the running bot holds: settings, database, repositories, outbox, jobs."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    outbox: Outbox
+    scheduler: Scheduler
+    sender: OutboxSender
+    users: UserRepository
+    chats: ChatRepository
+    inbox: InboxRepository
+    people: People
+    menu: list[MenuCommand]
+
+
+class BotData:
+    """``application.bot_data``: holds the services once the database is open."""
+
+    def __init__(self) -> None:
+        self.services: Services | None = None
+
+
+class LinliContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    """The context every Linli handler gets."""
+
+    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any],
+                 chat_id: int | None = None, user_id: int | None = None) -> None:
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+        self.language: str | None = None
+
+    @property
+    def services(self) -> Services:
+        """The bot's services (set up in post_init)."""
+        services = self.bot_data.services
+        if services is None:
+            raise RuntimeError("services are not ready; post_init has not run")
+        return services
+
+    @property
+    def t(self) -> Translator:
+        """The translator for this update's chat."""
+        return translator(self.language or self.services.settings.community.language)

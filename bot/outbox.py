@@ -1,0 +1,266 @@
+"""The outbox: every message that must not be lost, sent at Telegram's pace.
+
+Features queue messages inside the transaction that caused them (``Outbox.queue``).
+``OutboxSender`` drains the table: it paces itself under Telegram's limits, retries
+429, 5xx and network errors with backoff, follows a group to its supergroup, and
+gives up for good on a chat that is gone. Rows are marked sent one by one, so a
+restart resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import Bot
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.clock import Clock
+from bot.config import OutboxSettings
+from bot.ratelimit import SendLimiter, retry_seconds
+from storage.chats import ChatRepository
+from storage.db import Database, Transaction
+from storage.models import OutboxMessage
+from storage.outbox import OutboxRepository
+from storage.users import UserRepository
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How one outbox row ended: sent, or failed for good with a reason."""
+
+    row: OutboxMessage
+    ok: bool
+    message_id: int | None = None
+    error: str | None = None
+    chat_gone: bool = False
+
+
+SettledHook = Callable[[Delivery], Awaitable[None]]
+
+
+class Outbox:
+    """Queue messages in the caller's transaction; the sender is woken on commit."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.repo = OutboxRepository(db)
+        self.clock = clock
+        self.wakeup = asyncio.Event()
+
+    async def queue(
+        self,
+        tx: Transaction,
+        chat_id: int,
+        text: str,
+        *,
+        reply_markup: dict[str, Any] | None = None,
+        reply_to: int | None = None,
+        kind: str = "",
+        ref: str | None = None,
+        dedupe_key: str | None = None,
+        batch: str | None = None,
+        **extra: Any,
+    ) -> int | None:
+        """Queue an HTML text message; returns the row id (None if ``dedupe_key`` was seen)."""
+        params: dict[str, Any] = {"text": text, "parse_mode": "HTML", **extra}
+        if reply_markup is not None:
+            params["reply_markup"] = reply_markup
+        if reply_to is not None:
+            params["reply_parameters"] = {"message_id": reply_to, "allow_sending_without_reply": True}
+        return await self.queue_call(tx, chat_id, "sendMessage", params, kind=kind, ref=ref,
+                                     dedupe_key=dedupe_key, batch=batch)
+
+    async def queue_call(
+        self,
+        tx: Transaction,
+        chat_id: int,
+        method: str,
+        params: dict[str, Any],
+        *,
+        kind: str = "",
+        ref: str | None = None,
+        dedupe_key: str | None = None,
+        batch: str | None = None,
+    ) -> int | None:
+        """Queue any Bot API call addressed to a chat (an edit, a pin, a photo by file id)."""
+        row_id = await self.repo.add(tx, chat_id, params, self.clock.now(), method=method,
+                                     kind=kind, ref=ref, dedupe_key=dedupe_key, batch=batch)
+        tx.after_commit(self.wakeup.set)
+        return row_id
+
+
+class OutboxSender:
+    """The task that drains the outbox through the Bot API."""
+
+    def __init__(
+        self,
+        db: Database,
+        bot: Bot,
+        outbox: Outbox,
+        settings: OutboxSettings,
+        clock: Clock,
+        *,
+        concurrency: int = 8,
+    ) -> None:
+        self.repo = outbox.repo
+        self.chats = ChatRepository(db)
+        self.users = UserRepository(db)
+        self.db = db
+        self.bot = bot
+        self.outbox = outbox
+        self.settings = settings
+        self.clock = clock
+        self.limiter = SendLimiter(settings.global_per_second, settings.per_chat_per_second,
+                                   settings.per_group_per_minute)
+        self._slots = asyncio.Semaphore(concurrency)
+        self._in_flight: set[int] = set()  # one message per chat at a time keeps their order
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._hooks: dict[str, list[SettledHook]] = {}
+
+    def on_settled(self, kind: str, hook: SettledHook) -> None:
+        """Call ``hook`` when a row of this kind is sent or fails for good."""
+        self._hooks.setdefault(kind, []).append(hook)
+
+    async def run(self) -> None:
+        """Send until cancelled."""
+        while True:
+            wait = await self.send_due()
+            self.outbox.wakeup.clear()
+            if wait > 0:
+                try:
+                    await asyncio.wait_for(self.outbox.wakeup.wait(), timeout=wait)
+                except TimeoutError:
+                    pass
+
+    async def send_due(self) -> float:
+        """Dispatch every row that may go now; return how long to wait before looking again."""
+        now = self.clock.now()
+        rows = await self.repo.due(now, limit=500)
+        next_look = 5.0
+        for row in rows:
+            if row.chat_id in self._in_flight:
+                continue
+            delay = self.limiter.delay(row.chat_id)
+            if delay > 0:
+                next_look = min(next_look, delay)
+                continue
+            await self._slots.acquire()
+            self.limiter.record(row.chat_id)
+            self._in_flight.add(row.chat_id)
+            task = asyncio.create_task(self._deliver(row))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        later = await self.repo.next_due_at()
+        if later is not None and later > now:
+            next_look = min(next_look, later - now)
+        return max(0.005, next_look)
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Send until nothing is pending (for tests, the CLI and shutdown)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            wait = await self.send_due()
+            if self._tasks:
+                await asyncio.wait(set(self._tasks), timeout=min(wait, 0.5),
+                                   return_when=asyncio.FIRST_COMPLETED)
+            elif await self.repo.count_pending() == 0:
+                return
+            else:
+                await asyncio.sleep(min(wait, 0.5))
+        raise TimeoutError("the outbox did not drain in time")
+
+    async def stop(self) -> None:
+        """Let the sends under way finish (their rows then settle); start no more."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=10)
+
+    async def _deliver(self, row: OutboxMessage) -> None:
+        """Send one row and settle it."""
+        try:
+            await self._attempt(row)
+        except Exception:  # never let one row kill the sender
+            log.exception("outbox row %s: unexpected error", row.id)
+            await self.repo.retry_later(row.id, "internal error", self.clock.now() + 30)
+        finally:
+            self._in_flight.discard(row.chat_id)
+            self._slots.release()
+            self.outbox.wakeup.set()
+
+    async def _attempt(self, row: OutboxMessage) -> None:
+        try:
+            result = await self.bot.do_api_request(row.method, api_kwargs=row.params)
+        except RetryAfter as error:
+            seconds = retry_seconds(error.retry_after)
+            self.limiter.block(seconds, row.chat_id)
+            await self.repo.postpone(row.id, self.clock.now() + seconds)
+            log.warning("outbox row %s to %s: flood limit, retry in %ss", row.id, row.chat_id, seconds)
+        except ChatMigrated as error:
+            await self._follow_migration(row, error.new_chat_id)
+        except Forbidden as error:
+            await self._chat_gone(row, str(error))
+        except BadRequest as error:
+            await self._bad_request(row, error)
+        except (NetworkError, TelegramError) as error:
+            await self._retry(row, str(error) or type(error).__name__)
+        else:
+            message_id = result.get("message_id") if isinstance(result, dict) else None
+            await self.repo.mark_sent(message_id, row.id, self.clock.now())
+            log.info("sent %s to chat %s (outbox %s, %s)", row.method, row.chat_id, row.id,
+                     row.kind or "message")
+            await self._settled(Delivery(row, ok=True, message_id=message_id))
+
+    async def _retry(self, row: OutboxMessage, error: str) -> None:
+        if row.attempts + 1 >= self.settings.max_attempts:
+            await self._fail(row, f"gave up after {row.attempts + 1} attempts: {error}")
+            return
+        backoff = min(300.0, 2.0 ** row.attempts) * random.uniform(0.5, 1.0)
+        await self.repo.retry_later(row.id, error, self.clock.now() + backoff)
+        log.warning("outbox row %s to %s failed (%s); retry in %.1fs", row.id, row.chat_id,
+                    error, backoff)
+
+    async def _bad_request(self, row: OutboxMessage, error: BadRequest) -> None:
+        text = str(error)
+        if "not modified" in text.lower():  # an edit that was already applied
+            await self.repo.mark_sent(None, row.id, self.clock.now())
+            await self._settled(Delivery(row, ok=True))
+        elif "chat not found" in text.lower():
+            await self._chat_gone(row, text)
+        else:
+            await self._fail(row, text)
+
+    async def _chat_gone(self, row: OutboxMessage, error: str) -> None:
+        """The bot cannot write there any more: the row fails, and so does the rest for that chat."""
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            if row.chat_id < 0:
+                await self.chats.set_active(tx, row.chat_id, False, now)
+            else:
+                await self.users.set_started(tx, row.chat_id, False, now)
+        await self._fail(row, error, chat_gone=True)
+        if row.chat_id < 0:
+            await self.repo.fail_pending_for_chat(row.chat_id, error, now)
+
+    async def _follow_migration(self, row: OutboxMessage, new_chat_id: int) -> None:
+        async with self.db.transaction() as tx:
+            await self.chats.migrate(tx, row.chat_id, new_chat_id, self.clock.now())
+        log.info("chat %s moved to supergroup %s; outbox follows", row.chat_id, new_chat_id)
+
+    async def _fail(self, row: OutboxMessage, error: str, chat_gone: bool = False) -> None:
+        await self.repo.mark_failed(row.id, error, self.clock.now())
+        log.warning("outbox row %s to %s failed for good: %s", row.id, row.chat_id, error)
+        await self._settled(Delivery(row, ok=False, error=error, chat_gone=chat_gone))
+
+    async def _settled(self, delivery: Delivery) -> None:
+        for hook in self._hooks.get(delivery.row.kind, []):
+            try:
+                await hook(delivery)
+            except Exception:
+                log.exception("outbox hook for %s failed", delivery.row.kind)
+

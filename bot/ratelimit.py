@@ -1,0 +1,85 @@
+"""Telegram's sending limits, kept on our side so that 429s stay rare."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import timedelta
+
+
+class SendLimiter:
+    """Sliding windows for the overall, per-chat and per-group limits.
+
+    ``delay(chat_id)`` says how long to wait before a message to that chat may go;
+    ``record(chat_id)`` books a send. A small margin keeps us under the server's
+    own count, which starts when the request arrives, not when we dispatch it.
+    """
+
+    def __init__(
+        self,
+        global_per_second: float = 30,
+        per_chat_per_second: float = 1,
+        per_group_per_minute: int = 20,
+        margin: float = 0.03,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.global_limit = max(1, int(global_per_second * (1 - margin)))
+        self.chat_interval = (1 / per_chat_per_second) * (1 + margin)
+        self.group_limit = per_group_per_minute
+        self.group_window = 60 * (1 + margin)
+        self._monotonic = monotonic
+        self._global: deque[float] = deque()
+        self._last_by_chat: dict[int, float] = {}
+        self._groups: dict[int, deque[float]] = {}
+        self._blocked_until: dict[int | None, float] = {}
+
+    def delay(self, chat_id: int) -> float:
+        """Seconds until a message to ``chat_id`` is allowed (0 when it is now)."""
+        now = self._monotonic()
+        self._expire(now)
+        waits = [0.0]
+        if len(self._global) >= self.global_limit:
+            waits.append(self._global[0] + 1.0 - now)
+        last = self._last_by_chat.get(chat_id)
+        if last is not None:
+            waits.append(last + self.chat_interval - now)
+        group = self._groups.get(chat_id)
+        if chat_id < 0 and group and len(group) >= self.group_limit:
+            waits.append(group[0] + self.group_window - now)
+        waits.append(self._blocked_until.get(chat_id, 0.0) - now)
+        waits.append(self._blocked_until.get(None, 0.0) - now)
+        return max(waits)
+
+    def record(self, chat_id: int) -> None:
+        """Book one message to ``chat_id`` now."""
+        now = self._monotonic()
+        self._global.append(now)
+        self._last_by_chat[chat_id] = now
+        if chat_id < 0:
+            self._groups.setdefault(chat_id, deque()).append(now)
+
+    def block(self, seconds: float, chat_id: int | None = None) -> None:
+        """Hold back one chat (or everything, for ``None``) after a 429."""
+        until = self._monotonic() + seconds
+        self._blocked_until[chat_id] = max(self._blocked_until.get(chat_id, 0.0), until)
+
+    def _expire(self, now: float) -> None:
+        while self._global and self._global[0] <= now - 1.0:
+            self._global.popleft()
+        if len(self._last_by_chat) > 10_000:
+            stale = [chat for chat, at in self._last_by_chat.items()
+                     if at < now - self.group_window]
+            for chat in stale:
+                self._last_by_chat.pop(chat, None)
+                self._groups.pop(chat, None)
+        for group in self._groups.values():
+            while group and group[0] <= now - self.group_window:
+                group.popleft()
+
+
+def retry_seconds(retry_after: int | float | timedelta) -> float:
+    """PTB gives a 429's retry_after as seconds or as a timedelta."""
+    if isinstance(retry_after, timedelta):
+        return retry_after.total_seconds()
+    return float(retry_after)

@@ -1,0 +1,162 @@
+"""The running bot: Application, inbox poller and worker, outbox sender, scheduler tick.
+
+PTB's ``run_polling`` is not used: its Updater confirms updates before they are
+handled (see ``bot.inbox``). This module starts and stops the same parts in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Coroutine
+from typing import Any
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Updater
+
+from bot.app import LinliApplication, build_application, open_services
+from bot.clock import Clock, SystemClock
+from bot.commands import register_menus
+from bot.config import Settings
+from bot.context import Services
+from bot.inbox import ALLOWED_UPDATES, InboxPoller, InboxWorker
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """Starts, runs and stops one bot process."""
+
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.application: LinliApplication = build_application(settings)
+        self.wakeup = asyncio.Event()
+        self.worker: InboxWorker | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._webhook: Updater | None = None
+        self._stopped = asyncio.Event()
+
+    @property
+    def services(self) -> Services:
+        """The services of the running bot."""
+        services = self.application.bot_data.services
+        if services is None:
+            raise RuntimeError("the bot is not started")
+        return services
+
+    async def start(self) -> None:
+        """Open the database, connect to the Bot API, and start every loop."""
+        app = self.application
+        services = await open_services(self.settings, self.clock, app)
+        app.bot_data.services = services
+        await app.initialize()
+        await app.start()
+        log.info("connected as @%s to %s", app.bot.username, _host(self.settings.telegram.api_url))
+        try:
+            await register_menus(app.bot, services.menu, self.settings.community.language)
+        except TelegramError as error:
+            log.warning("could not register the command menus: %s", error)
+        self.worker = InboxWorker(app, services.inbox, self.clock, self.wakeup)
+        self._spawn(self.worker.run(), "inbox worker")
+        self._spawn(services.sender.run(), "outbox sender")
+        await self._start_intake(services)
+        if app.job_queue is not None:
+            app.job_queue.run_repeating(self._tick, interval=self.settings.scheduling.tick_seconds,
+                                        first=0.0, name="scheduler tick")
+        log.info("Linli is running (%s)", self.settings.telegram.mode)
+
+    async def stop(self) -> None:
+        """Stop taking updates, finish what is under way, and close the database."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        app = self.application
+        if self._webhook is not None and self._webhook.running:
+            await self._webhook.stop()
+        for task in self._tasks:
+            if task.get_name() == "inbox poller":
+                task.cancel()
+        if self.worker is not None:
+            await self.worker.stop()
+        services = app.bot_data.services
+        if services is not None:
+            await services.sender.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        if services is not None:
+            await services.db.close()
+            app.bot_data.services = None
+        log.info("Linli stopped")
+
+    async def run_until_signal(self) -> None:
+        """Run until Ctrl-C or SIGTERM (or a fatal error in a loop), then stop cleanly."""
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        watchers = [asyncio.create_task(stop.wait()), *self._tasks]
+        done, _ = await asyncio.wait(watchers, return_when=asyncio.FIRST_COMPLETED)
+        failed = [task for task in done if task is not watchers[0] and task.exception()]
+        await self.stop()
+        watchers[0].cancel()
+        if failed:
+            raise failed[0].exception()  # type: ignore[misc]
+
+    async def idle(self, timeout: float = 10.0) -> None:
+        """Wait until the stored updates are handled and the outbox is empty (tests)."""
+        if self.worker is not None:
+            await self.worker.idle(timeout)
+        await self.services.sender.drain(timeout)
+
+    async def _start_intake(self, services: Services) -> None:
+        telegram = self.settings.telegram
+        if telegram.mode == "polling":
+            poller = InboxPoller(self.application.bot, services.inbox, self.clock, self.wakeup,
+                                 timeout=telegram.poll_timeout)
+            self._spawn(poller.run(), "inbox poller")
+            return
+        queue: asyncio.Queue[object] = asyncio.Queue()
+        self._webhook = Updater(self.application.bot, update_queue=queue)
+        await self._webhook.initialize()
+        secret = telegram.webhook.secret_token
+        await self._webhook.start_webhook(
+            listen=telegram.webhook.listen, port=telegram.webhook.port,
+            url_path=telegram.webhook.url_path, webhook_url=telegram.webhook.url or None,
+            secret_token=secret.get_secret_value() if secret else None,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+        self._spawn(self._store_webhook_updates(queue, services), "webhook intake")
+
+    async def _store_webhook_updates(self, queue: asyncio.Queue[object], services: Services) -> None:
+        """Move updates from PTB's webhook server into the inbox."""
+        while True:
+            update = await queue.get()
+            if isinstance(update, Update):
+                await services.inbox.store([update.to_dict()], self.clock.now())
+                self.wakeup.set()
+
+    async def _tick(self, _context: object) -> None:
+        await self.services.scheduler.run_due()
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coroutine, name=name)
+        task.add_done_callback(_log_crash)
+        self._tasks.append(task)
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s stopped: %r", task.get_name(), task.exception())
+
+
+def _host(url: str) -> str:
+    """The server part of a URL, for the log (the token is never part of it)."""
+    return url.split("/bot")[0]

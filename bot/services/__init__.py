@@ -1,0 +1,1 @@
+"""Domain services: the rules of Linli, free of Telegram types."""

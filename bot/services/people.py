@@ -1,0 +1,89 @@
+"""Who the bot has seen, and in which chats; the language of each chat."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from bot.config import LANGUAGES
+from bot.errors import InvalidInput
+from bot.i18n import N_
+from storage.chats import ChatRepository
+from storage.db import Database
+from storage.users import UserRepository
+
+
+@dataclass(frozen=True)
+class Person:
+    """A Telegram user as the bot met them."""
+
+    id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Place:
+    """A chat as the bot met it."""
+
+    id: int
+    type: str
+    title: str | None = None
+
+
+class People:
+    """Records users and chats as they appear, without a write when nothing changed."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self.users = UserRepository(db)
+        self.chats = ChatRepository(db)
+        self._known_people: dict[int, Person] = {}
+        self._known_places: dict[int, Place] = {}
+        self._languages: dict[int, str | None] = {}
+
+    async def seen(self, person: Person | None, place: Place | None) -> None:
+        """Remember the user and the chat of an update."""
+        new_person = person is not None and self._known_people.get(person.id) != person
+        new_place = place is not None and self._known_places.get(place.id) != place
+        if not (new_person or new_place):
+            return
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            if person is not None and new_person:
+                await self.users.upsert(tx, person.id, person.first_name, person.last_name,
+                                        person.username, person.language_code, now)
+            if place is not None and new_place:
+                await self.chats.upsert(tx, place.id, place.type, place.title, now)
+        if person is not None:
+            self._known_people[person.id] = person
+        if place is not None:
+            self._known_places[place.id] = place
+
+    async def started(self, user_id: int) -> None:
+        """The user pressed Start: the bot may write to them in private from now on."""
+        async with self.db.transaction() as tx:
+            await self.users.set_started(tx, user_id, True, self.clock.now())
+
+    async def language_of(self, chat_id: int) -> str | None:
+        """The chat's own language, or None for the community default."""
+        if chat_id not in self._languages:
+            chat = await self.chats.get(chat_id)
+            self._languages[chat_id] = chat.language if chat else None
+        return self._languages[chat_id]
+
+    async def set_language(self, chat_id: int, language: str) -> None:
+        """Set a chat's language."""
+        if language not in LANGUAGES:
+            raise InvalidInput(N_("Unknown language. Write /lang zh or /lang en."))
+        async with self.db.transaction() as tx:
+            await self.chats.set_language(tx, chat_id, language, self.clock.now())
+        self._languages[chat_id] = language
+
+    def forget_chat(self, chat_id: int) -> None:
+        """Drop cached facts about a chat (after a migration)."""
+        self._known_places.pop(chat_id, None)
+        self._languages.pop(chat_id, None)

@@ -1,0 +1,55 @@
+"""Small helpers every handler uses: replying, turning Telegram objects into plain values."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from typing import Any
+
+from telegram import Chat, Message, Update, User
+from telegram.constants import ParseMode
+
+from bot.context import LinliContext
+from bot.services.people import Person, Place
+
+MAX_TEXT = 4096  # Telegram's limit for one message
+
+
+def person_of(user: User | None) -> Person | None:
+    """The plain value of a Telegram user."""
+    if user is None:
+        return None
+    return Person(user.id, user.first_name, user.last_name, user.username, user.language_code)
+
+
+def place_of(chat: Chat | None) -> Place | None:
+    """The plain value of a Telegram chat."""
+    if chat is None:
+        return None
+    return Place(chat.id, chat.type, chat.title)
+
+
+async def reply(update: Update, context: LinliContext, text: str, **kwargs: Any) -> Message | None:
+    """Answer the update where it came from: a message gets a reply, a button an alert."""
+    if update.callback_query is not None:
+        plain = _strip_tags(text)
+        await update.callback_query.answer(plain[:200], show_alert=len(plain) > 60)
+        return None
+    message = update.effective_message
+    if message is None:
+        return None
+    return await message.reply_text(text[:MAX_TEXT], parse_mode=ParseMode.HTML,
+                                    do_quote=message.chat.type != Chat.PRIVATE, **kwargs)
+
+
+def command_text(update: Update) -> str:
+    """The text after the command, as typed (``context.args`` would lose line breaks)."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return ""
+    parts = message.text.split(maxsplit=1)
+    return parts[1].strip() if len(parts) > 1 else ""
+
+
+def _strip_tags(text: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", "", text))

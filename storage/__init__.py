@@ -1,0 +1,1 @@
+"""Storage: the only place that holds SQL. aiosqlite, versioned migrations, repositories."""

@@ -1,0 +1,72 @@
+"""The inbox: every update stored before Telegram is told it arrived."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from storage.db import Database
+from storage.models import InboxUpdate
+
+
+class InboxRepository:
+    """Store updates, hand them out in order, and mark them handled."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def store(self, updates: Sequence[dict[str, Any]], now: float) -> int:
+        """Store raw updates; one already stored (a redelivery) is ignored. Returns the count new."""
+        if not updates:
+            return 0
+        async with self.db.transaction() as tx:
+            before = await tx.fetch_value("SELECT total_changes()")
+            await tx.execute_many(
+                """INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)
+                   ON CONFLICT (update_id) DO NOTHING""",
+                [(u["update_id"], json.dumps(u, ensure_ascii=False), now) for u in updates],
+            )
+            after = await tx.fetch_value("SELECT total_changes()")
+        return int(after) - int(before)
+
+    async def pending(self, limit: int = 100) -> list[InboxUpdate]:
+        """Updates not yet handled, in the order Telegram sent them."""
+        rows = await self.db.fetch_all(
+            """SELECT update_id, payload, status, attempts FROM inbox
+               WHERE status = 'pending' ORDER BY update_id LIMIT ?""",
+            (limit,),
+        )
+        return [InboxUpdate.from_row(row) for row in rows]
+
+    async def count_attempts(self, update_ids: Sequence[int]) -> None:
+        """Count an attempt before handling, so an update that kills the process is not
+        retried forever."""
+        async with self.db.transaction() as tx:
+            await tx.execute_many(
+                "UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?",
+                [(update_id,) for update_id in update_ids],
+            )
+
+    async def mark(self, update_id: int, status: str, now: float, error: str | None = None) -> None:
+        """Settle an update as handled or failed."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE inbox SET status = ?, handled_at = ?, error = ? WHERE update_id = ?",
+                (status, now, error, update_id),
+            )
+
+    async def last_update_id(self) -> int | None:
+        """The highest update id stored, to resume getUpdates after a restart."""
+        value = await self.db.fetch_value("SELECT max(update_id) FROM inbox")
+        return None if value is None else int(value)
+
+    async def prune(self, before: float) -> int:
+        """Forget handled updates older than ``before``; the newest row always stays."""
+        async with self.db.transaction() as tx:
+            cursor = await tx.execute(
+                """DELETE FROM inbox WHERE status != 'pending' AND handled_at < ?
+                   AND update_id < (SELECT max(update_id) FROM inbox)""",
+                (before,),
+            )
+            return cursor.rowcount

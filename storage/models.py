@@ -1,0 +1,113 @@
+"""Row models: frozen pydantic values that leave storage/."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Model(BaseModel):
+    """Base of every row model: immutable, built from sqlite rows."""
+
+    model_config = ConfigDict(frozen=True)
+
+    @classmethod
+    def from_row(cls, row: Any) -> Any:
+        """Build the model from an aiosqlite.Row (or any mapping)."""
+        return cls.model_validate({key: row[key] for key in row.keys()})
+
+
+class User(Model):
+    """A Telegram user the bot has seen."""
+
+    id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+    started: bool = False
+    blocked: bool = False
+
+    @property
+    def display_name(self) -> str:
+        """The name people know them by."""
+        full = " ".join(part for part in (self.first_name, self.last_name) if part)
+        return full or (f"@{self.username}" if self.username else str(self.id))
+
+
+class Chat(Model):
+    """A chat the bot is in."""
+
+    id: int
+    type: str
+    title: str | None = None
+    language: str | None = None
+    active: bool = True
+
+    @property
+    def is_group(self) -> bool:
+        """Groups and supergroups."""
+        return self.type in ("group", "supergroup")
+
+
+class Building(Model):
+    """A building of the community, with its group chat."""
+
+    id: int
+    chat_id: int
+    name: str
+
+
+class OutboxMessage(Model):
+    """A message owed to a chat."""
+
+    id: int
+    chat_id: int
+    method: str
+    payload: str
+    kind: str
+    ref: str | None = None
+    batch: str | None = None
+    status: str
+    attempts: int
+    not_before: float
+    created_at: float
+    sent_at: float | None = None
+    message_id: int | None = None
+    error: str | None = None
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The Bot API parameters, chat_id included."""
+        params: dict[str, Any] = json.loads(self.payload)
+        params["chat_id"] = self.chat_id
+        return params
+
+
+class InboxUpdate(Model):
+    """A stored Telegram update."""
+
+    update_id: int
+    payload: str
+    status: str
+    attempts: int
+
+
+class Job(Model):
+    """A piece of scheduled work."""
+
+    id: int
+    kind: str
+    key: str
+    due_at: float
+    payload: str
+    status: str
+    grace_seconds: int | None = None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The job's parameters."""
+        data: dict[str, Any] = json.loads(self.payload)
+        return data

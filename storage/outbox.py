@@ -1,0 +1,126 @@
+"""The outbox table: messages owed to chats."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from storage.db import Database, Transaction
+from storage.models import OutboxMessage
+
+
+class OutboxRepository:
+    """Queue, pick and settle outbox rows."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(
+        self,
+        tx: Transaction,
+        chat_id: int,
+        params: dict[str, Any],
+        now: float,
+        *,
+        method: str = "sendMessage",
+        kind: str = "",
+        ref: str | None = None,
+        dedupe_key: str | None = None,
+        batch: str | None = None,
+    ) -> int | None:
+        """Queue one message; returns its id, or None when ``dedupe_key`` was queued before."""
+        cursor = await tx.execute(
+            """INSERT INTO outbox (chat_id, method, payload, kind, ref, dedupe_key, batch,
+                                   not_before, created_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (dedupe_key) DO NOTHING""",
+            (chat_id, method, json.dumps(params, ensure_ascii=False), kind, ref, dedupe_key,
+             batch, now, now),
+        )
+        return cursor.lastrowid if cursor.rowcount else None
+
+    async def due(self, now: float, limit: int) -> list[OutboxMessage]:
+        """For each chat, its oldest pending row, if its time has come; oldest first.
+
+        Only the head of each chat's queue is offered, so a chat's messages keep
+        their order even when one of them waits for a retry.
+        """
+        rows = await self.db.fetch_all(
+            """SELECT * FROM outbox
+               WHERE id IN (SELECT min(id) FROM outbox WHERE status = 'pending' GROUP BY chat_id)
+                 AND not_before <= ?
+               ORDER BY id LIMIT ?""",
+            (now, limit),
+        )
+        return [OutboxMessage.from_row(row) for row in rows]
+
+    async def next_due_at(self) -> float | None:
+        """When the earliest pending row may go."""
+        value = await self.db.fetch_value(
+            "SELECT min(not_before) FROM outbox WHERE status = 'pending'"
+        )
+        return None if value is None else float(value)
+
+    async def mark_sent(self, message_id: int | None, row_id: int, now: float) -> None:
+        """The message was delivered."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                """UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?,
+                       attempts = attempts + 1, error = NULL
+                   WHERE id = ?""",
+                (now, message_id, row_id),
+            )
+
+    async def mark_failed(self, row_id: int, error: str, now: float) -> None:
+        """The message can never be delivered."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                """UPDATE outbox SET status = 'failed', sent_at = ?, error = ?,
+                       attempts = attempts + 1 WHERE id = ?""",
+                (now, error[:500], row_id),
+            )
+
+    async def retry_later(self, row_id: int, error: str, not_before: float) -> None:
+        """Try again at ``not_before``."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                """UPDATE outbox SET attempts = attempts + 1, error = ?, not_before = ?
+                   WHERE id = ?""",
+                (error[:500], not_before, row_id),
+            )
+
+    async def postpone(self, row_id: int, not_before: float) -> None:
+        """Hold a row back without counting an attempt (a rate limit, not a failure)."""
+        async with self.db.transaction() as tx:
+            await tx.execute("UPDATE outbox SET not_before = ? WHERE id = ?", (not_before, row_id))
+
+    async def fail_pending_for_chat(self, chat_id: int, error: str, now: float) -> int:
+        """Give up on every pending row for a chat the bot can no longer reach."""
+        async with self.db.transaction() as tx:
+            cursor = await tx.execute(
+                """UPDATE outbox SET status = 'failed', error = ?, sent_at = ?
+                   WHERE chat_id = ? AND status = 'pending'""",
+                (error, now, chat_id),
+            )
+            return cursor.rowcount
+
+    async def get(self, row_id: int) -> OutboxMessage | None:
+        """One row by id."""
+        row = await self.db.fetch_one("SELECT * FROM outbox WHERE id = ?", (row_id,))
+        return None if row is None else OutboxMessage.from_row(row)
+
+    async def by_ref(self, ref: str) -> list[OutboxMessage]:
+        """Every row about one thing (for example the cards of one request)."""
+        rows = await self.db.fetch_all("SELECT * FROM outbox WHERE ref = ? ORDER BY id", (ref,))
+        return [OutboxMessage.from_row(row) for row in rows]
+
+    async def batch_counts(self, batch: str) -> dict[str, int]:
+        """How many rows of a broadcast are pending, sent and failed."""
+        rows = await self.db.fetch_all(
+            "SELECT status, count(*) FROM outbox WHERE batch = ? GROUP BY status", (batch,)
+        )
+        return {row[0]: row[1] for row in rows}
+
+    async def count_pending(self) -> int:
+        """Rows not yet settled."""
+        return int(await self.db.fetch_value("SELECT count(*) FROM outbox WHERE status = 'pending'"))
