@@ -13,8 +13,9 @@ from bot.config import Settings
 from bot.context import BotData, LinliContext, Services
 from bot.outbox import Outbox, OutboxSender
 from bot.scheduler import Scheduler
+from bot.services.community import Community
 from bot.services.people import People
-from handlers import errors, start, tracking
+from handlers import errors, groups, start, tracking
 from storage.chats import ChatRepository
 from storage.db import Database
 from storage.inbox import InboxRepository
@@ -26,7 +27,7 @@ LinliApplication = Application[Any, LinliContext, Any, Any, BotData, Any]
 # Feature modules, in the order their handlers are tried (handler group 0). Each exports
 # get_handlers(); it may export MENU (its commands for Telegram's menus) and
 # setup(services) (job kinds and outbox hooks it registers).
-FEATURES: list[ModuleType] = [start]
+FEATURES: list[ModuleType] = [start, groups]
 
 
 def build_application(settings: Settings) -> LinliApplication:
@@ -59,7 +60,9 @@ def menu() -> list[MenuCommand]:
     return [item for feature in FEATURES for item in getattr(feature, "MENU", [])]
 
 
-async def open_services(settings: Settings, clock: Clock, application: LinliApplication) -> Services:
+async def open_services(
+    settings: Settings, clock: Clock, application: LinliApplication
+) -> Services:
     """Open and migrate the database, and build the services around it."""
     db = await Database.open(settings.database.path)
     await migrate(db)
@@ -75,6 +78,7 @@ async def open_services(settings: Settings, clock: Clock, application: LinliAppl
         chats=ChatRepository(db),
         inbox=InboxRepository(db),
         people=People(db, clock),
+        community=Community(db, clock, settings),
         menu=menu(),
     )
     for feature in FEATURES:

@@ -41,8 +41,12 @@ def _parser() -> argparse.ArgumentParser:
         description="Linli (邻里): the Telegram bot for residential building group chats.",
     )
     parser.add_argument("--version", action="version", version=f"linli {__version__}")
-    parser.add_argument("-c", "--config", metavar="PATH",
-                        help="the TOML config file (default: $LINLI_CONFIG or ./config.toml)")
+    parser.add_argument(
+        "-c",
+        "--config",
+        metavar="PATH",
+        help="the TOML config file (default: $LINLI_CONFIG or ./config.toml)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="run the bot (long polling, or webhook if configured)")
@@ -59,8 +63,9 @@ def _settings(args: argparse.Namespace, require_token: bool = True) -> Settings:
 
 def _run(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    setup_logging(settings.telegram.token.get_secret_value(),
-                  logging.DEBUG if args.verbose else logging.INFO)
+    setup_logging(
+        settings.telegram.token.get_secret_value(), logging.DEBUG if args.verbose else logging.INFO
+    )
     from bot.runtime import Runtime
 
     asyncio.run(Runtime(settings).run_until_signal())
@@ -69,9 +74,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def _check_config(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    print(f"The configuration is valid. Database: {settings.database.path}; "
-          f"time zone: {settings.community.timezone}; language: {settings.community.language}; "
-          f"Bot API: {settings.telegram.api_url} ({settings.telegram.mode}).")
+    print(
+        f"The configuration is valid. Database: {settings.database.path}; "
+        f"time zone: {settings.community.timezone}; language: {settings.community.language}; "
+        f"Bot API: {settings.telegram.api_url} ({settings.telegram.mode})."
+    )
     return 0
 
 

@@ -26,11 +26,14 @@ async def register_menus(bot: Bot, menu: list[MenuCommand], default_language: st
     The menu without a language code is in the community's language; clients set to
     another language we have get theirs.
     """
-    for scope, wanted in ((BotCommandScopeAllPrivateChats(), "private"),
-                          (BotCommandScopeAllGroupChats(), "group")):
+    for scope, wanted in (
+        (BotCommandScopeAllPrivateChats(), "private"),
+        (BotCommandScopeAllGroupChats(), "group"),
+    ):
         chosen = [item for item in menu if getattr(item, wanted)]
         for language in (None, *LANGUAGES):
             t = translator(language or default_language)
-            commands = [BotCommand(item.command, t.plain(item.description)[:256])
-                        for item in chosen]
+            commands = [
+                BotCommand(item.command, t.plain(item.description)[:256]) for item in chosen
+            ]
             await bot.set_my_commands(commands, scope=scope, language_code=language)

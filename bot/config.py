@@ -57,8 +57,9 @@ class TelegramSettings(Section):
         if not token and not _token_required.get():
             return value
         if not token:
-            raise ValueError("a bot token is required (from @BotFather); set it here or in "
-                             "LINLI_TELEGRAM__TOKEN")
+            raise ValueError(
+                "a bot token is required (from @BotFather); set it here or in LINLI_TELEGRAM__TOKEN"
+            )
         if ":" not in token:
             raise ValueError("this does not look like a bot token (expected '<id>:<secret>')")
         return SecretStr(token)
@@ -156,7 +157,7 @@ class Settings(BaseSettings):
         extra="forbid",
     )
 
-    telegram: TelegramSettings = Field(default_factory=dict, validate_default=True)  # type: ignore[arg-type]
+    telegram: TelegramSettings = Field(default_factory=dict, validate_default=True)
     database: DatabaseSettings = DatabaseSettings()
     community: CommunitySettings = CommunitySettings()
     scheduling: SchedulingSettings = SchedulingSettings()

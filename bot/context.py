@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.i18n import Translator, translator
 from bot.outbox import Outbox, OutboxSender
 from bot.scheduler import Scheduler
+from bot.services.community import Community
 from bot.services.people import People
 from storage.chats import ChatRepository
 from storage.db import Database
@@ -34,6 +35,7 @@ class Services:
     chats: ChatRepository
     inbox: InboxRepository
     people: People
+    community: Community
     menu: list[MenuCommand]
 
 
@@ -47,8 +49,12 @@ class BotData:
 class LinliContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
     """The context every Linli handler gets."""
 
-    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any],
-                 chat_id: int | None = None, user_id: int | None = None) -> None:
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self.language: str | None = None
 

@@ -24,7 +24,7 @@ from bot.config import LANGUAGES
 SOURCE_LANGUAGE = "en"
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention
+def N_(message: str) -> str:
     """Mark a message for translation where it is defined, to be translated where it is shown."""
     return message
 
@@ -49,7 +49,11 @@ class Translator:
     def __call__(self, message: str, **params: Any) -> str:
         """The message in this language, with ``{name}`` fields filled in and escaped."""
         text: str = self._translations.gettext(message)
-        return text.format(**{key: _escape(value) for key, value in params.items()}) if params else text
+        return (
+            text.format(**{key: _escape(value) for key, value in params.items()})
+            if params
+            else text
+        )
 
     def plain(self, message: str, **params: Any) -> str:
         """The message filled in without escaping, for text that is not HTML (alerts, menus)."""
@@ -67,8 +71,10 @@ def _catalog_files(language: str) -> list[Any]:
     folder = resources.files("bot") / "locale" / language
     if not folder.is_dir():
         return []
-    return sorted((entry for entry in folder.iterdir() if entry.name.endswith(".po")),
-                  key=lambda entry: entry.name)
+    return sorted(
+        (entry for entry in folder.iterdir() if entry.name.endswith(".po")),
+        key=lambda entry: entry.name,
+    )
 
 
 def load_catalog(language: str) -> Catalog:
@@ -87,8 +93,9 @@ def load_catalog(language: str) -> Catalog:
 def translator(language: str) -> Translator:
     """The translator for a language (cached); unknown languages get the source texts."""
     if language not in LANGUAGES or language == SOURCE_LANGUAGE:
-        return Translator(language if language in LANGUAGES else SOURCE_LANGUAGE,
-                          NullTranslations())
+        return Translator(
+            language if language in LANGUAGES else SOURCE_LANGUAGE, NullTranslations()
+        )
     buffer = BytesIO()
     write_mo(buffer, load_catalog(language))
     buffer.seek(0)

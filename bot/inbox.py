@@ -11,6 +11,7 @@ redelivered update id is ignored at the door.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -35,8 +36,14 @@ MAX_ATTEMPTS = 3  # an update that brought the process down this often is set as
 class InboxPoller:
     """Long-polls getUpdates and stores each batch before confirming it."""
 
-    def __init__(self, bot: Bot, inbox: InboxRepository, clock: Clock, wakeup: asyncio.Event,
-                 timeout: int = 30) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        inbox: InboxRepository,
+        clock: Clock,
+        wakeup: asyncio.Event,
+        timeout: int = 30,
+    ) -> None:
         self.bot = bot
         self.inbox = inbox
         self.clock = clock
@@ -52,7 +59,9 @@ class InboxPoller:
         while True:
             try:
                 updates = await self.bot.get_updates(
-                    offset=offset, timeout=self.timeout, allowed_updates=ALLOWED_UPDATES,
+                    offset=offset,
+                    timeout=self.timeout,
+                    allowed_updates=ALLOWED_UPDATES,
                     read_timeout=self.timeout + 10,
                 )
                 failures = 0
@@ -82,8 +91,14 @@ class InboxPoller:
 class InboxWorker:
     """Hands stored updates to the Application: in order within a chat, chats side by side."""
 
-    def __init__(self, application: Application, inbox: InboxRepository, clock: Clock,  # type: ignore[type-arg]
-                 wakeup: asyncio.Event, concurrency: int = 16) -> None:
+    def __init__(
+        self,
+        application: Application,
+        inbox: InboxRepository,
+        clock: Clock,
+        wakeup: asyncio.Event,
+        concurrency: int = 16,
+    ) -> None:
         self.application = application
         self.inbox = inbox
         self.clock = clock
@@ -97,16 +112,15 @@ class InboxWorker:
         """Dispatch stored updates until cancelled."""
         while True:
             if not await self.dispatch_pending():
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wakeup.wait(), timeout=5)
-                except TimeoutError:
-                    pass
             self.wakeup.clear()
 
     async def dispatch_pending(self) -> int:
         """Hand every stored, not yet dispatched update to its chat's lane; returns how many."""
-        rows = [row for row in await self.inbox.pending(limit=500)
-                if row.update_id > self._dispatched]
+        rows = [
+            row for row in await self.inbox.pending(limit=500) if row.update_id > self._dispatched
+        ]
         if not rows:
             return 0
         self._dispatched = rows[-1].update_id
@@ -114,7 +128,9 @@ class InboxWorker:
         for row in rows:
             if row.attempts >= MAX_ATTEMPTS:
                 log.error("update %s failed %d times; set aside", row.update_id, row.attempts)
-                await self.inbox.mark(row.update_id, "failed", self.clock.now(), "too many attempts")
+                await self.inbox.mark(
+                    row.update_id, "failed", self.clock.now(), "too many attempts"
+                )
                 continue
             update = Update.de_json(json.loads(row.payload), self.application.bot)
             self._enqueue(row, update)
@@ -168,9 +184,13 @@ class InboxWorker:
             await self.inbox.mark(row.update_id, "failed", self.clock.now(), repr(error)[:500])
             return
         await self.inbox.mark(row.update_id, "handled", self.clock.now())
-        log.info("handled update %s (chat %s, %s) in %.0f ms", row.update_id,
-                 update.effective_chat.id if update.effective_chat else "-",
-                 describe(update), (time.perf_counter() - started) * 1000)
+        log.info(
+            "handled update %s (chat %s, %s) in %.0f ms",
+            row.update_id,
+            update.effective_chat.id if update.effective_chat else "-",
+            describe(update),
+            (time.perf_counter() - started) * 1000,
+        )
 
 
 def describe(update: Update) -> str:
@@ -193,4 +213,3 @@ def _lane_key(update: Update) -> int:
     if update.effective_chat:
         return update.effective_chat.id
     return update.effective_user.id if update.effective_user else 0
-

@@ -10,6 +10,7 @@ restart resumes where it stopped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -17,7 +18,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import Bot
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot.clock import Clock
 from bot.config import OutboxSettings
@@ -72,9 +80,20 @@ class Outbox:
         if reply_markup is not None:
             params["reply_markup"] = reply_markup
         if reply_to is not None:
-            params["reply_parameters"] = {"message_id": reply_to, "allow_sending_without_reply": True}
-        return await self.queue_call(tx, chat_id, "sendMessage", params, kind=kind, ref=ref,
-                                     dedupe_key=dedupe_key, batch=batch)
+            params["reply_parameters"] = {
+                "message_id": reply_to,
+                "allow_sending_without_reply": True,
+            }
+        return await self.queue_call(
+            tx,
+            chat_id,
+            "sendMessage",
+            params,
+            kind=kind,
+            ref=ref,
+            dedupe_key=dedupe_key,
+            batch=batch,
+        )
 
     async def queue_call(
         self,
@@ -89,8 +108,17 @@ class Outbox:
         batch: str | None = None,
     ) -> int | None:
         """Queue any Bot API call addressed to a chat (an edit, a pin, a photo by file id)."""
-        row_id = await self.repo.add(tx, chat_id, params, self.clock.now(), method=method,
-                                     kind=kind, ref=ref, dedupe_key=dedupe_key, batch=batch)
+        row_id = await self.repo.add(
+            tx,
+            chat_id,
+            params,
+            self.clock.now(),
+            method=method,
+            kind=kind,
+            ref=ref,
+            dedupe_key=dedupe_key,
+            batch=batch,
+        )
         tx.after_commit(self.wakeup.set)
         return row_id
 
@@ -116,8 +144,9 @@ class OutboxSender:
         self.outbox = outbox
         self.settings = settings
         self.clock = clock
-        self.limiter = SendLimiter(settings.global_per_second, settings.per_chat_per_second,
-                                   settings.per_group_per_minute)
+        self.limiter = SendLimiter(
+            settings.global_per_second, settings.per_chat_per_second, settings.per_group_per_minute
+        )
         self._slots = asyncio.Semaphore(concurrency)
         self._in_flight: set[int] = set()  # one message per chat at a time keeps their order
         self._tasks: set[asyncio.Task[None]] = set()
@@ -133,10 +162,8 @@ class OutboxSender:
             wait = await self.send_due()
             self.outbox.wakeup.clear()
             if wait > 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.outbox.wakeup.wait(), timeout=wait)
-                except TimeoutError:
-                    pass
 
     async def send_due(self) -> float:
         """Dispatch every row that may go now; return how long to wait before looking again."""
@@ -168,8 +195,9 @@ class OutboxSender:
         while loop.time() < deadline:
             wait = await self.send_due()
             if self._tasks:
-                await asyncio.wait(set(self._tasks), timeout=min(wait, 0.5),
-                                   return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(
+                    set(self._tasks), timeout=min(wait, 0.5), return_when=asyncio.FIRST_COMPLETED
+                )
             elif await self.repo.count_pending() == 0:
                 return
             else:
@@ -200,7 +228,9 @@ class OutboxSender:
             seconds = retry_seconds(error.retry_after)
             self.limiter.block(seconds, row.chat_id)
             await self.repo.postpone(row.id, self.clock.now() + seconds)
-            log.warning("outbox row %s to %s: flood limit, retry in %ss", row.id, row.chat_id, seconds)
+            log.warning(
+                "outbox row %s to %s: flood limit, retry in %ss", row.id, row.chat_id, seconds
+            )
         except ChatMigrated as error:
             await self._follow_migration(row, error.new_chat_id)
         except Forbidden as error:
@@ -212,18 +242,24 @@ class OutboxSender:
         else:
             message_id = result.get("message_id") if isinstance(result, dict) else None
             await self.repo.mark_sent(message_id, row.id, self.clock.now())
-            log.info("sent %s to chat %s (outbox %s, %s)", row.method, row.chat_id, row.id,
-                     row.kind or "message")
+            log.info(
+                "sent %s to chat %s (outbox %s, %s)",
+                row.method,
+                row.chat_id,
+                row.id,
+                row.kind or "message",
+            )
             await self._settled(Delivery(row, ok=True, message_id=message_id))
 
     async def _retry(self, row: OutboxMessage, error: str) -> None:
         if row.attempts + 1 >= self.settings.max_attempts:
             await self._fail(row, f"gave up after {row.attempts + 1} attempts: {error}")
             return
-        backoff = min(300.0, 2.0 ** row.attempts) * random.uniform(0.5, 1.0)
+        backoff = min(300.0, 2.0**row.attempts) * random.uniform(0.5, 1.0)
         await self.repo.retry_later(row.id, error, self.clock.now() + backoff)
-        log.warning("outbox row %s to %s failed (%s); retry in %.1fs", row.id, row.chat_id,
-                    error, backoff)
+        log.warning(
+            "outbox row %s to %s failed (%s); retry in %.1fs", row.id, row.chat_id, error, backoff
+        )
 
     async def _bad_request(self, row: OutboxMessage, error: BadRequest) -> None:
         text = str(error)
@@ -236,7 +272,7 @@ class OutboxSender:
             await self._fail(row, text)
 
     async def _chat_gone(self, row: OutboxMessage, error: str) -> None:
-        """The bot cannot write there any more: the row fails, and so does the rest for that chat."""
+        """The bot cannot write there any more: fail the row, and the rest for that group."""
         now = self.clock.now()
         async with self.db.transaction() as tx:
             if row.chat_id < 0:
@@ -263,4 +299,3 @@ class OutboxSender:
                 await hook(delivery)
             except Exception:
                 log.exception("outbox hook for %s failed", delivery.row.kind)
-

@@ -68,8 +68,9 @@ class SendLimiter:
         while self._global and self._global[0] <= now - 1.0:
             self._global.popleft()
         if len(self._last_by_chat) > 10_000:
-            stale = [chat for chat, at in self._last_by_chat.items()
-                     if at < now - self.group_window]
+            stale = [
+                chat for chat, at in self._last_by_chat.items() if at < now - self.group_window
+            ]
             for chat in stale:
                 self._last_by_chat.pop(chat, None)
                 self._groups.pop(chat, None)

@@ -64,8 +64,12 @@ class Runtime:
         self._spawn(services.sender.run(), "outbox sender")
         await self._start_intake(services)
         if app.job_queue is not None:
-            app.job_queue.run_repeating(self._tick, interval=self.settings.scheduling.tick_seconds,
-                                        first=0.0, name="scheduler tick")
+            app.job_queue.run_repeating(
+                self._tick,
+                interval=self.settings.scheduling.tick_seconds,
+                first=0.0,
+                name="scheduler tick",
+            )
         log.info("Linli is running (%s)", self.settings.telegram.mode)
 
     async def stop(self) -> None:
@@ -119,8 +123,13 @@ class Runtime:
     async def _start_intake(self, services: Services) -> None:
         telegram = self.settings.telegram
         if telegram.mode == "polling":
-            poller = InboxPoller(self.application.bot, services.inbox, self.clock, self.wakeup,
-                                 timeout=telegram.poll_timeout)
+            poller = InboxPoller(
+                self.application.bot,
+                services.inbox,
+                self.clock,
+                self.wakeup,
+                timeout=telegram.poll_timeout,
+            )
             self._spawn(poller.run(), "inbox poller")
             return
         queue: asyncio.Queue[object] = asyncio.Queue()
@@ -128,14 +137,18 @@ class Runtime:
         await self._webhook.initialize()
         secret = telegram.webhook.secret_token
         await self._webhook.start_webhook(
-            listen=telegram.webhook.listen, port=telegram.webhook.port,
-            url_path=telegram.webhook.url_path, webhook_url=telegram.webhook.url or None,
+            listen=telegram.webhook.listen,
+            port=telegram.webhook.port,
+            url_path=telegram.webhook.url_path,
+            webhook_url=telegram.webhook.url or None,
             secret_token=secret.get_secret_value() if secret else None,
             allowed_updates=ALLOWED_UPDATES,
         )
         self._spawn(self._store_webhook_updates(queue, services), "webhook intake")
 
-    async def _store_webhook_updates(self, queue: asyncio.Queue[object], services: Services) -> None:
+    async def _store_webhook_updates(
+        self, queue: asyncio.Queue[object], services: Services
+    ) -> None:
         """Move updates from PTB's webhook server into the inbox."""
         while True:
             update = await queue.get()

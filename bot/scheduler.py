@@ -41,12 +41,19 @@ class Scheduler:
         """Say which coroutine runs jobs of ``kind``."""
         self._handlers[kind] = handler
 
-    async def schedule(self, tx: Transaction, kind: str, key: str, due_at: float,
-                       payload: dict[str, Any] | None = None,
-                       grace_seconds: int | None = None) -> None:
+    async def schedule(
+        self,
+        tx: Transaction,
+        kind: str,
+        key: str,
+        due_at: float,
+        payload: dict[str, Any] | None = None,
+        grace_seconds: int | None = None,
+    ) -> None:
         """Store a job (or move a pending one) in the caller's transaction."""
-        await self.repo.schedule(tx, kind, key, due_at, payload or {}, self.clock.now(),
-                                 grace_seconds)
+        await self.repo.schedule(
+            tx, kind, key, due_at, payload or {}, self.clock.now(), grace_seconds
+        )
 
     async def cancel(self, tx: Transaction, key: str) -> bool:
         """Cancel a pending job in the caller's transaction."""

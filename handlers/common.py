@@ -38,8 +38,12 @@ async def reply(update: Update, context: LinliContext, text: str, **kwargs: Any)
     message = update.effective_message
     if message is None:
         return None
-    return await message.reply_text(text[:MAX_TEXT], parse_mode=ParseMode.HTML,
-                                    do_quote=message.chat.type != Chat.PRIVATE, **kwargs)
+    return await message.reply_text(
+        text[:MAX_TEXT],
+        parse_mode=ParseMode.HTML,
+        do_quote=message.chat.type != Chat.PRIVATE,
+        **kwargs,
+    )
 
 
 def command_text(update: Update) -> str:

@@ -23,8 +23,9 @@ async def on_error(update: object, context: LinliContext) -> None:
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("error while handling update %s: %r", update_id, error, exc_info=error)
     if isinstance(update, Update) and not isinstance(error, Forbidden):
-        await _safe_reply(update, context,
-                          context.t("Sorry, something went wrong. Please try again in a moment."))
+        await _safe_reply(
+            update, context, context.t("Sorry, something went wrong. Please try again in a moment.")
+        )
 
 
 async def _safe_reply(update: Update, context: LinliContext, text: str) -> None:

@@ -23,14 +23,25 @@ async def start(update: Update, context: LinliContext) -> None:
     if chat is not None and chat.type == Chat.PRIVATE and update.effective_user:
         await context.services.people.started(update.effective_user.id)
         name = update.effective_user.first_name
-        await reply(update, context, t(
-            "Hello, {name}! I am Linli, the helper of your building's group.\n"
-            "I will send you messages here, so please keep this chat.\n\n"
-            "Send /help to see what I can do.", name=name))
+        await reply(
+            update,
+            context,
+            t(
+                "Hello, {name}! I am Linli, the helper of your building's group.\n"
+                "I will send you messages here, so please keep this chat.\n\n"
+                "Send /help to see what I can do.",
+                name=name,
+            ),
+        )
         return
-    await reply(update, context, t(
-        "Hello, neighbours! I am Linli. Send /help to see what I can do.\n"
-        "To get my messages in private, open a chat with me and press Start."))
+    await reply(
+        update,
+        context,
+        t(
+            "Hello, neighbours! I am Linli. Send /help to see what I can do.\n"
+            "To get my messages in private, open a chat with me and press Start."
+        ),
+    )
 
 
 async def help_command(update: Update, context: LinliContext) -> None:
@@ -40,8 +51,11 @@ async def help_command(update: Update, context: LinliContext) -> None:
     private = chat is not None and chat.type == Chat.PRIVATE
     menu = context.services.menu
     lines = [t("<b>Linli commands</b>")]
-    lines += [f"/{item.command} — {t(item.description)}"
-              for item in menu if (item.private if private else item.group)]
+    lines += [
+        f"/{item.command} — {t(item.description)}"
+        for item in menu
+        if (item.private if private else item.group)
+    ]
     await reply(update, context, "\n".join(lines))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import Chat, Update
 from telegram.ext import BaseHandler, TypeHandler
 
 from bot.context import LinliContext
@@ -12,9 +12,25 @@ from handlers.common import person_of, place_of
 async def track(update: Update, context: LinliContext) -> None:
     """Remember who wrote where, and set the language for the handlers that follow."""
     people = context.services.people
-    await people.seen(person_of(update.effective_user), place_of(update.effective_chat))
-    if update.effective_chat is not None:
-        context.language = await people.language_of(update.effective_chat.id)
+    user, chat = update.effective_user, update.effective_chat
+    await people.seen(person_of(user), place_of(chat))
+    if chat is not None:
+        context.language = await people.language_of(chat.id)
+    if _spoke_in_group(update) and chat is not None and user is not None:
+        await context.services.community.resident_seen(chat.id, user.id)
+
+
+def _spoke_in_group(update: Update) -> bool:
+    """A person wrote in a group (with privacy mode on, only commands and replies reach us)."""
+    message = update.message
+    return (
+        message is not None
+        and message.chat.type in (Chat.GROUP, Chat.SUPERGROUP)
+        and message.from_user is not None
+        and not message.from_user.is_bot
+        and not message.new_chat_members
+        and message.left_chat_member is None
+    )
 
 
 def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:

@@ -17,7 +17,7 @@ class InboxRepository:
         self.db = db
 
     async def store(self, updates: Sequence[dict[str, Any]], now: float) -> int:
-        """Store raw updates; one already stored (a redelivery) is ignored. Returns the count new."""
+        """Store raw updates, ignoring redeliveries; returns how many were new."""
         if not updates:
             return 0
         async with self.db.transaction() as tx:

@@ -52,8 +52,9 @@ class JobRepository:
         )
         return [Job.from_row(row) for row in rows]
 
-    async def settle(self, tx: Transaction, job_id: int, status: str, now: float,
-                     error: str | None = None) -> bool:
+    async def settle(
+        self, tx: Transaction, job_id: int, status: str, now: float, error: str | None = None
+    ) -> bool:
         """Close a pending job as done, missed or failed; False if someone closed it first."""
         cursor = await tx.execute(
             """UPDATE jobs SET status = ?, finished_at = ?, error = ?

@@ -64,7 +64,8 @@ async def migrate(db: Database, target: int | None = None) -> list[str]:
         )
     applied = []
     for migration in migrations[version:target]:
-        script = f"BEGIN IMMEDIATE;\n{migration.sql}\nPRAGMA user_version = {migration.version};\nCOMMIT;"
+        bump = f"PRAGMA user_version = {migration.version};"
+        script = f"BEGIN IMMEDIATE;\n{migration.sql}\n{bump}\nCOMMIT;"
         try:
             await db.connection.executescript(script)
         except Exception:

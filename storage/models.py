@@ -16,7 +16,7 @@ class Model(BaseModel):
     @classmethod
     def from_row(cls, row: Any) -> Any:
         """Build the model from an aiosqlite.Row (or any mapping)."""
-        return cls.model_validate({key: row[key] for key in row.keys()})
+        return cls.model_validate({key: row[key] for key in row.keys()})  # noqa: SIM118 - a Row iterates values
 
 
 class User(Model):
@@ -111,3 +111,27 @@ class Job(Model):
         """The job's parameters."""
         data: dict[str, Any] = json.loads(self.payload)
         return data
+
+
+class Member(Model):
+    """A person's place in a building: resident, volunteer, or both."""
+
+    building_id: int
+    user_id: int
+    resident: bool
+    volunteer: bool
+    skills: str = ""
+    left_at: float | None = None
+
+    @property
+    def skill_list(self) -> list[str]:
+        """The volunteer's skills."""
+        return self.skills.split()
+
+
+class Volunteer(Model):
+    """A volunteer of a building, with who they are."""
+
+    building_id: int
+    user: User
+    skills: list[str]

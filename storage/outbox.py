@@ -34,8 +34,17 @@ class OutboxRepository:
                                    not_before, created_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (dedupe_key) DO NOTHING""",
-            (chat_id, method, json.dumps(params, ensure_ascii=False), kind, ref, dedupe_key,
-             batch, now, now),
+            (
+                chat_id,
+                method,
+                json.dumps(params, ensure_ascii=False),
+                kind,
+                ref,
+                dedupe_key,
+                batch,
+                now,
+                now,
+            ),
         )
         return cursor.lastrowid if cursor.rowcount else None
 
@@ -123,4 +132,6 @@ class OutboxRepository:
 
     async def count_pending(self) -> int:
         """Rows not yet settled."""
-        return int(await self.db.fetch_value("SELECT count(*) FROM outbox WHERE status = 'pending'"))
+        return int(
+            await self.db.fetch_value("SELECT count(*) FROM outbox WHERE status = 'pending'")
+        )

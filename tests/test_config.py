@@ -84,8 +84,9 @@ def test_every_problem_is_reported_at_once(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.delenv("LINLI_TELEGRAM__TOKEN", raising=False)
     text = '[community]\ntimezone = "Mars/Base"\nlanguage = "xx"\n[telegram]\nmode = "carrier"\n'
     found = problems(write(tmp_path, text))
-    assert {"telegram.token", "telegram.mode", "community.timezone",
-            "community.language"} <= set(found)
+    assert {"telegram.token", "telegram.mode", "community.timezone", "community.language"} <= set(
+        found
+    )
 
 
 def test_an_unknown_key_is_named(tmp_path: Path) -> None:
@@ -100,8 +101,9 @@ def test_migrate_needs_no_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True,
-                          timeout=60, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, timeout=60, env=env
+    )
 
 
 @pytest.fixture

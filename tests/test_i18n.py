@@ -29,8 +29,11 @@ def source_messages() -> dict[str, str]:
 
 def test_every_text_in_the_code_has_a_chinese_translation() -> None:
     catalog = load_catalog("zh")
-    missing = [f"{where}: {msgid!r}" for msgid, where in source_messages().items()
-               if catalog.get(msgid) is None or not catalog.get(msgid).string]
+    missing = [
+        f"{where}: {msgid!r}"
+        for msgid, where in source_messages().items()
+        if catalog.get(msgid) is None or not catalog.get(msgid).string
+    ]
     assert not missing, "untranslated:\n" + "\n".join(missing)
 
 
@@ -45,15 +48,19 @@ def test_translations_keep_placeholders_and_tags() -> None:
         if not message.id:
             continue
         assert set(PLACEHOLDER.findall(message.id)) == set(PLACEHOLDER.findall(message.string)), (
-            message.id)
+            message.id
+        )
         assert sorted(TAG.findall(message.id)) == sorted(TAG.findall(message.string)), message.id
 
 
 def test_filled_in_values_are_escaped_unless_marked_html() -> None:
     t = translator("zh")
-    text = t("Hello, {name}! I am Linli, the helper of your building's group.\n"
-             "I will send you messages here, so please keep this chat.\n\n"
-             "Send /help to see what I can do.", name="<b>Zhang</b> & co")
+    text = t(
+        "Hello, {name}! I am Linli, the helper of your building's group.\n"
+        "I will send you messages here, so please keep this chat.\n\n"
+        "Send /help to see what I can do.",
+        name="<b>Zhang</b> & co",
+    )
     assert text.startswith("&lt;b&gt;Zhang&lt;/b&gt; &amp; co，您好")
     assert translator("en")("{x}", x=Html("<b>ok</b>")) == "<b>ok</b>"
 

@@ -13,7 +13,8 @@ from storage.migrate import available_migrations, current_version, latest_versio
 
 async def schema(db: Database) -> list[tuple[str, str]]:
     rows = await db.fetch_all(
-        "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+        "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name"
+    )
     return [(row[0], row[1]) for row in rows]
 
 
@@ -53,7 +54,8 @@ async def test_an_older_database_is_upgraded_with_its_rows_kept(db: Database) ->
         async with db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO users (id, first_name, created_at, updated_at) VALUES (?, ?, 0, 0)",
-                (version, f"user at v{version}"))
+                (version, f"user at v{version}"),
+            )
     await migrate(db)
     names = [row[0] for row in await db.fetch_all("SELECT first_name FROM users ORDER BY id")]
     assert names == [f"user at v{v}" for v in range(1, latest_version() + 1)]
@@ -77,7 +79,8 @@ async def test_a_failed_transaction_leaves_nothing(db: Database) -> None:
     with pytest.raises(ZeroDivisionError):
         async with db.transaction() as tx:
             await tx.execute(
-                "INSERT INTO users (id, first_name, created_at, updated_at) VALUES (1, 'a', 0, 0)")
+                "INSERT INTO users (id, first_name, created_at, updated_at) VALUES (1, 'a', 0, 0)"
+            )
             raise ZeroDivisionError
     assert await db.fetch_value("SELECT count(*) FROM users") == 0
 
@@ -86,7 +89,8 @@ async def test_backup_writes_a_consistent_copy(db: Database, tmp_path: Path) -> 
     await migrate(db)
     async with db.transaction() as tx:
         await tx.execute(
-            "INSERT INTO users (id, first_name, created_at, updated_at) VALUES (7, 'Li', 0, 0)")
+            "INSERT INTO users (id, first_name, created_at, updated_at) VALUES (7, 'Li', 0, 0)"
+        )
     await db.backup_to(tmp_path / "copy.db")
     copy = await Database.open(tmp_path / "copy.db")
     try:

@@ -39,8 +39,9 @@ def make_scheduler(db: Database, clock: FakeClock, fired: list[str]) -> Schedule
     return scheduler
 
 
-async def schedule(db: Database, scheduler: Scheduler, kind: str, key: str, due: float,
-                   **payload: str) -> None:
+async def schedule(
+    db: Database, scheduler: Scheduler, kind: str, key: str, due: float, **payload: str
+) -> None:
     async with db.transaction() as tx:
         await scheduler.schedule(tx, kind, key, due, payload)
 

@@ -54,8 +54,15 @@ class People:
         now = self.clock.now()
         async with self.db.transaction() as tx:
             if person is not None and new_person:
-                await self.users.upsert(tx, person.id, person.first_name, person.last_name,
-                                        person.username, person.language_code, now)
+                await self.users.upsert(
+                    tx,
+                    person.id,
+                    person.first_name,
+                    person.last_name,
+                    person.username,
+                    person.language_code,
+                    now,
+                )
             if place is not None and new_place:
                 await self.chats.upsert(tx, place.id, place.type, place.title, now)
         if person is not None:

@@ -1,0 +1,76 @@
+"""Who may do what: the one place where handlers ask Telegram about admins and check roles."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Chat, Update
+from telegram.error import TelegramError
+
+from bot.context import LinliContext
+from bot.errors import InvalidInput, NotAllowed
+from bot.i18n import N_
+from bot.services.community import Role
+from storage.models import Building
+
+log = logging.getLogger(__name__)
+
+
+async def refresh_admins(context: LinliContext, chat_id: int, force: bool = False) -> None:
+    """Fetch the group's Telegram admins unless the cached list is fresh."""
+    community = context.services.community
+    if not force and await community.admins_are_fresh(chat_id):
+        return
+    try:
+        admins = await context.bot.get_chat_administrators(chat_id)
+    except TelegramError as error:
+        log.warning("could not fetch the admins of chat %s: %s", chat_id, error)
+        return
+    await community.store_admins(chat_id, [m.user.id for m in admins if not m.user.is_bot])
+
+
+async def role_of(update: Update, context: LinliContext, building: Building) -> Role:
+    """The role of the update's user in a building, with a fresh admin list."""
+    user = update.effective_user
+    if user is None:
+        return Role.STRANGER
+    await refresh_admins(context, building.chat_id)
+    return await context.services.community.role_in(user.id, building)
+
+
+async def require_role(
+    update: Update, context: LinliContext, building: Building, needed: Role
+) -> Role:
+    """Refuse (with a reply saying who may) unless the user has at least the role ``needed``."""
+    role = await role_of(update, context, building)
+    if role < needed:
+        raise NotAllowed(REFUSALS[needed])
+    return role
+
+
+async def require_group_admin(update: Update, context: LinliContext, chat_id: int) -> None:
+    """Refuse unless the user is a Telegram admin of the group or a community admin."""
+    user = update.effective_user
+    community = context.services.community
+    await refresh_admins(context, chat_id, force=True)
+    admins, _fetched = await community.buildings.admins(chat_id)
+    if user is None or (user.id not in admins and not community.is_admin(user.id)):
+        raise NotAllowed(REFUSALS[Role.OWNER])
+
+
+async def group_building(update: Update, context: LinliContext) -> Building:
+    """The building of the group the update came from; refuses in private chats."""
+    chat = update.effective_chat
+    if chat is None or chat.type not in (Chat.GROUP, Chat.SUPERGROUP):
+        raise InvalidInput(N_("Please use this command in your building's group."))
+    return await context.services.community.building_of_chat(chat.id)
+
+
+REFUSALS = {
+    Role.RESIDENT: N_("Only residents of this building may do this."),
+    Role.VOLUNTEER: N_("Only the volunteers of this building may do this."),
+    Role.OWNER: N_(
+        "Only the group's admins (the building's owners) and the community admins may do this."
+    ),
+    Role.ADMIN: N_("Only the community admins may do this."),
+}

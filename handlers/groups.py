@@ -1,0 +1,228 @@
+"""Building groups: the bot joining and leaving, /setup, /lang, volunteers, members, migration."""
+
+from __future__ import annotations
+
+from telegram import Chat, ChatMember, ChatMemberUpdated, Message, Update
+from telegram.constants import ChatMemberStatus
+from telegram.error import TelegramError
+from telegram.ext import BaseHandler, ChatMemberHandler, CommandHandler, MessageHandler, filters
+
+from bot.commands import MenuCommand
+from bot.context import LinliContext
+from bot.errors import InvalidInput
+from bot.i18n import N_
+from bot.services.community import Role
+from handlers.access import group_building, refresh_admins, require_group_admin, require_role
+from handlers.common import command_text, reply
+from storage.models import User
+
+MENU = [
+    MenuCommand("setup", N_("Register this group as a building"), private=False),
+    MenuCommand("lang", N_("Choose the language: /lang zh or /lang en")),
+    MenuCommand("volunteer", N_("Add a volunteer (reply to them, or @username)"), private=False),
+    MenuCommand("unvolunteer", N_("Remove a volunteer"), private=False),
+]
+
+PRESENT = {
+    ChatMemberStatus.MEMBER,
+    ChatMemberStatus.ADMINISTRATOR,
+    ChatMemberStatus.OWNER,
+    ChatMemberStatus.RESTRICTED,
+}
+
+
+def membership_change(update: ChatMemberUpdated) -> tuple[bool, bool] | None:
+    """(was present, is present) for a member update, or None if presence did not change."""
+    was = update.old_chat_member.status in PRESENT
+    now = update.new_chat_member.status in PRESENT
+    if update.old_chat_member.status == ChatMemberStatus.RESTRICTED:
+        was = bool(getattr(update.old_chat_member, "is_member", True))
+    if update.new_chat_member.status == ChatMemberStatus.RESTRICTED:
+        now = bool(getattr(update.new_chat_member, "is_member", True))
+    return None if was == now else (was, now)
+
+
+async def bot_membership(update: Update, context: LinliContext) -> None:
+    """Greet a group the bot was added to; mark it inactive when the bot is removed."""
+    change = update.my_chat_member
+    chat = update.effective_chat
+    if change is None or chat is None or chat.type == Chat.PRIVATE:
+        return
+    community = context.services.community
+    presence = membership_change(change)
+    if presence == (False, True):
+        await community.bot_added(chat.id)
+        await context.bot.send_message(
+            chat.id,
+            context.t(
+                "Hello, neighbours! I am Linli, the helper of this building's group.\n"
+                "An admin of the group, please register it with /setup followed by the "
+                "building's name, for example: /setup 3号楼"
+            ),
+            parse_mode="HTML",
+        )
+    elif presence == (True, False):
+        await community.bot_removed(chat.id)
+    elif change.new_chat_member.status != change.old_chat_member.status:
+        await refresh_admins(context, chat.id, force=True)
+
+
+async def member_update(update: Update, context: LinliContext) -> None:
+    """Record residents as they join and leave (Telegram sends these only to admin bots)."""
+    change = update.chat_member
+    if change is None or change.new_chat_member.user.is_bot:
+        return
+    community = context.services.community
+    user_id = change.new_chat_member.user.id
+    presence = membership_change(change)
+    if presence == (False, True):
+        await community.resident_seen(change.chat.id, user_id)
+    elif presence == (True, False):
+        await community.member_left(change.chat.id, user_id)
+    if ChatMemberStatus.ADMINISTRATOR in (
+        change.old_chat_member.status,
+        change.new_chat_member.status,
+    ):
+        await refresh_admins(context, change.chat.id, force=True)
+
+
+async def service_message(update: Update, context: LinliContext) -> None:
+    """Joins and leaves seen as service messages, and the move to a supergroup."""
+    message = update.effective_message
+    if message is None:
+        return
+    community = context.services.community
+    if message.migrate_to_chat_id:
+        await community.migrate_chat(message.chat.id, message.migrate_to_chat_id)
+        context.services.people.forget_chat(message.chat.id)
+        return
+    for user in message.new_chat_members or ():
+        if not user.is_bot:
+            await community.resident_seen(message.chat.id, user.id)
+    if message.left_chat_member and not message.left_chat_member.is_bot:
+        await community.member_left(message.chat.id, message.left_chat_member.id)
+
+
+async def setup(update: Update, context: LinliContext) -> None:
+    """/setup <name>: register the group as a building, or rename it (group admins)."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None or chat.type not in (Chat.GROUP, Chat.SUPERGROUP):
+        raise InvalidInput(N_("Please use /setup in the building's group."))
+    await require_group_admin(update, context, chat.id)
+    result = await context.services.community.setup(chat.id, command_text(update), user.id)
+    t = context.t
+    text = (
+        t(
+            "This group is now the building «{name}». Residents can ask for help here with "
+            "/request.",
+            name=result.building.name,
+        )
+        if result.created
+        else t("The building is now called «{name}».", name=result.building.name)
+    )
+    await reply(update, context, text + "\n\n" + await rights_advice(context, chat.id))
+
+
+async def rights_advice(context: LinliContext, chat_id: int) -> str:
+    """Plain words on what rights the bot still needs in the group, and why."""
+    t = context.t
+    try:
+        me = await context.bot.get_chat_member(chat_id, context.bot.id)
+    except TelegramError:
+        return ""
+    if me.status != ChatMember.ADMINISTRATOR:
+        return t(
+            "Please make me an admin of this group. I need it to pin notices and to "
+            "learn who joins and leaves (Telegram tells only admins)."
+        )
+    if not getattr(me, "can_pin_messages", False):
+        return t("Please give me the right to pin messages, so that notices stay on top.")
+    return t("I have the rights I need. Thank you!")
+
+
+async def lang(update: Update, context: LinliContext) -> None:
+    """/lang zh|en: the group's language (owners), or your own in private."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    if chat.type != Chat.PRIVATE:
+        await require_role(update, context, await group_building(update, context), Role.OWNER)
+    await context.services.people.set_language(chat.id, command_text(update).lower())
+    context.language = command_text(update).lower()
+    await reply(update, context, context.t("Language set: English."))
+
+
+async def volunteer(update: Update, context: LinliContext) -> None:
+    """/volunteer (as a reply, or with @username) [skills…]: add a volunteer (owners)."""
+    building = await group_building(update, context)
+    await require_role(update, context, building, Role.OWNER)
+    person, skills = await _named_person(update, context)
+    await context.services.community.add_volunteer(building, person, skills)
+    t = context.t
+    text = t(
+        "{name} is now a volunteer of {building}.", name=person.display_name, building=building.name
+    )
+    if skills:
+        text += " " + t("Skills: {skills}.", skills=", ".join(skills))
+    if not person.started:
+        text += "\n" + t(
+            "{name}, please open a private chat with me and press Start, so that I "
+            "can send you requests.",
+            name=person.display_name,
+        )
+    await reply(update, context, text)
+
+
+async def unvolunteer(update: Update, context: LinliContext) -> None:
+    """/unvolunteer (as a reply, or with @username): remove a volunteer (owners)."""
+    building = await group_building(update, context)
+    await require_role(update, context, building, Role.OWNER)
+    person, _skills = await _named_person(update, context)
+    await context.services.community.remove_volunteer(building, person)
+    await reply(
+        update,
+        context,
+        context.t(
+            "{name} is no longer a volunteer of {building}.",
+            name=person.display_name,
+            building=building.name,
+        ),
+    )
+
+
+async def _named_person(update: Update, context: LinliContext) -> tuple[User, list[str]]:
+    """The person a command names (replied-to message, or @username first), and the rest."""
+    words = command_text(update).split()
+    message: Message | None = update.effective_message
+    replied = message.reply_to_message if message else None
+    community = context.services.community
+    if words and words[0].startswith("@"):
+        return await community.find_person(words[0]), words[1:]
+    if replied is not None and replied.from_user and not replied.from_user.is_bot:
+        user = await community.users.get(replied.from_user.id)
+        if user is not None:
+            return user, words
+    raise InvalidInput(
+        N_(
+            "Reply to a message of the person with the command, or name them: "
+            "/volunteer @username [skills]"
+        )
+    )
+
+
+def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
+    """Handlers of this feature."""
+    return [
+        ChatMemberHandler(bot_membership, ChatMemberHandler.MY_CHAT_MEMBER),
+        ChatMemberHandler(member_update, ChatMemberHandler.CHAT_MEMBER),
+        CommandHandler("setup", setup),
+        CommandHandler("lang", lang),
+        CommandHandler("volunteer", volunteer),
+        CommandHandler("unvolunteer", unvolunteer),
+        MessageHandler(
+            filters.StatusUpdate.MIGRATE
+            | filters.StatusUpdate.NEW_CHAT_MEMBERS
+            | filters.StatusUpdate.LEFT_CHAT_MEMBER,
+            service_message,
+        ),
+    ]
