@@ -26,7 +26,7 @@ LinliApplication = Application[Any, LinliContext, Any, Any, BotData, Any]
 
 # Feature modules, in the order their handlers are tried (handler group 0). Each exports
 # get_handlers(); it may export MENU (its commands for Telegram's menus) and
-# setup(services) (job kinds and outbox hooks it registers).
+# register(services) (the job kinds and outbox hooks it needs).
 FEATURES: list[ModuleType] = [start, groups]
 
 
@@ -45,6 +45,10 @@ def build_application(settings: Settings) -> LinliApplication:
         .base_file_url(_file_url(settings.telegram.api_url))
         .context_types(ContextTypes(context=LinliContext, bot_data=BotData))
         .rate_limiter(AIORateLimiter(max_retries=3))
+        .read_timeout(settings.telegram.request_timeout)
+        .write_timeout(settings.telegram.request_timeout)
+        .connect_timeout(settings.telegram.request_timeout)
+        .pool_timeout(settings.telegram.request_timeout)
         .updater(None)
         .build()
     )
@@ -65,7 +69,11 @@ async def open_services(
 ) -> Services:
     """Open and migrate the database, and build the services around it."""
     db = await Database.open(settings.database.path)
-    await migrate(db)
+    try:
+        await migrate(db)
+    except BaseException:
+        await db.close()
+        raise
     outbox = Outbox(db, clock)
     services = Services(
         settings=settings,
@@ -82,9 +90,9 @@ async def open_services(
         menu=menu(),
     )
     for feature in FEATURES:
-        setup = getattr(feature, "setup", None)
-        if setup is not None:
-            setup(services)
+        register = getattr(feature, "register", None)
+        if register is not None:
+            register(services)
     return services
 
 

@@ -45,6 +45,21 @@ class FakeClock:
         self._now = max(self._now, moment.timestamp())
 
 
+class ShiftableClock:
+    """Real time plus an offset that tests (and the demo) can push forward."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        """Unix seconds, UTC."""
+        return time.time() + self.offset
+
+    def advance(self, delta: float | timedelta) -> None:
+        """Jump forward."""
+        self.offset += delta.total_seconds() if isinstance(delta, timedelta) else float(delta)
+
+
 def utc(timestamp: float) -> datetime:
     """A unix time as an aware UTC datetime."""
     return datetime.fromtimestamp(timestamp, tz=UTC)

@@ -47,6 +47,7 @@ class TelegramSettings(Section):
     api_url: str = "https://api.telegram.org/bot"
     mode: Literal["polling", "webhook"] = "polling"
     poll_timeout: int = Field(30, ge=0, le=50)
+    request_timeout: float = Field(10.0, gt=0, le=120)
     webhook: WebhookSettings = WebhookSettings()
 
     @field_validator("token")

@@ -52,12 +52,14 @@ class InboxPoller:
 
     async def run(self) -> None:
         """Poll until cancelled; an invalid token ends the bot."""
-        await self.bot.delete_webhook()
         last = await self.inbox.last_update_id()
         offset = None if last is None else last + 1
         failures = 0
+        webhook_deleted = False
         while True:
             try:
+                if not webhook_deleted:  # polling and a webhook exclude each other
+                    webhook_deleted = await self.bot.delete_webhook()
                 updates = await self.bot.get_updates(
                     offset=offset,
                     timeout=self.timeout,

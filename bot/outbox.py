@@ -151,48 +151,70 @@ class OutboxSender:
         self._in_flight: set[int] = set()  # one message per chat at a time keeps their order
         self._tasks: set[asyncio.Task[None]] = set()
         self._hooks: dict[str, list[SettledHook]] = {}
+        self._stopping = False
+        self._running = False
+        self._settled_since_read: set[int] = set()
+        self._pass = asyncio.Lock()
 
     def on_settled(self, kind: str, hook: SettledHook) -> None:
         """Call ``hook`` when a row of this kind is sent or fails for good."""
         self._hooks.setdefault(kind, []).append(hook)
 
     async def run(self) -> None:
-        """Send until cancelled."""
-        while True:
-            wait = await self.send_due()
-            self.outbox.wakeup.clear()
-            if wait > 0:
+        """Send until stopped."""
+        self._running = True
+        try:
+            while not self._stopping:
+                self.outbox.wakeup.clear()  # before looking, so that no wake-up is lost
+                wait = await self.send_due()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.outbox.wakeup.wait(), timeout=wait)
+        finally:
+            self._running = False
 
     async def send_due(self) -> float:
         """Dispatch every row that may go now; return how long to wait before looking again."""
-        now = self.clock.now()
-        rows = await self.repo.due(now, limit=500)
+        async with self._pass:  # one pass at a time reads the heads and dispatches
+            return await self._dispatch_pass()
+
+    async def _dispatch_pass(self) -> float:
         next_look = 5.0
-        for row in rows:
-            if row.chat_id in self._in_flight:
+        # A send that settles while the heads are read may still show as pending in them;
+        # remembering what settled since then keeps it from going out twice.
+        self._settled_since_read.clear()
+        for row in await self.repo.heads(limit=1000):
+            if self._stopping:
+                break
+            await self._slots.acquire()  # first wait for a slot, then decide on fresh facts
+            delay = self._hold_back(row)
+            if delay is not None:
+                self._slots.release()
+                next_look = min(next_look, delay) if delay > 0 else next_look
                 continue
-            delay = self.limiter.delay(row.chat_id)
-            if delay > 0:
-                next_look = min(next_look, delay)
-                continue
-            await self._slots.acquire()
             self.limiter.record(row.chat_id)
             self._in_flight.add(row.chat_id)
             task = asyncio.create_task(self._deliver(row))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        later = await self.repo.next_due_at()
-        if later is not None and later > now:
-            next_look = min(next_look, later - now)
         return max(0.005, next_look)
+
+    def _hold_back(self, row: OutboxMessage) -> float | None:
+        """None if the row may go now; else how long it waits (0: busy or already settled)."""
+        if row.chat_id in self._in_flight or row.id in self._settled_since_read:
+            return 0.0
+        delay = max(row.not_before - self.clock.now(), self.limiter.delay(row.chat_id))
+        return delay if delay > 0 else None
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Send until nothing is pending (for tests, the CLI and shutdown)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:
+            if self._running:  # the loop sends; only one may read the heads at a time
+                if await self.repo.count_pending() == 0 and not self._tasks:
+                    return
+                await asyncio.sleep(0.02)
+                continue
             wait = await self.send_due()
             if self._tasks:
                 await asyncio.wait(
@@ -205,9 +227,15 @@ class OutboxSender:
         raise TimeoutError("the outbox did not drain in time")
 
     async def stop(self) -> None:
-        """Let the sends under way finish (their rows then settle); start no more."""
+        """Start no more sends, and let the ones under way finish and settle their rows.
+
+        A send that reached Telegram must be marked sent before the database closes,
+        or it would go out again after the restart.
+        """
+        self._stopping = True
+        self.outbox.wakeup.set()
         if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=10)
+            await asyncio.wait(set(self._tasks), timeout=30)
 
     async def _deliver(self, row: OutboxMessage) -> None:
         """Send one row and settle it."""
@@ -217,13 +245,16 @@ class OutboxSender:
             log.exception("outbox row %s: unexpected error", row.id)
             await self.repo.retry_later(row.id, "internal error", self.clock.now() + 30)
         finally:
+            self._settled_since_read.add(row.id)
             self._in_flight.discard(row.chat_id)
             self._slots.release()
             self.outbox.wakeup.set()
 
     async def _attempt(self, row: OutboxMessage) -> None:
         try:
-            result = await self.bot.do_api_request(row.method, api_kwargs=row.params)
+            # Bot API method names are case-insensitive; the lower-case name keeps PTB from
+            # warning that a typed method exists (the row holds plain JSON parameters).
+            result = await self.bot.do_api_request(row.method.lower(), api_kwargs=row.params)
         except RetryAfter as error:
             seconds = retry_seconds(error.retry_after)
             self.limiter.block(seconds, row.chat_id)

@@ -7,13 +7,15 @@ handled (see ``bot.inbox``). This module starts and stops the same parts in orde
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import logging
 import signal
 from collections.abc import Coroutine
 from typing import Any
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Updater
 
 from bot.app import LinliApplication, build_application, open_services
@@ -49,10 +51,17 @@ class Runtime:
 
     async def start(self) -> None:
         """Open the database, connect to the Bot API, and start every loop."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         app = self.application
         services = await open_services(self.settings, self.clock, app)
         app.bot_data.services = services
-        await app.initialize()
+        await self._connect()
         await app.start()
         log.info("connected as @%s to %s", app.bot.username, _host(self.settings.telegram.api_url))
         try:
@@ -71,6 +80,19 @@ class Runtime:
                 name="scheduler tick",
             )
         log.info("Linli is running (%s)", self.settings.telegram.mode)
+
+    async def _connect(self) -> None:
+        """Initialize the Application (getMe), waiting out network trouble; a bad token is fatal."""
+        for attempt in itertools.count():
+            try:
+                await self.application.initialize()
+                return
+            except InvalidToken:
+                raise
+            except NetworkError as error:
+                pause = min(30.0, 0.5 * 2**attempt)
+                log.warning("cannot reach the Bot API (%s); again in %.1fs", error, pause)
+                await asyncio.sleep(pause)
 
     async def stop(self) -> None:
         """Stop taking updates, finish what is under way, and close the database."""
@@ -93,7 +115,8 @@ class Runtime:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if app.running:
             await app.stop()
-        await app.shutdown()
+        with contextlib.suppress(RuntimeError):  # never initialized
+            await app.shutdown()
         if services is not None:
             await services.db.close()
             app.bot_data.services = None

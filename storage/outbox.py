@@ -48,8 +48,8 @@ class OutboxRepository:
         )
         return cursor.lastrowid if cursor.rowcount else None
 
-    async def due(self, now: float, limit: int) -> list[OutboxMessage]:
-        """For each chat, its oldest pending row, if its time has come; oldest first.
+    async def heads(self, limit: int) -> list[OutboxMessage]:
+        """The oldest pending row of each chat, due or not, oldest first.
 
         Only the head of each chat's queue is offered, so a chat's messages keep
         their order even when one of them waits for a retry.
@@ -57,18 +57,10 @@ class OutboxRepository:
         rows = await self.db.fetch_all(
             """SELECT * FROM outbox
                WHERE id IN (SELECT min(id) FROM outbox WHERE status = 'pending' GROUP BY chat_id)
-                 AND not_before <= ?
                ORDER BY id LIMIT ?""",
-            (now, limit),
+            (limit,),
         )
         return [OutboxMessage.from_row(row) for row in rows]
-
-    async def next_due_at(self) -> float | None:
-        """When the earliest pending row may go."""
-        value = await self.db.fetch_value(
-            "SELECT min(not_before) FROM outbox WHERE status = 'pending'"
-        )
-        return None if value is None else float(value)
 
     async def mark_sent(self, message_id: int | None, row_id: int, now: float) -> None:
         """The message was delivered."""

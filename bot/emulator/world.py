@@ -1,0 +1,748 @@
+"""In-memory state of the emulated Telegram: users, chats, messages and pending updates.
+
+The user-side actions here (a user sends, presses, joins...) enqueue the updates Telegram
+would deliver to the bot. Nothing in this module knows about HTTP.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.emulator.formatting import utf16_length
+
+JSON = dict[str, Any]
+
+GROUP_ANONYMOUS_BOT = {
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
+DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+MEMBER_STATUSES = ("creator", "administrator", "member", "restricted", "left", "kicked")
+PRESENT_STATUSES = frozenset({"creator", "administrator", "member", "restricted"})
+ADMIN_STATUSES = frozenset({"creator", "administrator"})
+_MENTION = re.compile(r"@[A-Za-z][A-Za-z0-9_]{3,31}")
+
+
+@dataclass
+class UserRecord:
+    """A Telegram user (or the bot itself)."""
+
+    user_id: int
+    first_name: str
+    username: str | None = None
+    last_name: str | None = None
+    language_code: str | None = "zh"
+    is_bot: bool = False
+    started: bool = False
+    blocked: bool = False
+
+    def to_json(self) -> JSON:
+        """The Bot API User object."""
+        user: JSON = {"id": self.user_id, "is_bot": self.is_bot, "first_name": self.first_name}
+        for key, value in (
+            ("last_name", self.last_name),
+            ("username", self.username),
+            ("language_code", None if self.is_bot else self.language_code),
+        ):
+            if value:
+                user[key] = value
+        return user
+
+    def private_chat_json(self) -> JSON:
+        """The Bot API Chat object of the private chat with this user."""
+        chat: JSON = {"id": self.user_id, "type": "private", "first_name": self.first_name}
+        if self.last_name:
+            chat["last_name"] = self.last_name
+        if self.username:
+            chat["username"] = self.username
+        return chat
+
+
+@dataclass
+class ChatRecord:
+    """A group or supergroup, with each member's status and the bot's own status."""
+
+    chat_id: int
+    title: str
+    supergroup: bool = False
+    members: dict[int, str] = field(default_factory=dict)
+    bot_status: str = "member"
+    bot_can_pin: bool = True
+    migrated_to: int | None = None
+    migrated_from: int | None = None
+    pinned: list[int] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        """The Chat.type: group or supergroup."""
+        return "supergroup" if self.supergroup else "group"
+
+    def to_json(self) -> JSON:
+        """The Bot API Chat object."""
+        return {"id": self.chat_id, "type": self.kind, "title": self.title}
+
+    def status_of(self, user_id: int) -> str:
+        """The member status of a user; "left" if they were never in the chat."""
+        return self.members.get(user_id, "left")
+
+
+@dataclass
+class StoredFile:
+    """A file the bot uploaded or a user sent, retrievable with getFile."""
+
+    file_id: str
+    file_unique_id: str
+    data: bytes
+    file_name: str | None = None
+    mime_type: str | None = None
+
+    @property
+    def file_path(self) -> str:
+        """The path under /file/bot<token>/ that serves the bytes."""
+        return f"files/{self.file_id}"
+
+
+@dataclass
+class SentMessage:
+    """A message the bot sent, kept up to date by edits, deletes and pins."""
+
+    message_id: int
+    chat_id: int
+    kind: str
+    text: str
+    date: int
+    raw_text: str = ""
+    parse_mode: str | None = None
+    entities: list[JSON] = field(default_factory=list)
+    reply_markup: JSON | None = None
+    reply_to_message_id: int | None = None
+    edits: int = 0
+    edit_date: int | None = None
+    deleted: bool = False
+    pinned: bool = False
+    file_id: str | None = None
+    file_unique_id: str | None = None
+    file_bytes: bytes | None = field(default=None, repr=False)
+    file_name: str | None = None
+    mime_type: str | None = None
+    sent_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def caption(self) -> str | None:
+        """The caption of a photo or document (same as text), None for text messages."""
+        return None if self.kind == "text" else self.text
+
+    @property
+    def button_rows(self) -> list[list[JSON]]:
+        """The rows of buttons of the reply markup, inline or not."""
+        markup = self.reply_markup or {}
+        rows = markup.get("inline_keyboard") or markup.get("keyboard") or []
+        return [[_as_button(button) for button in row] for row in rows]
+
+    @property
+    def buttons(self) -> list[tuple[str, str | None]]:
+        """Every button as (text, callback_data or url or None), row by row."""
+        return [
+            (str(button.get("text", "")), button.get("callback_data") or button.get("url"))
+            for row in self.button_rows
+            for button in row
+        ]
+
+    def to_json(self) -> JSON:
+        """A plain summary for the control API (not a Bot API Message)."""
+        return {
+            "message_id": self.message_id,
+            "chat_id": self.chat_id,
+            "kind": self.kind,
+            "text": self.text,
+            "raw_text": self.raw_text,
+            "parse_mode": self.parse_mode,
+            "entities": self.entities,
+            "reply_markup": self.reply_markup,
+            "buttons": [list(button) for button in self.buttons],
+            "reply_to_message_id": self.reply_to_message_id,
+            "edits": self.edits,
+            "deleted": self.deleted,
+            "pinned": self.pinned,
+            "file_id": self.file_id,
+            "file_name": self.file_name,
+            "mime_type": self.mime_type,
+            "file_size": len(self.file_bytes) if self.file_bytes is not None else None,
+            "date": self.date,
+        }
+
+
+def _as_button(button: object) -> JSON:
+    return button if isinstance(button, dict) else {"text": str(button)}
+
+
+def command_entities(text: str) -> list[JSON]:
+    """The entities Telegram adds to a user's text: a leading bot_command and @mentions."""
+    entities: list[JSON] = []
+    if text.startswith("/"):
+        command = text.split(maxsplit=1)[0]
+        entities.append({"type": "bot_command", "offset": 0, "length": utf16_length(command)})
+    for match in _MENTION.finditer(text):
+        offset = utf16_length(text[: match.start()])
+        entities.append({"type": "mention", "offset": offset, "length": utf16_length(match[0])})
+    return entities
+
+
+def member_json(user: JSON, status: str, *, can_pin: bool = True) -> JSON:
+    """A Bot API ChatMember object for a status, with every field PTB requires."""
+    member: JSON = {"status": status, "user": user}
+    if status == "creator":
+        member["is_anonymous"] = False
+    elif status == "administrator":
+        member.update(admin_rights(can_pin=can_pin))
+    elif status == "kicked":
+        member["until_date"] = 0
+    elif status == "restricted":
+        member.update(restricted_rights())
+    return member
+
+
+def admin_rights(*, can_pin: bool) -> JSON:
+    """The rights of an administrator as ChatMemberAdministrator fields."""
+    return {
+        "can_be_edited": False,
+        "is_anonymous": False,
+        "can_manage_chat": True,
+        "can_delete_messages": True,
+        "can_manage_video_chats": True,
+        "can_restrict_members": True,
+        "can_promote_members": False,
+        "can_change_info": True,
+        "can_invite_users": True,
+        "can_post_stories": False,
+        "can_edit_stories": False,
+        "can_delete_stories": False,
+        "can_pin_messages": can_pin,
+        "can_manage_topics": False,
+    }
+
+
+def restricted_rights() -> JSON:
+    """ChatMemberRestricted fields for a member who may only read."""
+    names = [
+        "can_change_info",
+        "can_invite_users",
+        "can_pin_messages",
+        "can_send_messages",
+        "can_send_polls",
+        "can_send_other_messages",
+        "can_add_web_page_previews",
+        "can_manage_topics",
+        "can_send_audios",
+        "can_send_documents",
+        "can_send_photos",
+        "can_send_videos",
+        "can_send_video_notes",
+        "can_send_voice_notes",
+    ]
+    return {"is_member": True, "until_date": 0, **dict.fromkeys(names, False)}
+
+
+def update_type(update: JSON) -> str:
+    """The kind of an update: the one key besides update_id."""
+    return next((key for key in update if key != "update_id"), "")
+
+
+class World:
+    """Everything the emulated Telegram knows, and the updates waiting for the bot."""
+
+    def __init__(
+        self, bot: UserRecord, *, privacy_mode: bool = False, first_update_id: int = 1
+    ) -> None:
+        self.bot = bot
+        self.privacy_mode = privacy_mode
+        self.users: dict[int, UserRecord] = {}
+        self.chats: dict[int, ChatRecord] = {}
+        self.user_messages: dict[tuple[int, int], JSON] = {}
+        self.sent_messages: dict[int, list[SentMessage]] = {}
+        self.files: dict[str, StoredFile] = {}
+        self.updates: list[JSON] = []
+        self.allowed_updates: frozenset[str] | None = None
+        self.open_callback_queries: set[str] = set()
+        self.callback_answers: dict[str, tuple[str | None, bool]] = {}
+        self.commands: dict[tuple[str, str], list[JSON]] = {}
+        self.webhook_url: str | None = None
+        self.pinned_in_private: dict[int, list[int]] = {}
+        self.on_update: Callable[[], None] | None = None
+        self._sent_index: dict[tuple[int, int], SentMessage] = {}
+        self._last_message_id: dict[int, int] = {}
+        self._update_ids = itertools.count(first_update_id)
+        self._file_numbers = itertools.count(1)
+        self._query_numbers = itertools.count(1)
+
+    # --- lookups -------------------------------------------------------------------------
+
+    def user(self, user_id: int) -> UserRecord:
+        """A known user; ValueError if unknown."""
+        if user_id == self.bot.user_id:
+            return self.bot
+        if user_id not in self.users:
+            raise ValueError(f"unknown user {user_id}: call add_user first")
+        return self.users[user_id]
+
+    def group(self, chat_id: int) -> ChatRecord:
+        """A known group or supergroup; ValueError if unknown."""
+        if chat_id not in self.chats:
+            raise ValueError(f"unknown group {chat_id}: call add_group first")
+        return self.chats[chat_id]
+
+    def chat_json(self, chat_id: int) -> JSON:
+        """The Bot API Chat object for a private chat or a group."""
+        if chat_id > 0:
+            return self.user(chat_id).private_chat_json()
+        return self.group(chat_id).to_json()
+
+    def sent(self, chat_id: int) -> list[SentMessage]:
+        """The messages the bot sent to a chat, oldest first."""
+        return list(self.sent_messages.get(chat_id, []))
+
+    def message(self, chat_id: int, message_id: int) -> SentMessage:
+        """One message the bot sent; KeyError if there is none."""
+        found = self.find_sent(chat_id, message_id)
+        if found is None:
+            raise KeyError(f"the bot sent no message {message_id} to chat {chat_id}")
+        return found
+
+    def find_sent(self, chat_id: int, message_id: int) -> SentMessage | None:
+        """One message the bot sent, or None."""
+        return self._sent_index.get((chat_id, message_id))
+
+    def next_message_id(self, chat_id: int) -> int:
+        """Reserve the next message id in a chat."""
+        self._last_message_id[chat_id] = self._last_message_id.get(chat_id, 0) + 1
+        return self._last_message_id[chat_id]
+
+    # --- updates -------------------------------------------------------------------------
+
+    def push_update(self, update: JSON) -> JSON:
+        """Queue an update for the bot, giving it the next update_id."""
+        queued = {"update_id": next(self._update_ids)}
+        queued.update((key, value) for key, value in update.items() if key != "update_id")
+        self.updates.append(queued)
+        if self.on_update is not None:
+            self.on_update()
+        return queued
+
+    def set_allowed_updates(self, allowed: Iterable[str] | None) -> None:
+        """Remember allowed_updates like Telegram: None keeps, [] restores the default."""
+        if allowed is None:
+            return
+        chosen = frozenset(allowed)
+        self.allowed_updates = chosen or None
+
+    def is_allowed(self, kind: str) -> bool:
+        """Whether updates of this kind reach the bot under the current allowed_updates."""
+        if self.allowed_updates is None:
+            return kind not in DEFAULT_EXCLUDED_UPDATES
+        return kind in self.allowed_updates
+
+    def confirm(self, offset: int | None) -> None:
+        """Forget updates confirmed by getUpdates offset (negative: keep only the last ones)."""
+        if offset is None or offset == 0:
+            return
+        if offset < 0:
+            self.updates = self.updates[offset:]
+        else:
+            self.updates = [update for update in self.updates if update["update_id"] >= offset]
+
+    def deliverable(self, limit: int) -> list[JSON]:
+        """Up to `limit` pending updates the bot asked for; drops the ones it did not ask for."""
+        self.updates = [update for update in self.updates if self.is_allowed(update_type(update))]
+        return self.updates[:limit]
+
+    def pending_updates(self) -> int:
+        """How many updates the bot will still receive (not confirmed, of allowed kinds)."""
+        return sum(1 for update in self.updates if self.is_allowed(update_type(update)))
+
+    def drop_pending_updates(self) -> None:
+        """Forget every pending update."""
+        self.updates = []
+
+    # --- setting up users and chats ------------------------------------------------------
+
+    def add_user(
+        self,
+        user_id: int,
+        first_name: str,
+        *,
+        username: str | None = None,
+        last_name: str | None = None,
+        language_code: str | None = "zh",
+        started: bool = False,
+    ) -> JSON:
+        """Create a user; `started` means they already pressed Start in the private chat."""
+        if user_id <= 0 or user_id == self.bot.user_id:
+            raise ValueError(f"user ids are positive and not the bot's, got {user_id}")
+        self.users[user_id] = UserRecord(
+            user_id, first_name, username, last_name, language_code, started=started
+        )
+        return self.users[user_id].to_json()
+
+    def add_group(
+        self,
+        chat_id: int,
+        title: str,
+        *,
+        supergroup: bool = False,
+        members: Iterable[int] = (),
+        admins: Iterable[int] = (),
+        creator: int | None = None,
+        bot_member: bool = True,
+        bot_admin: bool = False,
+        bot_can_pin: bool = True,
+    ) -> JSON:
+        """Create a group (or supergroup) with its members, without sending any update."""
+        if chat_id >= 0:
+            raise ValueError(f"group chat ids are negative, got {chat_id}")
+        chat = ChatRecord(chat_id, title, supergroup=supergroup, bot_can_pin=bot_can_pin)
+        for user_id, status in self._initial_statuses(members, admins, creator):
+            self.user(user_id)
+            chat.members[user_id] = status
+        chat.bot_status = ("administrator" if bot_admin else "member") if bot_member else "left"
+        self.chats[chat_id] = chat
+        return chat.to_json()
+
+    @staticmethod
+    def _initial_statuses(
+        members: Iterable[int], admins: Iterable[int], creator: int | None
+    ) -> list[tuple[int, str]]:
+        statuses = [(user_id, "member") for user_id in members]
+        statuses += [(user_id, "administrator") for user_id in admins]
+        if creator is not None:
+            statuses.append((creator, "creator"))
+        return statuses
+
+    # --- what users do -------------------------------------------------------------------
+
+    def user_sends(
+        self, user_id: int, chat_id: int, text: str, *, reply_to_message_id: int | None = None
+    ) -> JSON:
+        """A user writes text in a private chat (chat_id == user_id) or a group."""
+        message = self._user_message(user_id, chat_id, reply_to_message_id)
+        message["text"] = text
+        entities = command_entities(text)
+        if entities:
+            message["entities"] = entities
+        self._deliver_user_message(message)
+        return message
+
+    def user_sends_photo(
+        self,
+        user_id: int,
+        chat_id: int,
+        caption: str | None = None,
+        *,
+        data: bytes = b"\x89PNG emulated photo",
+    ) -> JSON:
+        """A user sends a photo, with an optional caption."""
+        message = self._user_message(user_id, chat_id, None)
+        stored = self.store_file(data, "photo.jpg", "image/jpeg")
+        message["photo"] = photo_sizes(stored)
+        if caption:
+            message["caption"] = caption
+        self._deliver_user_message(message)
+        return message
+
+    def _user_message(self, user_id: int, chat_id: int, reply_to: int | None) -> JSON:
+        user = self.user(user_id)
+        if chat_id > 0:
+            self._enter_private_chat(user, chat_id)
+        else:
+            self._enter_group(user, self.group(chat_id))
+        message: JSON = {
+            "message_id": self.next_message_id(chat_id),
+            "from": user.to_json(),
+            "chat": self.chat_json(chat_id),
+            "date": int(time.time()),
+        }
+        if reply_to is not None:
+            message["reply_to_message"] = self.message_json(chat_id, reply_to)
+        return message
+
+    def _enter_private_chat(self, user: UserRecord, chat_id: int) -> None:
+        """A private message implies Start was pressed; writing again unblocks the bot."""
+        if chat_id != user.user_id:
+            raise ValueError(f"in a private chat chat_id must equal user_id ({user.user_id})")
+        if user.blocked:
+            user.blocked = False
+            self._push_my_chat_member(user.private_chat_json(), user, "kicked", "member")
+        user.started = True
+
+    def _enter_group(self, user: UserRecord, chat: ChatRecord) -> None:
+        if chat.migrated_to is not None:
+            raise ValueError(f"group {chat.chat_id} was migrated to {chat.migrated_to}")
+        if chat.status_of(user.user_id) == "kicked":
+            raise ValueError(f"user {user.user_id} is banned from {chat.chat_id}")
+        if chat.status_of(user.user_id) == "left":
+            chat.members[user.user_id] = "member"
+
+    def _deliver_user_message(self, message: JSON) -> None:
+        chat_id = message["chat"]["id"]
+        self.user_messages[(chat_id, message["message_id"])] = message
+        if chat_id > 0 or self._bot_sees(self.chats[chat_id], message):
+            self.push_update({"message": message})
+
+    def _bot_sees(self, chat: ChatRecord, message: JSON) -> bool:
+        """Whether a group message reaches the bot (membership, then privacy mode)."""
+        if chat.bot_status not in PRESENT_STATUSES:
+            return False
+        if not self.privacy_mode or chat.bot_status == "administrator":
+            return True
+        text = str(message.get("text", ""))
+        replied = message.get("reply_to_message", {}).get("from", {}).get("id")
+        return text.startswith("/") or replied == self.bot.user_id
+
+    def user_presses(self, user_id: int, chat_id: int, message_id: int, data: str) -> str:
+        """A user presses an inline button; `data` is not checked against the message."""
+        user = self.user(user_id)
+        query_id = str(4_000_000_000_000_000_000 + next(self._query_numbers))
+        query: JSON = {
+            "id": query_id,
+            "from": user.to_json(),
+            "chat_instance": str(9_000_000_000_000 + abs(chat_id)),
+            "message": self.message_json(chat_id, message_id, inaccessible_ok=True),
+            "data": data,
+        }
+        self.open_callback_queries.add(query_id)
+        self.push_update({"callback_query": query})
+        return query_id
+
+    def user_joins(self, user_id: int, chat_id: int) -> JSON:
+        """A user joins a group: a new_chat_members message and a chat_member update."""
+        return self._change_membership(user_id, chat_id, "member", "new_chat_members")
+
+    def user_leaves(self, user_id: int, chat_id: int) -> JSON:
+        """A user leaves a group: a left_chat_member message and a chat_member update."""
+        return self._change_membership(user_id, chat_id, "left", "left_chat_member")
+
+    def _change_membership(self, user_id: int, chat_id: int, status: str, field_name: str) -> JSON:
+        user, chat = self.user(user_id), self.group(chat_id)
+        old = chat.status_of(user_id)
+        chat.members[user_id] = status
+        message = self._service_message(chat, user.to_json())
+        if field_name == "new_chat_members":
+            message["new_chat_members"] = [user.to_json()]
+            message["new_chat_member"] = user.to_json()
+        else:
+            message[field_name] = user.to_json()
+        self._deliver_service_message(chat, message)
+        self._push_chat_member(chat, user, old, status)
+        return message
+
+    def promote(self, chat_id: int, user_id: int, admin: bool = True) -> None:
+        """Make a member an administrator (or back to a plain member)."""
+        user, chat = self.user(user_id), self.group(chat_id)
+        old = chat.status_of(user_id)
+        if old == "creator":
+            raise ValueError(f"user {user_id} created {chat_id}; the creator cannot change")
+        chat.members[user_id] = "administrator" if admin else "member"
+        self._push_chat_member(chat, user, old, chat.members[user_id])
+
+    def bot_added(self, chat_id: int, by_user_id: int, *, as_admin: bool = False) -> JSON:
+        """Someone adds the bot to a group: a my_chat_member update and a service message."""
+        user, chat = self.user(by_user_id), self.group(chat_id)
+        old = chat.bot_status
+        chat.bot_status = "administrator" if as_admin else "member"
+        if chat.status_of(by_user_id) == "left":
+            chat.members[by_user_id] = "member"
+        update = self._push_my_chat_member(chat.to_json(), user, old, chat.bot_status)
+        message = self._service_message(chat, user.to_json())
+        message["new_chat_members"] = [self.bot.to_json()]
+        message["new_chat_member"] = self.bot.to_json()
+        self._deliver_service_message(chat, message)
+        return update
+
+    def bot_removed(self, chat_id: int, by_user_id: int) -> JSON:
+        """Someone removes the bot from a group; later sends there get 403."""
+        user, chat = self.user(by_user_id), self.group(chat_id)
+        old, chat.bot_status = chat.bot_status, "kicked"
+        return self._push_my_chat_member(chat.to_json(), user, old, "kicked")
+
+    def set_bot_rights(self, chat_id: int, admin: bool, can_pin: bool) -> JSON:
+        """Change the bot's status and pin right in a group (a my_chat_member update)."""
+        chat = self.group(chat_id)
+        if chat.bot_status not in PRESENT_STATUSES:
+            raise ValueError(f"the bot is not in {chat_id}")
+        old = chat.bot_status
+        chat.bot_status, chat.bot_can_pin = ("administrator" if admin else "member"), can_pin
+        actor = self._owner_json(chat)
+        return self._push_my_chat_member(chat.to_json(), actor, old, chat.bot_status)
+
+    def leave(self, chat_id: int) -> None:
+        """The bot leaves a group by itself."""
+        chat = self.group(chat_id)
+        old, chat.bot_status = chat.bot_status, "left"
+        self._push_my_chat_member(chat.to_json(), self.bot, old, "left")
+
+    def migrate_to_supergroup(self, chat_id: int, new_chat_id: int) -> JSON:
+        """A group becomes a supergroup with a new id; the old id answers with a migrate error."""
+        old = self.group(chat_id)
+        if new_chat_id in self.chats or new_chat_id > -1_000_000_000_000:
+            raise ValueError(f"supergroup ids look like -100xxxxxxxxxx and are new: {new_chat_id}")
+        new = ChatRecord(
+            new_chat_id,
+            old.title,
+            supergroup=True,
+            members=dict(old.members),
+            bot_status=old.bot_status,
+            bot_can_pin=old.bot_can_pin,
+            migrated_from=chat_id,
+        )
+        self.chats[new_chat_id] = new
+        actor = self._owner_json(old)
+        leaving = self._service_message(old, actor)
+        leaving["migrate_to_chat_id"] = new_chat_id
+        self._deliver_service_message(old, leaving)
+        old.migrated_to = new_chat_id
+        arriving = self._service_message(new, actor)
+        arriving["migrate_from_chat_id"] = chat_id
+        self._deliver_service_message(new, arriving)
+        return new.to_json()
+
+    def user_blocks_bot(self, user_id: int) -> JSON:
+        """A user blocks the bot; later sends to them get 403."""
+        user = self.user(user_id)
+        user.blocked = True
+        return self._push_my_chat_member(user.private_chat_json(), user, "member", "kicked")
+
+    # --- helpers for updates -------------------------------------------------------------
+
+    def _owner_json(self, chat: ChatRecord) -> JSON:
+        for user_id, status in chat.members.items():
+            if status == "creator":
+                return self.user(user_id).to_json()
+        return dict(GROUP_ANONYMOUS_BOT)
+
+    def _service_message(self, chat: ChatRecord, sender: JSON) -> JSON:
+        return {
+            "message_id": self.next_message_id(chat.chat_id),
+            "from": sender,
+            "chat": chat.to_json(),
+            "date": int(time.time()),
+        }
+
+    def _deliver_service_message(self, chat: ChatRecord, message: JSON) -> None:
+        self.user_messages[(chat.chat_id, message["message_id"])] = message
+        if chat.bot_status in PRESENT_STATUSES:
+            self.push_update({"message": message})
+
+    def _push_chat_member(self, chat: ChatRecord, user: UserRecord, old: str, new: str) -> None:
+        """Telegram sends chat_member updates only to bots that administer the chat."""
+        if chat.bot_status != "administrator":
+            return
+        change = self._member_change(chat.to_json(), user.to_json(), user, old, new)
+        self.push_update({"chat_member": change})
+
+    def _push_my_chat_member(
+        self, chat: JSON, actor: UserRecord | JSON, old: str, new: str
+    ) -> JSON:
+        sender = actor.to_json() if isinstance(actor, UserRecord) else actor
+        change = self._member_change(chat, sender, self.bot, old, new)
+        return self.push_update({"my_chat_member": change})
+
+    def _member_change(
+        self, chat: JSON, sender: JSON, subject: UserRecord, old: str, new: str
+    ) -> JSON:
+        can_pin = True
+        if subject.user_id == self.bot.user_id and chat["id"] in self.chats:
+            can_pin = self.chats[chat["id"]].bot_can_pin
+        return {
+            "chat": chat,
+            "from": sender,
+            "date": int(time.time()),
+            "old_chat_member": member_json(subject.to_json(), old, can_pin=can_pin),
+            "new_chat_member": member_json(subject.to_json(), new, can_pin=can_pin),
+        }
+
+    # --- messages as Bot API objects -----------------------------------------------------
+
+    def record_sent(self, sent: SentMessage) -> None:
+        """Store a message the bot just sent."""
+        self.sent_messages.setdefault(sent.chat_id, []).append(sent)
+        self._sent_index[(sent.chat_id, sent.message_id)] = sent
+
+    def message_json(self, chat_id: int, message_id: int, *, inaccessible_ok: bool = False) -> JSON:
+        """The current Bot API Message for any message in a chat."""
+        sent = self.find_sent(chat_id, message_id)
+        if sent is not None and not sent.deleted:
+            return self.sent_json(sent)
+        user_message = self.user_messages.get((chat_id, message_id))
+        if user_message is not None:
+            return {key: value for key, value in user_message.items() if key != "reply_to_message"}
+        if inaccessible_ok:
+            return {"chat": self.chat_json(chat_id), "message_id": message_id, "date": 0}
+        raise ValueError(f"no message {message_id} in chat {chat_id}")
+
+    def sent_json(self, sent: SentMessage, *, with_reply: bool = True) -> JSON:
+        """The Bot API Message for a message the bot sent."""
+        message: JSON = {
+            "message_id": sent.message_id,
+            "from": self.bot.to_json(),
+            "chat": self.chat_json(sent.chat_id),
+            "date": sent.date,
+        }
+        text_key = "text" if sent.kind == "text" else "caption"
+        if sent.text:
+            message[text_key] = sent.text
+        if sent.entities:
+            message["entities" if sent.kind == "text" else "caption_entities"] = sent.entities
+        message.update(self._media_json(sent))
+        if sent.reply_markup and "inline_keyboard" in sent.reply_markup:
+            message["reply_markup"] = sent.reply_markup
+        if sent.edit_date is not None:
+            message["edit_date"] = sent.edit_date
+        if with_reply and sent.reply_to_message_id is not None:
+            reply = self.message_json(sent.chat_id, sent.reply_to_message_id, inaccessible_ok=True)
+            if reply.get("date"):
+                message["reply_to_message"] = reply
+        return message
+
+    def _media_json(self, sent: SentMessage) -> JSON:
+        if sent.file_id is None:
+            return {}
+        stored = self.files[sent.file_id]
+        if sent.kind == "photo":
+            return {"photo": photo_sizes(stored)}
+        document: JSON = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": len(stored.data),
+        }
+        if stored.file_name:
+            document["file_name"] = stored.file_name
+        if stored.mime_type:
+            document["mime_type"] = stored.mime_type
+        return {"document": document}
+
+    def store_file(self, data: bytes, file_name: str | None, mime_type: str | None) -> StoredFile:
+        """Keep uploaded bytes under a fresh file_id."""
+        number = next(self._file_numbers)
+        stored = StoredFile(f"EMUFILE{number:06d}", f"EMU{number:06d}", data, file_name, mime_type)
+        self.files[stored.file_id] = stored
+        return stored
+
+
+def photo_sizes(stored: StoredFile) -> list[JSON]:
+    """Three PhotoSize objects for one stored photo (Telegram sends several resolutions)."""
+    return [
+        {
+            "file_id": stored.file_id if side == 1280 else f"{stored.file_id}_{side}",
+            "file_unique_id": f"{stored.file_unique_id}_{side}",
+            "width": side,
+            "height": side * 3 // 4,
+            "file_size": len(stored.data) * side // 1280,
+        }
+        for side in (90, 320, 1280)
+    ]

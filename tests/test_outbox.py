@@ -1,0 +1,141 @@
+"""The outbox against the emulator with Telegram's limits and a 20% fault rate."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from bot.emulator import BotApiEmulator, Faults, RateLimits
+from bot.ratelimit import SendLimiter
+from tests.harness import Harness, settings_for
+
+GROUPS = [-1000 - n for n in range(25)]
+USERS = [2000 + n for n in range(25)]
+
+
+def make_chats(emu: BotApiEmulator) -> None:
+    for user in USERS:
+        emu.add_user(user, f"User {user}", started=True)
+    for group in GROUPS:
+        emu.add_group(group, f"Building {group}")
+
+
+async def queue_messages(harness: Harness, per_chat: int) -> list[tuple[int, str]]:
+    services = harness.bot.services
+    wanted = []
+    async with services.db.transaction() as tx:
+        for n in range(per_chat):
+            for chat in GROUPS + USERS:
+                text = f"notice {n} for {chat}"
+                await services.outbox.queue(tx, chat, text)
+                wanted.append((chat, text))
+    return wanted
+
+
+def delivered(emu: BotApiEmulator) -> Counter[tuple[int, str]]:
+    return Counter((chat, m.text) for chat in GROUPS + USERS for m in emu.sent(chat))
+
+
+async def test_200_messages_to_50_chats_arrive_once_under_limits_faults_and_a_restart(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    make_chats(emulator)
+    settings = settings_for(emulator, tmp_path, telegram={"request_timeout": 2.0})
+    harness = Harness(emulator, settings)
+    await harness.start()
+    emulator.rate_limits = RateLimits(global_per_second=30, per_chat_per_second=1,
+                                      per_group_per_minute=20)
+    emulator.faults = Faults(rate=0.2, kinds=("500", "timeout", "drop", "429"), seed=7,
+                             timeout_seconds=2.5)
+    try:
+        wanted = await queue_messages(harness, per_chat=4)
+        assert len(wanted) == 200
+        await emulator.wait_for(lambda: sum(delivered(emulator).values()) >= 60, 20,
+                                what="a first part of the messages")
+        await harness.restart()  # a deploy in the middle of the broadcast
+        await harness.bot.services.sender.drain(timeout=60)
+    finally:
+        await harness.stop()
+    got = delivered(emulator)
+    assert got == Counter(wanted), "every message exactly once"
+    assert emulator.rate_violations() == []
+    assert emulator.stats.faults_injected > 10  # the faults really happened
+    for chat in GROUPS + USERS:  # each chat got its messages in order
+        texts = [m.text for m in emulator.sent(chat)]
+        assert texts == [f"notice {n} for {chat}" for n in range(4)]
+
+
+async def test_a_group_that_removed_the_bot_fails_for_good_and_is_marked_inactive(
+    harness: Harness,
+) -> None:
+    harness.emu.add_user(1, "Owner")
+    harness.emu.add_group(-77, "Gone", members=[1])
+    harness.emu.user_sends(1, -77, "/help")
+    await harness.settle()
+    harness.emu.bot_removed(-77, 1)
+    await harness.settle()
+    services = harness.bot.services
+    async with services.db.transaction() as tx:
+        await services.outbox.queue(tx, -77, "hello?")
+    await services.sender.drain()
+    row = await harness.db.fetch_one("SELECT status, error FROM outbox")
+    assert row is not None and row["status"] == "failed"
+    assert await harness.value("SELECT active FROM chats WHERE id = -77") == 0
+
+
+async def test_a_user_who_never_started_the_bot_fails_and_calls_the_hook(harness: Harness) -> None:
+    harness.emu.add_user(5, "Never started")
+    services = harness.bot.services
+    seen = []
+
+    async def hook(delivery: object) -> None:
+        seen.append(delivery)
+
+    services.sender.on_settled("card", hook)
+    async with services.db.transaction() as tx:
+        await services.outbox.queue(tx, 5, "a card", kind="card")
+    await services.sender.drain()
+    assert len(seen) == 1 and not seen[0].ok and seen[0].chat_gone  # type: ignore[attr-defined]
+    assert "initiate conversation" in seen[0].error  # type: ignore[attr-defined]
+
+
+async def test_messages_follow_a_group_to_its_supergroup(harness: Harness) -> None:
+    harness.emu.add_user(1, "Owner")
+    harness.emu.add_group(-88, "Old group", members=[1])
+    harness.emu.user_sends(1, -88, "/help")
+    await harness.settle()
+    harness.emu.migrate_to_supergroup(-88, -1001000000088)
+    services = harness.bot.services
+    async with services.db.transaction() as tx:  # queued before the bot heard of the move
+        await services.outbox.queue(tx, -88, "after the move")
+    await harness.settle()
+    assert "after the move" in harness.texts(-1001000000088)
+    assert await harness.value("SELECT count(*) FROM chats WHERE id = -88") == 0
+
+
+async def test_a_dedupe_key_queues_a_notification_once(harness: Harness) -> None:
+    harness.emu.add_user(6, "Li", started=True)
+    services = harness.bot.services
+    for _ in range(3):
+        async with services.db.transaction() as tx:
+            await services.outbox.queue(tx, 6, "only once", dedupe_key="reminder 6")
+    await services.sender.drain()
+    assert harness.texts(6) == ["only once"]
+
+
+def test_the_limiter_keeps_each_window() -> None:
+    now = [0.0]
+    limiter = SendLimiter(30, 1, 20, margin=0.0, monotonic=lambda: now[0])
+    for _ in range(20):
+        assert limiter.delay(-5) == 0
+        limiter.record(-5)
+        now[0] += 1.0
+    assert limiter.delay(-5) > 39  # the 21st message to a group waits for the minute
+    assert limiter.delay(7) == 0
+    limiter.record(7)
+    assert 0.9 < limiter.delay(7) <= 1.0  # one a second in a chat
+    for chat in range(100, 129):
+        limiter.record(chat)
+    assert limiter.delay(999) > 0  # 30 in the last second overall
+    now[0] += 1.0
+    assert limiter.delay(999) == 0

@@ -1,0 +1,51 @@
+"""/start and /help through the real Application and the emulator."""
+
+from __future__ import annotations
+
+from tests.harness import Harness
+
+ZHANG = 101
+
+
+async def test_start_in_private_welcomes_and_lets_the_bot_write(harness: Harness) -> None:
+    harness.emu.add_user(ZHANG, "张阿姨", username="zhang")
+    reply = await harness.say(ZHANG, ZHANG, "/start")
+    assert "张阿姨，您好！我是邻里" in reply.text
+    assert reply.parse_mode == "HTML"
+    await harness.settle()
+    assert await harness.value("SELECT started FROM users WHERE id = ?", ZHANG) == 1
+    last = await harness.value("SELECT status FROM inbox ORDER BY update_id DESC LIMIT 1")
+    assert last == "handled"
+
+
+async def test_help_lists_the_commands_of_the_chat(harness: Harness) -> None:
+    harness.emu.add_user(ZHANG, "Zhang")
+    harness.emu.add_group(-500, "3号楼", members=[ZHANG])
+    private = await harness.say(ZHANG, ZHANG, "/help")
+    group = await harness.say(ZHANG, -500, "/help@linli_bot")
+    assert "/start" in private.text and "/help" in private.text
+    assert "/setup" in group.text and "/start" not in group.text
+
+
+async def test_names_are_escaped_in_html_replies(harness: Harness) -> None:
+    harness.emu.add_user(ZHANG, "<b>Z&Co</b>")
+    reply = await harness.say(ZHANG, ZHANG, "/start")
+    assert reply.text.startswith("<b>Z&Co</b>，您好")  # shown as typed, not as markup
+    assert "&lt;b&gt;Z&amp;Co&lt;/b&gt;" in reply.raw_text
+
+
+async def test_command_menus_are_registered_for_private_chats_and_groups(harness: Harness) -> None:
+    commands = harness.emu.commands
+    private = {c["command"] for c in commands[("all_private_chats", "")]}
+    groups = {c["command"] for c in commands[("all_group_chats", "")]}
+    assert {"start", "help", "lang"} <= private and "setup" not in private
+    assert {"help", "setup", "volunteer"} <= groups and "start" not in groups
+    english = {c["description"] for c in commands[("all_group_chats", "en")]}
+    assert "Register this group as a building" in english
+
+
+async def test_the_bot_asks_for_every_update_type_it_handles(harness: Harness) -> None:
+    await harness.settle()
+    call = harness.emu.calls_to("getUpdates")[-1]
+    assert set(call.params["allowed_updates"]) >= {"message", "callback_query",
+                                                   "my_chat_member", "chat_member"}
