@@ -5,13 +5,14 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from telegram.ext import AIORateLimiter, Application, ContextTypes
+from telegram.ext import Application, ContextTypes
 
 from bot.clock import Clock
 from bot.commands import MenuCommand
 from bot.config import Settings
 from bot.context import BotData, LinliContext, Services
 from bot.outbox import Outbox, OutboxSender
+from bot.ratelimit import LoggingRateLimiter
 from bot.scheduler import Scheduler
 from bot.services.community import Community
 from bot.services.people import People
@@ -44,7 +45,7 @@ def build_application(settings: Settings) -> LinliApplication:
         .base_url(settings.telegram.api_url)
         .base_file_url(_file_url(settings.telegram.api_url))
         .context_types(ContextTypes(context=LinliContext, bot_data=BotData))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(LoggingRateLimiter(max_retries=3))
         .read_timeout(settings.telegram.request_timeout)
         .write_timeout(settings.telegram.request_timeout)
         .connect_timeout(settings.telegram.request_timeout)

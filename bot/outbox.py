@@ -273,7 +273,7 @@ class OutboxSender:
         else:
             message_id = result.get("message_id") if isinstance(result, dict) else None
             await self.repo.mark_sent(message_id, row.id, self.clock.now())
-            log.info(
+            log.debug(
                 "sent %s to chat %s (outbox %s, %s)",
                 row.method,
                 row.chat_id,

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
+from typing import Any
+
+from telegram._utils.types import JSONDict
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter
+
+log = logging.getLogger("bot.messages")
 
 
 class SendLimiter:
@@ -84,3 +92,34 @@ def retry_seconds(retry_after: int | float | timedelta) -> float:
     if isinstance(retry_after, timedelta):
         return retry_after.total_seconds()
     return float(retry_after)
+
+
+class LoggingRateLimiter(AIORateLimiter):
+    """PTB's rate limiter that also writes one log line for each message sent or failed.
+
+    Every Bot API call passes through the rate limiter, so this is the one place that
+    sees the replies of handlers and the messages of the outbox alike.
+    """
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | JSONDict | list[JSONDict]:
+        """Send through the limiter and log the outcome of message calls."""
+        logged = endpoint.lower().startswith(("send", "edit"))
+        try:
+            result = await super().process_request(
+                callback, args, kwargs, endpoint, data, rate_limit_args
+            )
+        except TelegramError as error:
+            if logged:
+                log.info("%s to chat %s failed: %s", endpoint, data.get("chat_id"), error)
+            raise
+        if logged:
+            log.info("%s to chat %s done", endpoint, data.get("chat_id"))
+        return result

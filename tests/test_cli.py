@@ -1,0 +1,59 @@
+"""`linli migrate`, `linli backup` and `linli --help`, as an operator runs them."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from storage.migrate import latest_version
+
+
+def linli(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    config = folder / "config.toml"
+    if not config.exists():
+        config.write_text(f'[database]\npath = "{folder / "linli.db"}"\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINLI_")}
+    return subprocess.run([sys.executable, "-m", "bot", "--config", str(config), *args],
+                          capture_output=True, text=True, timeout=60, env=env)
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    result = linli(tmp_path, "--help")
+    assert result.returncode == 0
+    for command in ("run", "check-config", "migrate", "backup"):
+        assert command in result.stdout
+
+
+def test_migrate_creates_the_database_without_a_token(tmp_path: Path) -> None:
+    result = linli(tmp_path, "migrate")
+    assert result.returncode == 0, result.stderr
+    assert f"version {latest_version()}" in result.stdout
+    again = linli(tmp_path, "migrate")
+    assert "Applied 0 migration(s)" in again.stdout
+    connection = sqlite3.connect(tmp_path / "linli.db")
+    assert connection.execute("PRAGMA user_version").fetchone() == (latest_version(),)
+    connection.close()
+
+
+def test_backup_copies_a_database_that_is_open_for_writing(tmp_path: Path) -> None:
+    assert linli(tmp_path, "migrate").returncode == 0
+    writer = sqlite3.connect(tmp_path / "linli.db")
+    writer.execute("INSERT INTO users (id, first_name, created_at, updated_at) "
+                   "VALUES (1, 'Wang', 0, 0)")
+    writer.commit()
+    writer.execute("BEGIN")  # the bot is in the middle of a transaction
+    writer.execute("INSERT INTO users (id, first_name, created_at, updated_at) "
+                   "VALUES (2, 'uncommitted', 0, 0)")
+    result = linli(tmp_path, "backup", str(tmp_path / "copy.db"))
+    writer.rollback()
+    writer.close()
+    assert result.returncode == 0, result.stderr
+    copy = sqlite3.connect(tmp_path / "copy.db")
+    assert copy.execute("SELECT first_name FROM users").fetchall() == [("Wang",)]
+    assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    copy.close()
+    refused = linli(tmp_path, "backup", str(tmp_path / "copy.db"))
+    assert refused.returncode == 1 and "exists already" in refused.stderr
