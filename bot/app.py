@@ -15,8 +15,12 @@ from bot.outbox import Outbox, OutboxSender
 from bot.ratelimit import LoggingRateLimiter
 from bot.scheduler import Scheduler
 from bot.services.community import Community
+from bot.services.notices import NoticeService
 from bot.services.people import People
-from handlers import errors, groups, start, tracking
+from bot.services.points import PointsService
+from bot.services.requests import RequestService
+from bot.services.roster import RosterService
+from handlers import errors, groups, notices, points, requests, roster, start, tracking
 from storage.chats import ChatRepository
 from storage.db import Database
 from storage.inbox import InboxRepository
@@ -28,7 +32,7 @@ LinliApplication = Application[Any, LinliContext, Any, Any, BotData, Any]
 # Feature modules, in the order their handlers are tried (handler group 0). Each exports
 # get_handlers(); it may export MENU (its commands for Telegram's menus) and
 # register(services) (the job kinds and outbox hooks it needs).
-FEATURES: list[ModuleType] = [start, groups]
+FEATURES: list[ModuleType] = [start, groups, notices, requests, roster, points]
 
 
 def build_application(settings: Settings) -> LinliApplication:
@@ -90,6 +94,10 @@ async def open_services(
         community=Community(db, clock, settings),
         menu=menu(),
     )
+    services.notices = NoticeService(services)
+    services.requests = RequestService(services)
+    services.roster = RosterService(services)
+    services.points = PointsService(services)
     for feature in FEATURES:
         register = getattr(feature, "register", None)
         if register is not None:

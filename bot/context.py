@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -14,7 +14,11 @@ from bot.i18n import Translator, translator
 from bot.outbox import Outbox, OutboxSender
 from bot.scheduler import Scheduler
 from bot.services.community import Community
+from bot.services.notices import NoticeService
 from bot.services.people import People
+from bot.services.points import PointsService
+from bot.services.requests import RequestService
+from bot.services.roster import RosterService
 from storage.chats import ChatRepository
 from storage.db import Database
 from storage.inbox import InboxRepository
@@ -37,6 +41,11 @@ class Services:
     people: People
     community: Community
     menu: list[MenuCommand]
+    # Feature services, built by bot.app.open_services once the core above exists.
+    notices: NoticeService = field(init=False)
+    requests: RequestService = field(init=False)
+    roster: RosterService = field(init=False)
+    points: PointsService = field(init=False)
 
 
 class BotData:

@@ -1,0 +1,56 @@
+"""Button payloads: ``"<feature>:<action>:<id>[:<more>]"``, built and parsed in one place.
+
+Never trust a payload: it is only a hint of what the user pressed. Handlers check
+again, on the server, who is pressing and whether they may.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.errors import InvalidInput
+from bot.i18n import N_
+
+MAX_BYTES = 64  # Telegram's limit for callback_data
+_PART = re.compile(r"^[A-Za-z0-9_\-.]{1,40}$")
+
+
+@dataclass(frozen=True)
+class ButtonData:
+    """A parsed button payload."""
+
+    feature: str
+    action: str
+    args: tuple[str, ...]
+
+    def int_arg(self, index: int = 0) -> int:
+        """An argument as a number; a forged payload is refused."""
+        try:
+            return int(self.args[index])
+        except (IndexError, ValueError):
+            raise InvalidInput(N_("This button is no longer valid.")) from None
+
+
+def button_data(feature: str, action: str, *args: object) -> str:
+    """Build a payload; refuses parts that would not survive the round trip."""
+    parts = [feature, action, *(str(arg) for arg in args)]
+    if not all(_PART.match(part) for part in parts):
+        raise ValueError(f"bad button payload parts: {parts!r}")
+    data = ":".join(parts)
+    if len(data.encode()) > MAX_BYTES:
+        raise ValueError(f"button payload over {MAX_BYTES} bytes: {data!r}")
+    return data
+
+
+def parse_button(data: str | None, feature: str) -> ButtonData:
+    """Parse a payload of ``feature``; anything else is refused as a stale or forged button."""
+    parts = (data or "").split(":")
+    if len(parts) < 2 or parts[0] != feature or not all(_PART.match(p) for p in parts):
+        raise InvalidInput(N_("This button is no longer valid."))
+    return ButtonData(parts[0], parts[1], tuple(parts[2:]))
+
+
+def pattern(feature: str) -> str:
+    """The anchored CallbackQueryHandler pattern for a feature's buttons."""
+    return rf"^{re.escape(feature)}:"

@@ -1,0 +1,16 @@
+"""The duty roster, shifts, swaps, handovers, facilities and lock-ups."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler
+
+from bot.commands import MenuCommand
+from bot.context import LinliContext
+
+MENU: list[MenuCommand] = []
+
+
+def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
+    """Handlers of this feature."""
+    return []

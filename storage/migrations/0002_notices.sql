@@ -1,0 +1,1 @@
+-- Notices and their confirmations (issue: notices).

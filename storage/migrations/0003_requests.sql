@@ -1,0 +1,1 @@
+-- Help requests and their events (issue: requests).

@@ -1,0 +1,1 @@
+-- Roster, shifts, swaps, handovers, facilities, lock-ups (issue: roster).

@@ -1,0 +1,1 @@
+-- Points ledger, rewards and redemptions (issue: points).
