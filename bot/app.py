@@ -15,12 +15,23 @@ from bot.outbox import Outbox, OutboxSender
 from bot.ratelimit import LoggingRateLimiter
 from bot.scheduler import Scheduler
 from bot.services.community import Community
+from bot.services.events import EventService
 from bot.services.notices import NoticeService
 from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.requests import RequestService
 from bot.services.roster import RosterService
-from handlers import errors, groups, notices, points, requests, roster, start, tracking
+from handlers import (
+    errors,
+    events,
+    groups,
+    notices,
+    points,
+    requests,
+    roster,
+    start,
+    tracking,
+)
 from storage.chats import ChatRepository
 from storage.db import Database
 from storage.inbox import InboxRepository
@@ -32,7 +43,7 @@ LinliApplication = Application[Any, LinliContext, Any, Any, BotData, Any]
 # Feature modules, in the order their handlers are tried (handler group 0). Each exports
 # get_handlers(); it may export MENU (its commands for Telegram's menus) and
 # register(services) (the job kinds and outbox hooks it needs).
-FEATURES: list[ModuleType] = [start, groups, notices, requests, roster, points]
+FEATURES: list[ModuleType] = [start, groups, notices, requests, roster, points, events]
 
 
 def build_application(settings: Settings) -> LinliApplication:
@@ -98,6 +109,7 @@ async def open_services(
     services.requests = RequestService(services)
     services.roster = RosterService(services)
     services.points = PointsService(services)
+    services.events = EventService(services)
     for feature in FEATURES:
         register = getattr(feature, "register", None)
         if register is not None:

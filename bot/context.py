@@ -14,6 +14,7 @@ from bot.i18n import Translator, translator
 from bot.outbox import Outbox, OutboxSender
 from bot.scheduler import Scheduler
 from bot.services.community import Community
+from bot.services.events import EventService
 from bot.services.notices import NoticeService
 from bot.services.people import People
 from bot.services.points import PointsService
@@ -46,6 +47,7 @@ class Services:
     requests: RequestService = field(init=False)
     roster: RosterService = field(init=False)
     points: PointsService = field(init=False)
+    events: EventService = field(init=False)
 
 
 class BotData:

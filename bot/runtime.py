@@ -73,12 +73,7 @@ class Runtime:
         self._spawn(services.sender.run(), "outbox sender")
         await self._start_intake(services)
         if app.job_queue is not None:
-            app.job_queue.run_repeating(
-                self._tick,
-                interval=self.settings.scheduling.tick_seconds,
-                first=0.0,
-                name="scheduler tick",
-            )
+            services.scheduler.start(app.job_queue, self.settings.scheduling.tick_seconds)
         log.info("Linli is running (%s)", self.settings.telegram.mode)
 
     async def _connect(self) -> None:
@@ -178,9 +173,6 @@ class Runtime:
             if isinstance(update, Update):
                 await services.inbox.store([update.to_dict()], self.clock.now())
                 self.wakeup.set()
-
-    async def _tick(self, _context: object) -> None:
-        await self.services.scheduler.run_due()
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(coroutine, name=name)

@@ -7,15 +7,23 @@ runs twice. A handler therefore only writes to the database; anything it sends g
 through the outbox. A job found late by more than its grace time (the bot was down)
 is recorded as missed and skipped.
 
-Keeping one tick instead of one APScheduler job per row makes start-up O(1) (nothing
-to rebuild but the tick), and lets tests drive time with a fake clock.
+PTB's JobQueue drives it with one wake-up job at the earliest due time (moved
+earlier whenever a sooner job is stored) and a slow safety tick. Keeping one
+APScheduler job instead of one per row makes start-up O(1) whatever the number
+of stored jobs, and lets tests drive time with a shiftable clock.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from apscheduler.jobstores.base import JobLookupError
+from telegram.ext import Job as QueuedJob
+from telegram.ext import JobQueue
 
 from bot.clock import Clock
 from storage.db import Database, Transaction
@@ -36,6 +44,10 @@ class Scheduler:
         self.clock = clock
         self.grace_seconds = grace_seconds
         self._handlers: dict[str, JobHandler] = {}
+        self._job_queue: JobQueue[Any] | None = None
+        self._wake: QueuedJob[Any] | None = None
+        self._wake_at: float | None = None
+        self._running = asyncio.Lock()
 
     def register(self, kind: str, handler: JobHandler) -> None:
         """Say which coroutine runs jobs of ``kind``."""
@@ -54,13 +66,40 @@ class Scheduler:
         await self.repo.schedule(
             tx, kind, key, due_at, payload or {}, self.clock.now(), grace_seconds
         )
+        tx.after_commit(lambda: self._plan(due_at))
+
+    def start(self, job_queue: JobQueue[Any], tick_seconds: float) -> None:
+        """Run due work from PTB's JobQueue: a wake-up at the next due time, and a tick."""
+        self._job_queue = job_queue
+        job_queue.run_repeating(self._on_time, interval=tick_seconds, first=0.0,
+                                name="scheduler tick")
+
+    async def _on_time(self, _context: object) -> None:
+        async with self._running:
+            while await self.run_due() > 0 and await self.repo.due(self.clock.now(), 1):
+                pass
+            self._wake_at = None
+            self._plan(await self.repo.next_due_at())
+
+    def _plan(self, due_at: float | None) -> None:
+        """Make sure the JobQueue wakes the scheduler by ``due_at``."""
+        if due_at is None or self._job_queue is None:
+            return
+        if self._wake_at is not None and self._wake_at <= due_at:
+            return
+        if self._wake is not None:
+            with contextlib.suppress(JobLookupError):  # it may have fired already
+                self._wake.schedule_removal()
+        delay = max(0.0, due_at - self.clock.now())
+        self._wake = self._job_queue.run_once(self._on_time, when=delay, name="scheduler wake")
+        self._wake_at = due_at
 
     async def cancel(self, tx: Transaction, key: str) -> bool:
         """Cancel a pending job in the caller's transaction."""
         return await self.repo.cancel(tx, key, self.clock.now())
 
     async def run_due(self, limit: int = 1000) -> int:
-        """Run every job that is due now; returns how many ran (missed ones not counted)."""
+        """Run the jobs that are due now (up to ``limit``); returns how many ran."""
         now = self.clock.now()
         ran = 0
         for job in await self.repo.due(now, limit):

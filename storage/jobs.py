@@ -63,6 +63,11 @@ class JobRepository:
         )
         return cursor.rowcount == 1
 
+    async def next_due_at(self) -> float | None:
+        """When the earliest pending job is due."""
+        value = await self.db.fetch_value("SELECT min(due_at) FROM jobs WHERE status = 'pending'")
+        return None if value is None else float(value)
+
     async def get(self, key: str) -> Job | None:
         """A job by key."""
         row = await self.db.fetch_one("SELECT * FROM jobs WHERE key = ?", (key,))

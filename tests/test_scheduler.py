@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
 from bot.clock import FakeClock
+from bot.emulator import BotApiEmulator
 from bot.scheduler import Scheduler
 from storage.db import Database, Transaction
 from storage.migrate import migrate
 from storage.models import Job
+from tests.harness import Harness, settings_for
 
 START = 1_800_000_000.0
 
@@ -102,3 +105,30 @@ async def test_rescheduling_moves_a_pending_job_and_cancel_stops_it(db: Database
     clock.advance(200)
     await scheduler.run_due()
     assert fired == ["moved"]
+
+
+async def test_a_running_bot_fires_a_stored_job_on_time_without_waiting_for_a_tick(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    harness = Harness(emulator, settings_for(emulator, tmp_path, scheduling={"tick_seconds": 30}))
+    await harness.start()
+    try:
+        await fires_on_time(harness)
+    finally:
+        await harness.stop()
+
+
+async def fires_on_time(harness: Harness) -> None:
+    services = harness.bot.services
+    await asyncio.sleep(0.2)  # the first tick has run; the next one is 30 s away
+    fired: list[float] = []
+
+    async def note(tx: Transaction, job: Job) -> None:
+        fired.append(services.clock.now() - job.due_at)
+
+    services.scheduler.register("note", note)
+    due = services.clock.now() + 1.5
+    async with services.db.transaction() as tx:
+        await services.scheduler.schedule(tx, "note", "note 1", due)
+    await harness.emu.wait_for(lambda: fired, 5, what="the job to fire")
+    assert 0 <= fired[0] < 0.3  # woken at its time, not at the next tick

@@ -1,0 +1,1 @@
+-- Events, sign-ups, waitlists and attendance (issue: events).
