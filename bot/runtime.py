@@ -27,6 +27,8 @@ from bot.inbox import ALLOWED_UPDATES, InboxPoller, InboxWorker
 
 log = logging.getLogger(__name__)
 
+INBOX_KEEP_SECONDS = 7 * 24 * 3600
+
 
 class Runtime:
     """Starts, runs and stops one bot process."""
@@ -74,6 +76,8 @@ class Runtime:
         await self._start_intake(services)
         if app.job_queue is not None:
             services.scheduler.start(app.job_queue, self.settings.scheduling.tick_seconds)
+            app.job_queue.run_repeating(self._prune_inbox, interval=3600, first=60,
+                                        name="inbox prune")
         log.info("Linli is running (%s)", self.settings.telegram.mode)
 
     async def _connect(self) -> None:
@@ -173,6 +177,12 @@ class Runtime:
             if isinstance(update, Update):
                 await services.inbox.store([update.to_dict()], self.clock.now())
                 self.wakeup.set()
+
+    async def _prune_inbox(self, _context: object) -> None:
+        """Forget handled updates after a week (Telegram redelivers for a day at most)."""
+        pruned = await self.services.inbox.prune(self.clock.now() - INBOX_KEEP_SECONDS)
+        if pruned:
+            log.info("pruned %d handled updates from the inbox", pruned)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(coroutine, name=name)
