@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import statistics
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +68,12 @@ def peak_rss_mb(pid: int | None = None) -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float, step: float = 0.2) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` passes; returns whether it held."""
+    for _ in range(max(1, int(timeout / step))):
+        if condition():
+            return True
+        await asyncio.sleep(step)
+    return condition()

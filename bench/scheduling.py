@@ -16,7 +16,7 @@ import time
 
 from telegram.ext import ApplicationBuilder
 
-from bench.common import TOKEN, bench_settings, percentile, summary, workdir
+from bench.common import TOKEN, bench_settings, percentile, summary, wait_until, workdir
 from bot.emulator import BotApiEmulator
 from bot.runtime import Runtime
 from storage.db import Database, Transaction
@@ -62,9 +62,7 @@ async def linli(count: int, spread: float) -> tuple[list[float], float]:
         startup = time.perf_counter() - began
         for kind in KINDS:
             runtime.services.scheduler.register(kind, fired)
-        deadline = time.time() + spread + 30
-        while len(lateness) < count and time.time() < deadline:
-            await asyncio.sleep(0.5)
+        await wait_until(lambda: len(lateness) >= count, spread + 30)
         await runtime.stop()
     return lateness, startup
 
@@ -89,9 +87,7 @@ async def baseline(count: int, spread: float) -> tuple[list[float], float]:
     for n, at in enumerate(due):
         queue.run_once(fired, when=at - time.time(), data=at, name=f"job {n}")
     startup = time.perf_counter() - began
-    deadline = time.time() + spread + 30
-    while len(lateness) < count and time.time() < deadline:
-        await asyncio.sleep(0.5)
+    await wait_until(lambda: len(lateness) >= count, spread + 30)
     await queue.stop()
     return lateness, startup
 
