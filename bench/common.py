@@ -46,11 +46,15 @@ def percentile(values: list[float], share: float) -> float:
 
 def summary(values: list[float]) -> str:
     """p50/p95/p99/max in milliseconds."""
-    return (
-        f"p50 {percentile(values, 0.5) * 1000:.0f} ms, p95 {percentile(values, 0.95) * 1000:.0f} ms, "
-        f"p99 {percentile(values, 0.99) * 1000:.0f} ms, max {max(values) * 1000:.0f} ms, "
-        f"mean {statistics.mean(values) * 1000:.0f} ms"
-    )
+    if not values:
+        return "no values"
+    parts = [
+        f"p{int(share * 100)} {percentile(values, share) * 1000:.0f} ms"
+        for share in (0.5, 0.95, 0.99)
+    ]
+    parts.append(f"max {max(values) * 1000:.0f} ms")
+    parts.append(f"mean {statistics.mean(values) * 1000:.0f} ms")
+    return ", ".join(parts)
 
 
 def cpu_seconds(pid: int | None = None) -> float:
