@@ -45,7 +45,8 @@ async def test_command_menus_are_registered_for_private_chats_and_groups(harness
 
 
 async def test_the_bot_asks_for_every_update_type_it_handles(harness: Harness) -> None:
-    await harness.settle()
-    call = harness.emu.calls_to("getUpdates")[-1]
+    calls = await harness.emu.wait_for(lambda: harness.emu.calls_to("getUpdates"), 5,
+                                       what="the first poll")
+    call = calls[-1]
     assert set(call.params["allowed_updates"]) >= {"message", "callback_query",
                                                    "my_chat_member", "chat_member"}
