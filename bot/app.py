@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
+from telegram import Bot
 from telegram.ext import Application, ContextTypes
 
 from bot.clock import Clock
@@ -16,6 +17,7 @@ from bot.ratelimit import LoggingRateLimiter
 from bot.scheduler import Scheduler
 from bot.services.community import Community
 from bot.services.events import EventService
+from bot.services.lockup import LockupService
 from bot.services.notices import NoticeService
 from bot.services.people import People
 from bot.services.points import PointsService
@@ -25,6 +27,7 @@ from handlers import (
     errors,
     events,
     groups,
+    lockup,
     notices,
     points,
     requests,
@@ -43,7 +46,7 @@ LinliApplication = Application[Any, LinliContext, Any, Any, BotData, Any]
 # Feature modules, in the order their handlers are tried (handler group 0). Each exports
 # get_handlers(); it may export MENU (its commands for Telegram's menus) and
 # register(services) (the job kinds and outbox hooks it needs).
-FEATURES: list[ModuleType] = [start, groups, notices, requests, roster, points, events]
+FEATURES: list[ModuleType] = [start, groups, notices, requests, roster, lockup, points, events]
 
 
 def build_application(settings: Settings) -> LinliApplication:
@@ -52,6 +55,9 @@ def build_application(settings: Settings) -> LinliApplication:
     Handler groups:
       -1  tracking: records the user and chat, picks the language; never answers.
        0  the features' commands, buttons and conversations.
+       1  follow-ups (a feature's optional get_followups()): handlers for a person's next
+          plain message in private, such as the note after a /lockup checklist. They see
+          the message whatever group 0 did with it, so no feature can swallow another's.
     Errors from any of them go to handlers.errors.on_error.
     """
     application: LinliApplication = (
@@ -71,6 +77,7 @@ def build_application(settings: Settings) -> LinliApplication:
     application.add_handlers(tracking.get_handlers(), group=-1)
     for feature in FEATURES:
         application.add_handlers(feature.get_handlers(), group=0)
+        application.add_handlers(getattr(feature, "get_followups", list)(), group=1)
     application.add_error_handler(errors.on_error)
     return application
 
@@ -90,6 +97,14 @@ async def open_services(
     except BaseException:
         await db.close()
         raise
+    return build_services(settings, clock, db, application.bot)
+
+
+def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> Services:
+    """The services around an open database; every feature registers its jobs and hooks.
+
+    Unit tests call it with a bot that is never used, to run the real services.
+    """
     outbox = Outbox(db, clock)
     services = Services(
         settings=settings,
@@ -97,7 +112,7 @@ async def open_services(
         clock=clock,
         outbox=outbox,
         scheduler=Scheduler(db, clock, settings.scheduling.grace_seconds),
-        sender=OutboxSender(db, application.bot, outbox, settings.outbox, clock),
+        sender=OutboxSender(db, bot, outbox, settings.outbox, clock),
         users=UserRepository(db),
         chats=ChatRepository(db),
         inbox=InboxRepository(db),
@@ -108,6 +123,7 @@ async def open_services(
     services.notices = NoticeService(services)
     services.requests = RequestService(services)
     services.roster = RosterService(services)
+    services.lockup = LockupService(services)
     services.points = PointsService(services)
     services.events = EventService(services)
     for feature in FEATURES:

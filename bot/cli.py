@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
+
+if TYPE_CHECKING:
+    from bot.demo.stack import DemoStack
 
 log = logging.getLogger("linli")
 
@@ -54,6 +59,14 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="create or upgrade the database")
     backup = commands.add_parser("backup", help="write a consistent copy of the database")
     backup.add_argument("path", help="where to write the copy")
+    demo = commands.add_parser(
+        "demo", help="try Linli in the browser: a sample community, no Telegram account needed"
+    )
+    demo.add_argument("--port", type=int, default=8080, help="the page's port (default: 8080)")
+    demo.add_argument(
+        "--lang", choices=("zh", "en"), default="zh", help="the community's language (default: zh)"
+    )
+    demo.add_argument("--db", metavar="PATH", help="keep the demo database here (a new file)")
     return parser
 
 
@@ -122,4 +135,41 @@ def _backup(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"run": _run, "check-config": _check_config, "migrate": _migrate, "backup": _backup}
+def _demo(args: argparse.Namespace) -> int:
+    """The emulator, the real bot and the demo page, until Ctrl-C; needs no config or token."""
+    setup_logging(level=logging.INFO if args.verbose else logging.WARNING)
+    from bot.demo.stack import DemoStack, run_demo
+
+    db_path = Path(args.db) if args.db else None
+    if db_path is not None and db_path.exists():
+        print(f"{db_path} exists already; the demo needs a new file.", file=sys.stderr)
+        return 1
+    print("Setting up the demo community (two buildings, their groups and people)…", flush=True)
+    stack = DemoStack(port=args.port, language=args.lang, db_path=db_path)
+    try:
+        asyncio.run(run_demo(stack, _announce_demo))
+    except OSError as error:
+        if error.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise
+        print(f"Cannot serve the demo on port {args.port}: {error.strerror or error}. "
+              "Try another one with --port.", file=sys.stderr)
+        return 1
+    print("The demo has stopped.")
+    return 0
+
+
+def _announce_demo(stack: DemoStack) -> None:
+    report = stack.report
+    for part in report.skipped if report else []:
+        print(f"  (left out: {part})")
+    print(f"\nLinli demo is running. Open {stack.url} in your browser.")
+    print("Press Ctrl-C to stop.", flush=True)
+
+
+_COMMANDS = {
+    "run": _run,
+    "check-config": _check_config,
+    "migrate": _migrate,
+    "backup": _backup,
+    "demo": _demo,
+}

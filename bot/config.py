@@ -149,6 +149,70 @@ class OutboxSettings(Section):
     max_attempts: int = Field(12, ge=1)
 
 
+class PointsSettings(Section):
+    """Volunteer points: what each kind of work earns, and the limits of redemptions."""
+
+    request_done: int = Field(10, ge=0)
+    shift_served: int = Field(5, ge=0)
+    lockup_on_time: int = Field(3, ge=0)
+    event_helped: int = Field(5, ge=0)
+    max_award: int = Field(1000, gt=0)
+    redemption_expire_hours: float = Field(72, gt=0)
+
+
+class RequestsSettings(Section):
+    """Help requests: when an unclaimed request escalates, when a claimed one is stale."""
+
+    escalate_after_minutes: float = Field(15, gt=0)
+    stale_after_hours: float = Field(24, gt=0)
+    question_timeout_minutes: float = Field(10, gt=0)
+
+    @property
+    def escalate_after(self) -> timedelta:
+        """How long a request may stay unclaimed before every volunteer hears of it."""
+        return timedelta(minutes=self.escalate_after_minutes)
+
+    @property
+    def stale_after(self) -> timedelta:
+        """How long a claimed request may stay unfinished before the claimer is reminded."""
+        return timedelta(hours=self.stale_after_hours)
+
+    @property
+    def question_timeout(self) -> timedelta:
+        """How long the bot waits for the text after a bare /request."""
+        return timedelta(minutes=self.question_timeout_minutes)
+
+
+class EventsSettings(Section):
+    """Events: when the reminder goes out, how sign-up list edits are batched, form timeout."""
+
+    remind_before_minutes: int = Field(120, ge=0, le=10080)
+    list_edit_seconds: float = Field(3.0, ge=1, le=60)
+    form_timeout_minutes: int = Field(30, ge=1, le=1440)
+
+    @property
+    def remind_before(self) -> timedelta:
+        """How long before an event everyone signed up is reminded (0: no reminder)."""
+        return timedelta(minutes=self.remind_before_minutes)
+
+    @property
+    def form_timeout(self) -> timedelta:
+        """How long the step-by-step /event form waits for an answer."""
+        return timedelta(minutes=self.form_timeout_minutes)
+
+
+class DutySettings(Section):
+    """The duty roster: when volunteers are reminded of their shift."""
+
+    remind_before_minutes: int = Field(30, ge=0, le=24 * 60)
+
+
+class LockupSettings(Section):
+    """Lock-up reports: how long after closing time before the bot chases them."""
+
+    grace_minutes: int = Field(20, ge=1, le=12 * 60)
+
+
 class Settings(BaseSettings):
     """All of Linli's settings."""
 
@@ -163,6 +227,11 @@ class Settings(BaseSettings):
     community: CommunitySettings = CommunitySettings()
     scheduling: SchedulingSettings = SchedulingSettings()
     outbox: OutboxSettings = OutboxSettings()
+    duty: DutySettings = DutySettings()
+    lockup: LockupSettings = LockupSettings()
+    events: EventsSettings = EventsSettings()
+    requests: RequestsSettings = RequestsSettings()
+    points: PointsSettings = PointsSettings()
 
     @classmethod
     def settings_customise_sources(

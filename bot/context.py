@@ -15,6 +15,7 @@ from bot.outbox import Outbox, OutboxSender
 from bot.scheduler import Scheduler
 from bot.services.community import Community
 from bot.services.events import EventService
+from bot.services.lockup import LockupService
 from bot.services.notices import NoticeService
 from bot.services.people import People
 from bot.services.points import PointsService
@@ -46,6 +47,7 @@ class Services:
     notices: NoticeService = field(init=False)
     requests: RequestService = field(init=False)
     roster: RosterService = field(init=False)
+    lockup: LockupService = field(init=False)
     points: PointsService = field(init=False)
     events: EventService = field(init=False)
 

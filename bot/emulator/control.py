@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from bot.emulator.limits import FAULT_KINDS, Faults, RateLimits
+from bot.emulator.timeline import ChangeFeed, timeline
 from bot.emulator.world import JSON
 
 if TYPE_CHECKING:
     from bot.emulator.server import BotApiEmulator
 
 Action = Callable[["BotApiEmulator", JSON], Any]
+KEEPALIVE_SECONDS = 15.0
 
 
 def _optional_int(value: object) -> int | None:
@@ -155,6 +157,11 @@ def messages(emu: BotApiEmulator, query: JSON) -> Any:
     return [sent.to_json() for sent in emu.sent(int(query["chat_id"]))]
 
 
+def chat_timeline(emu: BotApiEmulator, query: JSON) -> Any:
+    """GET /_emu/timeline?chat_id=N: the users' and the bot's messages there, in order."""
+    return timeline(emu.world, int(query["chat_id"]))
+
+
 def pending(emu: BotApiEmulator, query: JSON) -> Any:
     """GET /_emu/pending."""
     return {"pending": emu.pending_updates()}
@@ -204,6 +211,7 @@ POST_ACTIONS: dict[str, Action] = {
 }
 GET_ACTIONS: dict[str, Action] = {
     "messages": messages,
+    "timeline": chat_timeline,
     "pending": pending,
     "calls": calls,
     "stats": stats,
@@ -220,9 +228,39 @@ class ControlApi:
     def routes(self) -> list[web.RouteDef]:
         """The aiohttp routes of the control API."""
         return [
+            web.get("/_emu/events", self._events),
+            web.get("/_emu/files/{file_id}", self._file),
             web.post("/_emu/{action}", self._post),
             web.get("/_emu/{action}", self._get),
         ]
+
+    async def _events(self, request: web.Request) -> web.StreamResponse:
+        """GET /_emu/events: server-sent events ("chat", "answer") as things change."""
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
+        await response.prepare(request)
+        feed = ChangeFeed(self.emulator.world)
+        revisions = [{"chat_id": chat, "revision": token} for chat, token in feed.revisions.items()]
+        try:
+            await response.write(server_event("hello", {"revisions": revisions}))
+            while not self.emulator.stopping:
+                changes = feed.changes()
+                for name, data in changes:
+                    await response.write(server_event(name, data))
+                # Look again before waiting: a change may have come while the writes yielded.
+                if not changes and not await self.emulator.next_activity(KEEPALIVE_SECONDS):
+                    await response.write(b": keep-alive\n\n")
+        except ConnectionResetError:
+            pass  # the page went away
+        return response
+
+    async def _file(self, request: web.Request) -> web.Response:
+        """GET /_emu/files/ID: the bytes of a file the bot sent (photos on the demo page)."""
+        stored = self.emulator.world.files.get(request.match_info["file_id"])
+        if stored is None:
+            return _error(404, "no such file")
+        return web.Response(body=stored.data, content_type=stored.mime_type or None)
 
     async def _post(self, request: web.Request) -> web.Response:
         raw = await request.read()
@@ -252,3 +290,8 @@ class ControlApi:
 
 def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
+
+
+def server_event(name: str, data: JSON) -> bytes:
+    """One server-sent event."""
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()

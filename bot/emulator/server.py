@@ -217,13 +217,16 @@ class BotApiEmulator:
 
     # --- lifecycle -----------------------------------------------------------------------
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Serve on host:port (port 0 picks a free port)."""
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 0, routes: Iterable[web.AbstractRouteDef] = ()
+    ) -> None:
+        """Serve on host:port (port 0 picks a free port), with extra routes (the demo page)."""
         self._updates, self._activity, self._stopping = Signal(), Signal(), asyncio.Event()
         app = web.Application(client_max_size=MAX_BODY_BYTES)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_bot_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         app.router.add_routes(ControlApi(self).routes())
+        app.router.add_routes(routes)
         self._runner = web.AppRunner(
             app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None
         )
@@ -237,6 +240,7 @@ class BotApiEmulator:
         """End waiting long polls and held responses, then close the server."""
         self._stopping.set()
         self._updates.notify()
+        self._activity.notify()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -252,6 +256,15 @@ class BotApiEmulator:
         traceback: TracebackType | None,
     ) -> None:
         await self.stop()
+
+    @property
+    def stopping(self) -> bool:
+        """Whether stop() was called."""
+        return self._stopping.is_set()
+
+    async def next_activity(self, timeout: float) -> bool:
+        """Wait up to timeout seconds for the next Bot API call or update; False if none came."""
+        return await self._activity.wait(timeout)
 
     @property
     def port(self) -> int:

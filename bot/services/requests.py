@@ -1,11 +1,258 @@
-"""Help requests: open, route, claim, release, finish, escalate, rate."""
+"""Help requests: open, route, claim, release, finish, escalate, rate.
+
+The state machine, with no Telegram types::
+
+    open ──claim──▶ claimed ──finish──▶ done
+     │  ◀──release──┘
+     └──cancel──▶ cancelled
+
+Each move is one conditional UPDATE (``storage.requests``): when two volunteers press
+Claim at the same moment, the database picks the single winner and the other gets a
+refusal that names them. A move that is not allowed changes nothing. Everything a move
+causes (events, outbox messages, scheduled escalations) commits in its transaction.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+import html
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.callbacks import button_data
+from bot.errors import Conflict, InvalidInput, LinliError, NotAllowed, NotFound
+from bot.i18n import N_, Html, Translator, translator
+from bot.services.community import Role
+from storage.db import Transaction
+from storage.models import Building, Job, User
+from storage.requests import Request, RequestDraft, RequestEvent, RequestLine, RequestRepository
 
 if TYPE_CHECKING:
+    from bot.clock import Clock
     from bot.context import Services
+    from bot.outbox import Delivery
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 1000  # a card must stay well under Telegram's 4096
+MAX_NOTE = 500
+CHOICE_HOURS = 24  # how long the building buttons of a private request stay valid
+JOB_GRACE = 24 * 3600  # an escalation found late after downtime is still worth sending
+LIST_LIMIT = 20
+
+# Outbox kinds and job kinds of this feature.
+CARD = "request_card"
+CARD_EDIT = "request_card_edit"
+TO_RESIDENT = "request_update"
+TO_OWNERS = "request_owners"
+UNREACHABLE = "request_unreachable"
+REMINDER = "request_reminder"
+ESCALATE_JOB = "request_escalate"
+STALE_JOB = "request_stale"
+QUESTION_JOB = "request_question_expired"
+
+CATEGORIES = {  # code -> label
+    "repair": N_("repair"),
+    "errand": N_("errand"),
+    "health": N_("health"),
+    "elderly": N_("elderly care"),
+    "safety": N_("safety hazard"),
+    "dispute": N_("dispute"),
+    "other": N_("other"),
+}
+# Words that name a category at the start of /request, and volunteer skills that match it.
+CATEGORY_NAMES = {
+    "repair": ("repair", "repairs", "维修", "修理", "报修"),
+    "errand": ("errand", "errands", "跑腿", "代办"),
+    "health": ("health", "健康", "医疗"),
+    "elderly": ("elderly care", "elderly", "elderly_care", "eldercare", "养老", "助老", "照护"),
+    "safety": ("safety hazard", "safety_hazard", "safety", "hazard", "安全隐患", "隐患", "安全"),
+    "dispute": ("dispute", "纠纷", "调解"),
+    "other": ("other", "其他", "其它"),
+}
+# Keywords to guess the category when none is given (English words match at a word start).
+# fmt: off
+KEYWORDS = {
+    "repair": (
+        "repair", "leak", "broken", "fix", "tap", "pipe", "plumb", "light", "lamp", "toilet",
+        "heater", "socket",
+        "漏", "坏", "修", "水管", "龙头", "灯", "堵", "马桶", "插座", "门锁",
+    ),
+    "errand": (
+        "buy", "pick up", "parcel", "package", "deliver", "groceries", "shopping",
+        "买", "取", "快递", "代购", "送", "菜",
+    ),
+    "health": (
+        "doctor", "medicine", "blood pressure", "fever", "sick", "pain", "hospital", "injur",
+        "医", "药", "血压", "发烧", "病", "疼", "体检", "受伤",
+    ),
+    "elderly": (
+        "elderly", "old man", "old woman", "grandma", "grandpa", "lives alone", "company",
+        "老人", "独居", "陪", "大爷", "奶奶", "爷爷", "老年",
+    ),
+    "safety": (
+        "fire", "gas", "smoke", "hazard", "danger", "wire", "elevator", "lift",
+        "火", "燃气", "煤气", "烟", "隐患", "危险", "电线", "电梯",
+    ),
+    "dispute": (
+        "noise", "noisy", "dispute", "quarrel", "neighbour", "neighbor", "parking",
+        "噪音", "吵", "纠纷", "矛盾", "停车",
+    ),
+}
+# fmt: on
+_SEPARATORS = " \t\n:：,，-—"
+
+STATES = {
+    "open": N_("waiting for a volunteer"),
+    "claimed": N_("taken by {name}"),
+    "done": N_("done"),
+    "cancelled": N_("cancelled"),
+}
+# The state a move starts from and the state it leads to.
+MOVES = {
+    "claim": ("open", "claimed"),
+    "release": ("claimed", "open"),
+    "finish": ("claimed", "done"),
+    "cancel": ("open", "cancelled"),
+}
+
+
+def category_label(code: str) -> str:
+    """The message id of a category's name."""
+    return CATEGORIES.get(code, CATEGORIES["other"])
+
+
+def split_category(text: str) -> tuple[str | None, str]:
+    """A category named at the start of the text, and the rest."""
+    lowered = text.lower()
+    for code, names in CATEGORY_NAMES.items():
+        for name in sorted(names, key=len, reverse=True):
+            rest = lowered[len(name) :]
+            if lowered.startswith(name) and (not rest or rest[0] in _SEPARATORS):
+                return code, text[len(name) :].strip(_SEPARATORS)
+    return None, text
+
+
+def guess_category(text: str) -> str:
+    """The category whose keywords the text mentions most; "other" when none."""
+    lowered = text.lower()
+    best, best_hits = "other", 0
+    for code, words in KEYWORDS.items():
+        hits = sum(1 for word in words if _mentions(lowered, word))
+        if hits > best_hits:
+            best, best_hits = code, hits
+    return best
+
+
+def _mentions(text: str, word: str) -> bool:
+    if word.isascii():
+        return re.search(rf"\b{re.escape(word)}", text) is not None
+    return word in text
+
+
+def parse_request(text: str) -> tuple[str, str]:
+    """(category, text) of a request as typed; refuses empty and overlong texts."""
+    text = text.strip()
+    category, body = split_category(text)
+    if not body:
+        raise InvalidInput(
+            N_("Please say what you need, for example: /request repair the kitchen tap leaks")
+        )
+    if len(body) > MAX_TEXT:
+        raise InvalidInput(
+            N_(
+                "The request is too long: at most {limit} characters. Please keep it short; "
+                "the volunteer will ask for details."
+            ),
+            limit=MAX_TEXT,
+        )
+    return category or guess_category(body), body
+
+
+@dataclass(frozen=True)
+class Source:
+    """The message that asked for help: a redelivered update finds its request again."""
+
+    chat_id: int
+    message_id: int
+    private: bool
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A request that exists now, and whom it went to."""
+
+    request: Request
+    building: Building
+    created: bool
+    audience: str  # "duty": the volunteers on duty; "all": every volunteer; "owners"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What became of a /request: opened, waiting for a building, or waiting for the text."""
+
+    opened: Opened | None = None
+    draft_id: int | None = None
+    buildings: list[Building] = field(default_factory=list)
+    asked: bool = False
+
+
+@dataclass(frozen=True)
+class History:
+    """A request with its events, for Details."""
+
+    request: Request
+    building: Building
+    events: list[RequestEvent]
+
+
+class PendingQuestions:
+    """Who the bot waits on for a request's text: a mirror of the 'question' drafts.
+
+    Handler filters are synchronous and cannot read the database; this mirror lets the
+    answer handler match only the messages that answer a question, so it does not take
+    other features' messages. Until it is loaded from the database it matches every
+    message and the handler asks the database. It may wrongly say yes (the handler then
+    finds no question and does nothing), never wrongly no.
+    """
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.loaded = False
+        self._waiting: dict[tuple[int, int], float] = {}
+
+    def may_answer(self, chat_id: int, user_id: int) -> bool:
+        """Whether a message from this user in this chat may answer a question."""
+        if not self.loaded:
+            return True
+        expires_at = self._waiting.get((chat_id, user_id))
+        return expires_at is not None and expires_at > self.clock.now()
+
+    def load(self, drafts: list[RequestDraft]) -> None:
+        """Add the questions stored in the database (keeping any recorded meanwhile)."""
+        for draft in drafts:
+            self._waiting.setdefault((draft.chat_id, draft.user_id), draft.expires_at)
+        self.loaded = True
+
+    def add(self, chat_id: int, user_id: int, expires_at: float) -> Callable[[], None]:
+        """A callback that records a question (run it after the commit)."""
+
+        def record() -> None:
+            self._waiting[(chat_id, user_id)] = expires_at
+
+        return record
+
+    def drop(self, chat_id: int, user_id: int) -> Callable[[], None]:
+        """A callback that forgets a question (run it after the commit)."""
+
+        def forget() -> None:
+            self._waiting.pop((chat_id, user_id), None)
+
+        return forget
 
 
 class RequestService:
@@ -13,3 +260,810 @@ class RequestService:
 
     def __init__(self, services: Services) -> None:
         self.services = services
+        self.db = services.db
+        self.clock = services.clock
+        self.settings = services.settings.requests
+        self.community = services.community
+        self.buildings = services.community.buildings
+        self.repo = RequestRepository(services.db)
+        self.questions = PendingQuestions(services.clock)
+        self._loading: asyncio.Task[None] | None = None
+
+    def start_loading(self) -> None:
+        """Load the pending questions in the background, before the first update arrives."""
+        self._loading = asyncio.get_running_loop().create_task(self.load_questions())
+        self._loading.add_done_callback(_log_failure)
+
+    # --- routing (the roster connects here) ----------------------------------------------
+
+    async def volunteers_on_duty(self, building_id: int) -> tuple[list[int], bool]:
+        """The volunteers on duty now (user ids), and whether the roster decided.
+
+        Until the roster exists every volunteer of the building counts as on duty
+        (False: the roster did not decide). Called outside any transaction.
+        """
+        volunteers = await self.buildings.volunteers(building_id)
+        return [volunteer.user.id for volunteer in volunteers], False
+
+    async def _skilled_first(
+        self, building_id: int, user_ids: list[int], category: str
+    ) -> list[int]:
+        """The same volunteers, those whose skills match the category first."""
+        names = set(CATEGORY_NAMES.get(category, ()))
+        skills = {v.user.id: v.skills for v in await self.buildings.volunteers(building_id)}
+
+        def rank(user_id: int) -> int:
+            return 0 if names & {skill.lower() for skill in skills.get(user_id, [])} else 1
+
+        return sorted(dict.fromkeys(user_ids), key=rank)
+
+    async def owners(self, building: Building) -> list[int]:
+        """The building's owners: the group's Telegram admins (cached) and the community admins."""
+        admins, _fetched = await self.buildings.admins(building.chat_id)
+        return list(dict.fromkeys([*admins, *self.services.settings.community.admins]))
+
+    # --- submitting ----------------------------------------------------------------------
+
+    async def buildings_of(self, user_id: int) -> list[Building]:
+        """The buildings a person may ask help in (for a private /request)."""
+        buildings = await self.buildings.of_user(user_id)
+        if not buildings:
+            raise NotFound(
+                N_(
+                    "I do not know your building yet. Please write /request in your "
+                    "building's group once, then you can also ask me here."
+                )
+            )
+        return buildings
+
+    async def submit(
+        self, user_id: int, buildings: list[Building], text: str, source: Source
+    ) -> Submission:
+        """A /request: ask for the text if there is none, ask for the building if unclear."""
+        if not text.strip():
+            await self.ask(user_id, buildings, source)
+            return Submission(asked=True)
+        if len(buildings) > 1:
+            draft_id = await self.add_choice(user_id, text, source)
+            return Submission(draft_id=draft_id, buildings=buildings)
+        return Submission(opened=await self.open(buildings[0], user_id, text, source))
+
+    async def open(self, building: Building, resident_id: int, text: str, source: Source) -> Opened:
+        """Store the request and queue its cards, in one transaction; a replay opens nothing."""
+        category, body = parse_request(text)
+        on_duty, decided = await self.volunteers_on_duty(building.id)
+        on_duty = await self._skilled_first(building.id, on_duty, category)
+        now = self.clock.now()
+        audience = ""
+        async with self.db.transaction() as tx:
+            request, created = await self.repo.insert(
+                tx,
+                building_id=building.id,
+                resident_id=resident_id,
+                category=category,
+                text=body,
+                source_chat_id=source.chat_id,
+                source_message_id=source.message_id,
+                private=source.private,
+                now=now,
+            )
+            if created:
+                await self.repo.drop_question(tx, source.chat_id, resident_id)
+                tx.after_commit(self.questions.drop(source.chat_id, resident_id))
+                await self.repo.add_event(tx, request.id, "opened", resident_id, now, category)
+                audience = await self._route(tx, request, building, on_duty, decided)
+        if created:
+            return Opened(request, building, created, audience)
+        return await self._replayed(request)
+
+    async def _replayed(self, request: Request) -> Opened:
+        """The answer to a /request seen before: the same number, building and audience."""
+        request, building = await self._request_and_building(request.id)
+        routed = await self.repo.first_event(request.id, "routed")
+        audience = routed.detail.split(":")[0] if routed else "all"
+        return Opened(request, building, False, audience)
+
+    async def _route(
+        self,
+        tx: Transaction,
+        request: Request,
+        building: Building,
+        on_duty: list[int],
+        decided: bool,
+        skip: int | None = None,
+    ) -> str:
+        """Queue cards to the volunteers on duty (the owners if there are none) and schedule
+        the escalations; returns who got them."""
+        recipients = [uid for uid in on_duty if uid not in (request.resident_id, skip)]
+        if not recipients and skip is None:
+            return await self._to_owners(tx, request, building, event="routed")
+        for user_id in recipients:
+            await self._queue_card(tx, request, building, user_id)
+        audience = "duty" if decided else "all"
+        now = self.clock.now()
+        await self.repo.add_event(
+            tx, request.id, "routed", None, now, f"{audience}:{len(recipients)}"
+        )
+        after = self.settings.escalate_after.total_seconds()
+        for round_ in (1, 2):
+            await self.services.scheduler.schedule(
+                tx,
+                ESCALATE_JOB,
+                _escalation_key(request, round_),
+                now + round_ * after,
+                {"request": request.id, "routing": request.routing, "round": round_},
+                grace_seconds=JOB_GRACE,
+            )
+        return audience
+
+    async def _to_owners(
+        self, tx: Transaction, request: Request, building: Building, event: str
+    ) -> str:
+        """Cards to the owners who opened a chat with the bot (others cannot be written to)."""
+        reached = 0
+        for owner_id in await self.owners(building):
+            user = await self.community.users.get(owner_id)
+            if owner_id == request.resident_id or user is None or not user.started:
+                continue
+            reached += 1
+            await self._queue_card(tx, request, building, owner_id, waited=event == "escalated")
+        await self.repo.add_event(
+            tx, request.id, event, None, self.clock.now(), f"owners:{reached}"
+        )
+        return "owners"
+
+    # --- the conversation: /request without text, and the building choice ----------------
+
+    async def ask(self, user_id: int, buildings: list[Building], source: Source) -> None:
+        """Remember to take this user's next message in this chat as the request's text."""
+        now = self.clock.now()
+        expires_at = now + self.settings.question_timeout.total_seconds()
+        building_id = buildings[0].id if len(buildings) == 1 else None
+        async with self.db.transaction() as tx:
+            draft_id = await self.repo.ask(
+                tx,
+                chat_id=source.chat_id,
+                user_id=user_id,
+                building_id=building_id,
+                message_id=source.message_id,
+                now=now,
+                expires_at=expires_at,
+            )
+            await self.services.scheduler.schedule(
+                tx, QUESTION_JOB, f"request:question:{draft_id}", expires_at, {"draft": draft_id}
+            )
+            tx.after_commit(self.questions.add(source.chat_id, user_id, expires_at))
+
+    async def answer(self, user_id: int, text: str, source: Source) -> Submission | None:
+        """The message after a bare /request becomes the request; None if none was asked."""
+        await self.load_questions()
+        question = await self.repo.question(source.chat_id, user_id, self.clock.now())
+        if question is None:
+            return None
+        parse_request(text)  # a bad answer is refused and the question stays
+        if question.building_id is None:
+            buildings = await self.buildings_of(user_id)
+        else:
+            building = await self.buildings.by_id(question.building_id)
+            buildings = [building] if building else await self.buildings_of(user_id)
+        return await self.submit(user_id, buildings, text, source)
+
+    async def load_questions(self) -> None:
+        """Fill the mirror of pending questions from the database (once)."""
+        if not self.questions.loaded:
+            self.questions.load(await self.repo.questions(self.clock.now()))
+
+    async def add_choice(self, user_id: int, text: str, source: Source) -> int:
+        """Keep the text while a resident of several buildings picks one; returns the draft id."""
+        parse_request(text)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            await self.repo.drop_question(tx, source.chat_id, user_id)
+            tx.after_commit(self.questions.drop(source.chat_id, user_id))
+            return await self.repo.add_choice(
+                tx,
+                chat_id=source.chat_id,
+                user_id=user_id,
+                message_id=source.message_id,
+                text=text.strip(),
+                now=now,
+                expires_at=now + CHOICE_HOURS * 3600,
+            )
+
+    async def choose(self, draft_id: int, building_id: int, user_id: int) -> Opened:
+        """The building button: open the drafted request there (again: the same request)."""
+        draft = await self.repo.draft(draft_id)
+        if (
+            draft is None
+            or draft.stage != "choice"
+            or draft.text is None
+            or draft.user_id != user_id
+            or draft.expires_at <= self.clock.now()
+        ):
+            raise InvalidInput(N_("This button is no longer valid."))
+        building = next((b for b in await self.buildings_of(user_id) if b.id == building_id), None)
+        if building is None:
+            raise InvalidInput(N_("This button is no longer valid."))
+        source = Source(draft.chat_id, draft.message_id, private=True)
+        return await self.open(building, user_id, draft.text, source)
+
+    async def expire_question(self, tx: Transaction, job: Job) -> None:
+        """Job: the time to answer is over; the next message is an ordinary one again."""
+        draft = await self.repo.draft(int(job.data["draft"]))
+        if draft is not None and await self.repo.drop_draft(tx, draft.id, "question"):
+            tx.after_commit(self.questions.drop(draft.chat_id, draft.user_id))
+
+    # --- moves -----------------------------------------------------------------------------
+
+    async def claim(self, number: int, volunteer_id: int) -> Request:
+        """open → claimed: exactly one volunteer wins; the others' cards say who took it."""
+        request, building = await self._request_and_building(number)
+        await self._allowed(request, building, "claim", volunteer_id)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            if not await self.repo.claim(tx, number, volunteer_id, now):
+                await self._refuse(tx, building, "claim", number, volunteer_id)
+            request = await self._get(number, tx)
+            await self.repo.add_event(tx, number, "claimed", volunteer_id, now)
+            await self._cancel_escalations(tx, request)
+            await self.services.scheduler.schedule(
+                tx,
+                STALE_JOB,
+                _stale_key(request),
+                now + self.settings.stale_after.total_seconds(),
+                {"request": number, "version": request.version},
+                grace_seconds=JOB_GRACE,
+            )
+            await self._refresh_cards(tx, request, building)
+            await self._tell_resident(tx, request, building, _claimed_message)
+        return request
+
+    async def release(self, number: int, by: int) -> Request:
+        """claimed → open: the claimer (or an owner) gives it back; it is routed again."""
+        request, building = await self._request_and_building(number)
+        await self._allowed(request, building, "release", by)
+        on_duty, decided = await self.volunteers_on_duty(building.id)
+        on_duty = await self._skilled_first(building.id, on_duty, request.category)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            holder = request.claimer_id or 0
+            if not await self.repo.release(tx, number, holder, now):
+                await self._refuse(tx, building, "release", number, by)
+            await self.services.scheduler.cancel(tx, _stale_key(request))
+            request = await self._get(number, tx)
+            await self.repo.add_event(tx, number, "released", by, now)
+            await self._refresh_cards(tx, request, building)
+            await self._route(tx, request, building, on_duty, decided, skip=holder)
+            await self._tell_resident(tx, request, building, _released_message, holder)
+        return request
+
+    async def finish(self, number: int, by: int, note: str = "") -> Request:
+        """claimed → done with an optional note; the resident is asked for a rating."""
+        note = note.strip()
+        if len(note) > MAX_NOTE:
+            raise InvalidInput(
+                N_("The note is too long: at most {limit} characters."), limit=MAX_NOTE
+            )
+        request, building = await self._request_and_building(number)
+        await self._allowed(request, building, "finish", by)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            if not await self.repo.finish(tx, number, request.claimer_id or 0, note or None, now):
+                await self._refuse(tx, building, "finish", number, by)
+            await self.services.scheduler.cancel(tx, _stale_key(request))
+            request = await self._get(number, tx)
+            await self.repo.add_event(tx, number, "done", by, now, note)
+            await self._refresh_cards(tx, request, building)
+            await self._tell_resident(tx, request, building, _done_message, rating=True)
+            await self._on_done(tx, request, by)
+        return request
+
+    async def cancel(self, number: int, by: int) -> Request:
+        """open → cancelled, by the resident who asked."""
+        request, building = await self._request_and_building(number)
+        await self._allowed(request, building, "cancel", by)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            if not await self.repo.cancel(tx, number, by, now):
+                await self._refuse(tx, building, "cancel", number, by)
+            await self._cancel_escalations(tx, request)
+            request = await self._get(number, tx)
+            await self.repo.add_event(tx, number, "cancelled", by, now)
+            await self._refresh_cards(tx, request, building)
+        return request
+
+    async def rate(self, number: int, by: int, stars: int) -> Request:
+        """The resident rates a done request from 1 to 5, once."""
+        if not 1 <= stars <= 5:
+            raise InvalidInput(N_("This button is no longer valid."))
+        request = await self._get(number)
+        _check_rating(request, by)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            if not await self.repo.rate(tx, number, by, stars, now):
+                _check_rating(await self._get(number, tx), by)
+                raise Conflict(N_("#{number} changed just now. Please try again."), number=number)
+            await self.repo.add_event(tx, number, "rated", by, now, str(stars))
+            return await self._get(number, tx)
+
+    async def _on_done(self, tx: Transaction, request: Request, by: int) -> None:
+        """A request was finished: its claimer earns the points, once per request.
+
+        Runs inside the transaction that marked the request done, so the award commits
+        with it; the ledger's source key ("request:N") makes a second finish pay nothing.
+        """
+        if request.claimer_id is None:
+            return
+        amount = self.services.settings.points.request_done
+        await self.services.points.award_in(
+            tx, request.claimer_id, amount, "request_done", f"request:{request.id}", by
+        )
+
+    # --- who may move what -----------------------------------------------------------------
+
+    async def _allowed(self, request: Request, building: Building, move: str, actor: int) -> None:
+        """Refuse, with the reason, a move this person may not make in this state."""
+        role = await self.community.role_in(actor, building)
+        refusal = await self._refusal(request, move, actor, role)
+        if refusal is not None:
+            raise refusal
+
+    async def _refuse(
+        self, tx: Transaction, building: Building, move: str, number: int, actor: int
+    ) -> None:
+        """The conditional UPDATE lost: say why, from the state that won."""
+        request = await self._get(number, tx)
+        role = await self.community.role_in(actor, building)
+        refusal = await self._refusal(request, move, actor, role)
+        raise refusal or Conflict(
+            N_("#{number} changed just now. Please try again."), number=number
+        )
+
+    async def _refusal(
+        self, request: Request, move: str, actor: int, role: Role
+    ) -> LinliError | None:
+        """Why this move is refused, or None if it is allowed."""
+        number = request.number
+        if move == "claim" and role < Role.VOLUNTEER:
+            return NotAllowed(
+                N_("Only the volunteers of this building may take #{number}."), number=number
+            )
+        if move == "claim" and actor == request.resident_id:
+            return NotAllowed(N_("You cannot take your own request."))
+        if move == "cancel" and actor != request.resident_id:
+            return NotAllowed(
+                N_("Only the resident who asked may cancel #{number}."), number=number
+            )
+        if request.state != MOVES[move][0]:
+            return await self._wrong_state(request, move, actor)
+        if move in ("release", "finish") and actor != request.claimer_id and role < Role.OWNER:
+            claimer = await self._name(request.claimer_id)
+            return NotAllowed(
+                N_("Only {name}, who took #{number}, or an owner may do this."),
+                name=claimer,
+                number=number,
+            )
+        return None
+
+    async def _wrong_state(self, request: Request, move: str, actor: int) -> LinliError:
+        number = request.number
+        if request.state == "done":
+            return Conflict(N_("#{number} is already done."), number=number)
+        if request.state == "cancelled":
+            return Conflict(N_("#{number} was cancelled."), number=number)
+        if request.state == "open":
+            return Conflict(N_("#{number} has not been taken by anyone yet."), number=number)
+        if actor == request.claimer_id:
+            return Conflict(N_("You have already taken #{number}."), number=number)
+        name = await self._name(request.claimer_id)
+        if move == "cancel":
+            return Conflict(
+                N_(
+                    "#{number} is already taken by {name}. Ask them to finish it or to "
+                    "give it back before you cancel."
+                ),
+                number=number,
+                name=name,
+            )
+        return Conflict(
+            N_("Sorry, #{number} was already taken by {name}."), number=number, name=name
+        )
+
+    # --- reading -----------------------------------------------------------------------------
+
+    async def building_of(self, number: int) -> Building:
+        """The building of request #N (handlers refresh its admin list before a move)."""
+        _request, building = await self._request_and_building(number)
+        return building
+
+    async def history(self, number: int, viewer: int) -> History:
+        """A request's events, for its resident and for the building's volunteers and owners."""
+        request, building = await self._request_and_building(number)
+        is_resident = viewer == request.resident_id
+        if not is_resident and await self.community.role_in(viewer, building) < Role.VOLUNTEER:
+            raise NotAllowed(N_("Only the volunteers of this building may do this."))
+        return History(request, building, await self.repo.events(number))
+
+    async def mine(self, resident_id: int) -> list[RequestLine]:
+        """A resident's latest requests, newest first."""
+        return await self.repo.of_resident(resident_id, LIST_LIMIT)
+
+    async def open_for(self, user_id: int, building: Building | None = None) -> list[RequestLine]:
+        """Open requests this person may take (in one building, or wherever they serve)."""
+        if building is not None:
+            if await self.community.role_in(user_id, building) < Role.VOLUNTEER:
+                raise NotAllowed(N_("Only the volunteers of this building may do this."))
+            serving = [building]
+        else:
+            serving = await self.buildings.volunteering(user_id)
+            serving += await self.community.owned_buildings(user_id)
+            if not serving:
+                raise NotAllowed(N_("You are not a volunteer of any building."))
+        ids = list(dict.fromkeys(b.id for b in serving))
+        lines = await self.repo.open_in(ids, LIST_LIMIT)
+        return [line for line in lines if line.resident_id != user_id]
+
+    async def _get(self, number: int, tx: Transaction | None = None) -> Request:
+        request = await self.repo.get(number, tx)
+        if request is None:
+            raise NotFound(N_("There is no request #{number}."), number=number)
+        return request
+
+    async def _request_and_building(self, number: int) -> tuple[Request, Building]:
+        request = await self._get(number)
+        building = await self.buildings.by_id(request.building_id)
+        if building is None:
+            raise NotFound(N_("There is no request #{number}."), number=number)
+        return request, building
+
+    async def _name(self, user_id: int | None) -> str:
+        user = await self.community.users.get(user_id) if user_id else None
+        return user.display_name if user else "—"
+
+    async def translator_for(self, chat_id: int) -> Translator:
+        """The translator of a chat: its own language, else the community's."""
+        language = await self.services.people.language_of(chat_id)
+        return translator(language or self.services.settings.community.language)
+
+    # --- cards --------------------------------------------------------------------------
+
+    async def _queue_card(
+        self,
+        tx: Transaction,
+        request: Request,
+        building: Building,
+        user_id: int,
+        waited: bool = False,
+    ) -> None:
+        """A private card with Claim and Details, once per person and routing."""
+        t = await self.translator_for(user_id)
+        text, markup = await self._card(t, request, building, user_id)
+        if waited:
+            minutes = round(2 * self.settings.escalate_after_minutes)
+            header = t("No volunteer has taken this request in {minutes} minutes.", minutes=minutes)
+            text = f"⏰ {header}\n\n{text}"
+        await self.services.outbox.queue(
+            tx,
+            user_id,
+            text,
+            reply_markup=markup,
+            kind=CARD,
+            ref=_ref(request),
+            dedupe_key=f"request:{request.id}:{request.routing}:card:{user_id}",
+        )
+
+    async def _card(
+        self, t: Translator, request: Request, building: Building, viewer: int
+    ) -> tuple[str, dict[str, Any]]:
+        """A card's text and buttons as ``viewer`` should see them in the request's state."""
+        resident = await self._name(request.resident_id)
+        text = t(
+            "<b>Help request #{number}</b> · {building}\nCategory: {category}\nFrom: {resident}",
+            number=request.number,
+            building=building.name,
+            category=t.plain(category_label(request.category)),
+            resident=resident,
+        )
+        text += "\n\n" + html.escape(request.text, quote=False)
+        status = await self._card_status(t, request, viewer)
+        if status:
+            text += "\n\n" + status
+        return text, _card_buttons(t, request, viewer)
+
+    async def _card_status(self, t: Translator, request: Request, viewer: int) -> str:
+        if request.state == "claimed" and request.claimer_id == viewer:
+            return t(
+                "✅ You took this request. When it is done, press Done or send /done {number} "
+                "with a note.",
+                number=request.number,
+            )
+        if request.state == "claimed":
+            return t("🔒 Taken by {name}.", name=await self._name(request.claimer_id))
+        if request.state == "done":
+            return t("✔️ Done by {name}.", name=await self._name(request.claimer_id))
+        if request.state == "cancelled":
+            return t("✖️ Cancelled by the resident.")
+        return ""
+
+    async def _refresh_cards(self, tx: Transaction, request: Request, building: Building) -> None:
+        """Edit every delivered card of the request to show its new state."""
+        for row in await self.services.outbox.repo.by_ref(_ref(request)):
+            if row.kind == CARD and row.status == "sent" and row.message_id is not None:
+                await self._edit_card(tx, request, building, row.chat_id, row.id, row.message_id)
+
+    async def _edit_card(
+        self,
+        tx: Transaction,
+        request: Request,
+        building: Building,
+        chat_id: int,
+        row_id: int,
+        message_id: int,
+    ) -> None:
+        t = await self.translator_for(chat_id)
+        text, markup = await self._card(t, request, building, chat_id)
+        params = {
+            "message_id": message_id,
+            "text": text,
+            "parse_mode": "HTML",
+            "reply_markup": markup,
+        }
+        await self.services.outbox.queue_call(
+            tx,
+            chat_id,
+            "editMessageText",
+            params,
+            kind=CARD_EDIT,
+            ref=_ref(request),
+            dedupe_key=f"request:{request.id}:v{request.version}:edit:{row_id}",
+        )
+
+    async def card_settled(self, delivery: Delivery) -> None:
+        """Outbox hook: a card sent after the request moved on is edited at once; a card
+        that cannot reach its volunteer (Forbidden) is announced in the group."""
+        number = _number_of(delivery.row.ref)
+        if number is None:
+            return
+        if delivery.ok and delivery.message_id is not None:
+            await self._catch_up(number, delivery.row.chat_id, delivery.row.id, delivery.message_id)
+        elif delivery.chat_gone and delivery.row.chat_id > 0:
+            await self._unreachable(number, delivery.row.chat_id)
+
+    async def _catch_up(self, number: int, chat_id: int, row_id: int, message_id: int) -> None:
+        request, building = await self._request_and_building(number)
+        if request.state == "open":
+            return
+        async with self.db.transaction() as tx:
+            request = await self._get(number, tx)
+            await self._edit_card(tx, request, building, chat_id, row_id, message_id)
+
+    async def _unreachable(self, number: int, user_id: int) -> None:
+        """Mention the volunteer in the group (without the request's text) and tell the owners."""
+        request, building = await self._request_and_building(number)
+        user = await self.community.users.get(user_id)
+        if user is None:
+            return
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            await self.repo.add_event(tx, number, "unreachable", user_id, now)
+            t = await self.translator_for(building.chat_id)
+            text = t(
+                "{mention}, there is a help request for you (#{number}), but I cannot write "
+                "to you. Please open a private chat with me and press Start.",
+                mention=Html(mention(user)),
+                number=number,
+            )
+            await self.services.outbox.queue(
+                tx,
+                building.chat_id,
+                text,
+                kind=UNREACHABLE,
+                ref=_ref(request),
+                dedupe_key=f"request:{number}:unreachable:{user_id}",
+            )
+            await self._tell_owners_unreachable(tx, building, user, now)
+
+    async def _tell_owners_unreachable(
+        self, tx: Transaction, building: Building, user: User, now: float
+    ) -> None:
+        """Owners who opened a chat with the bot hear of it once a day for each volunteer."""
+        day = int(now // 86400)
+        for owner_id in await self.owners(building):
+            owner = await self.community.users.get(owner_id)
+            if owner is None or not owner.started or owner_id == user.id:
+                continue
+            t = await self.translator_for(owner_id)
+            text = t(
+                "{name}, a volunteer of {building}, has not opened a private chat with me, so "
+                "request cards cannot reach them. Please ask them to open a chat with me and "
+                "press Start.",
+                name=user.display_name,
+                building=building.name,
+            )
+            await self.services.outbox.queue(
+                tx,
+                owner_id,
+                text,
+                kind=TO_OWNERS,
+                dedupe_key=f"request:unreachable:{building.id}:{user.id}:{owner_id}:{day}",
+            )
+
+    # --- telling the resident ------------------------------------------------------------
+
+    async def _tell_resident(
+        self,
+        tx: Transaction,
+        request: Request,
+        building: Building,
+        message: Callable[[Translator, Request, str], str],
+        volunteer_id: int | None = None,
+        rating: bool = False,
+    ) -> None:
+        """Tell the resident in private if the bot may write to them, else reply in the group.
+
+        A request asked in private is never answered in the group.
+        """
+        resident = await self.community.users.get(request.resident_id)
+        reachable = resident is not None and resident.started and not resident.blocked
+        private = request.private or reachable
+        chat_id = request.resident_id if private else request.source_chat_id
+        t = await self.translator_for(chat_id)
+        volunteer = await self._name(volunteer_id or request.claimer_id)
+        await self.services.outbox.queue(
+            tx,
+            chat_id,
+            message(t, request, volunteer),
+            reply_markup=_rating_buttons(request) if rating else None,
+            reply_to=None if private else request.source_message_id,
+            kind=TO_RESIDENT,
+            ref=_ref(request),
+            dedupe_key=f"request:{request.id}:v{request.version}:resident",
+        )
+
+    # --- scheduled work ------------------------------------------------------------------
+
+    async def escalate(self, tx: Transaction, job: Job) -> None:
+        """Job: still unclaimed; round 1 goes to every volunteer, round 2 to the owners."""
+        request = await self.repo.get(int(job.data["request"]), tx)
+        if request is None or request.state != "open" or request.routing != job.data["routing"]:
+            return
+        building = await self.buildings.by_id(request.building_id)
+        if building is None:
+            return
+        if job.data["round"] == 2:
+            await self._to_owners(tx, request, building, event="escalated")
+            return
+        volunteers = [
+            v.user.id
+            for v in await self.buildings.volunteers(building.id)
+            if v.user.id != request.resident_id
+        ]
+        for user_id in await self._skilled_first(building.id, volunteers, request.category):
+            await self._queue_card(tx, request, building, user_id)  # once each: dedupe key
+        await self.repo.add_event(
+            tx, request.id, "escalated", None, self.clock.now(), f"volunteers:{len(volunteers)}"
+        )
+
+    async def remind_stale(self, tx: Transaction, job: Job) -> None:
+        """Job: a claimed request is not done yet; remind the volunteer who took it."""
+        request = await self.repo.get(int(job.data["request"]), tx)
+        if request is None or request.state != "claimed" or request.version != job.data["version"]:
+            return
+        claimer = request.claimer_id or 0
+        t = await self.translator_for(claimer)
+        text = t(
+            "Reminder: you took request #{number} ({category}) {hours} hours ago. When it is "
+            "done, send /done {number} with a note; if you cannot do it, send /release {number}.",
+            number=request.number,
+            category=t.plain(category_label(request.category)),
+            hours=round(self.settings.stale_after_hours),
+        )
+        await self.services.outbox.queue(
+            tx, claimer, text, kind=REMINDER, ref=_ref(request), dedupe_key=f"{job.key}:reminder"
+        )
+        await self.repo.add_event(tx, request.id, "reminded", claimer, self.clock.now())
+
+    async def _cancel_escalations(self, tx: Transaction, request: Request) -> None:
+        for round_ in (1, 2):
+            await self.services.scheduler.cancel(tx, _escalation_key(request, round_))
+
+
+# --- texts and buttons -------------------------------------------------------------------
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("could not load the pending request questions: %r", task.exception())
+
+
+def mention(user: User) -> str:
+    """An HTML mention that notifies the person, with the name escaped."""
+    return f'<a href="tg://user?id={user.id}">{html.escape(user.display_name, quote=False)}</a>'
+
+
+def state_text(t: Translator, state: str, claimer: str | None) -> str:
+    """A request's state in words."""
+    return t(STATES.get(state, state), name=claimer or "—")
+
+
+def _claimed_message(t: Translator, request: Request, volunteer: str) -> str:
+    return t(
+        "Good news: {volunteer} has taken your request #{number} and will contact you.",
+        volunteer=volunteer,
+        number=request.number,
+    )
+
+
+def _released_message(t: Translator, request: Request, volunteer: str) -> str:
+    return t(
+        "{volunteer} had to give your request #{number} back. I am looking for another volunteer.",
+        volunteer=volunteer,
+        number=request.number,
+    )
+
+
+def _done_message(t: Translator, request: Request, volunteer: str) -> str:
+    text = t(
+        "Your request #{number} is done ({volunteer}).", number=request.number, volunteer=volunteer
+    )
+    if request.note:
+        text += "\n" + t("Note: {note}", note=request.note)
+    return text + "\n" + t("How was the help? Please rate it:")
+
+
+def _card_buttons(t: Translator, request: Request, viewer: int) -> dict[str, Any]:
+    def button(label: str, action: str) -> dict[str, str]:
+        return {
+            "text": t.plain(label),
+            "callback_data": button_data("requests", action, request.id),
+        }
+
+    rows = []
+    if request.state == "open":
+        rows.append([button(N_("🙋 Claim"), "claim")])
+    elif request.state == "claimed" and request.claimer_id == viewer:
+        rows.append([button(N_("✔️ Done"), "done"), button(N_("↩️ Give back"), "release")])
+    rows.append([button(N_("📜 Details"), "details")])
+    return {"inline_keyboard": rows}
+
+
+def _rating_buttons(request: Request) -> dict[str, Any]:
+    row = [
+        {"text": f"{stars}⭐", "callback_data": button_data("requests", "rate", request.id, stars)}
+        for stars in range(1, 6)
+    ]
+    return {"inline_keyboard": [row]}
+
+
+def _check_rating(request: Request, by: int) -> None:
+    if request.resident_id != by:
+        raise NotAllowed(
+            N_("Only the resident who asked may rate #{number}."), number=request.number
+        )
+    if request.state != "done":
+        raise Conflict(N_("#{number} is not done yet."), number=request.number)
+    if request.rating is not None:
+        raise Conflict(
+            N_("You have already rated #{number}: {stars}⭐."),
+            number=request.number,
+            stars=request.rating,
+        )
+
+
+def _ref(request: Request) -> str:
+    return f"request:{request.id}"
+
+
+def _number_of(ref: str | None) -> int | None:
+    if not ref or not ref.startswith("request:"):
+        return None
+    tail = ref.removeprefix("request:")
+    return int(tail) if tail.isdigit() else None
+
+
+def _escalation_key(request: Request, round_: int) -> str:
+    return f"request:{request.id}:escalate:{request.routing}:{round_}"
+
+
+def _stale_key(request: Request) -> str:
+    return f"request:{request.id}:stale:{request.version}"

@@ -1,15 +1,825 @@
-"""The duty roster, shifts, swaps, handovers, facilities and lock-ups."""
+"""The duty roster: weekly shifts, who is on duty, swaps, shift reminders and handovers.
+
+Scheduled work is stored jobs. Each shift has its next reminder ("duty remind 12
+2026-11-24") and its next handover ("duty handover 12 2026-11-24") materialised as a
+job; a job that runs schedules the following week's in the same transaction. A daily
+"roster plan" job (with a long grace) puts back any link of that chain that was lost,
+for example a job recorded as missed while the bot was down for longer than the grace.
+Job keys are unique, so planning twice never makes two jobs for one occurrence.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from bot.callbacks import button_data
+from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.i18n import N_, Translator, translator
+from bot.services.weektime import (
+    WeeklySlot,
+    first_day_after,
+    local_moment,
+    parse_range,
+    parse_weekday,
+    range_text,
+)
+from storage.db import Transaction
+from storage.models import Building, Job, User
+from storage.roster import RosterRepository, Shift, Swap
 
 if TYPE_CHECKING:
     from bot.context import Services
 
+WEEKDAYS = [N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun")]
+PLAN_MINUTE = 3 * 60  # the daily planning job runs at 03:00 local time
+PLAN_GRACE = 365 * 24 * 3600  # it repairs the chains, so it runs however late it is
+NOTE_LIMIT = 1000
+LATE_NOTE_WINDOW = 12 * 3600  # a /handover note may still follow a shift this long after it
+SWAP_WINDOW_DAYS = 14
+MAX_SWAP_CHOICES = 12
+DAY = re.compile(r"^\d{8}$")
+
+REMIND = "duty remind"
+HANDOVER = "duty handover"
+PLAN = "roster plan"
+
+ROSTER_USAGE = N_(
+    "Write it like this:\n"
+    "/roster add mon 18:00-22:00 @li @wang\n"
+    "/roster remove mon 18:00-22:00\n"
+    "/roster assign mon 18:00-22:00 @zhao\n"
+    "/roster unassign mon 18:00-22:00 @li\n"
+    "/roster announce on (or off): post handovers in the group"
+)
+
+
+def slot_of(shift: Shift) -> WeeklySlot:
+    """The weekly time range of a shift."""
+    return WeeklySlot(shift.weekday, shift.start_minute, shift.end_minute)
+
+
+def day_code(day: date) -> str:
+    """A date as it goes into a button ("20261124")."""
+    return day.strftime("%Y%m%d")
+
+
+def parse_day_code(code: str) -> date:
+    """The date of a button's "20261124"; a forged one is refused."""
+    try:
+        if not DAY.match(code):
+            raise ValueError(code)
+        return date(int(code[:4]), int(code[4:6]), int(code[6:]))
+    except ValueError:
+        raise InvalidInput(N_("This button is no longer valid.")) from None
+
+
+def apply_swaps(assigned: Iterable[int], swaps: Iterable[Swap]) -> list[int]:
+    """The volunteers of one occurrence: the weekly ones with that day's accepted swaps."""
+    people = list(assigned)
+    for swap in swaps:
+        if swap.from_user in people and swap.to_user not in people:
+            people[people.index(swap.from_user)] = swap.to_user
+    return people
+
+
+def shift_times(t: Translator, shift: Shift) -> str:
+    """ "Mon 18:00–22:00" in the reader's language."""
+    return f"{t.plain(WEEKDAYS[shift.weekday])} {range_text(shift.start_minute, shift.end_minute)}"
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One shift on one date, with the volunteers of that date (swaps applied)."""
+
+    shift: Shift
+    day: date
+    starts_at: float
+    ends_at: float
+    volunteer_ids: tuple[int, ...]
+
+    def label(self, t: Translator) -> str:
+        """ "Mon 11-30 18:00–22:00" in the reader's language."""
+        weekday = t.plain(WEEKDAYS[self.shift.weekday])
+        times = range_text(self.shift.start_minute, self.shift.end_minute)
+        return f"{weekday} {self.day:%m-%d} {times}"
+
+
+@dataclass(frozen=True)
+class RosterShift:
+    """A shift of the weekly roster with its volunteers."""
+
+    shift: Shift
+    volunteers: list[User]
+
+
+@dataclass(frozen=True)
+class Duty:
+    """Who is on duty in a building now, and who comes next."""
+
+    building: Building
+    now: list[Occurrence]
+    next: list[Occurrence]
+
+
+@dataclass(frozen=True)
+class RosterCommand:
+    """The compact text form: ``add mon 18:00-22:00 @li @wang``."""
+
+    action: str
+    weekday: int = 0
+    start: int = 0
+    end: int = 0
+    usernames: tuple[str, ...] = ()
+    switch: bool = False
+
+
+@dataclass(frozen=True)
+class NoteResult:
+    """Where a /handover note went: kept for the end of the shift, or sent on already."""
+
+    occurrence: Occurrence
+    handed_over: bool
+    forwarded_to: list[User]
+
+
+@dataclass(frozen=True)
+class OpenRequest:
+    """A request still open or claimed, as the incoming volunteer sees it at a handover."""
+
+    number: int
+    text: str
+    claimed_by: str | None = None
+
+
+def parse_roster_command(text: str) -> RosterCommand:
+    """Parse the text form of /roster; anything malformed is refused with the usage."""
+    words = text.split()
+    action = words[0].lower() if words else ""
+    if action == "announce" and len(words) == 2 and words[1].lower() in ("on", "off"):
+        return RosterCommand("announce", switch=words[1].lower() == "on")
+    if action not in ("add", "remove", "assign", "unassign") or len(words) < 3:
+        raise InvalidInput(ROSTER_USAGE)
+    weekday = parse_weekday(words[1])
+    usernames = tuple(word.lstrip("@") for word in words[2:] if word.startswith("@"))
+    times = parse_range("".join(word for word in words[2:] if not word.startswith("@")))
+    if weekday is None or times is None:
+        raise InvalidInput(ROSTER_USAGE)
+    if action in ("assign", "unassign") and not usernames:
+        raise InvalidInput(ROSTER_USAGE)
+    return RosterCommand(action, weekday, times[0], times[1], usernames)
+
+
+async def schedule_daily_plan(services: Services, tx: Transaction, kind: str, after: float) -> None:
+    """The next daily planning job of ``kind`` at 03:00 local ("roster plan 2026-11-24").
+
+    One a day, whoever asks for it: the key is the date. Its long grace makes it run
+    however late the bot comes back, to repair the chains of jobs.
+    """
+    tz = services.settings.community.tz
+    day = first_day_after(after, lambda d: local_moment(d, PLAN_MINUTE, tz), tz)
+    assert day is not None
+    due = local_moment(day, PLAN_MINUTE, tz)
+    await services.scheduler.schedule(tx, kind, f"{kind} {day}", due, grace_seconds=PLAN_GRACE)
+
 
 class RosterService:
-    """The duty roster, shifts, swaps, handovers, facilities and lock-ups."""
+    """The duty roster, who is on duty, swaps, reminders and handovers."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
+        self.repo = RosterRepository(services.db)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The community's time zone: every shift time is local to it."""
+        return self.services.settings.community.tz
+
+    @property
+    def remind_before(self) -> float:
+        """Seconds between a shift reminder and the start of the shift."""
+        return self.services.settings.duty.remind_before_minutes * 60.0
+
+    def register_jobs(self) -> None:
+        """Tell the scheduler which coroutines run the roster's jobs."""
+        scheduler = self.services.scheduler
+        scheduler.register(REMIND, self._remind)
+        scheduler.register(HANDOVER, self._handover)
+        scheduler.register(PLAN, self._plan)
+
+    # --- the weekly roster -------------------------------------------------------------
+
+    async def week(self, building: Building) -> list[RosterShift]:
+        """The building's shifts in weekly order, each with its volunteers."""
+        return [
+            RosterShift(shift, await self._users(await self.repo.assigned(shift.id)))
+            for shift in await self.repo.shifts(building.id)
+        ]
+
+    async def add_shift(
+        self,
+        building: Building,
+        weekday: int,
+        start: int,
+        end: int,
+        volunteers: list[User],
+        by: int | None,
+    ) -> Shift:
+        """Add a shift (or take the existing one with these times) and put volunteers on it."""
+        await self._require_volunteers(building, volunteers)
+        now = self.services.clock.now()
+        async with self.services.db.transaction() as tx:
+            shift, created = await self.repo.add_shift(
+                tx, building.id, weekday, start, end, by, now
+            )
+            for user in volunteers:
+                await self.repo.assign(tx, shift.id, user.id)
+            if created:
+                await self._plan_shift(tx, shift, now)
+                await self._schedule_plan(tx, now)
+        return shift
+
+    async def remove_shift(self, building: Building, shift_id: int) -> Shift:
+        """Remove a shift of the building and its coming jobs."""
+        shift = await self.shift_of(building, shift_id)
+        now = self.services.clock.now()
+        async with self.services.db.transaction() as tx:
+            if not await self.repo.remove_shift(tx, shift.id):
+                raise NotFound(N_("That shift no longer exists."))
+            for key in self._next_keys(shift, now):
+                await self.services.scheduler.cancel(tx, key)
+        return shift
+
+    async def toggle_volunteer(self, building: Building, shift_id: int, user_id: int) -> bool:
+        """Put a volunteer on the shift, or take them off; True if they are on it now."""
+        shift = await self.shift_of(building, shift_id)
+        async with self.services.db.transaction() as tx:
+            if await self.repo.unassign(tx, shift.id, user_id):
+                return False
+            if not await self.services.community.buildings.is_volunteer(building.id, user_id):
+                raise NotFound(N_("That person is not a volunteer of this building."))
+            await self.repo.assign(tx, shift.id, user_id)
+        return True
+
+    async def run_command(self, building: Building, command: RosterCommand, by: int) -> None:
+        """Carry out the text form of /roster (the caller checked that ``by`` is an owner)."""
+        if command.action == "announce":
+            await self.set_handover_in_group(building, command.switch)
+            return
+        people = [await self.services.community.find_person(name) for name in command.usernames]
+        if command.action == "add":
+            await self.add_shift(
+                building, command.weekday, command.start, command.end, people, by
+            )
+            return
+        shift = await self._shift_at(building, command)
+        if command.action == "remove":
+            await self.remove_shift(building, shift.id)
+            return
+        await self._require_volunteers(building, people)
+        async with self.services.db.transaction() as tx:
+            for user in people:
+                if command.action == "assign":
+                    await self.repo.assign(tx, shift.id, user.id)
+                else:
+                    await self.repo.unassign(tx, shift.id, user.id)
+
+    async def shift_of(self, building: Building, shift_id: int) -> Shift:
+        """A shift of this building (a button may name a shift that is gone or elsewhere)."""
+        shift = await self.repo.shift(shift_id)
+        if shift is None or shift.building_id != building.id:
+            raise NotFound(N_("That shift no longer exists."))
+        return shift
+
+    async def handover_in_group(self, building: Building) -> bool:
+        """Whether handovers are announced in the building's group."""
+        return await self.repo.handover_in_group(building.id)
+
+    async def set_handover_in_group(self, building: Building, on: bool) -> None:
+        """Turn the "duty passes from A to B" message in the group on or off."""
+        async with self.services.db.transaction() as tx:
+            await self.repo.set_handover_in_group(tx, building.id, on)
+
+    # --- who is on duty ----------------------------------------------------------------
+
+    async def occurrence(self, shift: Shift, day: date) -> Occurrence:
+        """One date of a shift, with that date's volunteers."""
+        slot = slot_of(shift)
+        assigned = await self.repo.assigned(shift.id)
+        swaps = await self.repo.accepted_swaps(shift.id, day.isoformat())
+        return Occurrence(
+            shift,
+            day,
+            slot.starts_at(day, self.tz),
+            slot.ends_at(day, self.tz),
+            tuple(apply_swaps(assigned, swaps)),
+        )
+
+    async def occurrences_at(self, building_id: int, at: float) -> list[Occurrence]:
+        """The occurrences under way at a moment, earliest start first."""
+        found = [
+            await self.occurrence(shift, day)
+            for shift in await self.repo.shifts(building_id)
+            for day in slot_of(shift).covering(at, self.tz)
+        ]
+        return sorted(found, key=lambda occurrence: occurrence.starts_at)
+
+    async def next_occurrences(self, building_id: int, after: float) -> list[Occurrence]:
+        """The occurrences that start first after a moment (several if they start together)."""
+        starts = [
+            (slot_of(shift).next_day(after, self.tz), shift)
+            for shift in await self.repo.shifts(building_id)
+        ]
+        moments = [(slot_of(shift).starts_at(day, self.tz), shift, day) for day, shift in starts]
+        if not moments:
+            return []
+        first = min(moment for moment, _shift, _day in moments)
+        return [
+            await self.occurrence(shift, day)
+            for moment, shift, day in moments
+            if moment == first
+        ]
+
+    async def on_duty(self, building_id: int, at: float) -> list[int]:
+        """The user ids of the volunteers on duty in a building at a moment (swaps applied).
+
+        An empty list when nobody is: the caller decides the fallback.
+        """
+        people: dict[int, None] = {}
+        for occurrence in await self.occurrences_at(building_id, at):
+            people.update(dict.fromkeys(occurrence.volunteer_ids))
+        return list(people)
+
+    async def duty(self, building: Building) -> Duty:
+        """Who is on duty now and who is next."""
+        now = self.services.clock.now()
+        return Duty(
+            building,
+            await self.occurrences_at(building.id, now),
+            await self.next_occurrences(building.id, now),
+        )
+
+    # --- swaps -------------------------------------------------------------------------
+
+    async def coming_shifts(self, user_id: int) -> list[tuple[Building, Occurrence]]:
+        """The volunteer's shifts of the next two weeks that have not started, soonest first."""
+        now = self.services.clock.now()
+        until = now + SWAP_WINDOW_DAYS * 86400
+        found = []
+        for building in await self.services.community.buildings.volunteering(user_id):
+            for shift in await self.repo.shifts(building.id):
+                for day in slot_of(shift).starting_between(now, until, self.tz):
+                    occurrence = await self.occurrence(shift, day)
+                    if user_id in occurrence.volunteer_ids:
+                        found.append((building, occurrence))
+        found.sort(key=lambda pair: pair[1].starts_at)
+        return found[:MAX_SWAP_CHOICES]
+
+    async def swap_candidates(
+        self, user_id: int, shift_id: int, day: date
+    ) -> tuple[Building, Occurrence, list[User]]:
+        """The volunteers who could take one of the user's coming shifts."""
+        building, occurrence = await self._own_coming(user_id, shift_id, day)
+        volunteers = await self.services.community.buildings.volunteers(building.id)
+        others = [v.user for v in volunteers if v.user.id not in occurrence.volunteer_ids]
+        if not others:
+            raise NotFound(
+                N_("There is no other volunteer in {building} to swap with."),
+                building=building.name,
+            )
+        return building, occurrence, others
+
+    async def offer_swap(self, user_id: int, shift_id: int, day: date, to_user: int) -> Swap:
+        """Offer one coming shift to another volunteer; they are asked with buttons."""
+        building, occurrence, others = await self.swap_candidates(user_id, shift_id, day)
+        target = next((user for user in others if user.id == to_user), None)
+        if target is None:
+            raise InvalidInput(
+                N_("That person cannot take this shift: they are not a volunteer of {building} "
+                   "or are on it already."),
+                building=building.name,
+            )
+        async with self.services.db.transaction() as tx:
+            swap = await self.repo.offer_swap(
+                tx, shift_id, day.isoformat(), user_id, to_user, self.services.clock.now()
+            )
+            await self._ask_to_swap(tx, swap, building, occurrence)
+        return swap
+
+    async def answer_swap(self, swap_id: int, user_id: int, accept: bool) -> Swap:
+        """The asked volunteer accepts or declines; only an accepted swap changes that date."""
+        swap = await self.repo.swap(swap_id)
+        if swap is None or swap.to_user != user_id:
+            raise NotAllowed(N_("This offer was made to someone else."))
+        shift = await self.repo.shift(swap.shift_id)
+        if shift is None:
+            raise NotFound(N_("That shift no longer exists."))
+        building = await self._building(shift.building_id)
+        now = self.services.clock.now()
+        async with self.services.db.transaction() as tx:
+            # Read inside the transaction: another accepted swap of this date cannot slip in.
+            occurrence = await self.occurrence(shift, date.fromisoformat(swap.day))
+            if accept:
+                self._check_swap_still_possible(swap, occurrence)
+            status = "accepted" if accept else "declined"
+            if not await self.repo.decide_swap(tx, swap.id, user_id, status, now):
+                raise Conflict(N_("This offer was already answered or withdrawn."))
+            await self._tell_swap_answer(tx, swap, building, occurrence, accept)
+        decided = await self.repo.swap(swap.id)
+        assert decided is not None
+        return decided
+
+    async def swap_summary(self, swap: Swap) -> tuple[Building, Occurrence, User | None]:
+        """The building, the occurrence and the offering volunteer of a swap."""
+        shift = await self.repo.shift(swap.shift_id)
+        if shift is None:
+            raise NotFound(N_("That shift no longer exists."))
+        occurrence = await self.occurrence(shift, date.fromisoformat(swap.day))
+        building = await self._building(shift.building_id)
+        return building, occurrence, await self.services.users.get(swap.from_user)
+
+    # --- handover notes ----------------------------------------------------------------
+
+    async def write_note(self, user_id: int, note: str) -> NoteResult:
+        """Keep a /handover note for the end of the volunteer's shift, or send it on."""
+        note = note.strip()
+        if not note:
+            raise InvalidInput(
+                N_("Write the note after the command, for example: "
+                   "/handover the tap in flat 302 is fixed, key is with the guard")
+            )
+        if len(note) > NOTE_LIMIT:
+            raise InvalidInput(
+                N_("The note is too long: at most {limit} characters."), limit=NOTE_LIMIT
+            )
+        occurrence = await self._note_occurrence(user_id)
+        now = self.services.clock.now()
+        async with self.services.db.transaction() as tx:
+            day = occurrence.day.isoformat()
+            await self.repo.save_note(tx, occurrence.shift.id, day, user_id, note, now)
+            handover = await self.repo.handover(occurrence.shift.id, day)
+            if handover is None:
+                return NoteResult(occurrence, False, [])
+            await self._pass_notes(tx, occurrence, handover.incoming_ids)
+        return NoteResult(occurrence, True, await self._users(handover.incoming_ids))
+
+    # --- scheduled work ----------------------------------------------------------------
+
+    async def _remind(self, tx: Transaction, job: Job) -> None:
+        """A volunteer's shift starts soon: tell them, and plan next week's reminder."""
+        shift = await self.repo.shift(job.data["shift"])
+        if shift is None:
+            return
+        occurrence = await self.occurrence(shift, date.fromisoformat(job.data["day"]))
+        building = await self._building(shift.building_id)
+        for user_id in occurrence.volunteer_ids:
+            t = await self.translator_for(user_id)
+            text = t(
+                "⏰ Your duty in {building} starts soon: {shift}.\n"
+                "When it ends, you can leave a note for the next volunteer: "
+                "/handover followed by the note.",
+                building=building.name,
+                shift=occurrence.label(t),
+            )
+            await self.services.outbox.queue(
+                tx, user_id, text, kind="duty_reminder", dedupe_key=f"{job.key} {user_id}"
+            )
+        await self._schedule_reminder(tx, shift, job.due_at)
+
+    async def _handover(self, tx: Transaction, job: Job) -> None:
+        """A shift ends: hand over to the next volunteers, and plan next week's handover."""
+        shift = await self.repo.shift(job.data["shift"])
+        if shift is None:
+            return
+        outgoing = await self.occurrence(shift, date.fromisoformat(job.data["day"]))
+        incoming = await self.next_occurrences(shift.building_id, outgoing.ends_at - 1)
+        incoming_ids = list(dict.fromkeys(u for o in incoming for u in o.volunteer_ids))
+        taking_over = [u for u in incoming_ids if u not in outgoing.volunteer_ids]
+        day, now = outgoing.day.isoformat(), self.services.clock.now()
+        if await self.repo.record_handover(tx, shift.id, day, taking_over, now):
+            building = await self._building(shift.building_id)
+            if taking_over:
+                await self._hand_over(tx, job, building, outgoing, incoming, taking_over)
+            if outgoing.volunteer_ids and incoming_ids and set(incoming_ids) != set(
+                outgoing.volunteer_ids
+            ):
+                await self._announce_handover(tx, job, building, outgoing, incoming_ids)
+            await self._on_shift_served(tx, outgoing)
+        await self._schedule_handover(tx, shift, job.due_at)
+
+    async def _plan(self, tx: Transaction, job: Job) -> None:
+        """Daily: make sure every shift has its next reminder and handover, and plan tomorrow."""
+        now = self.services.clock.now()
+        for shift in await self.repo.shifts():
+            await self._plan_shift(tx, shift, now)
+        await self._schedule_plan(tx, now)
+
+    async def _on_shift_served(self, tx: Transaction, occurrence: Occurrence) -> None:
+        """Hook: a shift occurrence ended and was handed over (points: "shift served").
+
+        Called once for each occurrence, inside the handover job's transaction; award
+        each of ``occurrence.volunteer_ids`` (swaps applied). A unique source for the
+        ledger is f"shift:{occurrence.shift.id}:{occurrence.day.isoformat()}:{user_id}".
+        The lead connects this to the points ledger; until then it does nothing.
+        """
+
+    async def _open_requests(self, building_id: int) -> list[OpenRequest]:
+        """Hook: the requests still open or claimed in the building, for a handover.
+
+        The lead connects this to the request service; until then there are none.
+        """
+        return []
+
+    # --- planning ----------------------------------------------------------------------
+
+    async def _plan_shift(self, tx: Transaction, shift: Shift, after: float) -> None:
+        """Materialise the next reminder and the next handover of a shift."""
+        await self._schedule_reminder(tx, shift, after)
+        await self._schedule_handover(tx, shift, after)
+
+    async def _schedule_reminder(self, tx: Transaction, shift: Shift, after: float) -> None:
+        slot = slot_of(shift)
+        day = slot.next_day(after, self.tz, lead=self.remind_before)
+        due = slot.starts_at(day, self.tz) - self.remind_before
+        await self.services.scheduler.schedule(
+            tx, REMIND, f"{REMIND} {shift.id} {day}", due, {"shift": shift.id, "day": str(day)}
+        )
+
+    async def _schedule_handover(self, tx: Transaction, shift: Shift, after: float) -> None:
+        slot = slot_of(shift)
+        day = slot.next_day(after, self.tz, at_end=True)
+        await self.services.scheduler.schedule(
+            tx,
+            HANDOVER,
+            f"{HANDOVER} {shift.id} {day}",
+            slot.ends_at(day, self.tz),
+            {"shift": shift.id, "day": str(day)},
+        )
+
+    async def _schedule_plan(self, tx: Transaction, after: float) -> None:
+        await schedule_daily_plan(self.services, tx, PLAN, after)
+
+    def _next_keys(self, shift: Shift, after: float) -> list[str]:
+        """The keys of a shift's next reminder and handover jobs."""
+        slot = slot_of(shift)
+        remind = slot.next_day(after, self.tz, lead=self.remind_before)
+        handover = slot.next_day(after, self.tz, at_end=True)
+        return [f"{REMIND} {shift.id} {remind}", f"{HANDOVER} {shift.id} {handover}"]
+
+    # --- messages ----------------------------------------------------------------------
+
+    async def translator_for(self, chat_id: int) -> Translator:
+        """The translator for a chat's language (the community's unless the chat chose)."""
+        language = await self.services.people.language_of(chat_id)
+        return translator(language or self.services.settings.community.language)
+
+    async def owner_ids(self, building: Building) -> list[int]:
+        """Who hears about swaps and missing lock-ups: the group's admins, else the admins."""
+        admins, _fetched = await self.services.community.buildings.admins(building.chat_id)
+        return admins or list(self.services.settings.community.admins)
+
+    async def names(self, user_ids: Iterable[int]) -> str:
+        """ "Li, Wang" for user ids."""
+        return ", ".join(user.display_name for user in await self._users(user_ids))
+
+    async def _hand_over(
+        self,
+        tx: Transaction,
+        job: Job,
+        building: Building,
+        outgoing: Occurrence,
+        incoming: list[Occurrence],
+        taking_over: list[int],
+    ) -> None:
+        """The incoming volunteers get the notes and the open requests; the outgoing a thanks."""
+        notes = await self._note_lines(tx, outgoing)
+        requests = await self._open_requests(building.id)
+        from_names = await self.names(outgoing.volunteer_ids) or "—"
+        for user_id in taking_over:
+            t = await self.translator_for(user_id)
+            shift = next(o for o in incoming if user_id in o.volunteer_ids)
+            text = t(
+                "🔄 Handover in {building}: you take over from {names}.\nYour shift: {shift}",
+                building=building.name,
+                names=from_names,
+                shift=shift.label(t),
+            )
+            text += "".join(t("\n\n📝 {name}: {note}", name=n, note=note) for _w, n, note in notes)
+            text += self._requests_text(t, requests)
+            await self.services.outbox.queue(
+                tx, user_id, text, kind="handover", dedupe_key=f"{job.key} in {user_id}"
+            )
+        wrote = {writer for writer, _name, _note in notes}
+        to_names = await self.names(taking_over)
+        for user in await self._users(outgoing.volunteer_ids):
+            if user.id in wrote:
+                continue
+            t = await self.translator_for(user.id)
+            text = t(
+                "✅ Your shift in {building} is over. Thank you!\n{names} takes over. "
+                "To leave them a note, write /handover followed by the note.",
+                building=building.name,
+                names=to_names,
+            )
+            await self.services.outbox.queue(
+                tx, user.id, text, kind="handover", dedupe_key=f"{job.key} out {user.id}"
+            )
+
+    @staticmethod
+    def _requests_text(t: Translator, requests: list[OpenRequest]) -> str:
+        if not requests:
+            return t("\n\nNo requests are open or claimed.")
+        lines = [t("\n\nRequests still open or claimed:")]
+        for request in requests[:20]:
+            line = t("#{number} {text}", number=request.number, text=request.text[:80])
+            if request.claimed_by:
+                line += t(" (claimed by {name})", name=request.claimed_by)
+            lines.append(line)
+        return "\n".join(lines)
+
+    async def _note_lines(
+        self, tx: Transaction, occurrence: Occurrence
+    ) -> list[tuple[int, str, str]]:
+        """(writer, writer's name, note) of an occurrence's undelivered notes, now delivered."""
+        notes = await self.repo.take_notes(
+            tx, occurrence.shift.id, occurrence.day.isoformat(), self.services.clock.now()
+        )
+        lines = []
+        for note in notes:
+            writer = await self.services.users.get(note.user_id)
+            name = writer.display_name if writer else str(note.user_id)
+            lines.append((note.user_id, name, note.note))
+        return lines
+
+    async def _pass_notes(self, tx: Transaction, occurrence: Occurrence, to: list[int]) -> None:
+        """Send a note written after the handover on to those who took over."""
+        building = await self._building(occurrence.shift.building_id)
+        for _writer, name, note in await self._note_lines(tx, occurrence):
+            for user_id in to:
+                t = await self.translator_for(user_id)
+                text = t(
+                    "📝 A handover note from {name} ({building}, {shift}):\n{note}",
+                    name=name,
+                    building=building.name,
+                    shift=occurrence.label(t),
+                    note=note,
+                )
+                await self.services.outbox.queue(tx, user_id, text, kind="handover_note")
+
+    async def _announce_handover(
+        self,
+        tx: Transaction,
+        job: Job,
+        building: Building,
+        outgoing: Occurrence,
+        incoming_ids: list[int],
+    ) -> None:
+        """ "Duty passes from A to B" in the group, if the owners turned it on."""
+        if not await self.repo.handover_in_group(building.id):
+            return
+        t = await self.translator_for(building.chat_id)
+        text = t(
+            "🔄 Duty passes from {before} to {after}.",
+            before=await self.names(outgoing.volunteer_ids),
+            after=await self.names(incoming_ids),
+        )
+        await self.services.outbox.queue(
+            tx, building.chat_id, text, kind="handover", dedupe_key=f"{job.key} group"
+        )
+
+    async def _ask_to_swap(
+        self, tx: Transaction, swap: Swap, building: Building, occurrence: Occurrence
+    ) -> None:
+        """The asked volunteer gets the offer with Accept and Decline buttons."""
+        t = await self.translator_for(swap.to_user)
+        text = t(
+            "🔁 {name} asks you to take their shift in {building}: {shift}.\n"
+            "Only this date changes.",
+            name=await self.names([swap.from_user]),
+            building=building.name,
+            shift=occurrence.label(t),
+        )
+        buttons = [
+            {"text": t.plain("✅ Accept"), "callback_data": button_data("roster", "yes", swap.id)},
+            {"text": t.plain("❌ Decline"), "callback_data": button_data("roster", "no", swap.id)},
+        ]
+        await self.services.outbox.queue(
+            tx,
+            swap.to_user,
+            text,
+            reply_markup={"inline_keyboard": [buttons]},
+            kind="swap_offer",
+            ref=f"swap:{swap.id}",
+        )
+
+    async def _tell_swap_answer(
+        self, tx: Transaction, swap: Swap, building: Building, occurrence: Occurrence, accept: bool
+    ) -> None:
+        """The offering volunteer hears the answer; the owners hear of an accepted swap."""
+        taker = await self.names([swap.to_user])
+        giver = await self.names([swap.from_user])
+        t = await self.translator_for(swap.from_user)
+        message = (
+            N_("✅ {name} accepted: they take your shift in {building}, {shift}.")
+            if accept
+            else N_("❌ {name} declined to take your shift in {building}, {shift}.")
+        )
+        text = t(message, name=taker, building=building.name, shift=occurrence.label(t))
+        await self.services.outbox.queue(tx, swap.from_user, text, kind="swap_answer")
+        if not accept:
+            return
+        for owner in await self.owner_ids(building):
+            t = await self.translator_for(owner)
+            text = t(
+                "🔁 Swap in {building}: {taker} takes {giver}'s shift {shift} (this date only).",
+                building=building.name,
+                taker=taker,
+                giver=giver,
+                shift=occurrence.label(t),
+            )
+            await self.services.outbox.queue(
+                tx, owner, text, kind="swap_owner", dedupe_key=f"swap {swap.id} owner {owner}"
+            )
+
+    # --- checks ------------------------------------------------------------------------
+
+    async def _require_volunteers(self, building: Building, people: list[User]) -> None:
+        for user in people:
+            if not await self.services.community.buildings.is_volunteer(building.id, user.id):
+                raise InvalidInput(
+                    N_("{name} is not a volunteer of {building}. Add them in the group with "
+                       "/volunteer first."),
+                    name=user.display_name,
+                    building=building.name,
+                )
+
+    async def _shift_at(self, building: Building, command: RosterCommand) -> Shift:
+        for shift in await self.repo.shifts(building.id):
+            if (shift.weekday, shift.start_minute, shift.end_minute) == (
+                command.weekday,
+                command.start,
+                command.end,
+            ):
+                return shift
+        raise NotFound(N_("There is no such shift. /roster shows the week."))
+
+    async def _own_coming(
+        self, user_id: int, shift_id: int, day: date
+    ) -> tuple[Building, Occurrence]:
+        """One of the user's own shifts that has not started yet."""
+        shift = await self.repo.shift(shift_id)
+        if shift is None or not slot_of(shift).on(day):
+            raise NotFound(N_("That shift no longer exists."))
+        occurrence = await self.occurrence(shift, day)
+        if user_id not in occurrence.volunteer_ids:
+            raise NotAllowed(N_("This is not your shift."))
+        if occurrence.starts_at <= self.services.clock.now():
+            raise Conflict(N_("This shift has already started."))
+        return await self._building(shift.building_id), occurrence
+
+    def _check_swap_still_possible(self, swap: Swap, occurrence: Occurrence) -> None:
+        if occurrence.starts_at <= self.services.clock.now():
+            raise Conflict(N_("This shift has already started."))
+        if swap.from_user not in occurrence.volunteer_ids or swap.to_user in (
+            occurrence.volunteer_ids
+        ):
+            raise Conflict(N_("The shift has changed since this offer; it no longer applies."))
+
+    async def _note_occurrence(self, user_id: int) -> Occurrence:
+        """The user's shift under way (ending first), else the one that ended last, lately."""
+        now = self.services.clock.now()
+        mine = []
+        for building in await self.services.community.buildings.volunteering(user_id):
+            for shift in await self.repo.shifts(building.id):
+                slot = slot_of(shift)
+                since = now - LATE_NOTE_WINDOW - 26 * 3600
+                for day in slot.starting_between(since, now, self.tz):
+                    occurrence = await self.occurrence(shift, day)
+                    if user_id in occurrence.volunteer_ids:
+                        mine.append(occurrence)
+        under_way = [o for o in mine if o.starts_at <= now < o.ends_at]
+        if under_way:
+            return min(under_way, key=lambda o: o.ends_at)
+        ended = [o for o in mine if o.ends_at <= now < o.ends_at + LATE_NOTE_WINDOW]
+        if ended:
+            return max(ended, key=lambda o: o.ends_at)
+        raise NotFound(
+            N_("You are not on duty now, and no shift of yours ended in the last 12 hours. "
+               "Write /handover during your shift or soon after it.")
+        )
+
+    # --- lookups -----------------------------------------------------------------------
+
+    async def _building(self, building_id: int) -> Building:
+        building = await self.services.community.buildings.by_id(building_id)
+        if building is None:
+            raise NotFound(N_("That shift no longer exists."))
+        return building
+
+    async def _users(self, user_ids: Iterable[int]) -> list[User]:
+        users = [await self.services.users.get(user_id) for user_id in user_ids]
+        return [user for user in users if user is not None]

@@ -1,0 +1,406 @@
+"""Facilities with a closing time and a checklist, lock-up reports, and their escalation.
+
+Each facility has its next check materialised as a job, ``lockup.grace`` after closing
+time ("lockup check 3 2026-11-24"). If no report has come by then, the volunteer on
+duty is reminded and an escalation job is scheduled for twice the grace; if there is
+still no report then, the owners are told. Each check schedules the next closing's
+check in its own transaction, and a daily "lockup plan" job repairs the chain after
+a long downtime, as the roster does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.i18n import N_, Translator
+from bot.services.roster import schedule_daily_plan
+from bot.services.weektime import (
+    closing_at,
+    closing_reported,
+    local_datetime,
+    next_closing,
+    parse_closing,
+)
+from storage.db import Transaction
+from storage.lockups import Facility, Lockup, LockupRepository
+from storage.models import Building, Job
+
+if TYPE_CHECKING:
+    from bot.context import Services
+
+CHECK = "lockup check"
+ESCALATE = "lockup escalate"
+PLAN = "lockup plan"
+MAX_NAME = 40
+MAX_ITEMS = 10
+MAX_ITEM = 40
+NOTE_LIMIT = 300  # the report may go out as a photo caption (1024 characters at most)
+HISTORY_DAYS = 14
+
+FACILITY_USAGE = N_(
+    "Write it like this:\n"
+    "/facility add study room | mon-fri 21:00 sat 18:00 | windows closed, lights off, "
+    "door locked\n"
+    "(name | closing times | checklist). A time without days is for every day.\n"
+    "/facility remove study room"
+)
+
+
+@dataclass(frozen=True)
+class FacilitySpec:
+    """What /facility add describes: a name, seven closing times, a checklist."""
+
+    name: str
+    closing: list[int | None]
+    checklist: list[str]
+
+
+@dataclass(frozen=True)
+class LockupView:
+    """A lock-up with its facility and building, for showing and posting."""
+
+    building: Building
+    facility: Facility
+    lockup: Lockup
+
+
+def parse_facility(text: str) -> FacilitySpec:
+    """Parse "name | closing times | item, item, item"; anything malformed is refused."""
+    parts = [part.strip() for part in text.split("|")]
+    if len(parts) != 3 or not parts[0]:
+        raise InvalidInput(FACILITY_USAGE)
+    name, times, items = parts
+    closing = parse_closing(times)
+    checklist = [item.strip() for item in re.split(r"[,，;；、\n]+", items) if item.strip()]
+    if closing is None or not checklist:
+        raise InvalidInput(FACILITY_USAGE)
+    if len(name) > MAX_NAME or len(checklist) > MAX_ITEMS or max(map(len, checklist)) > MAX_ITEM:
+        raise InvalidInput(
+            N_("Too long: a name of at most {name} characters, and at most {items} checklist "
+               "items of {item} characters each."),
+            name=MAX_NAME,
+            items=MAX_ITEMS,
+            item=MAX_ITEM,
+        )
+    return FacilitySpec(" ".join(name.split()), closing, checklist)
+
+
+def lockup_state(lockup: Lockup, now: float, grace: float) -> str:
+    """on_time, late, missing (not reported and past the escalation) or open."""
+    if lockup.status == "reported":
+        return "late" if lockup.late else "on_time"
+    if lockup.escalated_at is not None or now > lockup.closing_at + 2 * grace:
+        return "missing"
+    return "open"
+
+
+class LockupService:
+    """Facilities, the lock-up checklist and report, reminders and escalation."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.repo = LockupRepository(services.db)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The community's time zone: closing times are local to it."""
+        return self.services.settings.community.tz
+
+    @property
+    def grace(self) -> float:
+        """Seconds after closing time before a missing report is chased."""
+        return self.services.settings.lockup.grace_minutes * 60.0
+
+    def register_jobs(self) -> None:
+        """Tell the scheduler which coroutines run the lock-up jobs."""
+        scheduler = self.services.scheduler
+        scheduler.register(CHECK, self._check)
+        scheduler.register(ESCALATE, self._escalate)
+        scheduler.register(PLAN, self._plan)
+
+    def local_time(self, moment: float) -> str:
+        """ "21:04" in the community's time zone."""
+        return local_datetime(moment, self.tz).strftime("%H:%M")
+
+    # --- facilities --------------------------------------------------------------------
+
+    async def add_facility(self, building: Building, spec: FacilitySpec, by: int) -> Facility:
+        """Add a facility to a building and plan its first lock-up check."""
+        now = self.services.clock.now()
+        async with self.services.db.transaction() as tx:
+            facility = await self.repo.add_facility(
+                tx, building.id, spec.name, spec.closing, spec.checklist, by, now
+            )
+            if facility is None:
+                raise Conflict(
+                    N_("This building already has a facility called «{name}»."), name=spec.name
+                )
+            await self._schedule_check(tx, facility, now)
+            await schedule_daily_plan(self.services, tx, PLAN, now)
+        return facility
+
+    async def remove_facility(self, building: Building, name: str) -> Facility:
+        """Stop checking a facility of the building (its lock-up history stays)."""
+        facility = await self.named(building, name)
+        async with self.services.db.transaction() as tx:
+            if not await self.repo.retire(tx, facility.id):
+                raise NotFound(N_("There is no facility called «{name}»."), name=name)
+        return facility
+
+    async def facilities(self, building: Building) -> list[Facility]:
+        """The building's facilities."""
+        return await self.repo.facilities(building.id)
+
+    async def named(self, building: Building, name: str) -> Facility:
+        """A facility of the building by name."""
+        wanted = " ".join(name.split()).lower()
+        for facility in await self.repo.facilities(building.id):
+            if facility.name.lower() == wanted:
+                return facility
+        raise NotFound(N_("There is no facility called «{name}»."), name=name)
+
+    async def facilities_for(self, user_id: int) -> list[tuple[Building, Facility]]:
+        """The facilities a volunteer may lock up: those of every building they serve."""
+        found = []
+        for building in await self.services.community.buildings.volunteering(user_id):
+            found += [(building, f) for f in await self.repo.facilities(building.id)]
+        if not found:
+            raise NotFound(
+                N_("There is no facility to lock up in your buildings. Owners add one "
+                   "with /facility.")
+            )
+        return found
+
+    # --- the checklist -----------------------------------------------------------------
+
+    async def start(self, facility_id: int, user_id: int) -> LockupView:
+        """The lock-up a volunteer is about to report: the closing just past, or the next."""
+        building, facility = await self._facility_for(facility_id, user_id)
+        now = self.services.clock.now()
+        day = closing_reported(facility.closing, now, self.tz)
+        moment = None if day is None else closing_at(facility.closing, day, self.tz)
+        if day is None or moment is None:
+            raise NotFound(N_("This facility has no closing time."))
+        async with self.services.db.transaction() as tx:
+            lockup = await self.repo.open_lockup(tx, facility.id, day.isoformat(), moment)
+        if lockup.status == "reported":
+            raise Conflict(
+                N_("The lock-up of {facility} was already reported at {time}."),
+                facility=facility.name,
+                time=self.local_time(lockup.reported_at or now),
+            )
+        if lockup.status == "awaiting_note" and lockup.user_id != user_id:
+            raise Conflict(N_("Another volunteer has ticked everything and is writing the report."))
+        return LockupView(building, facility, lockup)
+
+    async def tick(self, lockup_id: int, index: int, user_id: int) -> LockupView:
+        """Tick or untick one checklist item; the last tick makes the lock-up wait for a note."""
+        view = await self._view(lockup_id, user_id)
+        if not 0 <= index < len(view.facility.checklist):
+            raise InvalidInput(N_("This button is no longer valid."))
+        async with self.services.db.transaction() as tx:
+            if not await self.repo.toggle(tx, lockup_id, index):
+                raise Conflict(N_("This checklist is finished already."))
+            await self.repo.finish_checklist(tx, lockup_id, user_id, view.facility.all_ticked)
+        return await self._view(lockup_id, user_id)
+
+    async def pending_note(self, user_id: int) -> Lockup | None:
+        """The lock-up waiting for this volunteer's photo or line of text, if any."""
+        return await self.repo.awaiting_note(user_id)
+
+    async def report(
+        self, lockup_id: int, user_id: int, note: str | None, photo: str | None
+    ) -> LockupView:
+        """Post the lock-up report to the building's group (marked late if it is)."""
+        view = await self._view(lockup_id, user_id)
+        note = (note or "").strip()[:NOTE_LIMIT] or None
+        now = self.services.clock.now()
+        late = now > view.lockup.closing_at + self.grace
+        async with self.services.db.transaction() as tx:
+            if not await self.repo.report(tx, lockup_id, user_id, now, late, note, photo):
+                raise Conflict(N_("This lock-up was reported already."))
+            reported = await self.repo.lockup(lockup_id)
+            assert reported is not None
+            await self._post_report(tx, LockupView(view.building, view.facility, reported))
+            if not late:
+                await self._on_lockup_on_time(tx, reported)
+        return LockupView(view.building, view.facility, reported)
+
+    async def history(self, building: Building) -> list[tuple[Facility, Lockup, str]]:
+        """The building's lock-ups of the last two weeks, newest first, with their state."""
+        now = self.services.clock.now()
+        facilities = {f.id: f for f in await self.repo.facilities(building.id, active_only=False)}
+        lockups = await self.repo.history(building.id, now - HISTORY_DAYS * 86400)
+        return [
+            (facilities[lockup.facility_id], lockup, lockup_state(lockup, now, self.grace))
+            for lockup in lockups
+            if lockup.closing_at <= now or lockup.status == "reported"
+        ]
+
+    async def _on_lockup_on_time(self, tx: Transaction, report: Lockup) -> None:
+        """Hook: a lock-up was reported on time (points: "lock-up on time").
+
+        Called once, inside the transaction that records the report; award
+        ``report.user_id``. A unique source for the ledger is f"lockup:{report.id}".
+        The lead connects this to the points ledger; until then it does nothing.
+        """
+
+    # --- scheduled work ----------------------------------------------------------------
+
+    async def _check(self, tx: Transaction, job: Job) -> None:
+        """Grace time after closing: remind the volunteer on duty if nobody has reported."""
+        facility = await self.repo.facility(job.data["facility"])
+        if facility is None or not facility.active:
+            return
+        day = date.fromisoformat(job.data["day"])
+        moment = closing_at(facility.closing, day, self.tz)
+        if moment is not None:
+            lockup = await self.repo.open_lockup(tx, facility.id, day.isoformat(), moment)
+            if lockup.status != "reported":
+                await self._remind(tx, job, facility, lockup)
+        await self._schedule_check(tx, facility, moment or job.due_at)
+
+    async def _escalate(self, tx: Transaction, job: Job) -> None:
+        """Twice the grace after closing and still no report: tell the owners."""
+        facility = await self.repo.facility(job.data["facility"])
+        lockup = await self.repo.lockup(job.data["lockup"])
+        if facility is None or lockup is None or lockup.status == "reported":
+            return
+        building = await self._building(facility.building_id)
+        await self.repo.mark(tx, lockup.id, "escalated_at", self.services.clock.now())
+        roster = self.services.roster
+        on_duty = await roster.names(await roster.on_duty(building.id, lockup.closing_at))
+        for owner in await roster.owner_ids(building):
+            t = await roster.translator_for(owner)
+            text = t(
+                "🚨 Nobody has reported the lock-up of {facility} in {building}. It closed at "
+                "{time}, {minutes} minutes ago. On duty: {names}.",
+                facility=facility.name,
+                building=building.name,
+                time=self.local_time(lockup.closing_at),
+                minutes=int((self.services.clock.now() - lockup.closing_at) // 60),
+                names=on_duty or "—",
+            )
+            await self.services.outbox.queue(
+                tx, owner, text, kind="lockup_missing", dedupe_key=f"{job.key} {owner}"
+            )
+
+    async def _plan(self, tx: Transaction, job: Job) -> None:
+        """Daily: make sure every facility has its next check, and plan tomorrow."""
+        now = self.services.clock.now()
+        for facility in await self.repo.facilities():
+            await self._schedule_check(tx, facility, now - self.grace)
+        await schedule_daily_plan(self.services, tx, PLAN, now)
+
+    async def _remind(self, tx: Transaction, job: Job, facility: Facility, lockup: Lockup) -> None:
+        """Remind whoever was on duty at closing time (every volunteer if nobody was)."""
+        building = await self._building(facility.building_id)
+        roster = self.services.roster
+        people = await roster.on_duty(building.id, lockup.closing_at)
+        if not people:
+            volunteers = await self.services.community.buildings.volunteers(building.id)
+            people = [volunteer.user.id for volunteer in volunteers]
+        await self.repo.mark(tx, lockup.id, "reminded_at", self.services.clock.now())
+        for user_id in people:
+            t = await roster.translator_for(user_id)
+            text = t(
+                "🔒 {facility} in {building} closed at {time}, and nobody has reported the "
+                "lock-up yet. Please check it and report with /lockup.",
+                facility=facility.name,
+                building=building.name,
+                time=self.local_time(lockup.closing_at),
+            )
+            await self.services.outbox.queue(
+                tx, user_id, text, kind="lockup_reminder", dedupe_key=f"{job.key} {user_id}"
+            )
+        await self.services.scheduler.schedule(
+            tx,
+            ESCALATE,
+            f"{ESCALATE} {facility.id} {lockup.day}",
+            lockup.closing_at + 2 * self.grace,
+            {"facility": facility.id, "lockup": lockup.id},
+        )
+
+    async def _schedule_check(self, tx: Transaction, facility: Facility, after: float) -> None:
+        """The check of the first closing later than ``after``."""
+        day = next_closing(facility.closing, after, self.tz)
+        moment = None if day is None else closing_at(facility.closing, day, self.tz)
+        if day is None or moment is None:
+            return
+        await self.services.scheduler.schedule(
+            tx,
+            CHECK,
+            f"{CHECK} {facility.id} {day}",
+            moment + self.grace,
+            {"facility": facility.id, "day": str(day)},
+        )
+
+    # --- the report in the group -------------------------------------------------------
+
+    def report_text(self, t: Translator, view: LockupView, name: str) -> str:
+        """The report as the group sees it."""
+        lockup, facility = view.lockup, view.facility
+        lines = [
+            t(
+                "🔒 {facility} is locked up. {name}, {time}.",
+                facility=facility.name,
+                name=name,
+                time=self.local_time(lockup.reported_at or lockup.closing_at),
+            )
+        ]
+        lines += [t("☑ {item}", item=item) for item in facility.checklist]
+        if lockup.late:
+            lines.append(
+                t("⚠️ Late: closing time was {time}.", time=self.local_time(lockup.closing_at))
+            )
+        if lockup.note:
+            lines.append(t("💬 {note}", note=lockup.note))
+        return "\n".join(lines)
+
+    async def _post_report(self, tx: Transaction, view: LockupView) -> None:
+        roster = self.services.roster
+        chat_id = view.building.chat_id
+        t = await roster.translator_for(chat_id)
+        text = self.report_text(t, view, await roster.names([view.lockup.user_id or 0]))
+        key = f"lockup report {view.lockup.id}"
+        if view.lockup.photo:
+            params = {"photo": view.lockup.photo, "caption": text, "parse_mode": "HTML"}
+            await self.services.outbox.queue_call(
+                tx, chat_id, "sendPhoto", params, kind="lockup_report", dedupe_key=key
+            )
+        else:
+            await self.services.outbox.queue(
+                tx, chat_id, text, kind="lockup_report", dedupe_key=key
+            )
+
+    # --- lookups -----------------------------------------------------------------------
+
+    async def _facility_for(self, facility_id: int, user_id: int) -> tuple[Building, Facility]:
+        """An active facility, for a volunteer of its building."""
+        facility = await self.repo.facility(facility_id)
+        if facility is None or not facility.active:
+            raise NotFound(N_("This facility no longer exists."))
+        building = await self._building(facility.building_id)
+        if not await self.services.community.buildings.is_volunteer(building.id, user_id):
+            raise NotAllowed(N_("Only the volunteers of this building may do this."))
+        return building, facility
+
+    async def _view(self, lockup_id: int, user_id: int) -> LockupView:
+        lockup = await self.repo.lockup(lockup_id)
+        if lockup is None:
+            raise NotFound(N_("This facility no longer exists."))
+        building, facility = await self._facility_for(lockup.facility_id, user_id)
+        if lockup.status == "awaiting_note" and lockup.user_id != user_id:
+            raise Conflict(N_("Another volunteer has ticked everything and is writing the report."))
+        return LockupView(building, facility, lockup)
+
+    async def _building(self, building_id: int) -> Building:
+        building = await self.services.community.buildings.by_id(building_id)
+        if building is None:
+            raise NotFound(N_("This facility no longer exists."))
+        return building

@@ -1,0 +1,314 @@
+"""Help requests, their events, and the drafts of requests not yet made."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from storage.db import Database, Transaction
+from storage.models import Model
+
+# Every change of state bumps ``version`` (card edits are deduplicated by it).
+_CHANGED = "version = version + 1, updated_at = :now"
+
+
+class Request(Model):
+    """A help request; its id is the number people see (#N)."""
+
+    id: int
+    building_id: int
+    resident_id: int
+    category: str
+    text: str
+    state: str
+    claimer_id: int | None = None
+    source_chat_id: int
+    source_message_id: int
+    private: bool
+    note: str | None = None
+    rating: int | None = None
+    routing: int
+    version: int
+    created_at: float
+    claimed_at: float | None = None
+    done_at: float | None = None
+    updated_at: float
+
+    @property
+    def number(self) -> int:
+        """The number residents and volunteers use: #N."""
+        return self.id
+
+
+class RequestLine(Request):
+    """A request as listed, with its building's name and the claimer's name."""
+
+    building_name: str
+    claimer_name: str | None = None
+
+
+class RequestEvent(Model):
+    """One change in a request's life."""
+
+    id: int
+    request_id: int
+    kind: str
+    actor_id: int | None = None
+    actor_name: str | None = None
+    detail: str
+    at: float
+
+
+class RequestDraft(Model):
+    """A request not yet made: waiting for its text ('question') or its building ('choice')."""
+
+    id: int
+    chat_id: int
+    user_id: int
+    stage: str
+    building_id: int | None = None
+    message_id: int
+    text: str | None = None
+    created_at: float
+    expires_at: float
+
+
+_LINE = """SELECT r.*, b.name AS building_name,
+                  trim(u.first_name || ' ' || coalesce(u.last_name, '')) AS claimer_name
+           FROM requests r JOIN buildings b ON b.id = r.building_id
+           LEFT JOIN users u ON u.id = r.claimer_id"""
+
+
+class RequestRepository:
+    """Requests: each change of state is one conditional UPDATE that says whether it won."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def insert(
+        self,
+        tx: Transaction,
+        *,
+        building_id: int,
+        resident_id: int,
+        category: str,
+        text: str,
+        source_chat_id: int,
+        source_message_id: int,
+        private: bool,
+        now: float,
+    ) -> tuple[Request, bool]:
+        """Store a new request; a source seen before returns its request and False."""
+        cursor = await tx.execute(
+            """INSERT INTO requests (building_id, resident_id, category, text, source_chat_id,
+                                     source_message_id, private, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (source_chat_id, source_message_id) DO NOTHING""",
+            (
+                building_id,
+                resident_id,
+                category,
+                text,
+                source_chat_id,
+                source_message_id,
+                int(private),
+                now,
+                now,
+            ),
+        )
+        created = cursor.rowcount == 1
+        row = await tx.fetch_one(
+            "SELECT * FROM requests WHERE source_chat_id = ? AND source_message_id = ?",
+            (source_chat_id, source_message_id),
+        )
+        return Request.from_row(row), created
+
+    async def get(self, number: int, tx: Transaction | None = None) -> Request | None:
+        """A request by number, read inside ``tx`` when given."""
+        sql, params = "SELECT * FROM requests WHERE id = ?", (number,)
+        row = await (tx.fetch_one(sql, params) if tx else self.db.fetch_one(sql, params))
+        return None if row is None else Request.from_row(row)
+
+    async def claim(self, tx: Transaction, number: int, volunteer_id: int, now: float) -> bool:
+        """open → claimed; False if someone else moved it first."""
+        cursor = await tx.execute(
+            f"""UPDATE requests SET state = 'claimed', claimer_id = :who, claimed_at = :now,
+                    {_CHANGED}
+                WHERE id = :id AND state = 'open'""",
+            {"who": volunteer_id, "now": now, "id": number},
+        )
+        return cursor.rowcount == 1
+
+    async def release(self, tx: Transaction, number: int, claimer_id: int, now: float) -> bool:
+        """claimed → open, routed anew; False unless ``claimer_id`` still holds it."""
+        cursor = await tx.execute(
+            f"""UPDATE requests SET state = 'open', claimer_id = NULL, claimed_at = NULL,
+                    routing = routing + 1, {_CHANGED}
+                WHERE id = :id AND state = 'claimed' AND claimer_id = :claimer""",
+            {"now": now, "id": number, "claimer": claimer_id},
+        )
+        return cursor.rowcount == 1
+
+    async def finish(
+        self, tx: Transaction, number: int, claimer_id: int, note: str | None, now: float
+    ) -> bool:
+        """claimed → done with a note; False unless ``claimer_id`` still holds it."""
+        cursor = await tx.execute(
+            f"""UPDATE requests SET state = 'done', note = :note, done_at = :now, {_CHANGED}
+                WHERE id = :id AND state = 'claimed' AND claimer_id = :claimer""",
+            {"note": note, "now": now, "id": number, "claimer": claimer_id},
+        )
+        return cursor.rowcount == 1
+
+    async def cancel(self, tx: Transaction, number: int, resident_id: int, now: float) -> bool:
+        """open → cancelled, by the resident who asked; False otherwise."""
+        cursor = await tx.execute(
+            f"""UPDATE requests SET state = 'cancelled', {_CHANGED}
+                WHERE id = :id AND state = 'open' AND resident_id = :resident""",
+            {"now": now, "id": number, "resident": resident_id},
+        )
+        return cursor.rowcount == 1
+
+    async def rate(
+        self, tx: Transaction, number: int, resident_id: int, stars: int, now: float
+    ) -> bool:
+        """Store the resident's rating of a done request, once."""
+        cursor = await tx.execute(
+            """UPDATE requests SET rating = :stars, updated_at = :now
+               WHERE id = :id AND state = 'done' AND resident_id = :resident
+                 AND rating IS NULL""",
+            {"stars": stars, "now": now, "id": number, "resident": resident_id},
+        )
+        return cursor.rowcount == 1
+
+    async def add_event(
+        self,
+        tx: Transaction,
+        number: int,
+        kind: str,
+        actor_id: int | None,
+        now: float,
+        detail: str = "",
+    ) -> None:
+        """Record one change of a request."""
+        await tx.execute(
+            """INSERT INTO request_events (request_id, kind, actor_id, detail, at)
+               VALUES (?, ?, ?, ?, ?)""",
+            (number, kind, actor_id, detail, now),
+        )
+
+    async def events(self, number: int) -> list[RequestEvent]:
+        """A request's history, oldest first, with the names of who acted."""
+        rows = await self.db.fetch_all(
+            """SELECT e.*, trim(u.first_name || ' ' || coalesce(u.last_name, '')) AS actor_name
+               FROM request_events e LEFT JOIN users u ON u.id = e.actor_id
+               WHERE e.request_id = ? ORDER BY e.id""",
+            (number,),
+        )
+        return [RequestEvent.from_row(row) for row in rows]
+
+    async def first_event(self, number: int, kind: str) -> RequestEvent | None:
+        """The first event of a kind (for example how a request was first routed)."""
+        row = await self.db.fetch_one(
+            """SELECT e.*, NULL AS actor_name FROM request_events e
+               WHERE e.request_id = ? AND e.kind = ? ORDER BY e.id LIMIT 1""",
+            (number, kind),
+        )
+        return None if row is None else RequestEvent.from_row(row)
+
+    async def of_resident(self, resident_id: int, limit: int) -> list[RequestLine]:
+        """A resident's requests, newest first."""
+        rows = await self.db.fetch_all(
+            f"{_LINE} WHERE r.resident_id = ? ORDER BY r.id DESC LIMIT ?", (resident_id, limit)
+        )
+        return [RequestLine.from_row(row) for row in rows]
+
+    async def open_in(self, building_ids: Sequence[int], limit: int) -> list[RequestLine]:
+        """The open requests of some buildings, oldest first."""
+        if not building_ids:
+            return []
+        marks = ", ".join("?" for _ in building_ids)
+        rows = await self.db.fetch_all(
+            f"{_LINE} WHERE r.state = 'open' AND r.building_id IN ({marks}) ORDER BY r.id LIMIT ?",
+            (*building_ids, limit),
+        )
+        return [RequestLine.from_row(row) for row in rows]
+
+    # --- drafts --------------------------------------------------------------------------
+
+    async def ask(
+        self,
+        tx: Transaction,
+        *,
+        chat_id: int,
+        user_id: int,
+        building_id: int | None,
+        message_id: int,
+        now: float,
+        expires_at: float,
+    ) -> int:
+        """Remember that the bot waits for this user's text in this chat (replacing any)."""
+        await self.drop_question(tx, chat_id, user_id)
+        cursor = await tx.execute(
+            """INSERT INTO request_drafts (chat_id, user_id, stage, building_id, message_id,
+                                           created_at, expires_at)
+               VALUES (?, ?, 'question', ?, ?, ?, ?)""",
+            (chat_id, user_id, building_id, message_id, now, expires_at),
+        )
+        return int(cursor.lastrowid or 0)
+
+    async def question(self, chat_id: int, user_id: int, now: float) -> RequestDraft | None:
+        """The unexpired question the bot asked this user in this chat."""
+        row = await self.db.fetch_one(
+            """SELECT * FROM request_drafts
+               WHERE chat_id = ? AND user_id = ? AND stage = 'question' AND expires_at > ?""",
+            (chat_id, user_id, now),
+        )
+        return None if row is None else RequestDraft.from_row(row)
+
+    async def drop_question(self, tx: Transaction, chat_id: int, user_id: int) -> bool:
+        """Stop waiting for this user's text in this chat; False if the bot was not waiting."""
+        cursor = await tx.execute(
+            "DELETE FROM request_drafts WHERE chat_id = ? AND user_id = ? AND stage = 'question'",
+            (chat_id, user_id),
+        )
+        return cursor.rowcount > 0
+
+    async def drop_draft(self, tx: Transaction, draft_id: int, stage: str) -> bool:
+        """Delete one draft of a stage; False if it is gone already."""
+        cursor = await tx.execute(
+            "DELETE FROM request_drafts WHERE id = ? AND stage = ?", (draft_id, stage)
+        )
+        return cursor.rowcount > 0
+
+    async def questions(self, now: float) -> list[RequestDraft]:
+        """Every unexpired question (to rebuild the in-memory mirror at start)."""
+        rows = await self.db.fetch_all(
+            "SELECT * FROM request_drafts WHERE stage = 'question' AND expires_at > ?", (now,)
+        )
+        return [RequestDraft.from_row(row) for row in rows]
+
+    async def add_choice(
+        self,
+        tx: Transaction,
+        *,
+        chat_id: int,
+        user_id: int,
+        message_id: int,
+        text: str,
+        now: float,
+        expires_at: float,
+    ) -> int:
+        """Keep a request's text while its author picks the building; returns the draft id."""
+        await tx.execute("DELETE FROM request_drafts WHERE expires_at <= ?", (now,))
+        cursor = await tx.execute(
+            """INSERT INTO request_drafts (chat_id, user_id, stage, message_id, text,
+                                           created_at, expires_at)
+               VALUES (?, ?, 'choice', ?, ?, ?, ?)""",
+            (chat_id, user_id, message_id, text, now, expires_at),
+        )
+        return int(cursor.lastrowid or 0)
+
+    async def draft(self, draft_id: int) -> RequestDraft | None:
+        """A draft by id."""
+        row = await self.db.fetch_one("SELECT * FROM request_drafts WHERE id = ?", (draft_id,))
+        return None if row is None else RequestDraft.from_row(row)

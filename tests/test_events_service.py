@@ -1,0 +1,332 @@
+"""The rules of events without Telegram: reading the form, the list and its waitlist,
+the race for the last place, batched list edits, cancellation, attendance and the form."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from telegram import Bot
+
+from bot.app import build_services
+from bot.clock import FakeClock
+from bot.config import load_settings
+from bot.context import Services
+from bot.errors import Conflict, InvalidInput
+from bot.i18n import translator
+from bot.services.events import (
+    EventForm,
+    building_names,
+    parse_event_line,
+    split_targets,
+)
+from bot.services.people import Person, Place
+from storage.db import Database
+from storage.events import Event
+from storage.migrate import migrate
+from storage.models import Building
+
+TOKEN = "1:unit-tests"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI)  # a Friday morning
+GROUP = -100
+OWNER, ZHANG, LI, WANG, CHEN = 1, 11, 12, 13, 14
+
+
+@pytest.fixture
+async def services(tmp_path: Path) -> AsyncIterator[Services]:
+    db = await Database.open(tmp_path / "linli.db")
+    await migrate(db)
+    (tmp_path / "config.toml").write_text("", encoding="utf-8")
+    settings = load_settings(
+        tmp_path / "config.toml", require_token=False, database={"path": str(tmp_path / "x.db")}
+    )
+    clock = FakeClock(NOW)
+    built = build_services(settings, clock, db, Bot(TOKEN))  # the bot is never called
+    try:
+        yield built
+    finally:
+        await db.close()
+
+
+async def building(services: Services) -> Building:
+    people = services.people
+    for user_id, name in ((OWNER, "Owner"), (ZHANG, "Zhang"), (LI, "Li"), (WANG, "Wang"),
+                          (CHEN, "Chen")):
+        await people.seen(Person(user_id, name), Place(user_id, "private"))
+    await people.seen(None, Place(GROUP, "supergroup", "3号楼"))
+    await people.started(ZHANG)
+    return (await services.community.setup(GROUP, "3号楼", OWNER)).building
+
+
+def at(day: int, hour: int, minute: int = 0) -> float:
+    return datetime(2026, 11, day, hour, minute, tzinfo=SHANGHAI).timestamp()
+
+
+async def post(services: Services, place: Building, **fields: Any) -> Event:
+    form = EventForm(title="Health check", starts_at=at(25, 9), place="Hall", **fields)
+    return await services.events.create([place], form, OWNER)
+
+
+async def outbox(services: Services, kind: str) -> list[tuple[int, dict[str, Any]]]:
+    rows = await services.db.fetch_all(
+        "SELECT chat_id, payload FROM outbox WHERE kind = ? ORDER BY id", (kind,)
+    )
+    return [(row[0], json.loads(row[1])) for row in rows]
+
+
+# --- reading the one-line form --------------------------------------------------------------
+
+
+def test_one_line_form_is_read_in_the_community_time_zone() -> None:
+    form = parse_event_line(
+        "2026-12-05 09:00 | Health check | Community hall | 40 | 2 | Bring | your card",
+        NOW.timestamp(),
+        SHANGHAI,
+    )
+    assert form.starts_at == datetime(2026, 12, 5, 1, 0, tzinfo=ZoneInfo("UTC")).timestamp()
+    assert (form.title, form.place, form.capacity, form.helpers) == (
+        "Health check", "Community hall", 40, 2)
+    assert form.description == "Bring | your card"
+    short = parse_event_line("12-05 9:00 | Clean-up | Yard", NOW.timestamp(), SHANGHAI)
+    assert (short.capacity, short.helpers, short.description) == (None, 0, "")
+    assert short.starts_at == form.starts_at
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ("2026-11-01 09:00 | Health check | Hall", "has already passed"),
+        ("2026-12-05 09:00 | Health check | Hall | 0", "number of places"),
+        ("2026-12-05 09:00 | Health check | Hall | forty", "number of places"),
+        ("2026-12-05 09:00 |  | Hall | 40", "needs a title"),
+        ("2026-12-05 09:00 | Health check", "at least a time, a title and a place"),
+        ("tomorrow | Health check | Hall", "could not read the time"),
+        ("2026-02-30 09:00 | Health check | Hall", "could not read the time"),
+        ("2026-12-05 09:00 | Health check | Hall | 40 | -1", "number of helpers"),
+    ],
+)
+def test_bad_one_line_forms_say_what_is_wrong(line: str, says: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        parse_event_line(line, NOW.timestamp(), SHANGHAI)
+    assert says in refused.value.message
+
+
+def test_a_building_list_comes_before_the_time_in_private() -> None:
+    assert split_targets("3号楼,5号楼 | 2026-12-05 09:00 | Tea | Hall") == (
+        "3号楼,5号楼", "2026-12-05 09:00 | Tea | Hall")
+    assert split_targets("2026-12-05 09:00 | Tea | Hall") == (None, "2026-12-05 09:00 | Tea | Hall")
+    assert split_targets("all") == ("all", "")
+    assert building_names("3号楼，5号楼、7号楼") == ["3号楼", "5号楼", "7号楼"]
+    assert building_names("all") is None
+
+
+# --- the list -------------------------------------------------------------------------------
+
+
+async def test_two_people_racing_for_the_last_place_get_one_place_and_one_waitlist_spot(
+    services: Services,
+) -> None:
+    place = await building(services)
+    event = await post(services, place, capacity=2)
+    await services.events.join(event.id, place, ZHANG, "guest")
+    outcomes = await asyncio.gather(
+        services.events.join(event.id, place, LI, "guest"),
+        services.events.join(event.id, place, WANG, "guest"),
+    )
+    assert sorted((o.status, o.position) for o in outcomes) == [("going", 2), ("waiting", 1)]
+    going = await services.db.fetch_value(
+        "SELECT count(*) FROM event_signups WHERE event_id = ? AND status = 'going'", (event.id,)
+    )
+    assert going == 2
+
+
+async def test_a_double_press_never_signs_up_twice(services: Services) -> None:
+    place = await building(services)
+    event = await post(services, place)
+    await services.events.join(event.id, place, ZHANG, "guest")
+    with pytest.raises(Conflict):
+        await services.events.join(event.id, place, ZHANG, "guest")
+    count = await services.db.fetch_value("SELECT count(*) FROM event_signups")
+    assert count == 1
+
+
+async def test_leaving_moves_the_first_on_the_waitlist_up_and_tells_them(
+    services: Services,
+) -> None:
+    place = await building(services)
+    event = await post(services, place, capacity=1)
+    for user_id in (LI, ZHANG, WANG):  # Zhang (started the bot) waits first, Wang second
+        await services.events.join(event.id, place, user_id, "guest")
+    outcome = await services.events.leave(event.id, place, LI)
+    assert outcome.promoted is not None and outcome.promoted.user.id == ZHANG
+    [(chat, note)] = await outbox(services, "event_promoted")
+    assert chat == ZHANG and "Health check" in note["text"]
+    statuses = await services.db.fetch_all(
+        "SELECT user_id, status FROM event_signups ORDER BY id"
+    )
+    assert [tuple(row) for row in statuses] == [(ZHANG, "going"), (WANG, "waiting")]
+    await services.events.leave(event.id, place, ZHANG)  # Wang never started the bot
+    [(chat, mention)] = await outbox(services, "event_group_note")
+    assert chat == GROUP and f'tg://user?id={WANG}' in mention["text"]
+
+
+async def test_a_waiting_person_who_leaves_moves_nobody_up(services: Services) -> None:
+    place = await building(services)
+    event = await post(services, place, capacity=1)
+    for user_id in (LI, ZHANG, WANG):
+        await services.events.join(event.id, place, user_id, "guest")
+    outcome = await services.events.leave(event.id, place, ZHANG)
+    assert outcome.promoted is None
+    assert await outbox(services, "event_promoted") == []
+
+
+async def test_helpers_have_their_own_places(services: Services) -> None:
+    place = await building(services)
+    event = await post(services, place, capacity=1, helpers=1)
+    assert (await services.events.join(event.id, place, ZHANG, "guest")).status == "going"
+    assert (await services.events.join(event.id, place, LI, "helper")).status == "going"
+    assert (await services.events.join(event.id, place, WANG, "helper")).status == "waiting"
+    without = await post(services, place)
+    with pytest.raises(InvalidInput):
+        await services.events.join(without.id, place, CHEN, "helper")
+
+
+async def test_sign_up_closes_when_the_event_starts(services: Services) -> None:
+    place = await building(services)
+    event = await post(services, place)
+    services.clock.set(datetime(2026, 11, 25, 9, 0, tzinfo=SHANGHAI))  # type: ignore[attr-defined]
+    with pytest.raises(Conflict):
+        await services.events.join(event.id, place, ZHANG, "guest")
+
+
+async def test_changes_in_one_window_make_one_edit_of_the_list(services: Services) -> None:
+    place = await building(services)
+    event = await post(services, place)
+    async with services.db.transaction() as tx:
+        await services.events.repo.set_post_message(tx, event.id, GROUP, 77)
+    for user_id in (ZHANG, LI, WANG):
+        await services.events.join(event.id, place, user_id, "guest")
+    pending = await services.db.fetch_value(
+        "SELECT count(*) FROM jobs WHERE kind = 'event_list' AND status = 'pending'"
+    )
+    assert pending == 1
+    services.clock.advance(services.settings.events.list_edit_seconds)  # type: ignore[attr-defined]
+    assert await services.scheduler.run_due() == 1
+    [(chat, edit)] = await outbox(services, "event_card_edit")
+    assert chat == GROUP and edit["message_id"] == 77
+    assert "1. Zhang\n2. Li\n3. Wang" in edit["text"]
+    join = edit["reply_markup"]["inline_keyboard"][0][0]
+    assert join["callback_data"] == f"event:join:{event.id}"
+
+
+# --- reminder, cancellation, attendance --------------------------------------------------------
+
+
+async def test_the_reminder_is_a_stored_job_remind_before_the_start(services: Services) -> None:
+    place = await building(services)
+    event = await post(services, place)
+    due = await services.db.fetch_value(
+        "SELECT due_at FROM jobs WHERE key = ?", (f"event {event.id} remind",)
+    )
+    assert due == event.starts_at - 2 * 3600
+
+
+async def test_cancelling_tells_everyone_and_stops_the_reminder(services: Services) -> None:
+    place = await building(services)
+    event = await post(services, place, capacity=1)
+    for user_id in (ZHANG, LI, WANG):
+        await services.events.join(event.id, place, user_id, "guest")
+    assert await services.events.cancel(event.id) == 3
+    assert [chat for chat, _ in await outbox(services, "event_cancelled")] == [ZHANG]
+    [(chat, group_note)] = await outbox(services, "event_group_note")
+    assert chat == GROUP and "Li" in group_note["text"] and "Wang" in group_note["text"]
+    statuses = await services.db.fetch_all("SELECT key, status FROM jobs ORDER BY key")
+    assert dict((row[0], row[1]) for row in statuses)[f"event {event.id} remind"] == "cancelled"
+    with pytest.raises(Conflict):
+        await services.events.cancel(event.id)
+
+
+async def ledger(services: Services) -> list[tuple[int, int, str]]:
+    rows = await services.db.fetch_all("SELECT user_id, amount, source FROM ledger ORDER BY id")
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+async def test_saving_attendance_pays_each_helper_who_came_once(services: Services) -> None:
+    place = await building(services)
+    event = await post(services, place, helpers=2)
+    await services.events.join(event.id, place, ZHANG, "guest")
+    await services.events.join(event.id, place, LI, "helper")
+    await services.events.join(event.id, place, WANG, "helper")  # did not come
+    with pytest.raises(Conflict):  # not before it starts
+        await services.events.mark(event.id, LI, OWNER)
+    services.clock.set(datetime(2026, 11, 25, 11, 0, tzinfo=SHANGHAI))  # type: ignore[attr-defined]
+    await services.events.mark(event.id, LI, OWNER)
+    await services.events.mark(event.id, ZHANG, OWNER)
+    sheet = await services.events.save_attendance(event.id, OWNER)
+    assert sheet.present == {LI, ZHANG} and sheet.event.status == "done"
+    assert await ledger(services) == [(LI, 5, f"event:{event.id}:{LI}")]
+    with pytest.raises(Conflict):
+        await services.events.save_attendance(event.id, OWNER)
+    assert await ledger(services) == [(LI, 5, f"event:{event.id}:{LI}")]
+    rows = await services.db.fetch_all(
+        "SELECT user_id, present, helped FROM event_attendance ORDER BY user_id"
+    )
+    assert [tuple(row) for row in rows] == [(ZHANG, 1, 0), (LI, 1, 1), (WANG, 0, 0)]
+
+
+# --- the step-by-step form --------------------------------------------------------------------
+
+
+async def test_the_form_asks_step_by_step_and_posts_the_event(services: Services) -> None:
+    place = await building(services)
+    events = services.events
+    draft = await events.start_form(GROUP, OWNER, [place.id])
+    for answer in ("Clean-up day", "2026-11-28 08:30", "Yard", "-", "2", "Gloves given"):
+        opened = await events.open_form(GROUP, OWNER)
+        assert opened is not None
+        result = await events.answer_form(opened, answer)
+    assert isinstance(result, Event)
+    assert (result.title, result.place, result.capacity, result.helpers) == (
+        "Clean-up day", "Yard", None, 2)
+    assert result.starts_at == at(28, 8, 30)
+    assert await events.open_form(GROUP, OWNER) is None
+    assert await services.db.fetch_value(
+        "SELECT status FROM jobs WHERE key = ?", (f"event form {draft.id}",)
+    ) == "cancelled"
+    [(chat, card)] = await outbox(services, "event_card")
+    assert chat == GROUP and "Clean-up day" in card["text"]
+
+
+async def test_a_bad_answer_keeps_the_question(services: Services) -> None:
+    place = await building(services)
+    draft = await services.events.start_form(GROUP, OWNER, [place.id])
+    draft = await services.events.answer_form(draft, "Tea")  # type: ignore[assignment]
+    with pytest.raises(InvalidInput):
+        await services.events.answer_form(draft, "2020-01-01 10:00")
+    opened = await services.events.open_form(GROUP, OWNER)
+    assert opened is not None and opened.step == "when"
+
+
+async def test_an_unanswered_form_times_out_and_says_so(services: Services) -> None:
+    await building(services)
+    await services.events.start_form(OWNER, OWNER, [])
+    services.clock.advance(30 * 60 + 1)  # type: ignore[attr-defined]
+    assert await services.scheduler.run_due() == 1
+    assert await services.events.open_form(OWNER, OWNER) is None
+    assert await services.db.fetch_value("SELECT count(*) FROM event_drafts") == 0
+    [(chat, note)] = await outbox(services, "event_form")
+    assert chat == OWNER and "30" in note["text"]
+
+
+def test_every_weekday_reads_in_chinese() -> None:
+    t = translator("zh")
+    from bot.services.events import local_time
+
+    assert local_time(t, at(21, 9), SHANGHAI) == "2026-11-21（周六）09:00"
