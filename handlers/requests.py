@@ -53,8 +53,8 @@ OPENED = {
         "have it now; I will tell you when one of them takes it."
     ),
     "all": N_(
-        "Request #{number} is registered ({category}). I have sent it to the volunteers of "
-        "{building}; I will tell you when one of them takes it."
+        "Request #{number} is registered ({category}). Nobody is on duty in {building} right "
+        "now, so I have sent it to all its volunteers; I will tell you when one of them takes it."
     ),
     "owners": N_(
         "Request #{number} is registered ({category}). {building} has no volunteer yet, so I "

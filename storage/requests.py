@@ -233,6 +233,15 @@ class RequestRepository:
         )
         return [RequestLine.from_row(row) for row in rows]
 
+    async def unfinished_in(self, building_id: int, limit: int) -> list[RequestLine]:
+        """The requests of a building still open or claimed, oldest first."""
+        rows = await self.db.fetch_all(
+            f"{_LINE} WHERE r.state IN ('open', 'claimed') AND r.building_id = ? "
+            "ORDER BY r.id LIMIT ?",
+            (building_id, limit),
+        )
+        return [RequestLine.from_row(row) for row in rows]
+
     # --- drafts --------------------------------------------------------------------------
 
     async def ask(

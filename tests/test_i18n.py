@@ -18,7 +18,7 @@ TAG = re.compile(r"</?([a-z-]+)[^>]*>")
 def source_messages() -> dict[str, str]:
     """msgid -> where it is used, for every marked string in bot/ and handlers/."""
     found: dict[str, str] = {}
-    for package in ("bot", "handlers"):
+    for package in ("bot", "handlers", "storage"):
         for filename, lineno, message, _comments, _context in extract_from_dir(
             ROOT / package, method_map=[("**.py", "python")], keywords=KEYWORDS
         ):

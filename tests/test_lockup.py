@@ -86,6 +86,9 @@ async def test_lockups_on_time_late_and_missing(harness: Harness) -> None:
     assert any("自习室：⚠️ 迟报，21:30，Li" in line for line in lines)
     rows = await harness.db.fetch_all("SELECT late, status FROM lockups ORDER BY day")
     assert [(row[0], row[1]) for row in rows] == [(1, "reported"), (0, "reported"), (0, "open")]
+    paid = await harness.db.fetch_all(
+        "SELECT user_id, amount, reason FROM ledger WHERE reason = 'lockup_on_time'")
+    assert [tuple(row) for row in paid] == [(WANG, 3, "lockup_on_time")]  # the late one: none
 
 
 async def test_lockup_refusals_change_nothing(harness: Harness) -> None:

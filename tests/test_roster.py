@@ -141,6 +141,11 @@ async def test_a_week_of_reminders_and_handovers_at_local_times(harness: Harness
     assert at(arrivals, LI).count("Mon 22:00") == 0  # she left a note: no "leave a note" ask
     jobs = await harness.value("SELECT count(*) FROM jobs WHERE status IN ('missed', 'failed')")
     assert jobs == 0
+    served = await harness.db.fetch_all(
+        "SELECT user_id, count(*), sum(amount) FROM ledger WHERE reason = 'shift_served' "
+        "GROUP BY user_id ORDER BY user_id")
+    assert {row[0]: (row[1], row[2]) for row in served} == {
+        LI: (2, 10), WANG: (1, 5), ZHAO: (1, 5)}  # Monday, Monday night and Wednesday
 
 
 async def test_duty_shows_who_is_on_now_and_next_across_midnight(harness: Harness) -> None:

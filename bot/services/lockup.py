@@ -243,12 +243,13 @@ class LockupService:
         ]
 
     async def _on_lockup_on_time(self, tx: Transaction, report: Lockup) -> None:
-        """Hook: a lock-up was reported on time (points: "lock-up on time").
-
-        Called once, inside the transaction that records the report; award
-        ``report.user_id``. A unique source for the ledger is f"lockup:{report.id}".
-        The lead connects this to the points ledger; until then it does nothing.
-        """
+        """A lock-up was reported on time: the volunteer earns points, once per lock-up."""
+        if report.user_id is None:
+            return
+        amount = self.services.settings.points.lockup_on_time
+        await self.services.points.award_in(
+            tx, report.user_id, amount, "lockup_on_time", f"lockup:{report.id}", report.user_id
+        )
 
     # --- scheduled work ----------------------------------------------------------------
 

@@ -279,9 +279,12 @@ class RequestService:
     async def volunteers_on_duty(self, building_id: int) -> tuple[list[int], bool]:
         """The volunteers on duty now (user ids), and whether the roster decided.
 
-        Until the roster exists every volunteer of the building counts as on duty
-        (False: the roster did not decide). Called outside any transaction.
+        Nobody on duty (or no roster at all): every volunteer of the building, and False,
+        so that the resident is told. Called outside any transaction.
         """
+        on_duty = await self.services.roster.on_duty(building_id, self.clock.now())
+        if on_duty:
+            return on_duty, True
         volunteers = await self.buildings.volunteers(building_id)
         return [volunteer.user.id for volunteer in volunteers], False
 
@@ -687,6 +690,10 @@ class RequestService:
     async def mine(self, resident_id: int) -> list[RequestLine]:
         """A resident's latest requests, newest first."""
         return await self.repo.of_resident(resident_id, LIST_LIMIT)
+
+    async def unfinished(self, building_id: int) -> list[RequestLine]:
+        """The requests of a building still open or claimed, oldest first (for a handover)."""
+        return await self.repo.unfinished_in(building_id, limit=30)
 
     async def open_for(self, user_id: int, building: Building | None = None) -> list[RequestLine]:
         """Open requests this person may take (in one building, or wherever they serve)."""

@@ -519,20 +519,23 @@ class RosterService:
         await self._schedule_plan(tx, now)
 
     async def _on_shift_served(self, tx: Transaction, occurrence: Occurrence) -> None:
-        """Hook: a shift occurrence ended and was handed over (points: "shift served").
+        """A shift occurrence ended and was handed over: each volunteer on it earns points.
 
-        Called once for each occurrence, inside the handover job's transaction; award
-        each of ``occurrence.volunteer_ids`` (swaps applied). A unique source for the
-        ledger is f"shift:{occurrence.shift.id}:{occurrence.day.isoformat()}:{user_id}".
-        The lead connects this to the points ledger; until then it does nothing.
+        Called once for each occurrence, inside the handover job's transaction; the
+        ledger's source key (shift, date, volunteer) makes sure it pays once.
         """
+        amount = self.services.settings.points.shift_served
+        day = occurrence.day.isoformat()
+        for user_id in occurrence.volunteer_ids:
+            source = f"shift:{occurrence.shift.id}:{day}:{user_id}"
+            await self.services.points.award_in(tx, user_id, amount, "shift_served", source, None)
 
     async def _open_requests(self, building_id: int) -> list[OpenRequest]:
-        """Hook: the requests still open or claimed in the building, for a handover.
-
-        The lead connects this to the request service; until then there are none.
-        """
-        return []
+        """The requests still open or claimed in the building, for a handover."""
+        return [
+            OpenRequest(line.id, line.text, line.claimer_name)
+            for line in await self.services.requests.unfinished(building_id)
+        ]
 
     # --- planning ----------------------------------------------------------------------
 
