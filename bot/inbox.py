@@ -43,8 +43,10 @@ class InboxPoller:
         clock: Clock,
         wakeup: asyncio.Event,
         timeout: int = 30,
+        fresh: dict[int, Update] | None = None,
     ) -> None:
         self.bot = bot
+        self.fresh = {} if fresh is None else fresh
         self.inbox = inbox
         self.clock = clock
         self.wakeup = wakeup
@@ -86,6 +88,8 @@ class InboxPoller:
         """Store a batch and wake the worker; returns the next offset."""
         new = await self.inbox.store([update.to_dict() for update in updates], self.clock.now())
         if new:
+            for update in updates:  # spares the worker parsing them again
+                self.fresh[update.update_id] = update
             self.wakeup.set()
         return max(update.update_id for update in updates) + 1
 
@@ -107,11 +111,13 @@ class InboxWorker:
         self.wakeup = wakeup
         self._slots = asyncio.Semaphore(concurrency)
         self._dispatched = 0  # the highest update id handed to a lane in this process
+        self.fresh: dict[int, Update] = {}  # updates parsed by the poller, not yet dispatched
         self._lanes: dict[int, deque[tuple[InboxUpdate, Update]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
         """Dispatch stored updates until cancelled."""
+        await self.inbox.count_attempts()
         while True:
             if not await self.dispatch_pending():
                 with contextlib.suppress(TimeoutError):
@@ -126,7 +132,6 @@ class InboxWorker:
         if not rows:
             return 0
         self._dispatched = rows[-1].update_id
-        await self.inbox.count_attempts([row.update_id for row in rows])
         for row in rows:
             if row.attempts >= MAX_ATTEMPTS:
                 log.error("update %s failed %d times; set aside", row.update_id, row.attempts)
@@ -134,7 +139,9 @@ class InboxWorker:
                     row.update_id, "failed", self.clock.now(), "too many attempts"
                 )
                 continue
-            update = Update.de_json(json.loads(row.payload), self.application.bot)
+            update = self.fresh.pop(row.update_id, None)
+            if update is None:  # stored by an earlier run of the bot
+                update = Update.de_json(json.loads(row.payload), self.application.bot)
             self._enqueue(row, update)
         return len(rows)
 

@@ -5,6 +5,10 @@ Features queue messages inside the transaction that caused them (``Outbox.queue`
 429, 5xx and network errors with backoff, follows a group to its supergroup, and
 gives up for good on a chat that is gone. Rows are marked sent one by one, so a
 restart resumes where it stopped.
+
+A row can carry a file that does not fit in its JSON (a chart): its parameters name it,
+``{"_files": {"photo": "stats_chart:7"}}``, and the sender asks the source registered for
+that prefix (``on_file``) for the bytes just before the call.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Bot
+from telegram import Bot, InputFile
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -51,6 +55,9 @@ class Delivery:
 
 
 SettledHook = Callable[[Delivery], Awaitable[None]]
+# Reads a referenced file: "prefix:key" -> (bytes, file name); LookupError if there is none.
+FileSource = Callable[[str], Awaitable[tuple[bytes, str]]]
+FILES = "_files"  # the parameter that names a row's files: {"photo": "prefix:key"}
 
 
 class Outbox:
@@ -106,8 +113,15 @@ class Outbox:
         ref: str | None = None,
         dedupe_key: str | None = None,
         batch: str | None = None,
+        files: dict[str, str] | None = None,
     ) -> int | None:
-        """Queue any Bot API call addressed to a chat (an edit, a pin, a photo by file id)."""
+        """Queue any Bot API call addressed to a chat (an edit, a pin, a photo by file id).
+
+        ``files`` names uploads by reference, {"photo": "prefix:key"}: a source registered
+        with ``OutboxSender.on_file`` reads them when the row is sent.
+        """
+        if files:
+            params = {**params, FILES: files}
         row_id = await self.repo.add(
             tx,
             chat_id,
@@ -151,14 +165,20 @@ class OutboxSender:
         self._in_flight: set[int] = set()  # one message per chat at a time keeps their order
         self._tasks: set[asyncio.Task[None]] = set()
         self._hooks: dict[str, list[SettledHook]] = {}
+        self._files: dict[str, FileSource] = {}
         self._stopping = False
         self._running = False
         self._settled_since_read: set[int] = set()
+        self._held_back = False  # the last pass left rows that a finished send may free
         self._pass = asyncio.Lock()
 
     def on_settled(self, kind: str, hook: SettledHook) -> None:
         """Call ``hook`` when a row of this kind is sent or fails for good."""
         self._hooks.setdefault(kind, []).append(hook)
+
+    def on_file(self, prefix: str, source: FileSource) -> None:
+        """Let rows name files "prefix:key" that ``source`` reads when the row is sent."""
+        self._files[prefix] = source
 
     async def run(self) -> None:
         """Send until stopped."""
@@ -182,6 +202,7 @@ class OutboxSender:
         # A send that settles while the heads are read may still show as pending in them;
         # remembering what settled since then keeps it from going out twice.
         self._settled_since_read.clear()
+        self._held_back = False
         for row in await self.repo.heads(limit=1000):
             if self._stopping:
                 break
@@ -190,7 +211,9 @@ class OutboxSender:
             if delay is not None:
                 self._slots.release()
                 next_look = min(next_look, delay) if delay > 0 else next_look
+                self._held_back = self._held_back or delay <= 0
                 continue
+            self._held_back = self._held_back or row.queued > 1
             self.limiter.record(row.chat_id)
             self._in_flight.add(row.chat_id)
             task = asyncio.create_task(self._deliver(row))
@@ -239,8 +262,9 @@ class OutboxSender:
 
     async def _deliver(self, row: OutboxMessage) -> None:
         """Send one row and settle it."""
+        sent = False
         try:
-            await self._attempt(row)
+            sent = await self._attempt(row)
         except Exception:  # never let one row kill the sender
             log.exception("outbox row %s: unexpected error", row.id)
             await self.repo.retry_later(row.id, "internal error", self.clock.now() + 30)
@@ -248,13 +272,18 @@ class OutboxSender:
             self._settled_since_read.add(row.id)
             self._in_flight.discard(row.chat_id)
             self._slots.release()
-            self.outbox.wakeup.set()
+            if self._held_back or not sent:  # else nothing new can be due: no need to look
+                self.outbox.wakeup.set()
 
-    async def _attempt(self, row: OutboxMessage) -> None:
+    async def _attempt(self, row: OutboxMessage) -> bool:
+        """Send one row and settle it; True if it was delivered."""
+        params = await self._with_files(row)
+        if params is None:
+            return False
         try:
             # Bot API method names are case-insensitive; the lower-case name keeps PTB from
             # warning that a typed method exists (the row holds plain JSON parameters).
-            result = await self.bot.do_api_request(row.method.lower(), api_kwargs=row.params)
+            result = await self.bot.do_api_request(row.method.lower(), api_kwargs=params)
         except RetryAfter as error:
             seconds = retry_seconds(error.retry_after)
             self.limiter.block(seconds, row.chat_id)
@@ -281,6 +310,28 @@ class OutboxSender:
                 row.kind or "message",
             )
             await self._settled(Delivery(row, ok=True, message_id=message_id))
+            return True
+        return False
+
+    async def _with_files(self, row: OutboxMessage) -> dict[str, Any] | None:
+        """The row's parameters with its named files read; None if reading settled the row
+        (a file that does not exist fails it, any other error retries it later)."""
+        params = row.params
+        for field, ref in (params.pop(FILES, None) or {}).items():
+            source = self._files.get(str(ref).split(":", 1)[0])
+            try:
+                if source is None:
+                    raise LookupError(ref)
+                content, name = await source(str(ref))
+            except LookupError:
+                await self._fail(row, f"no file {ref}")
+                return None
+            except Exception as error:
+                log.exception("outbox row %s: could not read the file %s", row.id, ref)
+                await self._retry(row, f"file {ref}: {error!r}")
+                return None
+            params[field] = InputFile(content, filename=name)
+        return params
 
     async def _retry(self, row: OutboxMessage, error: str) -> None:
         if row.attempts + 1 >= self.settings.max_attempts:

@@ -18,7 +18,7 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Updater
 
-from bot.app import LinliApplication, build_application, open_services
+from bot.app import LinliApplication, build_application, open_services, start_features
 from bot.clock import Clock, SystemClock
 from bot.commands import register_menus
 from bot.config import Settings
@@ -63,6 +63,7 @@ class Runtime:
         app = self.application
         services = await open_services(self.settings, self.clock, app)
         app.bot_data.services = services
+        await start_features(services)
         await self._connect()
         await app.start()
         log.info("connected as @%s to %s", app.bot.username, _host(self.settings.telegram.api_url))
@@ -151,6 +152,7 @@ class Runtime:
                 self.clock,
                 self.wakeup,
                 timeout=telegram.poll_timeout,
+                fresh=self.worker.fresh if self.worker else None,
             )
             self._spawn(poller.run(), "inbox poller")
             return

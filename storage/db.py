@@ -45,6 +45,15 @@ class Database:
         """Close the connection."""
         await self.connection.close()
 
+    async def write_many(self, sql: str, rows: Sequence[Params]) -> int:
+        """One statement for each row, all in one transaction; returns the rows changed.
+        A single row takes one trip to SQLite's thread instead of three."""
+        if len(rows) == 1:
+            return await self.write(sql, rows[0])
+        async with self.transaction() as tx:
+            cursor = await tx.execute_many(sql, rows)
+            return cursor.rowcount
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """A write transaction (BEGIN IMMEDIATE), committed on success, rolled back on error."""
@@ -63,19 +72,25 @@ class Database:
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         """One row of a read, or None."""
-        async with self.connection.execute(sql, params) as cursor:
-            row: Row | None = await cursor.fetchone()
-            return row
+        return _first(await self.connection.execute_fetchall(sql, params))
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         """Every row of a read."""
-        async with self.connection.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self.connection.execute_fetchall(sql, params))
 
     async def fetch_value(self, sql: str, params: Params = ()) -> Any:
         """The first column of the first row, or None."""
-        row = await self.fetch_one(sql, params)
-        return None if row is None else row[0]
+        return _value(await self.connection.execute_fetchall(sql, params))
+
+    async def write(self, sql: str, params: Params = ()) -> int:
+        """One statement as its own transaction; returns the rows it changed.
+
+        Cheaper than ``transaction()`` (one round trip to SQLite's thread instead of
+        three), and still serialised with the transactions by the same lock.
+        """
+        async with self._lock:
+            cursor = await self.connection.execute(sql, params)
+            return cursor.rowcount
 
     async def backup_to(self, target: str | Path) -> None:
         """Write a consistent copy with SQLite's online backup, while others keep writing."""
@@ -99,22 +114,30 @@ class Transaction:
         """Run one statement; the cursor carries lastrowid and rowcount."""
         return await self._connection.execute(sql, params)
 
-    async def execute_many(self, sql: str, rows: Iterable[Params]) -> None:
-        """Run one statement for each row of parameters."""
-        await self._connection.executemany(sql, rows)
+    async def execute_many(self, sql: str, rows: Iterable[Params]) -> aiosqlite.Cursor:
+        """Run one statement for each row of parameters; rowcount is their total."""
+        return await self._connection.executemany(sql, rows)
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         """One row, read inside the transaction."""
-        async with self._connection.execute(sql, params) as cursor:
-            row: Row | None = await cursor.fetchone()
-            return row
+        return _first(await self._connection.execute_fetchall(sql, params))
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         """Every row, read inside the transaction."""
-        async with self._connection.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._connection.execute_fetchall(sql, params))
 
     async def fetch_value(self, sql: str, params: Params = ()) -> Any:
         """The first column of the first row, or None."""
-        row = await self.fetch_one(sql, params)
-        return None if row is None else row[0]
+        return _value(await self._connection.execute_fetchall(sql, params))
+
+
+def _first(rows: Iterable[Row]) -> Row | None:
+    """The first row, or None (reads take all rows in one trip to SQLite's thread)."""
+    for row in rows:
+        return row
+    return None
+
+
+def _value(rows: Iterable[Row]) -> Any:
+    row = _first(rows)
+    return None if row is None else row[0]

@@ -20,15 +20,11 @@ class InboxRepository:
         """Store raw updates, ignoring redeliveries; returns how many were new."""
         if not updates:
             return 0
-        async with self.db.transaction() as tx:
-            before = await tx.fetch_value("SELECT total_changes()")
-            await tx.execute_many(
-                """INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)
-                   ON CONFLICT (update_id) DO NOTHING""",
-                [(u["update_id"], json.dumps(u, ensure_ascii=False), now) for u in updates],
-            )
-            after = await tx.fetch_value("SELECT total_changes()")
-        return int(after) - int(before)
+        return await self.db.write_many(
+            """INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)
+               ON CONFLICT (update_id) DO NOTHING""",
+            [(u["update_id"], json.dumps(u, ensure_ascii=False), now) for u in updates],
+        )
 
     async def pending(self, limit: int = 100) -> list[InboxUpdate]:
         """Updates not yet handled, in the order Telegram sent them."""
@@ -39,22 +35,18 @@ class InboxRepository:
         )
         return [InboxUpdate.from_row(row) for row in rows]
 
-    async def count_attempts(self, update_ids: Sequence[int]) -> None:
-        """Count an attempt before handling, so an update that kills the process is not
-        retried forever."""
-        async with self.db.transaction() as tx:
-            await tx.execute_many(
-                "UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?",
-                [(update_id,) for update_id in update_ids],
-            )
+    async def count_attempts(self) -> None:
+        """At start, count one more attempt for every update still pending: each was
+        being handled, or waiting, when the process stopped. One that keeps bringing the
+        process down is then set aside instead of being retried forever."""
+        await self.db.write("UPDATE inbox SET attempts = attempts + 1 WHERE status = 'pending'")
 
     async def mark(self, update_id: int, status: str, now: float, error: str | None = None) -> None:
         """Settle an update as handled or failed."""
-        async with self.db.transaction() as tx:
-            await tx.execute(
-                "UPDATE inbox SET status = ?, handled_at = ?, error = ? WHERE update_id = ?",
-                (status, now, error, update_id),
-            )
+        await self.db.write(
+            "UPDATE inbox SET status = ?, handled_at = ?, error = ? WHERE update_id = ?",
+            (status, now, error, update_id),
+        )
 
     async def last_update_id(self) -> int | None:
         """The highest update id stored, to resume getUpdates after a restart."""

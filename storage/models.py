@@ -77,6 +77,7 @@ class OutboxMessage(Model):
     sent_at: float | None = None
     message_id: int | None = None
     error: str | None = None
+    queued: int = 1  # in a queue read: how many rows this chat has waiting, this one included
 
     @property
     def params(self) -> dict[str, Any]:

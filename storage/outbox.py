@@ -49,51 +49,49 @@ class OutboxRepository:
         return cursor.lastrowid if cursor.rowcount else None
 
     async def heads(self, limit: int) -> list[OutboxMessage]:
-        """The oldest pending row of each chat, due or not, oldest first.
+        """The oldest pending row of each chat, due or not, oldest first (with ``queued``,
+        how many rows that chat has waiting).
 
         Only the head of each chat's queue is offered, so a chat's messages keep
         their order even when one of them waits for a retry.
         """
         rows = await self.db.fetch_all(
-            """SELECT * FROM outbox
-               WHERE id IN (SELECT min(id) FROM outbox WHERE status = 'pending' GROUP BY chat_id)
-               ORDER BY id LIMIT ?""",
+            """SELECT o.*, h.queued FROM outbox o JOIN (
+                   SELECT min(id) AS id, count(*) AS queued FROM outbox
+                   WHERE status = 'pending' GROUP BY chat_id) h ON h.id = o.id
+               ORDER BY o.id LIMIT ?""",
             (limit,),
         )
         return [OutboxMessage.from_row(row) for row in rows]
 
     async def mark_sent(self, message_id: int | None, row_id: int, now: float) -> None:
         """The message was delivered."""
-        async with self.db.transaction() as tx:
-            await tx.execute(
-                """UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?,
-                       attempts = attempts + 1, error = NULL
-                   WHERE id = ?""",
-                (now, message_id, row_id),
-            )
+        await self.db.write(
+            """UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?,
+                   attempts = attempts + 1, error = NULL
+               WHERE id = ?""",
+            (now, message_id, row_id),
+        )
 
     async def mark_failed(self, row_id: int, error: str, now: float) -> None:
         """The message can never be delivered."""
-        async with self.db.transaction() as tx:
-            await tx.execute(
-                """UPDATE outbox SET status = 'failed', sent_at = ?, error = ?,
-                       attempts = attempts + 1 WHERE id = ?""",
-                (now, error[:500], row_id),
-            )
+        await self.db.write(
+            """UPDATE outbox SET status = 'failed', sent_at = ?, error = ?,
+                   attempts = attempts + 1 WHERE id = ?""",
+            (now, error[:500], row_id),
+        )
 
     async def retry_later(self, row_id: int, error: str, not_before: float) -> None:
         """Try again at ``not_before``."""
-        async with self.db.transaction() as tx:
-            await tx.execute(
-                """UPDATE outbox SET attempts = attempts + 1, error = ?, not_before = ?
-                   WHERE id = ?""",
-                (error[:500], not_before, row_id),
-            )
+        await self.db.write(
+            """UPDATE outbox SET attempts = attempts + 1, error = ?, not_before = ?
+               WHERE id = ?""",
+            (error[:500], not_before, row_id),
+        )
 
     async def postpone(self, row_id: int, not_before: float) -> None:
         """Hold a row back without counting an attempt (a rate limit, not a failure)."""
-        async with self.db.transaction() as tx:
-            await tx.execute("UPDATE outbox SET not_before = ? WHERE id = ?", (not_before, row_id))
+        await self.db.write("UPDATE outbox SET not_before = ? WHERE id = ?", (not_before, row_id))
 
     async def fail_pending_for_chat(self, chat_id: int, error: str, now: float) -> int:
         """Give up on every pending row for a chat the bot can no longer reach."""
