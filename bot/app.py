@@ -23,6 +23,8 @@ from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.requests import RequestService
 from bot.services.roster import RosterService
+from bot.services.stats import StatsService
+from bot.transport import AiohttpRequest
 from handlers import (
     errors,
     events,
@@ -33,6 +35,7 @@ from handlers import (
     requests,
     roster,
     start,
+    stats,
     tracking,
 )
 from storage.chats import ChatRepository
@@ -46,7 +49,9 @@ LinliApplication = Application[Any, LinliContext, Any, Any, BotData, Any]
 # Feature modules, in the order their handlers are tried (handler group 0). Each exports
 # get_handlers(); it may export MENU (its commands for Telegram's menus) and
 # register(services) (the job kinds and outbox hooks it needs).
-FEATURES: list[ModuleType] = [start, groups, notices, requests, roster, lockup, points, events]
+FEATURES: list[ModuleType] = [
+    start, groups, notices, requests, roster, lockup, points, events, stats,
+]
 
 
 def build_application(settings: Settings) -> LinliApplication:
@@ -67,10 +72,8 @@ def build_application(settings: Settings) -> LinliApplication:
         .base_file_url(_file_url(settings.telegram.api_url))
         .context_types(ContextTypes(context=LinliContext, bot_data=BotData))
         .rate_limiter(LoggingRateLimiter(max_retries=3))
-        .read_timeout(settings.telegram.request_timeout)
-        .write_timeout(settings.telegram.request_timeout)
-        .connect_timeout(settings.telegram.request_timeout)
-        .pool_timeout(settings.telegram.request_timeout)
+        .request(AiohttpRequest(timeout=settings.telegram.request_timeout))
+        .get_updates_request(AiohttpRequest(timeout=settings.telegram.request_timeout, pool_size=2))
         .updater(None)
         .build()
     )
@@ -126,11 +129,21 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     services.lockup = LockupService(services)
     services.points = PointsService(services)
     services.events = EventService(services)
+    services.stats = StatsService(services)
     for feature in FEATURES:
         register = getattr(feature, "register", None)
         if register is not None:
             register(services)
     return services
+
+
+async def start_features(services: Services) -> None:
+    """Run each feature's optional ``on_start(services)`` once the bot runs: work that must
+    happen at every start, such as planning a job that should always exist."""
+    for feature in FEATURES:
+        on_start = getattr(feature, "on_start", None)
+        if on_start is not None:
+            await on_start(services)
 
 
 def _file_url(api_url: str) -> str:

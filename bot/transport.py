@@ -1,0 +1,93 @@
+"""PTB's HTTP transport on aiohttp (already Linli's HTTP library) instead of httpx.
+
+Every update costs the bot a few Bot API calls, and the HTTP client is most of the CPU
+they take; aiohttp's C parsers make each call cheaper (see bench/cost.py). PTB's
+request interface (``BaseRequest.do_request``) is the supported way to swap it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
+from telegram.request._baserequest import DefaultValue  # PTB's own marker for "not given"
+
+
+class AiohttpRequest(BaseRequest):
+    """A pooled aiohttp session that speaks PTB's request interface."""
+
+    def __init__(self, timeout: float = 10.0, pool_size: int = 64) -> None:
+        self._timeout = timeout
+        self._pool_size = pool_size
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        """The default time to wait for an answer."""
+        return self._timeout
+
+    async def initialize(self) -> None:
+        """Open the session (again, after a shutdown)."""
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=self._pool_size, ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(connector=connector)
+
+    async def shutdown(self) -> None:
+        """Close the session and its connections."""
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        """Send one Bot API call; PTB turns the status and body into results or errors."""
+        if self._session is None or self._session.closed:
+            raise RuntimeError("this AiohttpRequest is not initialized")
+        timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=self._given(connect_timeout) + self._given(pool_timeout),
+            sock_read=self._given(read_timeout),
+        )
+        try:
+            async with self._session.request(
+                method, url, data=_body(request_data), timeout=timeout,
+                headers={"User-Agent": self.USER_AGENT},
+            ) as response:
+                return response.status, await response.read()
+        except TimeoutError as error:
+            raise TimedOut from error
+        except aiohttp.ClientError as error:
+            raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
+
+    def _given(self, value: Any) -> float:
+        """A timeout PTB passed, or ours when it passed none."""
+        if isinstance(value, DefaultValue) or value is None:
+            return self._timeout
+        return float(value)
+
+
+def _body(request_data: RequestData | None) -> Any:
+    """Form fields, or multipart with the files when there are any (as PTB's httpx does)."""
+    if request_data is None:
+        return None
+    fields = request_data.json_parameters
+    if not request_data.contains_files:
+        return fields
+    form = aiohttp.FormData()
+    for name, value in fields.items():
+        form.add_field(name, value)
+    for name, upload in request_data.multipart_data.items():
+        filename, content, mime = upload if len(upload) == 3 else (*upload, None)
+        form.add_field(name, content, filename=filename, content_type=mime)
+    return form
+
