@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import deque
@@ -10,10 +11,15 @@ from datetime import timedelta
 from typing import Any
 
 from telegram._utils.types import JSONDict
-from telegram.error import TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter
 
 log = logging.getLogger("bot.messages")
+
+# A reply lost to a network blip leaves a person unanswered after their change was made
+# (and PTB retries only 429s): such calls are tried again, a few times, soon.
+NETWORK_RETRIES = 4
+NETWORK_PAUSE = 0.25  # seconds before the first retry, doubled for each next one
 
 
 class SendLimiter:
@@ -33,6 +39,10 @@ class SendLimiter:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.global_limit = max(1, int(global_per_second * (1 - margin)))
+        # Spacing the messages evenly, rather than in bursts that fill the window, keeps
+        # the server's count (taken on arrival, with network jitter) under the limit too.
+        self.global_interval = 1.0 / (global_per_second * (1 - margin))
+        self._last_global = float("-inf")
         self.chat_interval = (1 / per_chat_per_second) * (1 + margin)
         self.group_limit = per_group_per_minute
         self.group_window = 60 * (1 + margin)
@@ -49,6 +59,7 @@ class SendLimiter:
         waits = [0.0]
         if len(self._global) >= self.global_limit:
             waits.append(self._global[0] + 1.0 - now)
+        waits.append(self._last_global + self.global_interval - now)
         last = self._last_by_chat.get(chat_id)
         if last is not None:
             waits.append(last + self.chat_interval - now)
@@ -63,6 +74,7 @@ class SendLimiter:
         """Book one message to ``chat_id`` now."""
         now = self._monotonic()
         self._global.append(now)
+        self._last_global = now
         self._last_by_chat[chat_id] = now
         if chat_id < 0:
             self._groups.setdefault(chat_id, deque()).append(now)
@@ -113,7 +125,7 @@ class LoggingRateLimiter(AIORateLimiter):
         """Send through the limiter and log the outcome of message calls."""
         logged = endpoint.lower().startswith(("send", "edit"))
         try:
-            result = await super().process_request(
+            result = await self._with_retries(
                 callback, args, kwargs, endpoint, data, rate_limit_args
             )
         except TelegramError as error:
@@ -123,3 +135,33 @@ class LoggingRateLimiter(AIORateLimiter):
         if logged:
             log.info("%s to chat %s done", endpoint, data.get("chat_id"))
         return result
+
+    async def _with_retries(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | JSONDict | list[JSONDict]:
+        """PTB's limiter (which retries 429s), with network errors and 5xx retried too.
+
+        Never for getUpdates, which has its own loop. As with any retry, a call that timed
+        out after it reached Telegram may take effect twice: a repeated reply is the lesser
+        harm than none.
+        """
+        retries = 0 if endpoint.lower() == "getupdates" else NETWORK_RETRIES
+        for attempt in range(retries):
+            try:
+                return await super().process_request(
+                    callback, args, kwargs, endpoint, data, rate_limit_args
+                )
+            except BadRequest:
+                raise
+            except NetworkError as error:
+                log.debug("%s failed (%s); again in a moment", endpoint, error)
+                await asyncio.sleep(NETWORK_PAUSE * 2**attempt)
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
