@@ -81,6 +81,7 @@ def build_application(settings: Settings) -> LinliApplication:
     for feature in FEATURES:
         application.add_handlers(feature.get_handlers(), group=0)
         application.add_handlers(getattr(feature, "get_followups", list)(), group=1)
+    application.add_handler(errors.stale_buttons(), group=0)  # after every feature's buttons
     application.add_error_handler(errors.on_error)
     return application
 

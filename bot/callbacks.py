@@ -13,6 +13,7 @@ from bot.errors import InvalidInput
 from bot.i18n import N_
 
 MAX_BYTES = 64  # Telegram's limit for callback_data
+MAX_INT = 2**63 - 1  # SQLite's largest integer
 _PART = re.compile(r"^[A-Za-z0-9_\-.]{1,40}$")
 
 
@@ -25,11 +26,15 @@ class ButtonData:
     args: tuple[str, ...]
 
     def int_arg(self, index: int = 0) -> int:
-        """An argument as a number; a forged payload is refused."""
+        """An argument as a number; a forged payload is refused (one out of SQLite's 64-bit
+        range too: it would fail in the query instead)."""
         try:
-            return int(self.args[index])
+            value = int(self.args[index])
         except (IndexError, ValueError):
             raise InvalidInput(N_("This button is no longer valid.")) from None
+        if not -MAX_INT <= value <= MAX_INT:
+            raise InvalidInput(N_("This button is no longer valid."))
+        return value
 
 
 def button_data(feature: str, action: str, *args: object) -> str:

@@ -21,6 +21,7 @@ from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.requests import RequestService
 from bot.services.roster import RosterService
+from bot.services.stats import StatsService
 from storage.chats import ChatRepository
 from storage.db import Database
 from storage.inbox import InboxRepository
@@ -50,6 +51,7 @@ class Services:
     lockup: LockupService = field(init=False)
     points: PointsService = field(init=False)
     events: EventService = field(init=False)
+    stats: StatsService = field(init=False)
 
 
 class BotData:

@@ -166,7 +166,7 @@ async def notices(update: Update, context: LinliContext) -> None:
 def notice_number(text: str) -> int:
     """The number of a notice as written after /notices (``12`` or ``#12``)."""
     number = text.strip().lstrip("#")
-    if not number.isdigit():
+    if not (number.isascii() and number.isdigit()) or len(number) > 18:  # "²" is a digit too
         raise InvalidInput(N_("Write the notice's number: /notices 12"))
     return int(number)
 

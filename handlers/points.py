@@ -19,6 +19,7 @@ from bot.services.points import (
     AWARD_USAGE,
     BUTTONS,
     EXPIRY_JOB,
+    POINTS_ARE_FOR_VOLUNTEERS,
     REWARD_USAGE,
     Award,
     Redeemed,
@@ -142,6 +143,8 @@ def statement_text(
             balance=statement.balance,
         )
     ]
+    if not statement.entries and not statement.volunteer:
+        return t(POINTS_ARE_FOR_VOLUNTEERS)
     lines += [t("Latest entries:")] if statement.entries else [t("No entries yet.")]
     lines += [entry_line(t, entry, tz) for entry in statement.entries]
     if statement.redemptions:

@@ -3,6 +3,7 @@ buttons of request cards, rating rows and building choices."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -10,6 +11,7 @@ from typing import Any
 
 from telegram import Chat, ForceReply, Message, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.callbacks import ButtonData, button_data, parse_button, pattern
@@ -351,7 +353,8 @@ async def rate_button(update: Update, context: LinliContext, pressed: ButtonData
     await context.services.requests.rate(number, _user_id(update), stars)
     await reply(update, context, context.t("Thank you for rating #{number}!", number=number))
     if query is not None:
-        await query.edit_message_reply_markup(reply_markup=None)
+        with contextlib.suppress(BadRequest):  # a row already gone, or a forged press
+            await query.edit_message_reply_markup(reply_markup=None)
 
 
 async def building_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:

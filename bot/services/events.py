@@ -246,7 +246,7 @@ def parse_capacity(text: str) -> int | None:
     text = text.strip()
     if text.lower() in NOTHING:
         return None
-    if not text.isdigit() or not 1 <= int(text) <= MAX_CAPACITY:
+    if not _whole(text) or not 1 <= int(text) <= MAX_CAPACITY:
         raise InvalidInput(
             N_(
                 "The number of places must be a whole number from 1 to {limit}, "
@@ -262,12 +262,17 @@ def parse_helpers(text: str) -> int:
     text = text.strip()
     if text.lower() in NOTHING:
         return 0
-    if not text.isdigit() or int(text) > MAX_HELPERS:
+    if not _whole(text) or int(text) > MAX_HELPERS:
         raise InvalidInput(
             N_("The number of helpers must be a whole number from 0 to {limit}, for example 2."),
             limit=MAX_HELPERS,
         )
     return int(text)
+
+
+def _whole(text: str) -> bool:
+    """A whole number written in 0-9 ("²" and "١" are digits to str.isdigit, not to int)."""
+    return text.isascii() and text.isdigit() and len(text) <= 9
 
 
 def parse_description(text: str) -> str:

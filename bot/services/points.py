@@ -44,6 +44,7 @@ CARD_KIND = "points_card"
 MAX_NOTE = 200
 MAX_NAME = 60
 MAX_QUANTITY = 100_000
+MAX_NUMBER = 2**63 - 1
 LEADERBOARD_SIZE = 10
 STATEMENT_SIZE = 10
 VOUCHER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread at a till
@@ -135,6 +136,13 @@ class Statement:
     balance: int
     entries: list[LedgerEntry]
     redemptions: list[Redemption]
+    volunteer: bool = True  # serves a building now
+
+
+POINTS_ARE_FOR_VOLUNTEERS = N_(
+    "Points are for volunteers: they earn them by helping neighbours, "
+    "and trade them for rewards from local shops."
+)
 
 
 @dataclass(frozen=True)
@@ -206,7 +214,7 @@ def parse_number(text: str, usage: str) -> int:
         number = int(text.strip().lstrip("#"))
     except ValueError:
         raise InvalidInput(usage) from None
-    if number <= 0:
+    if not 0 < number <= MAX_NUMBER:  # SQLite's integers are 64-bit
         raise InvalidInput(usage)
     return number
 
@@ -352,21 +360,14 @@ class PointsService:
         return await self.repo.balance(self.services.db, user_id)
 
     async def statement(self, user_id: int) -> Statement:
-        """Balance, latest entries and open redemptions; only volunteers (and ex-volunteers
-        with points) have one."""
-        has_entries = await self.repo.has_entries(user_id)
-        if not has_entries and not await self.services.community.buildings.volunteering(user_id):
-            raise NotAllowed(
-                N_(
-                    "Points are for volunteers: they earn them by helping neighbours, "
-                    "and trade them for rewards from local shops."
-                )
-            )
+        """Balance, latest entries and open redemptions (anyone may ask: for someone who
+        never volunteered they are empty, and the reply says what points are for)."""
         since = self.services.clock.now() - 90 * 24 * 3600
         return Statement(
             balance=await self.balance(user_id),
             entries=await self.repo.entries(user_id, STATEMENT_SIZE),
             redemptions=await self.repo.open_redemptions(user_id, since),
+            volunteer=bool(await self.services.community.buildings.volunteering(user_id)),
         )
 
     async def leaderboard(self, building: Building | None) -> Leaderboard:

@@ -1,0 +1,1 @@
+"""Month figures, the monthly chart and the spreadsheet export (issue 8)."""

@@ -1,0 +1,349 @@
+"""A month's figures for a set of buildings, building by building and in total, and the
+text that shows them.
+
+What each figure means (the office counts it the same way every month):
+
+- people known and volunteers: members of the building group who had joined by the end
+  of the month and not left (a volunteer added by name counts as known); the share is
+  volunteers / people known.
+- requests: those opened in the month, by what became of them (still open = open or
+  claimed). Time to claim runs from the request to its first claim; time to finish from
+  the request to done. "Claimed in time": first claimed within ``requests.escalate_after``,
+  out of the requests that needed a volunteer (all but those cancelled unclaimed).
+- rating: the average of the ratings given to the month's requests.
+- lock-ups: closing days of the month that are due, as /lockups tells them.
+- events: events of the month posted in the building (not cancelled); sign-ups: places
+  taken (waitlist not counted) in the building's group; took part: marked present.
+- points earned: by the building's volunteers in the month (spending not counted);
+  redeemed: the points of the rewards its owners handed out in the month.
+
+Totals count a person, an event and a volunteer's points once, even when they belong to
+several of the buildings.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.errors import NotFound
+from bot.i18n import N_, Translator, html_escape
+from bot.reports.month import Month
+from bot.services.requests import CATEGORIES
+from storage.db import Database
+from storage.models import Building, Model
+from storage.stats import (
+    EventCounts,
+    LockupCounts,
+    PeopleCounts,
+    PointCounts,
+    RequestCounts,
+    RequestTimes,
+    StatsRepository,
+)
+
+MAX_MESSAGE = 4000  # under Telegram's 4096, with room for the header
+
+
+class Figures(Model):
+    """The month's figures of one building, or of several together."""
+
+    people: int = 0
+    volunteers: int = 0
+    opened: int = 0
+    done: int = 0
+    cancelled: int = 0
+    still_open: int = 0
+    median_claim: float | None = None  # seconds
+    median_finish: float | None = None
+    claimed_in_time: int = 0
+    needed_claim: int = 0
+    ratings: int = 0
+    rating_sum: int = 0
+    lockups_on_time: int = 0
+    lockups_late: int = 0
+    lockups_missing: int = 0
+    events: int = 0
+    signups: int = 0
+    attended: int = 0
+    points_earned: int = 0
+    points_redeemed: int = 0
+
+    @property
+    def volunteer_share(self) -> float | None:
+        """Volunteers among the people known."""
+        return self.volunteers / self.people if self.people else None
+
+    @property
+    def in_time_share(self) -> float | None:
+        """Requests first claimed within the escalation time, among those that needed it."""
+        return self.claimed_in_time / self.needed_claim if self.needed_claim else None
+
+    @property
+    def average_rating(self) -> float | None:
+        """The average rating (1 to 5 stars)."""
+        return self.rating_sum / self.ratings if self.ratings else None
+
+
+class BuildingFigures(Model):
+    """A building and its figures."""
+
+    building: Building
+    figures: Figures
+
+
+class MonthStats(Model):
+    """Everything /stats, the chart and the summary sheet show for one month."""
+
+    month: str
+    buildings: list[BuildingFigures]
+    total: Figures
+    by_day: dict[str, list[int]]  # category -> requests opened on each day of the month
+    claim_minutes: list[float]  # minutes to the first claim, of every request claimed
+    escalate_minutes: float
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """The repository's answers, by building id."""
+
+    counts: dict[int, RequestCounts]
+    times: dict[int, RequestTimes]
+    people: dict[int, PeopleCounts]
+    lockups: dict[int, LockupCounts]
+    events: dict[int, EventCounts]
+    points: dict[int, PointCounts]
+
+
+class StatsReader:
+    """Works out a month's figures from the database (no Telegram, no rights: callers check)."""
+
+    def __init__(self, db: Database, settings: Settings, clock: Clock) -> None:
+        self.repo = StatsRepository(db)
+        self.settings = settings
+        self.clock = clock
+
+    @property
+    def escalate_seconds(self) -> float:
+        """The time within which a request should be claimed."""
+        return self.settings.requests.escalate_after.total_seconds()
+
+    @property
+    def missing_after(self) -> float:
+        """Seconds after closing time when an unreported lock-up counts as missing."""
+        return 2 * self.settings.lockup.grace_minutes * 60.0
+
+    async def figures(self, buildings: Sequence[Building], month: Month) -> MonthStats:
+        """The month's figures of each building and in total."""
+        if not buildings:
+            raise NotFound(N_("No building is registered yet."))
+        tz = self.settings.community.tz
+        ids = [building.id for building in buildings]
+        start, end = month.start(tz), month.end(tz)
+        parts = await self._parts(ids, month, start, end)
+        rows = [
+            BuildingFigures(building=building, figures=_building_figures(building.id, parts))
+            for building in buildings
+        ]
+        claims = [seconds for times in parts.times.values() for seconds in times.claim]
+        return MonthStats(
+            month=month.key,
+            buildings=rows,
+            total=await self._total(ids, start, end, rows, parts),
+            by_day=await self._by_day(ids, month),
+            claim_minutes=[seconds / 60 for seconds in claims],
+            escalate_minutes=self.escalate_seconds / 60,
+        )
+
+    async def _total(
+        self, ids: list[int], start: float, end: float, rows: list[BuildingFigures], parts: _Parts
+    ) -> Figures:
+        """The buildings together: counts add up, but people, events and the volunteers'
+        points are counted once, and the medians are over every request."""
+        people = await self.repo.people_total(ids, end)
+        times = parts.times.values()
+        return _sum([row.figures for row in rows]).model_copy(
+            update={
+                "people": people.people,
+                "volunteers": people.volunteers,
+                "median_claim": _median([seconds for x in times for seconds in x.claim]),
+                "median_finish": _median([seconds for x in times for seconds in x.finish]),
+                "events": await self.repo.events_total(ids, start, end),
+                "points_earned": await self.repo.points_earned_total(ids, start, end),
+            }
+        )
+
+    async def _parts(self, ids: list[int], month: Month, start: float, end: float) -> _Parts:
+        repo, now = self.repo, self.clock.now()
+        first, following = month.first_day.isoformat(), month.next().first_day.isoformat()
+        return _Parts(
+            counts=_by_building(await repo.request_counts(ids, start, end, self.escalate_seconds)),
+            times=_by_building(await repo.request_times(ids, start, end)),
+            people=_by_building(await repo.people(ids, end)),
+            lockups=_by_building(
+                await repo.lockups(ids, first, following, now, self.missing_after)
+            ),
+            events=_by_building(await repo.events(ids, start, end)),
+            points=_by_building(await repo.points(ids, start, end)),
+        )
+
+    async def _by_day(self, ids: list[int], month: Month) -> dict[str, list[int]]:
+        """Requests opened on each day of the month, by category (in CATEGORIES' order)."""
+        days = month.days(self.settings.community.tz)
+        by_day: dict[str, list[int]] = {}
+        for count in await self.repo.requests_by_day(ids, days):
+            code = count.category if count.category in CATEGORIES else "other"
+            by_day.setdefault(code, [0] * len(days))[count.day - 1] += count.requests
+        return {code: by_day[code] for code in CATEGORIES if code in by_day}
+
+
+class _PerBuilding(Protocol):
+    @property
+    def building_id(self) -> int | None: ...
+
+
+_Row = TypeVar("_Row", bound=_PerBuilding)
+
+
+def _by_building(rows: list[_Row]) -> dict[int, _Row]:
+    return {row.building_id or 0: row for row in rows}
+
+
+def _building_figures(building_id: int, parts: _Parts) -> Figures:
+    """One building's figures from the repository's answers."""
+    counts = parts.counts.get(building_id, RequestCounts(building_id=building_id))
+    times = parts.times.get(building_id, RequestTimes(building_id=building_id))
+    people = parts.people.get(building_id, PeopleCounts(building_id=building_id))
+    lockups = parts.lockups.get(building_id, LockupCounts(building_id=building_id))
+    events = parts.events.get(building_id, EventCounts(building_id=building_id))
+    points = parts.points.get(building_id, PointCounts(building_id=building_id))
+    return Figures(
+        **counts.model_dump(exclude={"building_id"}),
+        people=people.people,
+        volunteers=people.volunteers,
+        median_claim=_median(times.claim),
+        median_finish=_median(times.finish),
+        lockups_on_time=lockups.on_time,
+        lockups_late=lockups.late,
+        lockups_missing=lockups.missing,
+        events=events.events,
+        signups=events.signups,
+        attended=events.attended,
+        points_earned=points.earned,
+        points_redeemed=points.redeemed,
+    )
+
+
+def _sum(figures: list[Figures]) -> Figures:
+    """Figures added up field by field (medians are left out: they do not add)."""
+    counted = [name for name, info in Figures.model_fields.items() if info.annotation is int]
+    return Figures(**{name: sum(getattr(f, name) for f in figures) for name in counted})
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+# --- texts ---------------------------------------------------------------------------------
+
+
+def duration_text(t: Translator, seconds: float | None) -> str:
+    """A duration in words: 8 min, 2.5 h, 3.0 days; a dash when there is none."""
+    if seconds is None:
+        return "—"
+    minutes = seconds / 60
+    if minutes < 1:
+        return t("under a minute")
+    if minutes < 90:
+        return t("{minutes} min", minutes=round(minutes))
+    if minutes < 36 * 60:
+        return t("{hours} h", hours=f"{minutes / 60:.1f}")
+    return t("{days} days", days=f"{minutes / 1440:.1f}")
+
+
+def share_text(share: float | None) -> str:
+    """A share as a percentage, or a dash."""
+    return "—" if share is None else f"{share:.0%}"
+
+
+def figures_text(t: Translator, name: str, f: Figures, escalate_minutes: float) -> str:
+    """One building's (or the total's) figures as a block of HTML lines."""
+    rating = "—" if f.average_rating is None else f"{f.average_rating:.1f}"
+    return "\n".join(
+        [
+            f"<b>{html_escape(name)}</b>",
+            t("👥 People known: {people} · volunteers: {volunteers} ({share})",
+              people=f.people, volunteers=f.volunteers, share=share_text(f.volunteer_share)),
+            t("🆘 Requests opened: {opened} · done: {done} · cancelled: {cancelled} · "
+              "still open: {still_open}",
+              opened=f.opened, done=f.done, cancelled=f.cancelled, still_open=f.still_open),
+            t("⏱ Median time to claim: {claim} · to finish: {finish}",
+              claim=duration_text(t, f.median_claim), finish=duration_text(t, f.median_finish)),
+            t("⚡ Claimed within {minutes} min: {share} ({claimed} of {requests})",
+              minutes=round(escalate_minutes), share=share_text(f.in_time_share),
+              claimed=f.claimed_in_time, requests=f.needed_claim),
+            t("⭐ Average rating: {rating} ({ratings} ratings)", rating=rating, ratings=f.ratings),
+            t("🔒 Lock-ups on time: {on_time} · late: {late} · missing: {missing}",
+              on_time=f.lockups_on_time, late=f.lockups_late, missing=f.lockups_missing),
+            t("🎉 Events: {events} · sign-ups: {signups} · took part: {attended}",
+              events=f.events, signups=f.signups, attended=f.attended),
+            t("🪙 Points earned: {earned} · redeemed: {redeemed}",
+              earned=f.points_earned, redeemed=f.points_redeemed),
+        ]
+    )
+
+
+def report_messages(t: Translator, stats: MonthStats) -> list[str]:
+    """The figures as messages under Telegram's limit: a header, each building, the total."""
+    blocks = [
+        figures_text(t, row.building.name, row.figures, stats.escalate_minutes)
+        for row in stats.buildings
+    ]
+    if len(stats.buildings) > 1:
+        blocks.append(figures_text(t, t.plain("Total"), stats.total, stats.escalate_minutes))
+    header = t("📊 <b>Figures for {month}</b>", month=stats.month)
+    messages = [header]
+    for block in blocks:
+        if len(messages[-1]) + 2 + len(block) > MAX_MESSAGE:
+            messages.append(block)
+        else:
+            messages[-1] += "\n\n" + block
+    return messages
+
+
+FigureRow = tuple[str, int | float | None, bool]  # label, value, whether it is a share
+
+
+def figure_rows(t: Translator, f: Figures) -> list[FigureRow]:
+    """The figures as (label, value, is a share) rows, for the summary sheet."""
+    minutes = None if f.median_claim is None else round(f.median_claim / 60, 1)
+    hours = None if f.median_finish is None else round(f.median_finish / 3600, 2)
+    rating = None if f.average_rating is None else round(f.average_rating, 2)
+    rows: list[tuple[str, int | float | None]] = [
+        (N_("People known"), f.people),
+        (N_("Volunteers"), f.volunteers),
+        (N_("Volunteer share"), f.volunteer_share),
+        (N_("Requests opened"), f.opened),
+        (N_("Requests done"), f.done),
+        (N_("Requests cancelled"), f.cancelled),
+        (N_("Requests still open"), f.still_open),
+        (N_("Median minutes to claim"), minutes),
+        (N_("Median hours to finish"), hours),
+        (N_("Share claimed in time"), f.in_time_share),
+        (N_("Average rating"), rating),
+        (N_("Ratings"), f.ratings),
+        (N_("Lock-ups on time"), f.lockups_on_time),
+        (N_("Lock-ups late"), f.lockups_late),
+        (N_("Lock-ups missing"), f.lockups_missing),
+        (N_("Events"), f.events),
+        (N_("Sign-ups"), f.signups),
+        (N_("Took part"), f.attended),
+        (N_("Points earned"), f.points_earned),
+        (N_("Points redeemed"), f.points_redeemed),
+    ]
+    shares = (N_("Volunteer share"), N_("Share claimed in time"))
+    return [(t.plain(label), value, label in shares) for label, value in rows]

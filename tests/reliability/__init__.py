@@ -1,0 +1,1 @@
+"""The reliability suite: faults, crashes, bad input and rights (issue 10)."""

@@ -1,0 +1,542 @@
+"""Who may run what: every command and every button against every role, as a table that
+follows ../shared/DESIGN.md. Each row gets a fresh building, and each role a fresh thing to
+act on, so that one allowed case never changes what the next one finds.
+
+The roles are those of the building under test: a stranger (started the bot, lives in no
+building), a resident, a volunteer of another building, a volunteer, an owner (the group's
+Telegram admin) and a community admin (from the config). A stranger and the other
+building's volunteer are not members of the group: they write to the bot in private, and
+a command that only works in a group is refused to them there.
+
+"ok" means the bot did it; otherwise it refused with a reply that says why, and nothing
+changed. In private, a command works on the person's own buildings: /open of the other
+building's volunteer lists the open requests of *their* building, which is allowed.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.emulator import BotApiEmulator
+from bot.services.lockup import parse_facility
+from bot.services.points import parse_reward
+from tests.harness import Harness, settings_for
+from tests.reliability.community import (
+    ADMIN,
+    OTHER_GROUP,
+    ROLES,
+    SOMETHING_WENT_WRONG,
+    Community,
+    Outcome,
+    Place,
+    add_place,
+    logged_errors,
+    open_community,
+)
+
+EVERYONE = frozenset(ROLES)
+MEMBERS = frozenset({"resident", "volunteer", "owner", "admin"})  # may write in the group
+SERVING = frozenset({"volunteer", "owner", "admin"})
+OWNERS = frozenset({"owner", "admin"})
+OWN_BUILDING = frozenset({"other_volunteer"})  # allowed, on their own building
+NON_MEMBERS = frozenset({"stranger", "other_volunteer"})
+NOBODY: frozenset[str] = frozenset()
+FAST_OUTBOX = {"global_per_second": 1000, "per_chat_per_second": 1000,
+               "per_group_per_minute": 100_000}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One command (``/…``) or button (``feature:action:…``) and the roles that may use it.
+
+    ``where``: "group" (the building's group; people who are not members use their private
+    chat), "private", or for buttons the message they are pressed on ("private": the
+    presser's own chat; "post"/"card": the notice or event in the group).
+    ``prepare`` makes what the row acts on, fresh for each role; its values fill the
+    ``{placeholders}``.
+    """
+
+    what: str
+    where: str
+    allowed: frozenset[str]
+    prepare: str = ""
+    note: str = ""
+
+
+COMMANDS = [
+    Row("/start", "private", EVERYONE),
+    Row("/help", "group", EVERYONE),
+    Row("/setup {name}", "group", OWNERS, note="group admin"),
+    Row("/lang zh", "group", OWNERS | NON_MEMBERS,
+        note="non-members write in private, where it sets their own language"),
+    Row("/lang zh", "private", EVERYONE, note="one's own language"),
+    Row("/volunteer @{target}", "group", OWNERS, "target"),
+    Row("/unvolunteer @{target}", "group", OWNERS, "target_volunteer"),
+    Row("/notice 明天停水", "group", OWNERS),
+    Row("/notice {name} 明天停水", "private", OWNERS),
+    Row("/notices", "group", OWNERS),
+    Row("/notices {notice}", "private", OWNERS, "notice"),
+    Row("/request 帮忙修一下灯", "group", MEMBERS | OWN_BUILDING,
+        note="in private, the other volunteer asks in their own building"),
+    Row("/myrequests", "private", EVERYONE),
+    Row("/cancel {own}", "private", frozenset({"resident"}), "own_request",
+        note="only the resident who asked"),
+    Row("/open", "group", SERVING | OWN_BUILDING),
+    Row("/claim {open}", "private", SERVING, "open_request"),
+    Row("/release {claimed}", "private", SERVING, "claimed_request",
+        note="the volunteer who took it, or an owner"),
+    Row("/done {claimed} 修好了", "private", SERVING, "claimed_request"),
+    Row("/duty", "group", MEMBERS | OWN_BUILDING),
+    Row("/roster {name}", "private", SERVING),
+    Row("/roster {name} add tue 08:00-12:00", "private", OWNERS),
+    Row("/swap", "private", frozenset({"volunteer"}), "shift", note="one's own shifts"),
+    Row("/handover 钥匙在门卫处", "private", frozenset({"volunteer"}), "shift_now",
+        note="the volunteer on duty"),
+    Row("/facility {name}", "private", OWNERS),
+    Row("/facility {name} add 健身房{n} | 22:00 | 关灯", "private", OWNERS),
+    Row("/lockup", "private", frozenset({"volunteer"}) | OWN_BUILDING, "facility",
+        note="the other volunteer's own building has a facility too"),
+    Row("/lockups", "group", SERVING | OWN_BUILDING),
+    Row("/points", "private", EVERYONE),
+    Row("/points @{target}", "private", OWNERS, "target_volunteer",
+        note="another volunteer's points"),
+    Row("/leaderboard", "private", EVERYONE),
+    Row("/award @{volunteer} 5 帮忙搬家", "group", OWNERS),
+    Row("/rewards", "private", EVERYONE),
+    Row("/redeem {reward}", "private", frozenset({"volunteer"}), "reward",
+        note="a reward of this building, for its volunteers"),
+    Row("/reward add 洗车 | 王记 | 10 | 5", "group", OWNERS),
+    Row("/event {name} | {soon} | 义诊 | 活动室 | 40 | 2", "private", OWNERS),
+    Row("/events", "group", EVERYONE),
+]
+
+BUTTONS = [
+    Row("requests:claim:{open}", "private", SERVING, "open_request"),
+    Row("requests:release:{claimed}", "private", SERVING, "claimed_request"),
+    Row("requests:done:{claimed}", "private", SERVING, "claimed_request"),
+    Row("requests:details:{open}", "private", SERVING, "open_request",
+        note="the resident who asked may too (not this one)"),
+    Row("requests:rate:{rated}:5", "private", frozenset({"resident"}), "done_request",
+        note="only the resident who asked"),
+    Row("requests:building:{draft}:{building_id}", "private", frozenset({"resident"}),
+        "draft", note="only the resident who wrote it"),
+    Row("notice:ok:{post}", "post", EVERYONE, "notice",
+        note="whoever sees the post is in the group"),
+    Row("notice:names:{notice}", "private", OWNERS, "notice"),
+    Row("notice:cancel:{scheduled}", "private", OWNERS, "scheduled_notice"),
+    Row("roster:view:{building_id}", "private", OWNERS),
+    Row("roster:add:{building_id}", "private", OWNERS),
+    Row("roster:addday:{building_id}:1", "private", OWNERS),
+    Row("roster:addshift:{building_id}:1:480:720", "private", OWNERS),
+    Row("roster:remove:{building_id}", "private", OWNERS, "shift"),
+    Row("roster:drop:{shift}", "private", OWNERS, "shift"),
+    Row("roster:assign:{building_id}", "private", OWNERS, "shift"),
+    Row("roster:pick:{shift}", "private", OWNERS, "shift"),
+    Row("roster:toggle:{shift}:{volunteer_id}", "private", OWNERS, "shift"),
+    Row("roster:announce:{building_id}", "private", OWNERS),
+    Row("roster:swap:{shift}:{day}", "private", frozenset({"volunteer"}), "shift",
+        note="the volunteer of the shift"),
+    Row("roster:swapto:{shift}:{day}:{partner}", "private", frozenset({"volunteer"}), "shift"),
+    Row("roster:yes:{swap}", "private", frozenset({"volunteer"}), "swap",
+        note="the volunteer asked"),
+    Row("roster:no:{swap}", "private", frozenset({"volunteer"}), "swap"),
+    Row("lockup:start:{facility}", "private", frozenset({"volunteer"}), "facility"),
+    Row("lockup:tick:{lockup}:0", "private", frozenset({"volunteer"}), "lockup"),
+    Row("lockup:post:{ticked}", "private", frozenset({"volunteer"}), "ticked_lockup",
+        note="the volunteer who ticked it"),
+    Row("points:approve:{redemption}", "private", OWNERS, "redemption"),
+    Row("points:reject:{redemption}", "private", OWNERS, "redemption"),
+    Row("points:post:{building_id}", "private", OWNERS),
+    Row("event:join:{event}", "card", EVERYONE, "event", note="whoever sees the card"),
+    Row("event:leave:{event}", "card", EVERYONE, "joined_event", note="once signed up"),
+    Row("event:help:{event}", "card", SERVING, "event"),
+    Row("event:cancel:{event}", "private", OWNERS, "event"),
+    Row("event:cancelok:{event}", "private", OWNERS, "event"),
+    Row("event:keep:{event}", "private", OWNERS, "event"),
+    Row("event:sheet:{started}:0", "private", OWNERS, "started_event"),
+    Row("event:mark:{started}:{neighbour}:0", "private", OWNERS, "started_event"),
+    Row("event:save:{started}", "private", OWNERS, "started_event"),
+]
+
+
+@pytest.fixture
+async def community(emulator: BotApiEmulator, tmp_path: Path) -> Any:
+    """The bot with an outbox that does not pace itself (the limits are not under test)."""
+    harness = Harness(emulator, settings_for(emulator, tmp_path, outbox=FAST_OUTBOX))
+    await harness.start()
+    try:
+        yield await open_community(harness)
+    finally:
+        await harness.stop()
+
+
+async def test_every_command_against_every_role(community: Community) -> None:
+    await check_rows(community, COMMANDS, command)
+
+
+async def test_every_button_against_every_role(community: Community) -> None:
+    await check_rows(community, BUTTONS, button)
+
+
+Act = Callable[[Community, Place, Row, str, dict[str, Any]], Awaitable[Outcome]]
+
+
+async def check_rows(community: Community, rows: list[Row], act: Act) -> None:
+    """Each row in a fresh building; every role; the outcomes against the table."""
+    mismatches: list[str] = []
+    with logged_errors() as errors:
+        for row in rows:
+            place = await add_place(community)
+            for role in ROLES:
+                values = await prepare(community, place, row.prepare, role)
+                before = await community.state()
+                outcome = await act(community, place, row, role, values)
+                problem = judge(row, role, outcome)
+                if outcome.refused and await community.state() != before:
+                    problem = problem or "refused, but the state changed"
+                if problem:
+                    mismatches.append(f"{row.what} ({row.where}) as {role}: {problem}")
+    assert not errors, errors
+    assert not mismatches, "\n".join(mismatches)
+
+
+def judge(row: Row, role: str, outcome: Outcome) -> str:
+    """What is wrong with an outcome, or ''."""
+    if outcome.error is not None and not outcome.refused:
+        return f"unhandled {outcome.error!r}"
+    if not any(outcome.texts):
+        return "no answer"
+    if any(bad in text for text in outcome.texts for bad in SOMETHING_WENT_WRONG):
+        return "'something went wrong'"
+    allowed = role in row.allowed
+    if allowed and outcome.refused:
+        return f"refused: {outcome.texts}"
+    if not allowed and not outcome.refused:
+        return f"allowed: {outcome.texts[:1]}"
+    return ""
+
+
+# --- acting ---------------------------------------------------------------------------------
+
+
+async def command(
+    community: Community, place: Place, row: Row, role: str, values: dict[str, Any]
+) -> Outcome:
+    """The role's person sends the command where the row says (a non-member: in private)."""
+    user = place.user(role)
+    text = row.what.format(**values)
+    in_group = row.where == "group" and role in MEMBERS
+    chat = place.group if in_group else user
+    watch = (place.group,) if row.what.startswith(("/notice", "/event")) else ()
+    return await community.says(user, chat, text, watch=watch)
+
+
+async def button(
+    community: Community, place: Place, row: Row, role: str, values: dict[str, Any]
+) -> Outcome:
+    """The role's person presses the button: on the post or card in the group, or (forged
+    or not) on a message of their own private chat."""
+    user = place.user(role)
+    data = row.what.format(**values)
+    if row.where == "private":
+        return await community.presses(user, user, community.harness.emu.sent(user)[0].message_id,
+                                       data)
+    message_id = values["message"]
+    return await community.presses(user, place.group, message_id, data)
+
+
+# --- what the rows act on -------------------------------------------------------------------
+
+
+async def prepare(community: Community, place: Place, kind: str, role: str) -> dict[str, Any]:
+    """The row's fresh objects, and the values every row may use."""
+    building = await community.building(place)
+    values: dict[str, Any] = {
+        "name": place.name,
+        "target": place.username(place.target),
+        "volunteer": place.username(place.volunteer),
+        "building_id": building.id,
+        "volunteer_id": place.volunteer,
+        "neighbour": place.neighbour,
+        "partner": place.target,
+        "soon": local(community, hours=1),
+        "n": next(_numbers),
+    }
+    if kind:
+        values.update(await PREPARATIONS[kind](community, place, role))
+    return values
+
+
+def local(community: Community, *, hours: float) -> str:
+    """A local time some hours from now, as people write it."""
+    services = community.harness.bot.services
+    moment = datetime.fromtimestamp(services.clock.now(), services.settings.community.tz)
+    return (moment + timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M")
+
+
+async def ok(community: Community, user: int, chat: int, text: str) -> Outcome:
+    """A preparation step that must work."""
+    outcome = await community.says(user, chat, text)
+    assert outcome.error is None, (text, outcome.error, outcome.texts)
+    return outcome
+
+
+async def last_id(community: Community, table: str) -> int:
+    """The newest row of a table."""
+    return int(await community.harness.value(f"SELECT max(id) FROM {table}"))
+
+
+_asked = [0]
+_numbers = itertools.count(1)
+
+
+async def ask(community: Community, place: Place, user: int) -> int:
+    """A resident asks for help in private; returns the request's number."""
+    _asked[0] += 1
+    await ok(community, user, user, f"/request 第{_asked[0]}次请帮忙修一下门锁")
+    return await last_id(community, "requests")
+
+
+async def open_request(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """An open request of the neighbour."""
+    return {"open": await ask(community, place, place.neighbour)}
+
+
+async def own_request(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """An open request of the resident."""
+    return {"own": await ask(community, place, place.resident)}
+
+
+async def claimed_request(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """A request of the neighbour that the volunteer took."""
+    number = await ask(community, place, place.neighbour)
+    await ok(community, place.volunteer, place.volunteer, f"/claim {number}")
+    return {"claimed": number}
+
+
+async def done_request(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """A request of the resident, taken and done by the volunteer."""
+    number = await ask(community, place, place.resident)
+    await ok(community, place.volunteer, place.volunteer, f"/claim {number}")
+    await ok(community, place.volunteer, place.volunteer, f"/done {number}")
+    return {"rated": number}
+
+
+async def draft(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The resident lives in two buildings: a private /request asks which one."""
+    services = community.harness.bot.services
+    await services.community.resident_seen(OTHER_GROUP, place.resident)
+    await ok(community, place.resident, place.resident, "/request 帮我买点菜")
+    return {"draft": await last_id(community, "request_drafts")}
+
+
+async def target(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The person to make a volunteer is not one yet."""
+    services = community.harness.bot.services
+    user = await services.users.get(place.target)
+    assert user is not None
+    building = await community.building(place)
+    if await services.community.buildings.is_volunteer(building.id, place.target):
+        await services.community.remove_volunteer(building, user)
+    return {}
+
+
+async def target_volunteer(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The person to remove is a volunteer."""
+    services = community.harness.bot.services
+    user = await services.users.get(place.target)
+    assert user is not None
+    await services.community.add_volunteer(await community.building(place), user, [])
+    return {}
+
+
+async def notice(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """A notice posted to the group by its owner from a private chat."""
+    await ok(community, place.owner, place.owner, f"/notice {place.name} 今晚停电")
+    notice_id = await last_id(community, "notices")
+    post = await community.harness.db.fetch_one(
+        "SELECT p.id, o.message_id FROM notice_posts p JOIN outbox o ON o.id = p.outbox_id "
+        "WHERE p.notice_id = ?", (notice_id,))
+    assert post is not None
+    return {"notice": notice_id, "post": post[0], "message": post[1]}
+
+
+async def scheduled_notice(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """A notice scheduled for tomorrow."""
+    at = local(community, hours=24)
+    await ok(community, place.owner, place.owner, f"/notice {place.name} at {at} 明天停水")
+    return {"scheduled": await last_id(community, "notices")}
+
+
+async def shift(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """A shift of the volunteer tomorrow, and another volunteer to swap with."""
+    services = community.harness.bot.services
+    partner = await services.users.get(place.target)
+    assert partner is not None
+    await services.community.add_volunteer(await community.building(place), partner, [])
+    tomorrow = datetime.fromtimestamp(services.clock.now(), services.settings.community.tz)
+    tomorrow += timedelta(days=1)
+    code = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[tomorrow.weekday()]
+    await ok(community, place.owner, place.owner,
+             f"/roster {place.name} add {code} 10:00-12:00 @{place.username(place.volunteer)}")
+    return {"shift": await last_id(community, "shifts"), "day": tomorrow.strftime("%Y%m%d")}
+
+
+async def shift_now(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The volunteer is on duty now (a shift from the last hour to the next two)."""
+    services = community.harness.bot.services
+    start = datetime.fromtimestamp(services.clock.now(), services.settings.community.tz)
+    start = start.replace(minute=0) - timedelta(hours=1)
+    code = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[start.weekday()]
+    end = start + timedelta(hours=3)
+    await ok(community, place.owner, place.owner,
+             f"/roster {place.name} add {code} {start:%H:%M}-{end:%H:%M} "
+             f"@{place.username(place.volunteer)}")
+    return {}
+
+
+_slots = [0]
+
+
+async def swap(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The other volunteer of the building asks the volunteer to take their shift (a shift
+    of its own for each role: an accepted swap changes who is on it)."""
+    services = community.harness.bot.services
+    partner = await services.users.get(place.target)
+    assert partner is not None
+    await services.community.add_volunteer(await community.building(place), partner, [])
+    tomorrow = datetime.fromtimestamp(services.clock.now(), services.settings.community.tz)
+    tomorrow += timedelta(days=1)
+    code = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[tomorrow.weekday()]
+    _slots[0] += 1
+    hour = 6 + _slots[0] % 16
+    await ok(community, place.owner, place.owner,
+             f"/roster {place.name} add {code} {hour:02d}:00-{hour:02d}:30 "
+             f"@{place.username(place.target)}")
+    shift_id = await last_id(community, "shifts")
+    day = tomorrow.strftime("%Y%m%d")
+    offered = await community.presses(place.target, place.target,
+                                      community.harness.emu.sent(place.target)[0].message_id,
+                                      f"roster:swapto:{shift_id}:{day}:{place.volunteer}")
+    assert offered.error is None, offered.texts
+    return {"swap": await last_id(community, "swaps")}
+
+
+async def facility(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The building's study room (added once)."""
+    services = community.harness.bot.services
+    found = await services.lockup.facilities(await community.building(place))
+    if not found:
+        await ok(community, place.owner, place.owner,
+                 f"/facility {place.name} add 自习室 | 21:00 | 窗户, 门")
+        found = await services.lockup.facilities(await community.building(place))
+    other = await services.community.building_of_chat(OTHER_GROUP)
+    if not await services.lockup.facilities(other):  # the other volunteer's own building
+        await services.lockup.add_facility(other, parse_facility("活动室 | 21:00 | 关灯"), ADMIN)
+    return {"facility": found[0].id}
+
+
+async def lockup(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The volunteer has opened tonight's checklist (once: its state carries on)."""
+    values = await facility(community, place, role)
+    found = await community.harness.value(
+        "SELECT max(id) FROM lockups WHERE facility_id = ?", values["facility"])
+    if found is None:
+        await ok(community, place.volunteer, place.volunteer, "/lockup")
+        found = await last_id(community, "lockups")
+    return {**values, "lockup": found}
+
+
+async def ticked_lockup(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The volunteer has ticked everything and may post the report."""
+    values = await lockup(community, place, role)
+    status = await community.harness.value(
+        "SELECT status FROM lockups WHERE id = ?", values["lockup"])
+    welcome = community.harness.emu.sent(place.volunteer)[0].message_id
+    for item in range(2 if status == "open" else 0):
+        pressed = await community.presses(place.volunteer, place.volunteer, welcome,
+                                          f"lockup:tick:{values['lockup']}:{item}")
+        assert pressed.error is None, pressed.texts
+    return {"ticked": values["lockup"]}
+
+
+async def reward(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """A reward of the building, and points for the person to redeem it with."""
+    services = community.harness.bot.services
+    added = await services.points.add_reward(
+        place.owner, await community.building(place), parse_reward("洗车 | 王记 | 1 | 100"))
+    async with community.harness.db.transaction() as tx:
+        await services.points.award_in(tx, place.user(role), 10, "award",
+                                       f"rights:{added.id}:{role}", ADMIN)
+    return {"reward": added.id}
+
+
+async def redemption(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The volunteer redeemed a reward of the building; the owners are to decide."""
+    values = await reward(community, place, "volunteer")
+    await ok(community, place.volunteer, place.volunteer, f"/redeem {values['reward']}")
+    return {"redemption": await last_id(community, "redemptions")}
+
+
+async def event(community: Community, place: Place, role: str, hours: float = 1) -> dict[str, Any]:
+    """An event in an hour, posted in the group by its owner."""
+    when = local(community, hours=hours)
+    await ok(community, place.owner, place.owner,
+             f"/event {place.name} | {when} | 义诊 | 活动室 | 40 | 2")
+    event_id = await last_id(community, "events")
+    message_id = await community.harness.value(
+        "SELECT message_id FROM event_posts WHERE event_id = ?", event_id)
+    assert message_id is not None
+    return {"event": event_id, "message": message_id}
+
+
+async def joined_event(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """An event the person has signed up for."""
+    values = await event(community, place, role)
+    services = community.harness.bot.services
+    await services.events.join(values["event"], await community.building(place),
+                               place.user(role), "guest")
+    return values
+
+
+async def started_event(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """An event that began a moment ago, with the neighbour on its list."""
+    values = await event(community, place, role, hours=2 / 60)
+    services = community.harness.bot.services
+    await services.events.join(values["event"], await community.building(place),
+                               place.neighbour, "guest")
+    community.harness.clock.advance(3 * 60)
+    await services.scheduler.run_due()  # what falls due now happens before the press
+    await community.harness.settle()
+    return {"started": values["event"]}
+
+
+PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, Any]]]] = {
+    "target": target,
+    "target_volunteer": target_volunteer,
+    "notice": notice,
+    "scheduled_notice": scheduled_notice,
+    "own_request": own_request,
+    "open_request": open_request,
+    "claimed_request": claimed_request,
+    "done_request": done_request,
+    "draft": draft,
+    "shift": shift,
+    "shift_now": shift_now,
+    "swap": swap,
+    "facility": facility,
+    "lockup": lockup,
+    "ticked_lockup": ticked_lockup,
+    "reward": reward,
+    "redemption": redemption,
+    "event": event,
+    "joined_event": joined_event,
+    "started_event": started_event,
+}
