@@ -120,7 +120,7 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         users=UserRepository(db),
         chats=ChatRepository(db),
         inbox=InboxRepository(db),
-        people=People(db, clock),
+        people=People(db, clock, settings.community.language),
         community=Community(db, clock, settings),
         menu=menu(),
     )

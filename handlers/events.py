@@ -51,6 +51,7 @@ from bot.services.events import (
 )
 from handlers.access import REFUSALS, group_building, require_role, role_of
 from handlers.common import command_text, reply
+from handlers.errors import quoted
 from storage.events import Draft, Event
 from storage.models import Building
 
@@ -147,7 +148,7 @@ def _line_error(context: LinliContext, error: InvalidInput, prefix: str) -> Inva
     services = context.services
     return InvalidInput(
         LINE_FORM,
-        problem=Html(context.t(error.message, **error.params)),
+        problem=Html(context.t(error.message, **quoted(error.params))),
         prefix=prefix,
         time=example_time(services.clock.now(), services.settings.community.tz),
     )

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from bot.callbacks import button_data
 from bot.errors import Conflict, InvalidInput, NotFound
-from bot.i18n import N_, Html, Translator, html_escape, translator
+from bot.i18n import N_, Html, Translator, html_escape
 from bot.outbox import Delivery
 from bot.scheduler import JobHandler
 from storage.db import Transaction
@@ -568,8 +568,7 @@ class EventService:
 
     async def translator_for(self, chat_id: int) -> Translator:
         """The translator for a chat's language."""
-        language = await self.services.people.language_of(chat_id)
-        return translator(language or self.services.settings.community.language)
+        return await self.services.people.translator_for(chat_id)
 
     # --- posting --------------------------------------------------------------------------
 

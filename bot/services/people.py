@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.config import LANGUAGES
 from bot.errors import InvalidInput
-from bot.i18n import N_
+from bot.i18n import N_, Translator, translator
 from storage.chats import ChatRepository
 from storage.db import Database
 from storage.users import UserRepository
@@ -36,9 +36,10 @@ class Place:
 class People:
     """Records users and chats as they appear, without a write when nothing changed."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, default_language: str = "zh") -> None:
         self.db = db
         self.clock = clock
+        self.default_language = default_language
         self.users = UserRepository(db)
         self.chats = ChatRepository(db)
         self._known_people: dict[int, Person] = {}
@@ -81,6 +82,10 @@ class People:
             chat = await self.chats.get(chat_id)
             self._languages[chat_id] = chat.language if chat else None
         return self._languages[chat_id]
+
+    async def translator_for(self, chat_id: int) -> Translator:
+        """The translator of a chat: its own language, else the community's."""
+        return translator(await self.language_of(chat_id) or self.default_language)
 
     async def set_language(self, chat_id: int, language: str) -> None:
         """Set a chat's language."""

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from bot.callbacks import button_data
 from bot.config import PointsSettings
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.i18n import N_, Translator, html_escape, translator
+from bot.i18n import N_, Translator, html_escape
 from storage.db import Transaction
 from storage.models import Building, Job, User
 from storage.points import (
@@ -662,8 +662,7 @@ class PointsService:
 
     async def _translator(self, chat_id: int) -> Translator:
         """The translator for a chat's own language, or the community's."""
-        language = await self.services.people.language_of(chat_id)
-        return translator(language or self.services.settings.community.language)
+        return await self.services.people.translator_for(chat_id)
 
 
 # --- texts -------------------------------------------------------------------------------

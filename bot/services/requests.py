@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.callbacks import button_data
 from bot.errors import Conflict, InvalidInput, LinliError, NotAllowed, NotFound
-from bot.i18n import N_, Html, Translator, translator
+from bot.i18n import N_, Html, Translator
 from bot.services.community import Role
 from storage.db import Transaction
 from storage.models import Building, Job, User
@@ -729,8 +729,7 @@ class RequestService:
 
     async def translator_for(self, chat_id: int) -> Translator:
         """The translator of a chat: its own language, else the community's."""
-        language = await self.services.people.language_of(chat_id)
-        return translator(language or self.services.settings.community.language)
+        return await self.services.people.translator_for(chat_id)
 
     # --- cards --------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from bot.callbacks import button_data
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.i18n import N_, Translator, translator
+from bot.i18n import N_, Translator
 from bot.services.weektime import (
     WeeklySlot,
     first_day_after,
@@ -577,8 +577,7 @@ class RosterService:
 
     async def translator_for(self, chat_id: int) -> Translator:
         """The translator for a chat's language (the community's unless the chat chose)."""
-        language = await self.services.people.language_of(chat_id)
-        return translator(language or self.services.settings.community.language)
+        return await self.services.people.translator_for(chat_id)
 
     async def owner_ids(self, building: Building) -> list[int]:
         """Who hears about swaps and missing lock-ups: the group's admins, else the admins."""

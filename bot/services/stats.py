@@ -173,8 +173,7 @@ class StatsService:
 
     async def translator_for(self, chat_id: int) -> Translator:
         """The translator of a chat: its own language, else the community's."""
-        language = await self.services.people.language_of(chat_id)
-        return translator(language or self.services.settings.community.language)
+        return await self.services.people.translator_for(chat_id)
 
 
 def report_key(month: Month) -> str:

@@ -200,3 +200,18 @@ async def test_numbers_out_of_range_in_every_numbered_command(community: Communi
                 before = await community.state()
                 outcome = await community.says(user, user, text)
                 await check(community, outcome, before, errors, f"{user}: {text[:80]!r}")
+
+
+async def test_an_overlong_text_in_every_command(community: Community) -> None:
+    """A long text (it grows fourfold when escaped) after every command, and in the event
+    form's fields, which a refusal quotes."""
+    texts = ["<&>" * 1365, "1号楼 | " + "<" * 4000 + " | 义诊 | 活动室"]
+    for number, command in enumerate(COMMANDS):
+        place = community.places[number % len(community.places)]
+        for text, role in zip(texts, ("owner", "admin"), strict=True):
+            user = place.user(role)
+            chat = place.group if command in GROUP_ONLY else user
+            with logged_errors() as errors:
+                before = await community.state()
+                outcome = await community.says(user, chat, f"/{command} {text}")
+                await check(community, outcome, before, errors, f"/{command} {text[:20]}…")

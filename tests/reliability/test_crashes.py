@@ -272,13 +272,18 @@ async def outcome(week: Week, asked: Asked) -> None:
         return
     reply = await until(week, lambda: first(emu.sent(asked.chat)[asked.since:], asked.answers),
                         f"an answer to {step}")
-    if step.kind == "request":  # its number: the answer may be a repeat of an earlier one's
-        text = request_text(step.number)
-        week.numbers[step.number] = number_of(week, text)
-        assert f"求助 #{week.numbers[step.number]} 已登记" in reply.text or any(
-            f"求助 #{week.numbers[step.number]} 已登记" in m.text
-            for m in emu.sent(asked.chat)[asked.since:]
-        )
+    if step.kind == "request":  # the answer may be a repeat of an earlier request's
+        rows: list[tuple[object, ...]] = []
+
+        def stored() -> bool:
+            rows[:] = query(week.database, "SELECT id FROM requests WHERE text = "
+                            f"'{request_text(step.number)}'")
+            return bool(rows)
+
+        await wait_until(stored, PATIENCE, f"request {step.number} to be stored")
+        number = week.numbers[step.number] = int(str(rows[0][0]))
+        await until(week, lambda: first(emu.sent(asked.chat)[asked.since:],
+                                        answers(step, number)), f"the answer to {step}")
     if step.kind == "notice":
         week.notices[step.number] = reply
 
@@ -292,13 +297,6 @@ async def press_the_copy_that_counts(week: Week, asked: Asked) -> None:
     week.stale_presses += 1
     again = press(week, asked.step, copies[-1], str(copies[-1].buttons[0][1]), *asked.answers)
     await outcome(week, again)
-
-
-def number_of(week: Week, text: str) -> int:
-    """The number of the request with this text, from the database."""
-    rows = query(week.database, f"SELECT id FROM requests WHERE text = '{text}'")
-    assert len(rows) == 1, rows
-    return int(str(rows[0][0]))
 
 
 def notice_copies(week: Week, n: int) -> list[SentMessage]:
