@@ -119,15 +119,15 @@ def send(emulator: BotApiEmulator, action: Action) -> int:
     return int(emulator.user_sends(action.user, action.chat, action.text)["message_id"])
 
 
-def learn_numbers(emulator: BotApiEmulator, story: Story, seen: set[int]) -> None:
+def learn_numbers(emulator: BotApiEmulator, story: Story, seen: set[tuple[int, int]]) -> None:
     """Find the #N replies of new requests, so that later claims can name them."""
     for place, message_id, _t in story.requests:
-        if message_id in seen:
+        if (place.chat_id, message_id) in seen:  # message ids count per chat
             continue
         for sent in emulator.sent(place.chat_id):
             if sent.reply_to_message_id == message_id and (match := NUMBER.search(sent.text)):
                 story.open[int(match.group(1))] = place
-                seen.add(message_id)
+                seen.add((place.chat_id, message_id))
                 break
 
 
@@ -141,7 +141,7 @@ async def drive(
     notices: dict[int, tuple[int, str]],
 ) -> tuple[float, int, Story]:
     """Send the workload at ``rate``; returns CPU seconds used by ``pid``, updates, story."""
-    rng, story, seen = random.Random(11), Story(), set[int]()
+    rng, story, seen = random.Random(11), Story(), set[tuple[int, int]]()
     total = int(seconds * rate)
     before = cpu_seconds(pid)
     start = time.monotonic()

@@ -42,6 +42,10 @@ from storage.users import UserRepository
 
 log = logging.getLogger(__name__)
 
+# Chats looked at in one pass. Telegram takes 30 messages a second, so a pass can send
+# only a few; reading every pending chat each time would cost more than the sending.
+HEADS_PER_PASS = 200
+
 
 @dataclass(frozen=True)
 class Delivery:
@@ -198,18 +202,26 @@ class OutboxSender:
             return await self._dispatch_pass()
 
     async def _dispatch_pass(self) -> float:
+        gate = self.limiter.global_delay()
+        if gate > 0:  # nothing may go yet: spare the read
+            return gate
         next_look = 5.0
         # A send that settles while the heads are read may still show as pending in them;
         # remembering what settled since then keeps it from going out twice.
         self._settled_since_read.clear()
         self._held_back = False
-        for row in await self.repo.heads(limit=1000):
-            if self._stopping:
+        for row in await self.repo.heads(limit=HEADS_PER_PASS):
+            gate = self.limiter.global_delay()
+            if self._stopping or gate > 0:  # nothing more may go now: look again then
+                next_look = min(next_look, gate) if gate > 0 else next_look
                 break
-            await self._slots.acquire()  # first wait for a slot, then decide on fresh facts
             delay = self._hold_back(row)
+            if delay is None:
+                await self._slots.acquire()  # then decide again, on fresh facts
+                delay = self._hold_back(row)
+                if delay is not None:
+                    self._slots.release()
             if delay is not None:
-                self._slots.release()
                 next_look = min(next_look, delay) if delay > 0 else next_look
                 self._held_back = self._held_back or delay <= 0
                 continue

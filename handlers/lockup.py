@@ -128,7 +128,8 @@ def checklist_screen(context: LinliContext, view: LockupView) -> Screen:
         )
         return Screen(f"{header}\n{text}", [[button(t.plain("📤 Post"), "post", item.id)]])
     rows = [
-        [button(("☑ " if item.is_ticked(n) else "☐ ") + label, "tick", item.id, n)]
+        [button(("☑ " if item.is_ticked(n) else "☐ ") + label, "tick", item.id, n,
+                int(not item.is_ticked(n)))]
         for n, label in enumerate(facility.checklist)
     ]
     return Screen(header + "\n" + t("Tick each item as you check it:"), rows)
@@ -144,7 +145,8 @@ async def lockup_button(update: Update, context: LinliContext) -> None:
     if data.action == "start":
         view = await service.start(data.int_arg(0), user.id)
     elif data.action == "tick":
-        view = await service.tick(data.int_arg(0), data.int_arg(1), user.id)
+        ticked = bool(data.int_arg(2)) if len(data.args) > 2 else None
+        view = await service.tick(data.int_arg(0), data.int_arg(1), user.id, ticked)
     elif data.action == "post":
         view = await service.report(data.int_arg(0), user.id, None, None)
         await query.answer()

@@ -351,7 +351,8 @@ async def on_pick(update: Update, context: LinliContext, data: ButtonData) -> Sc
 async def on_toggle(update: Update, context: LinliContext, data: ButtonData) -> Screen:
     """Put a volunteer on the shift, or take them off."""
     building, shift = await _owned_shift(update, context, data.int_arg(0))
-    await context.services.roster.toggle_volunteer(building, shift.id, data.int_arg(1))
+    on = bool(data.int_arg(2)) if len(data.args) > 2 else None
+    await context.services.roster.toggle_volunteer(building, shift.id, data.int_arg(1), on)
     return await _volunteer_screen(context, building, shift)
 
 
@@ -441,6 +442,7 @@ async def _volunteer_screen(context: LinliContext, building: Building, shift: Sh
                 "toggle",
                 shift.id,
                 volunteer.user.id,
+                int(volunteer.user.id not in on_shift),
             )
         ]
         for volunteer in await services.community.buildings.volunteers(building.id)

@@ -127,12 +127,19 @@ class LockupRepository:
         row = await self.db.fetch_one("SELECT * FROM lockups WHERE id = ?", (lockup_id,))
         return None if row is None else Lockup.from_row(row)
 
-    async def toggle(self, tx: Transaction, lockup_id: int, index: int) -> bool:
-        """Tick or untick one item while the checklist is open; False once it is not."""
+    async def toggle(
+        self, tx: Transaction, lockup_id: int, index: int, ticked: bool | None = None
+    ) -> bool:
+        """Tick or untick one item (flip it, or set it as ``ticked`` says) while the
+        checklist is open; False once it is not."""
+        flip, tick = ticked is None, bool(ticked)
         cursor = await tx.execute(
-            """UPDATE lockups SET ticked = (ticked | :bit) - (ticked & :bit)
+            """UPDATE lockups
+               SET ticked = CASE WHEN :flip THEN (ticked | :bit) - (ticked & :bit)
+                                 WHEN :tick THEN ticked | :bit
+                                 ELSE ticked & ~:bit END
                WHERE id = :id AND status = 'open'""",
-            {"bit": 1 << index, "id": lockup_id},
+            {"bit": 1 << index, "id": lockup_id, "flip": flip, "tick": tick},
         )
         return cursor.rowcount == 1
 

@@ -190,6 +190,13 @@ class NoticeRepository:
         rows = await tx.fetch_all(_POSTS + " WHERE p.notice_id = ? ORDER BY b.name", (notice_id,))
         return [NoticePost.from_row(row) for row in rows]
 
+    async def posts_of_outbox(self, tx: Transaction, outbox_id: int) -> list[NoticePost]:
+        """The post whose message or pin is this outbox row."""
+        rows = await tx.fetch_all(
+            _POSTS + " WHERE p.outbox_id = ? OR p.pin_outbox_id = ?", (outbox_id, outbox_id)
+        )
+        return [NoticePost.from_row(row) for row in rows]
+
     async def post(self, tx: Transaction, post_id: int) -> NoticePost | None:
         """One post with its outbox state."""
         row = await tx.fetch_one(_POSTS + " WHERE p.id = ?", (post_id,))

@@ -191,12 +191,14 @@ class RosterRepository:
     async def save_note(
         self, tx: Transaction, shift_id: int, day: str, user_id: int, note: str, now: float
     ) -> None:
-        """Store (or replace) a volunteer's note for the end of an occurrence."""
+        """Store (or replace) a volunteer's note for the end of an occurrence; the same note
+        again (a /handover handled twice) changes nothing, so it is not delivered twice."""
         await tx.execute(
             """INSERT INTO handover_notes (shift_id, day, user_id, note, written_at)
                VALUES (?, ?, ?, ?, ?)
                ON CONFLICT (shift_id, day, user_id) DO UPDATE SET note = excluded.note,
-                   written_at = excluded.written_at, delivered_at = NULL""",
+                   written_at = excluded.written_at, delivered_at = NULL
+               WHERE note != excluded.note""",
             (shift_id, day, user_id, note, now),
         )
 

@@ -198,13 +198,16 @@ class LockupService:
             raise Conflict(N_("Another volunteer has ticked everything and is writing the report."))
         return LockupView(building, facility, lockup)
 
-    async def tick(self, lockup_id: int, index: int, user_id: int) -> LockupView:
-        """Tick or untick one checklist item; the last tick makes the lock-up wait for a note."""
+    async def tick(
+        self, lockup_id: int, index: int, user_id: int, ticked: bool | None = None
+    ) -> LockupView:
+        """Tick or untick one checklist item (``ticked``: which of the two, so that a press
+        handled twice leaves it as pressed); the last tick makes the lock-up wait for a note."""
         view = await self._view(lockup_id, user_id)
         if not 0 <= index < len(view.facility.checklist):
             raise InvalidInput(N_("This button is no longer valid."))
         async with self.services.db.transaction() as tx:
-            if not await self.repo.toggle(tx, lockup_id, index):
+            if not await self.repo.toggle(tx, lockup_id, index, ticked):
                 raise Conflict(N_("This checklist is finished already."))
             await self.repo.finish_checklist(tx, lockup_id, user_id, view.facility.all_ticked)
         return await self._view(lockup_id, user_id)

@@ -195,7 +195,8 @@ class NoticeService:
         if notice_id is None:
             return
         async with self.db.transaction() as tx:
-            await self._settle(tx, notice_id, self.clock.now())
+            posts = await self.repo.posts_of_outbox(tx, delivery.row.id)
+            await self._settle(tx, notice_id, self.clock.now(), posts)
 
     async def check_settled(self, tx: Transaction, job: Job) -> None:
         """Job: the safety net for a settle that no hook saw (a crash, a group that left)."""
@@ -216,12 +217,16 @@ class NoticeService:
             grace_seconds=LATE_GRACE_SECONDS,
         )
 
-    async def _settle(self, tx: Transaction, notice_id: int, now: float) -> None:
-        """Bring the posts up to date with their outbox rows; report once all have settled."""
+    async def _settle(
+        self, tx: Transaction, notice_id: int, now: float, posts: list[NoticePost] | None = None
+    ) -> None:
+        """Bring the posts (all of them, or those given) up to date with their outbox rows;
+        report once all have settled. A hook passes the one post whose row settled: reading
+        every post of a broadcast on every delivery would cost O(groups²)."""
         notice = await self.repo.get(notice_id, tx)
         if notice is None or notice.status != "sending":
             return
-        for post in await self.repo.posts(tx, notice_id):
+        for post in posts if posts is not None else await self.repo.posts(tx, notice_id):
             if post.status == "queued":
                 await self._settle_post(tx, notice, post)
         if await self.repo.finish(tx, notice_id, now):

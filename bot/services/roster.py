@@ -254,11 +254,16 @@ class RosterService:
                 await self.services.scheduler.cancel(tx, key)
         return shift
 
-    async def toggle_volunteer(self, building: Building, shift_id: int, user_id: int) -> bool:
-        """Put a volunteer on the shift, or take them off; True if they are on it now."""
+    async def toggle_volunteer(
+        self, building: Building, shift_id: int, user_id: int, on: bool | None = None
+    ) -> bool:
+        """Put a volunteer on the shift, or take them off (``on``: which of the two, so that
+        a press handled twice leaves it as pressed); True if they are on it now."""
         shift = await self.shift_of(building, shift_id)
         async with self.services.db.transaction() as tx:
-            if await self.repo.unassign(tx, shift.id, user_id):
+            if on is not True and await self.repo.unassign(tx, shift.id, user_id):
+                return False
+            if on is False:
                 return False
             if not await self.services.community.buildings.is_volunteer(building.id, user_id):
                 raise NotFound(N_("That person is not a volunteer of this building."))

@@ -38,6 +38,8 @@ CREATE TABLE IF NOT EXISTS notice_posts (
 );
 CREATE INDEX IF NOT EXISTS notice_posts_building ON notice_posts (building_id);
 CREATE INDEX IF NOT EXISTS notice_posts_chat ON notice_posts (chat_id);
+CREATE INDEX IF NOT EXISTS notice_posts_outbox ON notice_posts (outbox_id);
+CREATE INDEX IF NOT EXISTS notice_posts_pin_outbox ON notice_posts (pin_outbox_id);
 
 CREATE TABLE IF NOT EXISTS notice_confirmations (
     post_id      INTEGER NOT NULL REFERENCES notice_posts (id) ON DELETE CASCADE,

@@ -15,15 +15,20 @@ import random
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from bot.emulator import BotApiEmulator, SentMessage
 from bot.services.notices import COUNT_EDIT_SECONDS
+from tests.harness import Harness, settings_for
+from tests.reliability.community import Community, add_place, logged_errors, open_community
+from tests.reliability.test_rights import FAST_OUTBOX, prepare
 from tests.test_process import BotProcess, query, wait_until, write_config
 
-SEED = int(os.environ.get("SEED_X", 1010))
+SEED = int(os.environ.get("RELIABILITY_SEED", "1010"))  # another seed: explore
 OWNER = 501
 V1, V2 = 511, 512
 R1, R2, R3 = 521, 522, 523
@@ -445,3 +450,131 @@ def check_repeats(week: Week, copies: list[SentMessage], what: str) -> int:
             f"{earlier.sent_at:.2f}, {later.sent_at:.2f}, kills {week.kills}"
         )
     return len(copies) - 1
+
+
+# --- the window itself, case by case ------------------------------------------------------
+#
+# The kills above land where they land. Here every kind of change is put in the one spot
+# that matters: the bot made the change and answered, then died before it marked the update
+# handled, so the update is handled again after the start. That must change nothing more.
+
+REPLAYS = [
+    # (what the role's person does, where, who, the preparation it needs)
+    ("/request 第{n}次：楼道灯坏了", "group", "resident", ""),
+    ("/cancel {own}", "private", "resident", "own_request"),
+    ("/claim {open}", "private", "volunteer", "open_request"),
+    ("/release {claimed}", "private", "volunteer", "claimed_request"),
+    ("/done {claimed} 好了", "private", "volunteer", "claimed_request"),
+    ("/notice 今晚停电{n}", "group", "owner", ""),
+    ("/notice {name} 今晚停电{n}", "private", "owner", ""),
+    ("/event {name} | {soon} | 义诊{n} | 活动室 | 40 | 2", "private", "owner", ""),
+    ("/award @{volunteer} 5 帮忙{n}", "group", "owner", ""),
+    ("/redeem {reward}", "private", "volunteer", "reward"),
+    ("/reward add 洗车{n} | 王记 | 10 | 5", "group", "owner", ""),
+    ("/roster {name} add tue 08:00-12:00 @{volunteer}", "private", "owner", ""),
+    ("/facility {name} add 健身房{n} | 22:00 | 关灯", "private", "owner", ""),
+    ("/handover 钥匙在门卫处{n}", "private", "volunteer", "shift_now"),
+    ("/volunteer @{target}", "group", "owner", "target"),
+    ("/unvolunteer @{target}", "group", "owner", "target_volunteer"),
+    ("/lockup", "private", "volunteer", "facility"),
+    ("requests:claim:{open}", "private", "volunteer", "open_request"),
+    ("requests:rate:{rated}:4", "private", "resident", "done_request"),
+    ("notice:ok:{post}", "post", "resident", "notice"),
+    ("notice:cancel:{scheduled}", "private", "owner", "scheduled_notice"),
+    ("event:join:{event}", "card", "resident", "event"),
+    ("event:leave:{event}", "card", "resident", "joined_event"),
+    ("lockup:tick:{lockup}:0:1", "private", "volunteer", "lockup"),
+    ("roster:toggle:{shift}:{partner}:1", "private", "owner", "shift"),
+    ("roster:yes:{swap}", "private", "volunteer", "swap"),
+    ("points:approve:{redemption}", "private", "owner", "redemption"),
+]
+
+# Known: these commands carry no key of the message that asked, so a second handling makes
+# a second notice, event or reward (and posts the notice or event again). They need a key
+# like the requests' source message (a column: a migration), and are left to their
+# features. Fixing one makes this test fail until it is taken off the list.
+KNOWN_DOUBLES = [
+    "/notice 今晚停电{n}",
+    "/notice {name} 今晚停电{n}",
+    "/event {name} | {soon} | 义诊{n} | 活动室 | 40 | 2",
+    "/reward add 洗车{n} | 王记 | 10 | 5",
+]
+
+
+@pytest.fixture
+async def community(emulator: BotApiEmulator, tmp_path: Path) -> AsyncIterator[Community]:
+    """The bot in this process (a restart is quick), and people in every role."""
+    harness = Harness(emulator, settings_for(emulator, tmp_path, outbox=FAST_OUTBOX))
+    await harness.start()
+    try:
+        yield await open_community(harness)
+    finally:
+        await harness.stop()
+
+
+async def test_an_update_handled_again_after_a_crash_changes_nothing_more(
+    community: Community,
+) -> None:
+    doubled = []
+    for what, where, role, kind in REPLAYS:
+        place = await add_place(community)
+        values = await prepare(community, place, kind, role)
+        user = place.user(role)
+        if ":" in what.split()[0]:
+            chat = user if where == "private" else place.group
+            message = community.harness.emu.sent(user)[0].message_id if where == "private" \
+                else values["message"]
+            first = await community.presses(user, chat, message, what.format(**values))
+        else:
+            chat = place.group if where == "group" else user
+            first = await community.says(user, chat, what.format(**values))
+        assert first.error is None, (what, first.texts)
+        once = await community.state()
+        with logged_errors() as errors:
+            await handle_the_last_update_again(community)
+        assert errors == [], (what, errors)
+        if await community.state() != once:
+            doubled.append(what)
+            print(f"\nhandled twice, {what} changed: {changes(once, await community.state())}")
+    assert sorted(doubled) == sorted(KNOWN_DOUBLES), "\n".join(doubled)
+
+
+async def handle_the_last_update_again(community: Community) -> None:
+    """As if the bot died after it answered and before it marked the update handled."""
+    harness = community.harness
+    async with harness.db.transaction() as tx:
+        await tx.execute("UPDATE inbox SET status = 'pending' WHERE update_id = "
+                         "(SELECT max(update_id) FROM inbox)")
+    await harness.restart()
+    harness.bot.application.add_error_handler(community.record)
+    await harness.settle(30)
+
+
+def changes(before: dict[str, list[tuple[object, ...]]],
+            after: dict[str, list[tuple[object, ...]]]) -> dict[str, list[tuple[object, ...]]]:
+    """The rows that a second handling added (or changed), table by table."""
+    return {table: [row for row in after[table] if row not in before[table]]
+            for table in after if after[table] != before[table]}
+
+
+async def test_a_press_made_while_the_bot_was_down_still_shows_its_result(
+    community: Community,
+) -> None:
+    """Telegram lets a button's answer wait only a few seconds: after a restart the answer
+    is refused as too old, and the press must still do what it does, visibly."""
+    place = await add_place(community)
+    values = await prepare(community, place, "lockup", "volunteer")
+    harness, volunteer = community.harness, place.volunteer
+    checklist = harness.emu.sent(volunteer)[-1]
+    assert "☐ 窗户" in [label for label, _ in checklist.buttons]
+    await harness.stop()  # a deploy, or a crash
+    query = harness.emu.user_presses(volunteer, volunteer, checklist.message_id,
+                                     f"lockup:tick:{values['lockup']}:0:1")
+    harness.emu.world.open_callback_queries.discard(query)  # it expired meanwhile
+    await harness.start()
+    harness.bot.application.add_error_handler(community.record)
+    with logged_errors() as errors:
+        await harness.settle()
+    assert errors == []
+    assert "☑ 窗户" in [label for label, _ in harness.emu.message(volunteer,
+                                                                    checklist.message_id).buttons]

@@ -24,9 +24,11 @@ from typing import Any
 
 import pytest
 
+from bot.app import menu
 from bot.emulator import BotApiEmulator
 from bot.services.lockup import parse_facility
 from bot.services.points import parse_reward
+from handlers import events, notices, points, requests, roster
 from tests.harness import Harness, settings_for
 from tests.reliability.community import (
     ADMIN,
@@ -47,7 +49,6 @@ SERVING = frozenset({"volunteer", "owner", "admin"})
 OWNERS = frozenset({"owner", "admin"})
 OWN_BUILDING = frozenset({"other_volunteer"})  # allowed, on their own building
 NON_MEMBERS = frozenset({"stranger", "other_volunteer"})
-NOBODY: frozenset[str] = frozenset()
 FAST_OUTBOX = {"global_per_second": 1000, "per_chat_per_second": 1000,
                "per_group_per_minute": 100_000}
 
@@ -115,6 +116,8 @@ COMMANDS = [
     Row("/reward add 洗车 | 王记 | 10 | 5", "group", OWNERS),
     Row("/event {name} | {soon} | 义诊 | 活动室 | 40 | 2", "private", OWNERS),
     Row("/events", "group", EVERYONE),
+    Row("/stats", "group", OWNERS),
+    Row("/export", "private", OWNERS),
 ]
 
 BUTTONS = [
@@ -139,7 +142,7 @@ BUTTONS = [
     Row("roster:drop:{shift}", "private", OWNERS, "shift"),
     Row("roster:assign:{building_id}", "private", OWNERS, "shift"),
     Row("roster:pick:{shift}", "private", OWNERS, "shift"),
-    Row("roster:toggle:{shift}:{volunteer_id}", "private", OWNERS, "shift"),
+    Row("roster:toggle:{shift}:{volunteer_id}:0", "private", OWNERS, "shift"),
     Row("roster:announce:{building_id}", "private", OWNERS),
     Row("roster:swap:{shift}:{day}", "private", frozenset({"volunteer"}), "shift",
         note="the volunteer of the shift"),
@@ -148,7 +151,7 @@ BUTTONS = [
         note="the volunteer asked"),
     Row("roster:no:{swap}", "private", frozenset({"volunteer"}), "swap"),
     Row("lockup:start:{facility}", "private", frozenset({"volunteer"}), "facility"),
-    Row("lockup:tick:{lockup}:0", "private", frozenset({"volunteer"}), "lockup"),
+    Row("lockup:tick:{lockup}:0:1", "private", frozenset({"volunteer"}), "lockup"),
     Row("lockup:post:{ticked}", "private", frozenset({"volunteer"}), "ticked_lockup",
         note="the volunteer who ticked it"),
     Row("points:approve:{redemption}", "private", OWNERS, "redemption"),
@@ -177,6 +180,18 @@ async def community(emulator: BotApiEmulator, tmp_path: Path) -> Any:
         await harness.stop()
 
 
+def test_the_table_has_every_command_and_every_button() -> None:
+    assert {row.what.split()[0][1:] for row in COMMANDS} == {item.command for item in menu()}
+    actions = {
+        "requests": requests.BUTTONS, "notice": notices.ACTIONS, "roster": roster.BUTTONS,
+        "lockup": ("start", "tick", "post"), "points": points.BUTTON_ACTIONS,
+        "event": events.BUTTONS,
+    }  # fmt: skip
+    pressed = {tuple(row.what.split(":")[:2]) for row in BUTTONS}
+    assert pressed == {(feature, action) for feature, names in actions.items()
+                       for action in names}
+
+
 async def test_every_command_against_every_role(community: Community) -> None:
     await check_rows(community, COMMANDS, command)
 
@@ -193,6 +208,8 @@ async def check_rows(community: Community, rows: list[Row], act: Act) -> None:
     mismatches: list[str] = []
     with logged_errors() as errors:
         for row in rows:
+            import time
+            t0 = time.monotonic()
             place = await add_place(community)
             for role in ROLES:
                 values = await prepare(community, place, row.prepare, role)
@@ -203,6 +220,7 @@ async def check_rows(community: Community, rows: list[Row], act: Act) -> None:
                     problem = problem or "refused, but the state changed"
                 if problem:
                     mismatches.append(f"{row.what} ({row.where}) as {role}: {problem}")
+            print("ROW", row.what, round(time.monotonic() - t0, 2))
     assert not errors, errors
     assert not mismatches, "\n".join(mismatches)
 
