@@ -69,6 +69,8 @@ class SendLimiter:
         if last is not None:
             waits.append(last + self.chat_interval - now)
         group = self._groups.get(chat_id)
+        while group and group[0] <= now - self.group_window:  # only this group's window
+            group.popleft()
         if chat_id < 0 and group and len(group) >= self.group_limit:
             waits.append(group[0] + self.group_window - now)
         waits.append(self._blocked_until.get(chat_id, 0.0) - now)
@@ -101,9 +103,6 @@ class SendLimiter:
             for chat in stale:
                 self._last_by_chat.pop(chat, None)
                 self._groups.pop(chat, None)
-        for group in self._groups.values():
-            while group and group[0] <= now - self.group_window:
-                group.popleft()
 
 
 def retry_seconds(retry_after: int | float | timedelta) -> float:
@@ -135,16 +134,10 @@ class LoggingRateLimiter(AIORateLimiter):
             result = await self._with_retries(
                 callback, args, kwargs, endpoint, data, rate_limit_args
             )
-        except BadRequest as error:
-            if endpoint.lower() == "answercallbackquery" and "query is too old" in str(error).lower():
-                # Telegram waits for a press's answer only a few seconds: after a restart
-                # the answer is refused, and the handler must still go on to do the rest.
+        except TelegramError as error:
+            if _answer_too_late(endpoint, error):  # the handler goes on with the rest
                 log.info("the answer to button %s came too late", data.get("callback_query_id"))
                 return True
-            if logged:
-                log.info("%s to chat %s failed: %s", endpoint, data.get("chat_id"), error)
-            raise
-        except TelegramError as error:
             if logged:
                 log.info("%s to chat %s failed: %s", endpoint, data.get("chat_id"), error)
             raise
@@ -181,3 +174,13 @@ class LoggingRateLimiter(AIORateLimiter):
         return await super().process_request(
             callback, args, kwargs, endpoint, data, rate_limit_args
         )
+
+
+def _answer_too_late(endpoint: str, error: TelegramError) -> bool:
+    """Telegram waits for the answer to a button press only a few seconds: after a restart
+    it refuses the answer, which is no reason to leave the press's work undone."""
+    return (
+        endpoint.lower() == "answercallbackquery"
+        and isinstance(error, BadRequest)
+        and "query is too old" in str(error).lower()
+    )

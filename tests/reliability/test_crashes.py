@@ -52,7 +52,8 @@ class Step:
     kind: str
     who: int
     number: int
-    button: bool = False
+    private: bool = False  # a request asked in private (else in the group)
+    button: bool = False  # a claim made on the card (else with /claim)
     stars: int = 0
 
 
@@ -76,14 +77,12 @@ class Week:
     database: Path
     rng: random.Random
     kills: list[float] = field(default_factory=list)  # time.monotonic() of each SIGKILL
-    starts: list[float] = field(default_factory=list)
     numbers: dict[int, int] = field(default_factory=dict)  # request step number -> #N
     notices: dict[int, SentMessage] = field(default_factory=dict)
     stale_presses: int = 0  # presses on the first copy of a notice that went out twice
 
     def start(self) -> None:
         """Start the bot process."""
-        self.starts.append(time.monotonic())
         self.bot.start()
 
     def kill(self) -> None:
@@ -110,7 +109,7 @@ def script(rng: random.Random) -> list[Step]:
     for n in range(1, REQUESTS + 1):
         resident, volunteer = RESIDENTS[n % 3], VOLUNTEERS[n % 2]
         stream = [
-            Step("request", resident, n, button=n % 3 == 0),  # "button": asked in private
+            Step("request", resident, n, private=n % 3 == 0),
             Step("claim", volunteer, n, button=n % 2 == 0),
             Step("done", volunteer, n),
         ]
@@ -204,7 +203,7 @@ async def act(week: Week, step: Step) -> Asked:
     """Send the step's command or press its button (waiting first for the button to exist)."""
     emu, n = week.emu, step.number
     if step.kind == "request":
-        chat = step.who if step.button else GROUP
+        chat = step.who if step.private else GROUP
         return say(week, step, chat, f"/request {request_text(n)}", "已登记")
     number = week.numbers.get(n, 0)
     if step.kind == "claim" and step.button:

@@ -9,10 +9,8 @@ change exactly once."""
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -22,6 +20,7 @@ from bot import ratelimit
 from bot.emulator import BotApiEmulator, Faults, SentMessage
 from bot.services.notices import COUNT_EDIT_SECONDS
 from tests.harness import Harness, settings_for
+from tests.reliability.community import logged_errors
 from tests.reliability.people import Patient
 from tests.test_lockup import CHECKLIST, set_up_study_room
 from tests.test_requests import card, cards_arrive
@@ -29,30 +28,6 @@ from tests.test_roster import GROUP, LI, OWNER, RESIDENT, WANG, ZHAO, go_to, go_
 
 NEIGHBOURS = [2100 + n for n in range(8)]  # residents who only press «Got it»
 FAULTS = Faults(rate=0.2, kinds=("500", "timeout", "drop", "429"), seed=10, timeout_seconds=2.5)
-
-
-class Failures(logging.Handler):
-    """Collects the bot's 'error while handling update' lines."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        """Keep the message."""
-        self.lines.append(record.getMessage())
-
-
-@contextmanager
-def unhandled_errors() -> Iterator[Failures]:
-    """The errors the bot's error handler logs while the block runs."""
-    handler = Failures()
-    logger = logging.getLogger("handlers.errors")
-    logger.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
 
 
 async def arrived(harness: Harness, chat: int, fragment: str) -> SentMessage:
@@ -77,7 +52,7 @@ async def test_requests_notices_and_a_lockup_arrive_once_while_a_fifth_of_calls_
     harness = Harness(emulator, settings)
     await harness.start()
     try:
-        with unhandled_errors() as errors:
+        with logged_errors() as errors:
             person = await story(harness)
         await harness.settle(60)
         await check_the_database(harness)
@@ -88,7 +63,7 @@ async def test_requests_notices_and_a_lockup_arrive_once_while_a_fifth_of_calls_
     # The bot tries a failed call again itself: people rarely have to (5 times before it did).
     assert len(person.again) <= 2, person.again
     print(f"\nfaults: {emulator.stats.faults_by_kind}; second tries: {len(person.again)}"
-          f" {person.again}; errors: {errors.lines}")
+          f" {person.again}; errors: {errors}")
 
 
 async def story(harness: Harness) -> Patient:
@@ -149,9 +124,9 @@ async def notice(harness: Harness, person: Patient) -> None:
     )
 
 
-async def lockup(harness: Harness, person: Patient, monday_noon: object) -> None:
+async def lockup(harness: Harness, person: Patient, monday_noon: datetime) -> None:
     """Li, on duty on Monday evening, ticks the study room's checklist and reports."""
-    go_to(harness, monday_noon.replace(hour=20, minute=50))  # type: ignore[attr-defined]
+    go_to(harness, monday_noon.replace(hour=20, minute=50))
     checklist = await person.says(LI, LI, "/lockup", "每检查完一项请勾选")
     for number, item in enumerate(CHECKLIST):
         await tick(harness, person, checklist.message_id, number, item)

@@ -208,8 +208,6 @@ async def check_rows(community: Community, rows: list[Row], act: Act) -> None:
     mismatches: list[str] = []
     with logged_errors() as errors:
         for row in rows:
-            import time
-            t0 = time.monotonic()
             place = await add_place(community)
             for role in ROLES:
                 values = await prepare(community, place, row.prepare, role)
@@ -220,7 +218,6 @@ async def check_rows(community: Community, rows: list[Row], act: Act) -> None:
                     problem = problem or "refused, but the state changed"
                 if problem:
                     mismatches.append(f"{row.what} ({row.where}) as {role}: {problem}")
-            print("ROW", row.what, round(time.monotonic() - t0, 2))
     assert not errors, errors
     assert not mismatches, "\n".join(mismatches)
 
@@ -525,7 +522,14 @@ async def joined_event(community: Community, place: Place, role: str) -> dict[st
 
 
 async def started_event(community: Community, place: Place, role: str) -> dict[str, Any]:
-    """An event that began a moment ago, with the neighbour on its list."""
+    """An event that began a moment ago, with the neighbour on its list (one for the row,
+    until its attendance is saved: making one means moving the clock past its start)."""
+    found = await community.harness.value(
+        "SELECT max(e.id) FROM events e JOIN event_posts p ON p.event_id = e.id "
+        "WHERE p.building_id = ? AND e.status = 'open' AND e.starts_at < ?",
+        (await community.building(place)).id, community.harness.clock.now())
+    if found is not None:
+        return {"started": found}
     values = await event(community, place, role, hours=2 / 60)
     services = community.harness.bot.services
     await services.events.join(values["event"], await community.building(place),
