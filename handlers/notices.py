@@ -65,7 +65,9 @@ async def _notice_in_group(update: Update, context: LinliContext) -> None:
     can_pin = not draft.pin or await bot_can_pin(context, building.chat_id)
     if not can_pin and draft.send_at is None:
         draft = replace(draft, pin=False)  # said below, instead of a failed pin later
-    posted = await service.create(_user_id(update), building.chat_id, [building], draft)
+    posted = await service.create(
+        _user_id(update), building.chat_id, [building], draft, _message_id(update)
+    )
     if posted.send_at is not None:
         text = t(
             "Notice #{id} will be posted here at {time}. See or cancel it with /notices.",
@@ -85,7 +87,9 @@ async def _notice_from_private(update: Update, context: LinliContext) -> None:
     service, t = context.services.notices, context.t
     draft = await service.draft(command_text(update), private=True)
     targets = owned if draft.to_all else only_owned(draft, owned)
-    posted = await service.create(_user_id(update), _user_id(update), targets, draft)
+    posted = await service.create(
+        _user_id(update), _user_id(update), targets, draft, _message_id(update)
+    )
     if posted.send_at is None:
         text = t(
             "Notice #{id} is on its way to {count} groups. I will tell you when it has "
@@ -386,3 +390,8 @@ def register(services: Services) -> None:
     services.scheduler.register(SETTLE_JOB, notices_service.check_settled)
     services.sender.on_settled(NOTICE_KIND, notices_service.on_settled)
     services.sender.on_settled(PIN_KIND, notices_service.on_settled)
+
+
+def _message_id(update: Update) -> int | None:
+    """The command's message id: the key that makes a replayed /notice post nothing new."""
+    return update.effective_message.message_id if update.effective_message else None

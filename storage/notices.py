@@ -109,12 +109,13 @@ class NoticeRepository:
         pin: bool,
         send_at: float | None,
         now: float,
+        source_message_id: int | None = None,
     ) -> int:
         """Store a new notice: scheduled if it has a time, else sending at once."""
         cursor = await tx.execute(
             """INSERT INTO notices (author_id, origin_chat_id, text, pin, status, send_at,
-                                    created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                                    created_at, source_message_id)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 author_id,
                 origin_chat_id,
@@ -123,10 +124,21 @@ class NoticeRepository:
                 "sending" if send_at is None else "scheduled",
                 send_at,
                 now,
+                source_message_id,
             ),
         )
         assert cursor.lastrowid is not None
         return cursor.lastrowid
+
+    async def by_source(
+        self, tx: Transaction, origin_chat_id: int, source_message_id: int
+    ) -> int | None:
+        """The notice a command message created, if it was handled before."""
+        value = await tx.fetch_value(
+            "SELECT id FROM notices WHERE origin_chat_id = ? AND source_message_id = ?",
+            (origin_chat_id, source_message_id),
+        )
+        return None if value is None else int(value)
 
     async def add_post(
         self, tx: Transaction, notice_id: int, building_id: int, chat_id: int, status: str

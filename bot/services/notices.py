@@ -112,17 +112,31 @@ class NoticeService:
     # --- posting -------------------------------------------------------------------------
 
     async def create(
-        self, author_id: int, origin_chat_id: int, buildings: list[Building], draft: Draft
+        self,
+        author_id: int,
+        origin_chat_id: int,
+        buildings: list[Building],
+        draft: Draft,
+        source_message_id: int | None = None,
     ) -> Notice:
-        """Store a notice for these buildings: queued at once, or scheduled for its time."""
+        """Store a notice for these buildings: queued at once, or scheduled for its time.
+
+        The same command message handled twice (a crash before its update was marked
+        handled) returns the notice it created the first time.
+        """
         if not buildings:
             raise NotFound(
                 N_("There is no building yet. Add me to a building's group and run /setup there.")
             )
         now = self.clock.now()
         async with self.db.transaction() as tx:
+            if source_message_id is not None and (
+                seen := await self.repo.by_source(tx, origin_chat_id, source_message_id)
+            ):
+                return await self._notice(tx, seen)
             notice_id = await self.repo.add(
-                tx, author_id, origin_chat_id, draft.text, draft.pin, draft.send_at, now
+                tx, author_id, origin_chat_id, draft.text, draft.pin, draft.send_at, now,
+                source_message_id,
             )
             for building in buildings:
                 await self.repo.add_post(tx, notice_id, building.id, building.chat_id, "scheduled")
@@ -137,7 +151,10 @@ class NoticeService:
                     draft.send_at,
                     {"notice": notice_id},
                 )
-            notice = await self.repo.get(notice_id, tx)
+            return await self._notice(tx, notice_id)
+
+    async def _notice(self, tx: Transaction, notice_id: int) -> Notice:
+        notice = await self.repo.get(notice_id, tx)
         assert notice is not None
         return notice
 

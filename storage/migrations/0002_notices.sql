@@ -15,7 +15,11 @@ CREATE TABLE IF NOT EXISTS notices (
     send_at        REAL,                           -- the time it was scheduled for; NULL: at once
     created_at     REAL NOT NULL,
     sent_at        REAL,                           -- when its posts were queued
-    settled_at     REAL                            -- when every post was delivered or failed
+    settled_at     REAL,                           -- when every post was delivered or failed
+    -- The command's message: the same update handled twice (after a crash) finds its
+    -- notice again instead of posting a second one.
+    source_message_id INTEGER,
+    UNIQUE (origin_chat_id, source_message_id)
 );
 CREATE INDEX IF NOT EXISTS notices_by_status ON notices (status, created_at);
 CREATE INDEX IF NOT EXISTS notices_by_author ON notices (author_id, created_at);

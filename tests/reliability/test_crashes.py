@@ -493,8 +493,6 @@ REPLAYS = [
 # like the requests' source message (a column: a migration), and are left to their
 # features. Fixing one makes this test fail until it is taken off the list.
 KNOWN_DOUBLES = [
-    "/notice 今晚停电{n}",
-    "/notice {name} 今晚停电{n}",
     "/event {name} | {soon} | 义诊{n} | 活动室 | 40 | 2",
     "/reward add 洗车{n} | 王记 | 10 | 5",
 ]
