@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 
@@ -58,8 +58,3 @@ class ShiftableClock:
     def advance(self, delta: float | timedelta) -> None:
         """Jump forward."""
         self.offset += delta.total_seconds() if isinstance(delta, timedelta) else float(delta)
-
-
-def utc(timestamp: float) -> datetime:
-    """A unix time as an aware UTC datetime."""
-    return datetime.fromtimestamp(timestamp, tz=UTC)

@@ -95,30 +95,16 @@ class OutboxRepository:
 
     async def fail_pending_for_chat(self, chat_id: int, error: str, now: float) -> int:
         """Give up on every pending row for a chat the bot can no longer reach."""
-        async with self.db.transaction() as tx:
-            cursor = await tx.execute(
-                """UPDATE outbox SET status = 'failed', error = ?, sent_at = ?
-                   WHERE chat_id = ? AND status = 'pending'""",
-                (error, now, chat_id),
-            )
-            return cursor.rowcount
-
-    async def get(self, row_id: int) -> OutboxMessage | None:
-        """One row by id."""
-        row = await self.db.fetch_one("SELECT * FROM outbox WHERE id = ?", (row_id,))
-        return None if row is None else OutboxMessage.from_row(row)
+        return await self.db.write(
+            """UPDATE outbox SET status = 'failed', error = ?, sent_at = ?
+               WHERE chat_id = ? AND status = 'pending'""",
+            (error, now, chat_id),
+        )
 
     async def by_ref(self, ref: str) -> list[OutboxMessage]:
         """Every row about one thing (for example the cards of one request)."""
         rows = await self.db.fetch_all("SELECT * FROM outbox WHERE ref = ? ORDER BY id", (ref,))
         return [OutboxMessage.from_row(row) for row in rows]
-
-    async def batch_counts(self, batch: str) -> dict[str, int]:
-        """How many rows of a broadcast are pending, sent and failed."""
-        rows = await self.db.fetch_all(
-            "SELECT status, count(*) FROM outbox WHERE batch = ? GROUP BY status", (batch,)
-        )
-        return {row[0]: row[1] for row in rows}
 
     async def count_pending(self) -> int:
         """Rows not yet settled."""
