@@ -55,5 +55,12 @@ def command_text(update: Update) -> str:
     return parts[1].strip() if len(parts) > 1 else ""
 
 
+def message_key(update: Update) -> str | None:
+    """"<chat>:<message>" of the command: the key that makes a replayed update create
+    nothing new (the same update is handled again after a crash)."""
+    message = update.effective_message
+    return None if message is None else f"{message.chat_id}:{message.message_id}"
+
+
 def _strip_tags(text: str) -> str:
     return unescape(re.sub(r"<[^>]+>", "", text))

@@ -50,7 +50,7 @@ from bot.services.events import (
     split_targets,
 )
 from handlers.access import REFUSALS, group_building, require_role, role_of
-from handlers.common import command_text, reply
+from handlers.common import command_text, message_key, reply
 from handlers.errors import quoted
 from storage.events import Draft, Event
 from storage.models import Building
@@ -106,7 +106,8 @@ async def event_command(update: Update, context: LinliContext) -> None:
         problem = InvalidInput(N_("Say first which buildings the event is for, or all."))
         raise _line_error(context, problem, "all | ")
     form = _parse_line(context, rest, f"{spec} | " if spec else "")
-    await _posted(update, context, await events.create(buildings, form, user.id), buildings)
+    event = await events.create(buildings, form, user.id, message_key(update))
+    await _posted(update, context, event, buildings)
 
 
 async def _targets(update: Update, context: LinliContext, spec: str | None) -> list[Building]:
@@ -197,7 +198,9 @@ async def form_answer(update: Update, context: LinliContext) -> None:
         targets = await _targets(update, context, message.text)
     else:
         await _require_owner_of(update, context, draft.answers.get("buildings", []))
-    answered = await events.answer_form(draft, message.text, [b.id for b in targets])
+    answered = await events.answer_form(
+        draft, message.text, [b.id for b in targets], message.message_id
+    )
     if isinstance(answered, Event):
         buildings = await events.buildings_of(answered.id)
         await _posted(update, context, answered, buildings)

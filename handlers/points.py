@@ -34,7 +34,7 @@ from bot.services.points import (
     reward_line,
 )
 from handlers.access import REFUSALS, group_building, require_role, role_of
-from handlers.common import command_text, reply
+from handlers.common import command_text, message_key, reply
 from storage.models import Building, User
 from storage.points import Reward
 
@@ -163,7 +163,7 @@ async def award(update: Update, context: LinliContext) -> None:
     order = parse_award(command_text(update))
     volunteer = await _named_person(update, context, order.username)
     await require_owner_of(update, context, volunteer.id)
-    source = f"award:{message.chat.id}:{message.message_id}"  # a replayed update pays once
+    source = f"award:{message_key(update)}"  # a replayed update pays once
     result = await context.services.points.award(me.id, volunteer, order.amount, order.note, source)
     await reply(update, context, award_text(context.t, result))
 
@@ -239,7 +239,9 @@ async def _add_reward(update: Update, context: LinliContext, text: str) -> str:
     """/reward add name | shop | points | stock [| monthly]."""
     me = await _me(context, update.effective_user)
     building = await _catalogue_of_chat(update, context, me)
-    added = await context.services.points.add_reward(me.id, building, parse_reward(text))
+    added = await context.services.points.add_reward(
+        me.id, building, parse_reward(text), message_key(update)
+    )
     place = building.name if building else context.services.settings.community.name
     t = context.t
     return t("Added to the rewards of {place}:", place=place) + "\n" + reward_line(t, added)

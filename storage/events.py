@@ -126,13 +126,15 @@ class EventRepository:
         building_ids: list[int],
         by: int,
         now: float,
+        source: str | None = None,
     ) -> Event:
         """Store an event (title, place, description, starts_at, capacity, helpers) and posts."""
         cursor = await tx.execute(
             """INSERT INTO events (title, place, description, starts_at, capacity, helpers,
-                                   created_by, created_at)
-               VALUES (:title, :place, :description, :starts_at, :capacity, :helpers, :by, :now)""",
-            {**fields, "by": by, "now": now},
+                                   created_by, created_at, source)
+               VALUES (:title, :place, :description, :starts_at, :capacity, :helpers, :by, :now,
+                       :source)""",
+            {**fields, "by": by, "now": now, "source": source},
         )
         event_id = cursor.lastrowid
         await tx.execute_many(
@@ -142,6 +144,11 @@ class EventRepository:
         event = await self.get(tx, int(event_id or 0))
         assert event is not None
         return event
+
+    async def by_source(self, reader: Reader, source: str) -> Event | None:
+        """The event a command message posted, if it was handled before."""
+        row = await reader.fetch_one("SELECT * FROM events WHERE source = ?", (source,))
+        return None if row is None else Event.from_row(row)
 
     async def get(self, source: Reader, event_id: int) -> Event | None:
         """An event by id."""

@@ -169,12 +169,13 @@ class PointsRepository:
         fields: dict[str, Any],
         by: int,
         now: float,
+        source: str | None = None,
     ) -> Reward:
         """Add a reward to the catalogue."""
         cursor = await tx.execute(
             """INSERT INTO rewards (building_id, name, shop, cost, stock, monthly_limit,
-                                    created_by, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                                    created_by, created_at, updated_at, source)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 building_id,
                 fields["name"],
@@ -185,11 +186,17 @@ class PointsRepository:
                 by,
                 now,
                 now,
+                source,
             ),
         )
         reward = await self.reward(tx, int(cursor.lastrowid or 0))
         assert reward is not None
         return reward
+
+    async def reward_by_source(self, reader: Reader, source: str) -> Reward | None:
+        """The reward a command message added, if it was handled before."""
+        row = await reader.fetch_one("SELECT * FROM rewards WHERE source = ?", (source,))
+        return None if row is None else Reward.from_row(row)
 
     async def reward(self, reader: Reader, reward_id: int) -> Reward | None:
         """A reward by number, retired or not."""

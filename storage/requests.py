@@ -97,12 +97,21 @@ class RequestRepository:
         private: bool,
         now: float,
     ) -> tuple[Request, bool]:
-        """Store a new request; a source seen before returns its request and False."""
-        cursor = await tx.execute(
+        """Store a new request; a source seen before returns its request and False.
+
+        Looked up first: an INSERT that meets the UNIQUE source would use up a number.
+        """
+        seen = await tx.fetch_one(
+            "SELECT * FROM requests WHERE source_chat_id = ? AND source_message_id = ?",
+            (source_chat_id, source_message_id),
+        )
+        if seen is not None:
+            return Request.from_row(seen), False
+        row = await tx.fetch_one(
             """INSERT INTO requests (building_id, resident_id, category, text, source_chat_id,
                                      source_message_id, private, created_at, updated_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (source_chat_id, source_message_id) DO NOTHING""",
+               RETURNING *""",
             (
                 building_id,
                 resident_id,
@@ -115,12 +124,8 @@ class RequestRepository:
                 now,
             ),
         )
-        created = cursor.rowcount == 1
-        row = await tx.fetch_one(
-            "SELECT * FROM requests WHERE source_chat_id = ? AND source_message_id = ?",
-            (source_chat_id, source_message_id),
-        )
-        return Request.from_row(row), created
+        assert row is not None
+        return Request.from_row(row), True
 
     async def get(self, number: int, tx: Transaction | None = None) -> Request | None:
         """A request by number, read inside ``tx`` when given."""

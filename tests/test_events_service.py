@@ -304,6 +304,24 @@ async def test_the_form_asks_step_by_step_and_posts_the_event(services: Services
     assert chat == GROUP and "Clean-up day" in card["text"]
 
 
+async def test_an_answer_handled_twice_does_not_answer_the_next_question(
+    services: Services,
+) -> None:
+    """After a crash the same message comes again: it must not become the time."""
+    place = await building(services)
+    draft = await services.events.start_form(GROUP, OWNER, [place.id])
+    await services.events.answer_form(draft, "Tea", message_id=41)
+    opened = await services.events.open_form(GROUP, OWNER)
+    assert opened is not None and opened.step == "when"
+    again = await services.events.answer_form(opened, "Tea", message_id=41)
+    assert again == opened
+    assert await services.events.open_form(GROUP, OWNER) == opened
+    await services.events.answer_form(opened, "2026-11-28 08:30", message_id=42)
+    moved = await services.events.open_form(GROUP, OWNER)
+    assert moved is not None and moved.step == "place"
+    assert moved.answers["title"] == "Tea" and moved.answers["when"] == at(28, 8, 30)
+
+
 async def test_a_bad_answer_keeps_the_question(services: Services) -> None:
     place = await building(services)
     draft = await services.events.start_form(GROUP, OWNER, [place.id])

@@ -285,6 +285,8 @@ async def test_the_same_source_message_opens_one_request(world: World) -> None:
     assert (opened.request.number, opened.created, opened.audience) == (first.number, False, "all")
     assert await world.db.fetch_value("SELECT count(*) FROM requests") == 1
     assert len(await world.cards()) == 3
+    following = await world.open(message_id=8)  # the replay used up no number
+    assert following.number == first.number + 1
 
 
 async def test_empty_and_overlong_requests_are_refused_and_store_nothing(world: World) -> None:

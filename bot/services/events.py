@@ -69,6 +69,7 @@ KIND_PROMOTED = "event_promoted"
 KIND_REMINDER = "event_reminder"
 KIND_CANCELLED = "event_cancelled"
 
+ANSWERED = "answered_by"  # in a form's answers: the message that gave the last answer
 QUESTION_MARK = "🗓"  # every question of the step-by-step form starts with it
 STEPS = ("buildings", "title", "when", "place", "capacity", "helpers", "description")
 ALL_BUILDINGS = ("all", "全部", "所有")
@@ -572,13 +573,25 @@ class EventService:
 
     # --- posting --------------------------------------------------------------------------
 
-    async def create(self, buildings: list[Building], form: EventForm, by: int) -> Event:
-        """Post an event in the buildings' groups, with its reminder and its start."""
+    async def create(
+        self, buildings: list[Building], form: EventForm, by: int, source: str | None = None
+    ) -> Event:
+        """Post an event in the buildings' groups, with its reminder and its start.
+
+        ``source`` names the command message: handled twice, it finds the event it posted.
+        """
         async with self.services.db.transaction() as tx:
-            return await self._create_in(tx, [b.id for b in buildings], form, by)
+            if source is not None and (seen := await self.repo.by_source(tx, source)):
+                return seen
+            return await self._create_in(tx, [b.id for b in buildings], form, by, source)
 
     async def _create_in(
-        self, tx: Transaction, building_ids: list[int], form: EventForm, by: int
+        self,
+        tx: Transaction,
+        building_ids: list[int],
+        form: EventForm,
+        by: int,
+        source: str | None = None,
     ) -> Event:
         now = self.now()
         if form.starts_at <= now:
@@ -587,7 +600,7 @@ class EventService:
                 text=datetime.fromtimestamp(form.starts_at, self.tz).strftime("%Y-%m-%d %H:%M"),
                 example=example_time(now, self.tz),
             )
-        event = await self.repo.create(tx, form.fields(), building_ids, by, now)
+        event = await self.repo.create(tx, form.fields(), building_ids, by, now, source)
         for post in await self.repo.posts(tx, event.id):
             t = await self.translator_for(post.chat_id)
             await self.services.outbox.queue(
@@ -972,10 +985,23 @@ class EventService:
         return True
 
     async def answer_form(
-        self, draft: Draft, text: str, building_ids: list[int] | None = None
+        self,
+        draft: Draft,
+        text: str,
+        building_ids: list[int] | None = None,
+        message_id: int | None = None,
     ) -> Draft | Event:
-        """Take the answer to the current question; the last answer posts the event."""
+        """Take the answer to the current question; the last answer posts the event.
+
+        The form keeps the id of the message that gave the last answer: the same message
+        handled again (after a crash) leaves the form as it is, instead of answering the
+        next question with it.
+        """
+        if message_id is not None and message_id <= draft.answers.get(ANSWERED, 0):
+            return draft
         answers = dict(draft.answers)
+        if message_id is not None:
+            answers[ANSWERED] = message_id
         if draft.step == "buildings":
             answers["buildings"] = building_ids or []
         else:

@@ -412,11 +412,23 @@ class PointsService:
         ids = None if buildings is None else [building.id for building in buildings]
         return await self.repo.catalogue(ids)
 
-    async def add_reward(self, by: int, building: Building | None, draft: RewardDraft) -> Reward:
-        """Add a reward to a building's catalogue, or (no building) the community's."""
+    async def add_reward(
+        self, by: int, building: Building | None, draft: RewardDraft, source: str | None = None
+    ) -> Reward:
+        """Add a reward to a building's catalogue, or (no building) the community's.
+
+        ``source`` names the command message: handled twice, it finds the reward it added.
+        """
         async with self.services.db.transaction() as tx:
+            if source is not None and (seen := await self.repo.reward_by_source(tx, source)):
+                return seen
             return await self.repo.add_reward(
-                tx, building.id if building else None, asdict(draft), by, self.services.clock.now()
+                tx,
+                building.id if building else None,
+                asdict(draft),
+                by,
+                self.services.clock.now(),
+                source,
             )
 
     async def edit_reward(self, reward: Reward, field: str, value: Any) -> Reward:

@@ -512,6 +512,13 @@ async def event(community: Community, place: Place, role: str, hours: float = 1)
     return {"event": event_id, "message": message_id}
 
 
+async def event_form(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The owner's step-by-step /event form in private, asking for the capacity."""
+    for answer in (f"/event {place.name}", "义诊", local(community, hours=1), "活动室"):
+        await ok(community, place.owner, place.owner, answer)
+    return {}
+
+
 async def joined_event(community: Community, place: Place, role: str) -> dict[str, Any]:
     """An event the person has signed up for."""
     values = await event(community, place, role)
@@ -559,6 +566,7 @@ PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, An
     "reward": reward,
     "redemption": redemption,
     "event": event,
+    "event_form": event_form,
     "joined_event": joined_event,
     "started_event": started_event,
 }
