@@ -110,18 +110,21 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     Unit tests call it with a bot that is never used, to run the real services.
     """
     outbox = Outbox(db, clock)
+    community = Community(db, clock, settings)
     services = Services(
         settings=settings,
         db=db,
         clock=clock,
         outbox=outbox,
         scheduler=Scheduler(db, clock, settings.scheduling.grace_seconds),
-        sender=OutboxSender(db, bot, outbox, settings.outbox, clock),
+        sender=OutboxSender(
+            db, bot, outbox, settings.outbox, clock, migrate_chat=community.migrate_chat
+        ),
         users=UserRepository(db),
         chats=ChatRepository(db),
         inbox=InboxRepository(db),
         people=People(db, clock, settings.community.language),
-        community=Community(db, clock, settings),
+        community=community,
         menu=menu(),
     )
     services.notices = NoticeService(services)

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "chat_member"]
 MAX_ATTEMPTS = 3  # an update that brought the process down this often is set aside
+PENDING_BATCH = 500  # stored updates read at a time (more than are ever in hand at once)
 
 
 class InboxPoller:
@@ -115,9 +116,20 @@ class InboxWorker:
         self._lanes: dict[int, deque[tuple[InboxUpdate, Update]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
+    async def count_attempts(self) -> None:
+        """At start, before anything new is stored: count one more attempt for the update
+        each chat was on when the process stopped. A chat's updates are handled in order,
+        so only its oldest pending one can have been in hand; those behind it were waiting
+        and are not counted. An update that keeps bringing the process down is then set
+        aside instead of being retried forever."""
+        heads: dict[int, int] = {}
+        for row in await self.inbox.pending(limit=PENDING_BATCH):
+            update = Update.de_json(json.loads(row.payload), self.application.bot)
+            heads.setdefault(_lane_key(update), row.update_id)
+        await self.inbox.count_attempts(list(heads.values()))
+
     async def run(self) -> None:
         """Dispatch stored updates until cancelled."""
-        await self.inbox.count_attempts()
         while True:
             if not await self.dispatch_pending():
                 with contextlib.suppress(TimeoutError):
@@ -127,7 +139,9 @@ class InboxWorker:
     async def dispatch_pending(self) -> int:
         """Hand every stored, not yet dispatched update to its chat's lane; returns how many."""
         rows = [
-            row for row in await self.inbox.pending(limit=500) if row.update_id > self._dispatched
+            row
+            for row in await self.inbox.pending(limit=PENDING_BATCH)
+            if row.update_id > self._dispatched
         ]
         if not rows:
             return 0

@@ -152,9 +152,11 @@ class OutboxSender:
         settings: OutboxSettings,
         clock: Clock,
         *,
+        migrate_chat: Callable[[int, int], Awaitable[None]],
         concurrency: int = 8,
     ) -> None:
         self.repo = outbox.repo
+        self.migrate_chat = migrate_chat  # Community.migrate_chat: rows and caches follow
         self.chats = ChatRepository(db)
         self.users = UserRepository(db)
         self.db = db
@@ -378,8 +380,7 @@ class OutboxSender:
             await self.repo.fail_pending_for_chat(row.chat_id, error, now)
 
     async def _follow_migration(self, row: OutboxMessage, new_chat_id: int) -> None:
-        async with self.db.transaction() as tx:
-            await self.chats.migrate(tx, row.chat_id, new_chat_id, self.clock.now())
+        await self.migrate_chat(row.chat_id, new_chat_id)
         log.info("chat %s moved to supergroup %s; outbox follows", row.chat_id, new_chat_id)
 
     async def _fail(self, row: OutboxMessage, error: str, chat_gone: bool = False) -> None:

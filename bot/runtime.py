@@ -72,6 +72,7 @@ class Runtime:
         except TelegramError as error:
             log.warning("could not register the command menus: %s", error)
         self.worker = InboxWorker(app, services.inbox, self.clock, self.wakeup)
+        await self.worker.count_attempts()
         self._spawn(self.worker.run(), "inbox worker")
         self._spawn(services.sender.run(), "outbox sender")
         await self._start_intake(services)

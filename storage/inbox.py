@@ -35,11 +35,12 @@ class InboxRepository:
         )
         return [InboxUpdate.from_row(row) for row in rows]
 
-    async def count_attempts(self) -> None:
-        """At start, count one more attempt for every update still pending: each was
-        being handled, or waiting, when the process stopped. One that keeps bringing the
-        process down is then set aside instead of being retried forever."""
-        await self.db.write("UPDATE inbox SET attempts = attempts + 1 WHERE status = 'pending'")
+    async def count_attempts(self, update_ids: list[int]) -> None:
+        """Count one more attempt for these updates (those in hand when the process stopped)."""
+        await self.db.write_many(
+            "UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?",
+            [(update_id,) for update_id in update_ids],
+        )
 
     async def mark(self, update_id: int, status: str, now: float, error: str | None = None) -> None:
         """Settle an update as handled or failed."""
