@@ -43,8 +43,8 @@ async def test_running_again_changes_nothing(db: Database) -> None:
 
 async def test_each_migration_can_be_applied_twice_without_error(db: Database) -> None:
     for migration in available_migrations():
-        await db.connection.executescript(migration.sql)
-        await db.connection.executescript(migration.sql)
+        await db.execute_script(migration.sql)
+        await db.execute_script(migration.sql)
 
 
 async def test_an_older_database_is_upgraded_with_its_rows_kept(db: Database) -> None:
@@ -63,7 +63,7 @@ async def test_an_older_database_is_upgraded_with_its_rows_kept(db: Database) ->
 
 async def test_a_database_newer_than_the_code_is_refused(db: Database) -> None:
     await migrate(db)
-    await db.connection.execute(f"PRAGMA user_version = {latest_version() + 1}")
+    await db.write(f"PRAGMA user_version = {latest_version() + 1}")
     with pytest.raises(RuntimeError, match="newer than this Linli"):
         await migrate(db)
 
