@@ -55,8 +55,8 @@ async def build(path: str, community: Community, requests: int, residents: int) 
         start=start,
         step=step,
     )
-    await db.connection.executescript(f"BEGIN;\n{sql}\nCOMMIT;")
-    await db.connection.execute("ANALYZE")
+    await db.execute_script(f"BEGIN;\n{sql}\nCOMMIT;")
+    await db.write("ANALYZE")
     await db.close()
     print(f"  {requests:,} requests: {time.perf_counter() - began:.0f} s", flush=True)
 

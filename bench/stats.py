@@ -70,9 +70,9 @@ async def generate(db: Database, requests: int, months: int, now: float) -> None
     ]
     for name, script in steps:
         began = time.perf_counter()
-        await db.connection.executescript(f"BEGIN;\n{script}\nCOMMIT;")
+        await db.execute_script(f"BEGIN;\n{script}\nCOMMIT;")
         print(f"  {name}: {time.perf_counter() - began:.1f} s", flush=True)
-    await db.connection.execute("ANALYZE")
+    await db.write("ANALYZE")
 
 
 def _people_sql() -> str:
@@ -209,8 +209,8 @@ async def drop_stats_indexes(db: Database) -> None:
 async def restore_stats_indexes(db: Database) -> None:
     """Put migration 0007's indexes back."""
     [stats] = [m for m in available_migrations() if m.name.startswith("0007")]
-    await db.connection.executescript(f"BEGIN;\n{stats.sql}\nCOMMIT;")
-    await db.connection.execute("ANALYZE")
+    await db.execute_script(f"BEGIN;\n{stats.sql}\nCOMMIT;")
+    await db.write("ANALYZE")
 
 
 async def run(path: Path, fresh: bool, requests: int, months: int) -> None:

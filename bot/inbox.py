@@ -138,11 +138,7 @@ class InboxWorker:
 
     async def dispatch_pending(self) -> int:
         """Hand every stored, not yet dispatched update to its chat's lane; returns how many."""
-        rows = [
-            row
-            for row in await self.inbox.pending(limit=PENDING_BATCH)
-            if row.update_id > self._dispatched
-        ]
+        rows = await self.inbox.pending(limit=PENDING_BATCH, after=self._dispatched)
         if not rows:
             return 0
         self._dispatched = rows[-1].update_id

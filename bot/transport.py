@@ -7,6 +7,7 @@ request interface (``BaseRequest.do_request``) is the supported way to swap it.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aiohttp
@@ -58,10 +59,13 @@ class AiohttpRequest(BaseRequest):
             connect=self._given(connect_timeout) + self._given(pool_timeout),
             sock_read=self._given(read_timeout),
         )
+        data = _body(request_data)
+        headers = {"User-Agent": self.USER_AGENT}
+        if isinstance(data, bytes):
+            headers["Content-Type"] = "application/json"
         try:
             async with self._session.request(
-                method, url, data=_body(request_data), timeout=timeout,
-                headers={"User-Agent": self.USER_AGENT},
+                method, url, data=data, timeout=timeout, headers=headers
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:
@@ -77,14 +81,17 @@ class AiohttpRequest(BaseRequest):
 
 
 def _body(request_data: RequestData | None) -> Any:
-    """Form fields, or multipart with the files when there are any (as PTB's httpx does)."""
+    """A JSON body, or multipart with the files when there are any (as PTB's httpx does).
+
+    The Bot API takes JSON as well as forms; one ``json.dumps`` costs a fraction of
+    url-encoding every field (and aiohttp's form machinery) for each call.
+    """
     if request_data is None:
         return None
-    fields = request_data.json_parameters
     if not request_data.contains_files:
-        return fields
+        return json.dumps(request_data.parameters, ensure_ascii=False).encode()
     form = aiohttp.FormData()
-    for name, value in fields.items():
+    for name, value in request_data.json_parameters.items():
         form.add_field(name, value)
     for name, upload in request_data.multipart_data.items():
         filename, content, mime = upload if len(upload) == 3 else (*upload, None)

@@ -1,1 +1,1 @@
-"""Storage: the only place that holds SQL. aiosqlite, versioned migrations, repositories."""
+"""Storage: the only place that holds SQL. SQLite, versioned migrations, repositories."""

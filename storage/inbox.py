@@ -26,12 +26,12 @@ class InboxRepository:
             [(u["update_id"], json.dumps(u, ensure_ascii=False), now) for u in updates],
         )
 
-    async def pending(self, limit: int = 100) -> list[InboxUpdate]:
-        """Updates not yet handled, in the order Telegram sent them."""
+    async def pending(self, limit: int = 100, after: int = 0) -> list[InboxUpdate]:
+        """Updates not yet handled, in the order Telegram sent them (those past ``after``)."""
         rows = await self.db.fetch_all(
             """SELECT update_id, payload, status, attempts FROM inbox
-               WHERE status = 'pending' ORDER BY update_id LIMIT ?""",
-            (limit,),
+               WHERE status = 'pending' AND update_id > ? ORDER BY update_id LIMIT ?""",
+            (after, limit),
         )
         return [InboxUpdate.from_row(row) for row in rows]
 

@@ -66,12 +66,7 @@ async def migrate(db: Database, target: int | None = None) -> list[str]:
     for migration in migrations[version:target]:
         bump = f"PRAGMA user_version = {migration.version};"
         script = f"BEGIN IMMEDIATE;\n{migration.sql}\n{bump}\nCOMMIT;"
-        try:
-            await db.connection.executescript(script)
-        except Exception:
-            if db.connection.in_transaction:
-                await db.connection.execute("ROLLBACK")
-            raise
+        await db.execute_script(script)
         log.info("applied migration %s", migration.name)
         applied.append(migration.name)
     return applied

@@ -15,7 +15,7 @@ class Model(BaseModel):
 
     @classmethod
     def from_row(cls, row: Any) -> Any:
-        """Build the model from an aiosqlite.Row (or any mapping)."""
+        """Build the model from a sqlite3.Row (or any mapping)."""
         return cls.model_validate({key: row[key] for key in row.keys()})  # noqa: SIM118 - a Row iterates values
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from storage.db import Database, Transaction
@@ -48,12 +49,13 @@ class OutboxRepository:
         )
         return cursor.lastrowid if cursor.rowcount else None
 
-    async def heads(self, limit: int) -> list[OutboxMessage]:
+    async def heads(self, limit: int) -> Iterator[OutboxMessage]:
         """The oldest pending row of each chat, due or not, oldest first (with ``queued``,
         how many rows that chat has waiting).
 
         Only the head of each chat's queue is offered, so a chat's messages keep
-        their order even when one of them waits for a retry.
+        their order even when one of them waits for a retry. The models are built as
+        the caller goes: a pass under the rate limit often stops after the first.
         """
         rows = await self.db.fetch_all(
             """SELECT o.*, h.queued FROM outbox o JOIN (
@@ -62,7 +64,7 @@ class OutboxRepository:
                ORDER BY o.id LIMIT ?""",
             (limit,),
         )
-        return [OutboxMessage.from_row(row) for row in rows]
+        return (OutboxMessage.from_row(row) for row in rows)
 
     async def mark_sent(self, message_id: int | None, row_id: int, now: float) -> None:
         """The message was delivered."""

@@ -45,9 +45,9 @@ async def test_each_migration_can_be_applied_twice_without_error(db: Database) -
     """Except ALTER TABLE: SQLite has no ADD COLUMN IF NOT EXISTS. Those migrations run
     once because of user_version alone (the test above)."""
     for migration in available_migrations():
-        await db.connection.executescript(migration.sql)
+        await db.execute_script(migration.sql)
         if "ALTER TABLE" not in migration.sql:
-            await db.connection.executescript(migration.sql)
+            await db.execute_script(migration.sql)
 
 
 async def test_an_older_database_is_upgraded_with_its_rows_kept(db: Database) -> None:
@@ -66,7 +66,7 @@ async def test_an_older_database_is_upgraded_with_its_rows_kept(db: Database) ->
 
 async def test_a_database_newer_than_the_code_is_refused(db: Database) -> None:
     await migrate(db)
-    await db.connection.execute(f"PRAGMA user_version = {latest_version() + 1}")
+    await db.write(f"PRAGMA user_version = {latest_version() + 1}")
     with pytest.raises(RuntimeError, match="newer than this Linli"):
         await migrate(db)
 
