@@ -34,5 +34,5 @@ def setup_logging(token: str = "", level: int = logging.INFO) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "apscheduler", "telegram.ext.Application"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "telegram.ext.Application"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -169,6 +169,7 @@ class StatsRepository:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.reads = db.long_reads  # figures and sheets: reads over whole months
 
     # --- figures --------------------------------------------------------------------------
 
@@ -176,7 +177,7 @@ class StatsRepository:
         self, building_ids: Sequence[int], start: float, end: float, in_time: float
     ) -> list[RequestCounts]:
         """Requests opened in [start, end) by building; ``in_time``: the escalation seconds."""
-        rows = await self.db.fetch_all(
+        rows = await self.reads.fetch_all(
             f"""SELECT building_id, count(*) AS opened,
                        sum(state = 'done') AS done,
                        sum(state = 'cancelled') AS cancelled,
@@ -199,7 +200,7 @@ class StatsRepository:
         self, building_ids: Sequence[int], start: float, end: float
     ) -> list[RequestTimes]:
         """Seconds from opening to the first claim, and to done, of the month's requests."""
-        rows = await self.db.fetch_all(
+        rows = await self.reads.fetch_all(
             f"""SELECT r.building_id, {_FIRST_CLAIM} - r.created_at AS claim,
                        r.done_at - r.created_at AS finish
                 FROM requests r
@@ -231,7 +232,7 @@ class StatsRepository:
             return []
         values = ", ".join("(?, ?, ?)" for _ in days)
         bounds = [value for n, (low, high) in enumerate(days, 1) for value in (n, low, high)]
-        rows = await self.db.fetch_all(
+        rows = await self.reads.fetch_all(
             f"""WITH days (day, low, high) AS (VALUES {values})
                 SELECT d.day, r.category, count(*) AS requests
                 FROM days d JOIN requests r ON r.created_at >= d.low AND r.created_at < d.high
@@ -243,7 +244,7 @@ class StatsRepository:
 
     async def people(self, building_ids: Sequence[int], end: float) -> list[PeopleCounts]:
         """Residents and volunteers of each building as of ``end`` (who had joined, not left)."""
-        rows = await self.db.fetch_all(
+        rows = await self.reads.fetch_all(
             f"""SELECT building_id, count(*) AS people, sum(volunteer) AS volunteers
                 FROM members
                 WHERE building_id IN ({_marks(building_ids)}) AND (resident = 1 OR volunteer = 1)
@@ -255,7 +256,7 @@ class StatsRepository:
 
     async def people_total(self, building_ids: Sequence[int], end: float) -> PeopleCounts:
         """The same for several buildings, each person counted once."""
-        row = await self.db.fetch_one(
+        row = await self.reads.fetch_one(
             f"""SELECT count(DISTINCT user_id) AS people,
                        count(DISTINCT CASE WHEN volunteer = 1 THEN user_id END) AS volunteers
                 FROM members
@@ -276,7 +277,7 @@ class StatsRepository:
         """Lock-ups of closing days in [first_day, next_first_day) that are due by ``now``:
         on time, late, or missing (unreported and escalated, or ``missing_after`` seconds
         past closing), as /lockups tells them."""
-        rows = await self.db.fetch_all(
+        rows = await self.reads.fetch_all(
             f"""SELECT f.building_id,
                        sum(l.status = 'reported' AND l.late = 0) AS on_time,
                        sum(l.status = 'reported' AND l.late = 1) AS late,
@@ -298,7 +299,7 @@ class StatsRepository:
         marks = _marks(building_ids)
         counts = {
             row[0]: EventCounts(building_id=row[0], events=row[1])
-            for row in await self.db.fetch_all(
+            for row in await self.reads.fetch_all(
                 f"""SELECT p.building_id, count(*) FROM events e
                     JOIN event_posts p ON p.event_id = e.id
                     WHERE p.building_id IN ({marks}) AND e.starts_at >= ? AND e.starts_at < ?
@@ -307,7 +308,7 @@ class StatsRepository:
                 (*building_ids, start, end),
             )
         }
-        for building_id, signups, attended in await self.db.fetch_all(
+        for building_id, signups, attended in await self.reads.fetch_all(
             f"""SELECT b.id, count(*), coalesce(sum(a.present), 0)
                 FROM events e JOIN event_signups s ON s.event_id = e.id
                 JOIN buildings b ON b.chat_id = s.chat_id
@@ -326,7 +327,7 @@ class StatsRepository:
     async def events_total(self, building_ids: Sequence[int], start: float, end: float) -> int:
         """How many distinct events of the month were posted in any of the buildings."""
         return int(
-            await self.db.fetch_value(
+            await self.reads.fetch_value(
                 f"""SELECT count(DISTINCT e.id) FROM events e
                     JOIN event_posts p ON p.event_id = e.id
                     WHERE p.building_id IN ({_marks(building_ids)})
@@ -343,7 +344,7 @@ class StatsRepository:
         marks = _marks(building_ids)
         counts = {
             row[0]: PointCounts(building_id=row[0], earned=row[1])
-            for row in await self.db.fetch_all(
+            for row in await self.reads.fetch_all(
                 # The month's entries, each looked up by person: "+" keeps SQLite from
                 # probing (building, person) for every building (6x slower on 1M requests).
                 f"""SELECT m.building_id, sum(l.amount) FROM ledger l
@@ -354,7 +355,7 @@ class StatsRepository:
                 (*building_ids, start, end),
             )
         }
-        for building_id, redeemed in await self.db.fetch_all(
+        for building_id, redeemed in await self.reads.fetch_all(
             f"""SELECT building_id, sum(cost) FROM redemptions
                 WHERE status = 'approved' AND decided_at >= ? AND decided_at < ?
                   AND building_id IN ({marks})
@@ -370,7 +371,7 @@ class StatsRepository:
     ) -> int:
         """Points earned in [start, end) by the volunteers of any of the buildings."""
         return int(
-            await self.db.fetch_value(
+            await self.reads.fetch_value(
                 f"""SELECT coalesce(sum(l.amount), 0) FROM ledger l
                     WHERE l.created_at >= ? AND l.created_at < ? AND {_EARNED}
                       AND l.user_id IN (SELECT user_id FROM members WHERE volunteer = 1
@@ -385,7 +386,7 @@ class StatsRepository:
         self, building_ids: Sequence[int], start: float, end: float
     ) -> list[RequestLine]:
         """The requests opened in [start, end), by number."""
-        rows = await self.db.fetch_all(
+        rows = await self.reads.fetch_all(
             f"""SELECT r.id, b.name AS building_name, r.category, r.state, r.text, r.note,
                        r.rating, r.private, r.created_at, r.done_at,
                        {_FIRST_CLAIM} AS first_claim_at,
@@ -405,7 +406,7 @@ class StatsRepository:
         self, building_ids: Sequence[int], start: float, end: float
     ) -> list[HistoryLine]:
         """Every event of the requests opened in [start, end), request by request."""
-        rows = await self.db.fetch_all(
+        rows = await self.reads.fetch_all(
             f"""SELECT e.request_id, e.kind, e.detail, e.at,
                        {_NAME.format(u="u")} AS actor_name
                 FROM requests r JOIN request_events e ON e.request_id = r.id
@@ -422,7 +423,7 @@ class StatsRepository:
     ) -> list[VolunteerLine]:
         """Each building's volunteers with their requests done and points in [start, end),
         and their balance."""
-        rows = await self.db.fetch_all(
+        rows = await self.reads.fetch_all(
             f"""WITH earned AS (
                     SELECT l.user_id, sum(l.amount) AS points FROM ledger l
                     WHERE l.created_at >= :start AND l.created_at < :end AND {_EARNED}
@@ -454,7 +455,7 @@ class StatsRepository:
     ) -> list[SignupLine]:
         """The events starting in [start, end) posted in the buildings, each with its sign-ups
         (waitlist included), in the order people signed up."""
-        rows = await self.db.fetch_all(
+        rows = await self.reads.fetch_all(
             f"""SELECT e.id AS event_id, e.title, e.place, e.starts_at, e.status, e.capacity,
                        (SELECT group_concat(pb.name, ', ') FROM event_posts p
                           JOIN buildings pb ON pb.id = p.building_id
@@ -478,7 +479,7 @@ class StatsRepository:
         self, building_ids: Sequence[int], first_day: str, next_first_day: str
     ) -> list[LockupLine]:
         """The lock-ups of closing days in [first_day, next_first_day), by day."""
-        rows = await self.db.fetch_all(
+        rows = await self.reads.fetch_all(
             f"""SELECT l.*, b.name AS building_name, f.name AS facility_name,
                        {_NAME.format(u="u")} AS user_name
                 FROM facilities f JOIN lockups l ON l.facility_id = f.id

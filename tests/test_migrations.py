@@ -3,6 +3,7 @@ and an older database is upgraded with its rows kept."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,15 @@ async def test_backup_writes_a_consistent_copy(db: Database, tmp_path: Path) -> 
         assert await current_version(copy) == latest_version()
     finally:
         await copy.close()
+
+
+async def test_long_reads_see_what_was_committed_and_cannot_write(db: Database) -> None:
+    await migrate(db)
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO users (id, first_name, created_at, updated_at) VALUES (8, 'Wang', 0, 0)"
+        )
+        assert await db.long_reads.fetch_value("SELECT count(*) FROM users") == 0  # not yet
+    assert await db.long_reads.fetch_value("SELECT first_name FROM users") == "Wang"
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        await db.long_reads.fetch_all("DELETE FROM users")
