@@ -19,6 +19,7 @@ import asyncio
 import os
 import statistics
 import time
+from collections.abc import Awaitable
 from pathlib import Path
 
 from telegram import Bot
@@ -199,6 +200,28 @@ async def time_figures(services: Services, buildings: list[Building], month: Mon
     return timings
 
 
+async def worst_stall(work: Awaitable[object]) -> float:
+    """The longest the event loop was held up (past a 5 ms heartbeat) while ``work`` ran:
+    how long every other chat would have waited for the bot."""
+    worst, done = 0.0, False
+
+    async def heartbeat() -> None:
+        nonlocal worst
+        while not done:
+            began = time.perf_counter()
+            await asyncio.sleep(0.005)
+            worst = max(worst, time.perf_counter() - began - 0.005)
+
+    beat = asyncio.create_task(heartbeat())
+    await asyncio.sleep(0)  # the heartbeat is asleep before the work begins
+    try:
+        await work
+    finally:
+        done = True
+        await beat
+    return worst
+
+
 async def drop_stats_indexes(db: Database) -> None:
     """Take away migration 0007's indexes (the baseline's database)."""
     async with db.transaction() as tx:
@@ -246,6 +269,10 @@ async def run(path: Path, fresh: bool, requests: int, months: int) -> None:
     began = time.perf_counter()
     sheet = await services.stats.export(buildings[:1], month, translator("zh"))
     export = time.perf_counter() - began
+    stall = await worst_stall(services.stats.figures(buildings, month))
+    services.stats.repo.reads = db  # the baseline: the same reads on the loop's connection
+    stall_inline = await worst_stall(services.stats.figures(buildings, month))
+    services.stats.repo.reads = db.long_reads
 
     began = time.perf_counter()
     await db.fetch_value("SELECT count(*) FROM requests")
@@ -262,6 +289,11 @@ async def run(path: Path, fresh: bool, requests: int, months: int) -> None:
     print(
         f"chart (PNG, {len(png) // 1024} KB): {chart * 1000:.0f} ms; "
         f"/export of one building ({len(sheet) // 1024} KB): {export * 1000:.0f} ms"
+    )
+    print(
+        f"event loop held up while /stats for all buildings ran: {stall * 1000:.0f} ms at "
+        f"most; baseline, the same reads on the loop's own connection: "
+        f"{stall_inline * 1000:.0f} ms"
     )
     print(f"baseline, the same figures without the 0007 indexes: {summary(unindexed)}")
     print(f"baseline, SELECT count(*) FROM requests: {count_all * 1000:.0f} ms")

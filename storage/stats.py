@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import Field
 
-from storage.db import Database, Transaction
+from storage.db import Database, LongReads, Transaction
 from storage.lockups import Lockup
 from storage.models import Model
 
@@ -169,7 +169,8 @@ class StatsRepository:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.reads = db.long_reads  # figures and sheets: reads over whole months
+        # Figures and sheets read whole months: off the event loop (either would serve).
+        self.reads: Database | LongReads = db.long_reads
 
     # --- figures --------------------------------------------------------------------------
 
