@@ -112,7 +112,7 @@ class InboxWorker:
         self.wakeup = wakeup
         self._slots = asyncio.Semaphore(concurrency)
         self._dispatched = 0  # the highest update id handed to a lane in this process
-        self.fresh: dict[int, Update] = {}  # updates parsed by the poller, not yet dispatched
+        self.fresh: dict[int, Update] = {}  # updates parsed already, not yet dispatched
         self._lanes: dict[int, deque[tuple[InboxUpdate, Update]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -125,6 +125,7 @@ class InboxWorker:
         heads: dict[int, int] = {}
         for row in await self.inbox.pending(limit=PENDING_BATCH):
             update = Update.de_json(json.loads(row.payload), self.application.bot)
+            self.fresh[row.update_id] = update  # spares dispatching parsing it again
             heads.setdefault(_lane_key(update), row.update_id)
         await self.inbox.count_attempts(list(heads.values()))
 
@@ -143,14 +144,14 @@ class InboxWorker:
             return 0
         self._dispatched = rows[-1].update_id
         for row in rows:
+            update = self.fresh.pop(row.update_id, None)
             if row.attempts >= MAX_ATTEMPTS:
                 log.error("update %s failed %d times; set aside", row.update_id, row.attempts)
                 await self.inbox.mark(
                     row.update_id, "failed", self.clock.now(), "too many attempts"
                 )
                 continue
-            update = self.fresh.pop(row.update_id, None)
-            if update is None:  # stored by an earlier run of the bot
+            if update is None:  # not parsed yet (beyond the first batch of a restart)
                 update = Update.de_json(json.loads(row.payload), self.application.bot)
             self._enqueue(row, update)
         return len(rows)

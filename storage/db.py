@@ -27,7 +27,27 @@ Cursor = sqlite3.Cursor
 Params = Sequence[Any] | dict[str, Any]
 
 
-class Database:
+class _Reads:
+    """Reads on the loop's connection: outside a transaction, or inside one (then they
+    see its own writes)."""
+
+    connection: sqlite3.Connection
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        """One row of a read, or None."""
+        row: Row | None = self.connection.execute(sql, params).fetchone()
+        return row
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        """Every row of a read."""
+        return self.connection.execute(sql, params).fetchall()
+
+    async def fetch_value(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row, or None."""
+        return _value(self.connection.execute(sql, params).fetchone())
+
+
+class Database(_Reads):
     """The process's single connection.
 
     Two coroutines could interleave their statements inside one transaction while
@@ -80,19 +100,6 @@ class Database:
                 self.connection.execute("COMMIT")
         for callback in tx.committed_callbacks:
             callback()
-
-    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        """One row of a read, or None."""
-        row: Row | None = self.connection.execute(sql, params).fetchone()
-        return row
-
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        """Every row of a read."""
-        return self.connection.execute(sql, params).fetchall()
-
-    async def fetch_value(self, sql: str, params: Params = ()) -> Any:
-        """The first column of the first row, or None."""
-        return _value(self.connection.execute(sql, params).fetchone())
 
     async def write(self, sql: str, params: Params = ()) -> int:
         """One statement as its own transaction; returns the rows it changed.
@@ -163,11 +170,11 @@ class LongReads:
             self._connection = None
 
 
-class Transaction:
+class Transaction(_Reads):
     """The statements of one open transaction."""
 
     def __init__(self, connection: sqlite3.Connection) -> None:
-        self._connection = connection
+        self.connection = connection
         self.committed_callbacks: list[Callable[[], None]] = []
 
     def after_commit(self, callback: Callable[[], None]) -> None:
@@ -177,24 +184,11 @@ class Transaction:
 
     async def execute(self, sql: str, params: Params = ()) -> Cursor:
         """Run one statement; the cursor carries lastrowid and rowcount."""
-        return self._connection.execute(sql, params)
+        return self.connection.execute(sql, params)
 
     async def execute_many(self, sql: str, rows: Iterable[Params]) -> Cursor:
         """Run one statement for each row of parameters; rowcount is their total."""
-        return self._connection.executemany(sql, rows)
-
-    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        """One row, read inside the transaction."""
-        row: Row | None = self._connection.execute(sql, params).fetchone()
-        return row
-
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        """Every row, read inside the transaction."""
-        return self._connection.execute(sql, params).fetchall()
-
-    async def fetch_value(self, sql: str, params: Params = ()) -> Any:
-        """The first column of the first row, or None."""
-        return _value(self._connection.execute(sql, params).fetchone())
+        return self.connection.executemany(sql, rows)
 
 
 def _value(row: Row | None) -> Any:
