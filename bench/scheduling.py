@@ -17,12 +17,12 @@ import time
 from telegram.ext import ApplicationBuilder
 
 from bench.common import TOKEN, bench_settings, percentile, summary, wait_until, workdir
+from bot.domain.core import Job
 from bot.emulator import BotApiEmulator
 from bot.runtime import Runtime
 from storage.db import Database, Transaction
 from storage.jobs import JobRepository
 from storage.migrate import migrate
-from storage.models import Job
 
 KINDS = ("reminder", "escalation", "handover")
 

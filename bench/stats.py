@@ -29,11 +29,11 @@ from bot.app import build_services
 from bot.clock import SystemClock
 from bot.config import Settings, load_settings
 from bot.context import Services
+from bot.domain.core import Building
 from bot.i18n import translator
 from bot.reports.month import Month
 from storage.db import Database
 from storage.migrate import available_migrations, migrate
-from storage.models import Building
 
 BUILDINGS = 20
 RESIDENTS = 1000  # per building

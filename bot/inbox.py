@@ -23,9 +23,9 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tel
 from telegram.ext import Application
 
 from bot.clock import Clock
+from bot.domain.core import InboxUpdate
 from bot.ratelimit import retry_seconds
 from storage.inbox import InboxRepository
-from storage.models import InboxUpdate
 
 log = logging.getLogger(__name__)
 

@@ -33,10 +33,10 @@ from telegram.error import (
 
 from bot.clock import Clock
 from bot.config import OutboxSettings
+from bot.domain.core import OutboxMessage
 from bot.ratelimit import SendLimiter, retry_seconds
 from storage.chats import ChatRepository
 from storage.db import Database, Transaction
-from storage.models import OutboxMessage
 from storage.outbox import OutboxRepository
 from storage.users import UserRepository
 

@@ -26,9 +26,9 @@ from telegram.ext import Job as QueuedJob
 from telegram.ext import JobQueue
 
 from bot.clock import Clock
+from bot.domain.core import Job
 from storage.db import Database, Transaction
 from storage.jobs import JobRepository
-from storage.models import Job
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ from telegram import Chat, Update
 from telegram.error import TelegramError
 
 from bot.context import LinliContext
+from bot.domain.core import Building
 from bot.errors import InvalidInput, NotAllowed
 from bot.i18n import N_
 from bot.services.community import Role
-from storage.models import Building
 
 log = logging.getLogger(__name__)
 

@@ -26,6 +26,8 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from bot.callbacks import ButtonData, button_data, parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
+from bot.domain.core import Building
+from bot.domain.events import Draft, Event
 from bot.errors import InvalidInput, NotAllowed
 from bot.i18n import N_, Html
 from bot.services.community import Role
@@ -52,8 +54,6 @@ from bot.services.events import (
 from handlers.access import REFUSALS, group_building, require_role, role_of
 from handlers.common import command_text, message_key, reply
 from handlers.errors import quoted
-from storage.events import Draft, Event
-from storage.models import Building
 
 MENU = [
     MenuCommand("event", N_("Post an event with a sign-up list (owners)")),

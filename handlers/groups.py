@@ -9,12 +9,12 @@ from telegram.ext import BaseHandler, ChatMemberHandler, CommandHandler, Message
 
 from bot.commands import MenuCommand
 from bot.context import LinliContext
+from bot.domain.core import User
 from bot.errors import InvalidInput
 from bot.i18n import N_
 from bot.services.community import Role
 from handlers.access import group_building, refresh_admins, require_group_admin, require_role
 from handlers.common import command_text, reply
-from storage.models import User
 
 MENU = [
     MenuCommand("setup", N_("Register this group as a building"), private=False),

@@ -8,6 +8,8 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from bot.callbacks import button_data, parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
+from bot.domain.core import Building
+from bot.domain.lockups import Facility, Lockup
 from bot.errors import InvalidInput, NotFound
 from bot.i18n import N_, Translator
 from bot.services.community import Role
@@ -17,8 +19,6 @@ from bot.services.weektime import clock_text
 from handlers.access import group_building, require_role
 from handlers.common import reply
 from handlers.roster import Screen, chosen_building, my_buildings, show
-from storage.lockups import Facility, Lockup
-from storage.models import Building
 
 FEATURE = "lockup"
 MENU = [

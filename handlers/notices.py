@@ -14,6 +14,8 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 from bot.callbacks import button_data, parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
+from bot.domain.core import Building
+from bot.domain.notices import Notice, NoticeLine
 from bot.errors import InvalidInput, NotAllowed
 from bot.i18n import N_, Translator, html_escape
 from bot.services.community import Role
@@ -28,8 +30,6 @@ from bot.services.notices import (
 )
 from handlers.access import REFUSALS, group_building, require_role, role_of
 from handlers.common import MAX_TEXT, command_text, reply
-from storage.models import Building
-from storage.notices import Notice, NoticeLine
 
 MENU = [
     MenuCommand("notice", N_("Post a notice that residents confirm (owners)")),

@@ -12,6 +12,8 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot.callbacks import button_data, parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
+from bot.domain.core import Building, User
+from bot.domain.points import Reward
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_, Translator
 from bot.services.community import Role
@@ -35,8 +37,6 @@ from bot.services.points import (
 )
 from handlers.access import REFUSALS, group_building, require_role, role_of
 from handlers.common import command_text, message_key, reply
-from storage.models import Building, User
-from storage.points import Reward
 
 MENU = [
     MenuCommand("points", N_("Your points and latest entries")),

@@ -17,6 +17,8 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from bot.callbacks import ButtonData, button_data, parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
+from bot.domain.core import Building
+from bot.domain.requests import RequestEvent, RequestLine
 from bot.errors import InvalidInput
 from bot.i18n import N_, Html, Translator, html_escape
 from bot.services.requests import (
@@ -34,8 +36,6 @@ from bot.services.requests import (
 )
 from handlers.access import group_building, refresh_admins
 from handlers.common import MAX_TEXT, command_text, reply
-from storage.models import Building
-from storage.requests import RequestEvent, RequestLine
 
 MENU = [
     MenuCommand("request", N_("Ask the volunteers for help")),

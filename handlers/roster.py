@@ -12,6 +12,8 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot.callbacks import ButtonData, button_data, parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
+from bot.domain.core import Building
+from bot.domain.roster import Shift
 from bot.errors import InvalidInput, NotFound
 from bot.i18n import N_
 from bot.services.community import Role
@@ -27,8 +29,6 @@ from bot.services.roster import (
 from bot.services.weektime import range_text
 from handlers.access import group_building, require_role
 from handlers.common import command_text, reply
-from storage.models import Building
-from storage.roster import Shift
 
 FEATURE = "roster"
 MENU = [

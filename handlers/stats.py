@@ -9,6 +9,7 @@ from telegram.ext import BaseHandler, CommandHandler
 
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
+from bot.domain.core import Building
 from bot.errors import InvalidInput, NotAllowed
 from bot.i18n import N_
 from bot.reports.chart import CHART_CAPTION
@@ -17,7 +18,6 @@ from bot.services.community import Role
 from bot.services.stats import CHART_REF, REPORT_JOB
 from handlers.access import REFUSALS, group_building, require_role, role_of
 from handlers.common import command_text, reply
-from storage.models import Building
 
 MENU = [
     MenuCommand("stats", N_("A month's figures and chart: /stats 2026-10 (owners)")),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 
+from bot.domain.core import Building, User, Volunteer
 from bot.errors import Conflict
 from bot.i18n import N_
 from storage.db import Database, Transaction
-from storage.models import Building, User, Volunteer
 
 
 class BuildingRepository:

@@ -3,75 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any
 
+from bot.domain.core import User
+from bot.domain.events import Draft, Event, EventPost, EventSummary, Role, Signup
 from storage.db import Database, Row, Transaction
-from storage.models import Model, User
 
 Reader = Database | Transaction  # reads inside a transaction see its own writes
-Role = Literal["guest", "helper"]
-
-
-class Event(Model):
-    """An event with a sign-up list."""
-
-    id: int
-    title: str
-    place: str
-    description: str = ""
-    starts_at: float
-    capacity: int | None = None
-    helpers: int = 0
-    status: str = "open"
-    created_by: int
-    created_at: float
-    closed_at: float | None = None
-
-    def limit_for(self, role: Role) -> int | None:
-        """How many may be going in this role (None: no limit)."""
-        return self.capacity if role == "guest" else self.helpers
-
-
-class EventPost(Model):
-    """The event's message in one building group."""
-
-    event_id: int
-    building_id: int
-    building_name: str
-    chat_id: int
-    message_id: int | None = None
-
-
-class Signup(Model):
-    """A place on the list, or on the waitlist."""
-
-    id: int
-    event_id: int
-    chat_id: int
-    role: Role
-    status: Literal["going", "waiting"]
-    joined_at: float
-    user: User
-
-
-class EventSummary(Model):
-    """An event with its counts, for /events."""
-
-    event: Event
-    going: int
-    waiting: int
-    helping: int
-
-
-class Draft(Model):
-    """A step-by-step /event form in progress."""
-
-    id: int
-    user_id: int
-    chat_id: int
-    step: str
-    answers: dict[str, Any]
-    expires_at: float
 
 
 SIGNUP_COLUMNS = """s.id, s.event_id, s.chat_id, s.role, s.status, s.joined_at,

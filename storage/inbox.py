@@ -6,8 +6,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from bot.domain.core import InboxUpdate
 from storage.db import Database
-from storage.models import InboxUpdate
 
 
 class InboxRepository:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.domain.core import Job
 from storage.db import Database, Transaction
-from storage.models import Job
 
 
 class JobRepository:

@@ -5,48 +5,8 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from pydantic import Json
-
+from bot.domain.lockups import Facility, Lockup
 from storage.db import Database, Transaction
-from storage.models import Model
-
-
-class Facility(Model):
-    """A room of a building with a closing time for each weekday and a checklist."""
-
-    id: int
-    building_id: int
-    name: str
-    closing: Json[list[int | None]]
-    checklist: Json[list[str]]
-    active: bool = True
-
-    @property
-    def all_ticked(self) -> int:
-        """The bit mask of a checklist with every item ticked."""
-        return (1 << len(self.checklist)) - 1
-
-
-class Lockup(Model):
-    """The lock-up of one facility on one closing day."""
-
-    id: int
-    facility_id: int
-    day: str
-    closing_at: float
-    status: str
-    ticked: int
-    user_id: int | None = None
-    reported_at: float | None = None
-    late: bool = False
-    note: str | None = None
-    photo: str | None = None
-    reminded_at: float | None = None
-    escalated_at: float | None = None
-
-    def is_ticked(self, index: int) -> bool:
-        """Whether checklist item ``index`` is ticked."""
-        return bool(self.ticked >> index & 1)
 
 
 class LockupRepository:

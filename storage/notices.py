@@ -5,79 +5,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
+from bot.domain.core import User
+from bot.domain.notices import Confirmer, Notice, NoticeLine, NoticePost
 from storage.db import Database, Transaction
-from storage.models import Model, User
 
 SEND_JOB_PREFIX = "notice send "  # the key of a scheduled notice's job is this plus its id
-
-
-class Notice(Model):
-    """What an owner wrote, to be posted to one or more building groups."""
-
-    id: int
-    author_id: int
-    origin_chat_id: int
-    text: str
-    pin: bool
-    status: str
-    send_at: float | None = None
-    created_at: float
-    sent_at: float | None = None
-    settled_at: float | None = None
-
-
-class NoticePost(Model):
-    """One notice in one building group, with the state of its outbox rows."""
-
-    id: int
-    notice_id: int
-    building_id: int
-    building_name: str
-    chat_id: int
-    chat_active: bool
-    language: str | None = None
-    status: str
-    outbox_id: int | None = None
-    pin_outbox_id: int | None = None
-    message_id: int | None = None
-    error: str | None = None
-    pin_error: str | None = None
-    shown_count: int
-    count_due_at: float | None = None
-    count_edited_at: float | None = None
-    send_status: str | None = None  # the sendMessage row: pending | sent | failed
-    send_error: str | None = None
-    sent_message_id: int | None = None
-    pin_status: str | None = None  # the pinChatMessage row
-    pin_failure: str | None = None
-
-    @property
-    def posted_message_id(self) -> int | None:
-        """The message in the group, known from the post or from its sent outbox row."""
-        return self.message_id or self.sent_message_id
-
-
-class NoticeLine(Model):
-    """A notice as /notices lists it."""
-
-    id: int
-    author_id: int
-    text: str
-    status: str
-    send_at: float | None = None
-    created_at: float
-    buildings: int
-    building_name: str
-    confirmed: int
-    delivered: int
-    job_status: str | None = None
-
-
-class Confirmer(Model):
-    """Someone who confirmed a notice, in which building."""
-
-    building_name: str
-    user: User
 
 
 _POSTS = """

@@ -6,8 +6,8 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from bot.domain.core import OutboxMessage
 from storage.db import Database, Transaction
-from storage.models import OutboxMessage
 
 
 class OutboxRepository:

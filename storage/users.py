@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.domain.core import User
 from storage.db import Database, Transaction
-from storage.models import User
 
 
 class UserRepository:

@@ -18,6 +18,8 @@ from bot.app import build_services
 from bot.clock import FakeClock
 from bot.config import load_settings
 from bot.context import Services
+from bot.domain.core import Building
+from bot.domain.events import Event
 from bot.errors import Conflict, InvalidInput
 from bot.i18n import translator
 from bot.services.events import (
@@ -28,9 +30,7 @@ from bot.services.events import (
 )
 from bot.services.people import Person, Place
 from storage.db import Database
-from storage.events import Event
 from storage.migrate import migrate
-from storage.models import Building
 
 TOKEN = "1:unit-tests"
 SHANGHAI = ZoneInfo("Asia/Shanghai")

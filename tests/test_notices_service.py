@@ -15,6 +15,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.config import load_settings
+from bot.domain.core import Building
 from bot.errors import Conflict, InvalidInput, LinliError, NotFound
 from bot.outbox import Outbox
 from bot.scheduler import Scheduler
@@ -33,7 +34,6 @@ from bot.services.notices import (
 )
 from storage.db import Database
 from storage.migrate import migrate
-from storage.models import Building
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI).timestamp()

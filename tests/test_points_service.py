@@ -25,6 +25,7 @@ from bot.app import build_services
 from bot.clock import FakeClock
 from bot.config import Settings, load_settings
 from bot.context import Services
+from bot.domain.core import Building, User
 from bot.errors import Conflict, InvalidInput, LinliError, NotAllowed, NotFound
 from bot.services.people import Person, Place
 from bot.services.points import (
@@ -38,7 +39,6 @@ from bot.services.points import (
 )
 from storage.db import Database
 from storage.migrate import migrate
-from storage.models import Building, User
 
 OWNER, ADMIN = 10, 900
 VOLUNTEERS = [21, 22, 23]

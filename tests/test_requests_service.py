@@ -17,6 +17,8 @@ from bot.app import build_services
 from bot.clock import FakeClock
 from bot.config import load_settings
 from bot.context import Services
+from bot.domain.core import Building
+from bot.domain.requests import Request
 from bot.errors import Conflict, InvalidInput, LinliError, NotAllowed, NotFound
 from bot.services.requests import (
     RequestService,
@@ -26,8 +28,6 @@ from bot.services.requests import (
 )
 from storage.db import Database
 from storage.migrate import migrate
-from storage.models import Building
-from storage.requests import Request
 
 GROUP = -100
 OWNER, RESIDENT, LI, WANG, ZHAO, STRANGER = 1, 2, 3, 4, 5, 6

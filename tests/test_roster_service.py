@@ -15,9 +15,9 @@ from bot.app import build_application, open_services
 from bot.clock import FakeClock
 from bot.config import load_settings
 from bot.context import Services
+from bot.domain.core import Building
 from bot.errors import Conflict, NotAllowed
 from bot.services.lockup import FacilitySpec
-from storage.models import Building
 
 TZ = ZoneInfo("Asia/Shanghai")
 OWNER, LI, WANG, ZHAO = 10, 11, 12, 13

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.domain.roster import Swap
 from bot.errors import InvalidInput
 from bot.services.lockup import parse_facility
 from bot.services.roster import apply_swaps, parse_roster_command
@@ -18,7 +19,6 @@ from bot.services.weektime import (
     parse_range,
     parse_weekday,
 )
-from storage.roster import Swap
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FakeClock
+from bot.domain.core import Job
 from bot.emulator import BotApiEmulator
 from bot.scheduler import Scheduler
 from storage.db import Database, Transaction
 from storage.migrate import migrate
-from storage.models import Job
 from tests.harness import Harness, settings_for
 
 START = 1_800_000_000.0

@@ -51,6 +51,7 @@ from bot.app import build_services
 from bot.clock import FakeClock
 from bot.config import load_settings
 from bot.context import Services
+from bot.domain.core import Building
 from bot.errors import InvalidInput, NotFound
 from bot.i18n import translator
 from bot.reports.chart import (
@@ -74,7 +75,6 @@ from storage.db import Database
 from storage.events import EventRepository
 from storage.lockups import LockupRepository
 from storage.migrate import migrate
-from storage.models import Building
 
 TZ = ZoneInfo("Asia/Shanghai")
 OWNER, ADMIN = 10, 900

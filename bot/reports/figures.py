@@ -30,21 +30,21 @@ from typing import Protocol, TypeVar
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.errors import NotFound
-from bot.i18n import N_, Translator, html_escape
-from bot.reports.month import Month
-from bot.services.requests import CATEGORIES
-from storage.db import Database
-from storage.models import Building, Model
-from storage.stats import (
+from bot.domain.core import Building, Model
+from bot.domain.stats import (
     EventCounts,
     LockupCounts,
     PeopleCounts,
     PointCounts,
     RequestCounts,
     RequestTimes,
-    StatsRepository,
 )
+from bot.errors import NotFound
+from bot.i18n import N_, Translator, html_escape
+from bot.reports.month import Month
+from bot.services.requests import CATEGORIES
+from storage.db import Database
+from storage.stats import StatsRepository
 
 MAX_MESSAGE = 4000  # under Telegram's 4096, with room for the header
 

@@ -15,13 +15,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.domain.core import Building
+from bot.domain.stats import HistoryLine, LockupLine, RequestLine, SignupLine, VolunteerLine
 from bot.i18n import N_, Translator
 from bot.reports.figures import MonthStats, StatsReader, figure_rows
 from bot.reports.month import Month
 from bot.services.lockup import lockup_state
 from bot.services.requests import STATES, category_label
-from storage.models import Building
-from storage.stats import HistoryLine, LockupLine, RequestLine, SignupLine, VolunteerLine
 
 TIME_FORMAT = "yyyy-mm-dd hh:mm"
 SHARE_FORMAT = "0%"

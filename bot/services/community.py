@@ -8,12 +8,12 @@ from enum import IntEnum
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.domain.core import Building, User
 from bot.errors import InvalidInput, NotFound
 from bot.i18n import N_
 from storage.buildings import BuildingRepository
 from storage.chats import ChatRepository
 from storage.db import Database
-from storage.models import Building, User
 from storage.outbox import OutboxRepository
 from storage.users import UserRepository
 

@@ -24,21 +24,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 from bot.callbacks import button_data
+from bot.domain.core import Building, Job, User
+from bot.domain.events import Draft, Event, EventSummary, Signup
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.i18n import N_, Html, Translator, html_escape
 from bot.outbox import Delivery
 from bot.scheduler import JobHandler
 from storage.db import Transaction
-from storage.events import (
-    Draft,
-    Event,
-    EventRepository,
-    EventSummary,
-    Reader,
-    Role,
-    Signup,
-)
-from storage.models import Building, Job, User
+from storage.events import EventRepository, Reader, Role
 
 if TYPE_CHECKING:
     from bot.config import EventsSettings

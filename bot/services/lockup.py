@@ -16,6 +16,8 @@ from datetime import date
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.domain.core import Building, Job
+from bot.domain.lockups import Facility, Lockup
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_, Translator
 from bot.services.roster import schedule_daily_plan
@@ -27,8 +29,7 @@ from bot.services.weektime import (
     parse_closing,
 )
 from storage.db import Transaction
-from storage.lockups import Facility, Lockup, LockupRepository
-from storage.models import Building, Job
+from storage.lockups import LockupRepository
 
 if TYPE_CHECKING:
     from bot.context import Services

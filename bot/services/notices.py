@@ -16,19 +16,13 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.callbacks import button_data
+from bot.domain.core import Building, Job
+from bot.domain.notices import Confirmer, Notice, NoticeLine, NoticePost
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.i18n import N_, Html, Translator, html_escape, translator
 from bot.outbox import Delivery
 from storage.db import Transaction
-from storage.models import Building, Job
-from storage.notices import (
-    SEND_JOB_PREFIX,
-    Confirmer,
-    Notice,
-    NoticeLine,
-    NoticePost,
-    NoticeRepository,
-)
+from storage.notices import SEND_JOB_PREFIX, NoticeRepository
 
 if TYPE_CHECKING:
     from bot.context import Services

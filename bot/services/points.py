@@ -19,18 +19,13 @@ from zoneinfo import ZoneInfo
 
 from bot.callbacks import button_data
 from bot.config import PointsSettings
+from bot.domain.core import Building, Job, User
+from bot.domain.points import LedgerEntry, Redemption, Reward, Standing
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_, Translator, html_escape
 from storage.db import Transaction
-from storage.models import Building, Job, User
-from storage.points import (
-    LedgerEntry,
-    MonthlyLimitReached,
-    PointsRepository,
-    Redemption,
-    Reward,
-    Standing,
-)
+from storage.errors import MonthlyLimitReached
+from storage.points import PointsRepository
 
 if TYPE_CHECKING:
     from bot.context import Services

@@ -23,12 +23,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.callbacks import button_data
+from bot.domain.core import Building, Job, User
+from bot.domain.requests import Request, RequestDraft, RequestEvent, RequestLine
 from bot.errors import Conflict, InvalidInput, LinliError, NotAllowed, NotFound
 from bot.i18n import N_, Html, Translator
 from bot.services.community import Role
 from storage.db import Transaction
-from storage.models import Building, Job, User
-from storage.requests import Request, RequestDraft, RequestEvent, RequestLine, RequestRepository
+from storage.requests import RequestRepository
 
 if TYPE_CHECKING:
     from bot.clock import Clock

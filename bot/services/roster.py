@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.callbacks import button_data
+from bot.domain.core import Building, Job, User
+from bot.domain.roster import Shift, Swap
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_, Translator
 from bot.services.weektime import (
@@ -29,8 +31,7 @@ from bot.services.weektime import (
     range_text,
 )
 from storage.db import Transaction
-from storage.models import Building, Job, User
-from storage.roster import RosterRepository, Shift, Swap
+from storage.roster import RosterRepository
 
 if TYPE_CHECKING:
     from bot.context import Services

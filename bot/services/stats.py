@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.domain.core import Building, Job
 from bot.errors import InvalidInput
 from bot.i18n import N_, Translator, translator
 from bot.reports.chart import CHART_CAPTION, render_chart
@@ -34,7 +35,6 @@ from bot.reports.figures import MonthStats, StatsReader, report_messages
 from bot.reports.month import Month
 from bot.reports.workbook import export_month
 from storage.db import Transaction
-from storage.models import Building, Job
 
 if TYPE_CHECKING:
     from bot.context import Services

@@ -17,9 +17,9 @@ from typing import Any
 from telegram import Update
 
 from bot.context import LinliContext
+from bot.domain.core import Building
 from bot.emulator import SentMessage
 from bot.errors import LinliError
-from storage.models import Building
 from tests.harness import ADMIN_ID, Harness
 
 ROLES = ("stranger", "resident", "other_volunteer", "volunteer", "owner", "admin")

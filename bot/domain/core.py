@@ -1,4 +1,4 @@
-"""Row models: frozen pydantic values that leave storage/."""
+"""Domain values of storage/models.py: frozen models, free of SQL and Telegram."""
 
 from __future__ import annotations
 
@@ -136,3 +136,5 @@ class Volunteer(Model):
     building_id: int
     user: User
     skills: list[str]
+
+
