@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 from telegram import Bot
 from telegram.ext import Application, ContextTypes
 
+from bot.cards import LiveCards
 from bot.clock import Clock
 from bot.commands import MenuCommand
 from bot.config import Settings
 from bot.context import BotData, LinliContext, Services
+from bot.features import Feature, Wiring
 from bot.outbox import Outbox, OutboxSender
 from bot.ratelimit import LoggingRateLimiter
 from bot.scheduler import Scheduler
@@ -21,7 +22,8 @@ from bot.services.lockup import LockupService
 from bot.services.notices import NoticeService
 from bot.services.people import People
 from bot.services.points import PointsService
-from bot.services.requests import RequestService
+from bot.services.prompts import Prompts
+from bot.services.requests import RequestService, UnfinishedRequestsReader
 from bot.services.roster import RosterService
 from bot.services.stats import StatsService
 from bot.transport import AiohttpRequest
@@ -32,6 +34,7 @@ from handlers import (
     lockup,
     notices,
     points,
+    prompts,
     requests,
     roster,
     start,
@@ -46,11 +49,10 @@ from storage.users import UserRepository
 
 LinliApplication = Application[Any, LinliContext, Any, Any, BotData, Any]
 
-# Feature modules, in the order their handlers are tried (handler group 0). Each exports
-# get_handlers(); it may export MENU (its commands for Telegram's menus) and
-# register(services) (the job kinds and outbox hooks it needs).
-FEATURES: list[ModuleType] = [
-    start, groups, notices, requests, roster, lockup, points, events, stats,
+# Feature modules, in the order their handlers are tried (handler group 1).
+FEATURES: list[Feature] = [
+    module.DESCRIPTION
+    for module in (start, groups, notices, requests, roster, lockup, points, events, stats)
 ]
 
 
@@ -59,10 +61,9 @@ def build_application(settings: Settings) -> LinliApplication:
 
     Handler groups:
       -1  tracking: records the user and chat, picks the language; never answers.
-       0  the features' commands, buttons and conversations.
-       1  follow-ups (a feature's optional get_followups()): handlers for a person's next
-          plain message in private, such as the note after a /lockup checklist. They see
-          the message whatever group 0 did with it, so no feature can swallow another's.
+       0  stored prompts: a message that answers a question the bot asked goes to the
+          feature that asked, and stops there (``handlers.prompts``).
+       1  the features' commands and buttons, then the answer to stale buttons.
     Errors from any of them go to handlers.errors.on_error.
     """
     application: LinliApplication = (
@@ -78,17 +79,18 @@ def build_application(settings: Settings) -> LinliApplication:
         .build()
     )
     application.add_handlers(tracking.get_handlers(), group=-1)
+    answers = {name: answer for f in FEATURES for name, answer in f.prompts.items()}
+    application.add_handlers(prompts.dispatcher(application.bot_data, answers), group=0)
     for feature in FEATURES:
-        application.add_handlers(feature.get_handlers(), group=0)
-        application.add_handlers(getattr(feature, "get_followups", list)(), group=1)
-    application.add_handler(errors.stale_buttons(), group=0)  # after every feature's buttons
+        application.add_handlers(feature.handlers(), group=1)
+    application.add_handler(errors.stale_buttons(), group=1)  # after every feature's buttons
     application.add_error_handler(errors.on_error)
     return application
 
 
 def menu() -> list[MenuCommand]:
     """The commands of every feature, in the order of FEATURES."""
-    return [item for feature in FEATURES for item in getattr(feature, "MENU", [])]
+    return [item for feature in FEATURES for item in feature.menu]
 
 
 async def open_services(
@@ -105,49 +107,93 @@ async def open_services(
 
 
 def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> Services:
-    """The services around an open database; every feature registers its jobs and hooks.
+    """The services around an open database, with every feature's jobs and hooks wired in.
 
     Unit tests call it with a bot that is never used, to run the real services.
     """
     outbox = Outbox(db, clock)
     community = Community(db, clock, settings)
+    scheduler = Scheduler(db, clock, settings.scheduling.grace_seconds)
+    people = People(db, clock, settings.community.language)
     services = Services(
         settings=settings,
         db=db,
         clock=clock,
         outbox=outbox,
-        scheduler=Scheduler(db, clock, settings.scheduling.grace_seconds),
+        scheduler=scheduler,
         sender=OutboxSender(
             db, bot, outbox, settings.outbox, clock, migrate_chat=community.migrate_chat
         ),
         users=UserRepository(db),
         chats=ChatRepository(db),
         inbox=InboxRepository(db),
-        people=People(db, clock, settings.community.language),
+        people=people,
         community=community,
+        prompts=Prompts(db, clock, outbox, scheduler, people.translator_for),
+        cards=LiveCards(db, clock, outbox, scheduler),
         menu=menu(),
     )
-    services.notices = NoticeService(services)
-    services.requests = RequestService(services)
-    services.roster = RosterService(services)
-    services.lockup = LockupService(services)
-    services.points = PointsService(services)
-    services.events = EventService(services)
-    services.stats = StatsService(services)
-    for feature in FEATURES:
-        register = getattr(feature, "register", None)
-        if register is not None:
-            register(services)
+    users = services.users
+    prompts = services.prompts
+    services.points = PointsService(
+        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
+        community=community, people=people, users=users,
+    )
+    points = services.points
+    services.notices = NoticeService(
+        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
+        community=community,
+    )
+    services.roster = RosterService(
+        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
+        community=community, people=people, users=users, points=points,
+        requests=UnfinishedRequestsReader(db),
+    )
+    services.requests = RequestService(
+        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
+        community=community, people=people, prompts=prompts, points=points,
+        roster=services.roster,
+    )
+    services.lockup = LockupService(
+        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
+        community=community, people=people, prompts=prompts, points=points,
+        roster=services.roster,
+    )
+    services.events = EventService(
+        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
+        people=people, users=users, prompts=prompts, points=points,
+    )
+    services.stats = StatsService(
+        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
+        community=community, people=people, users=users,
+    )
+    wirings = [feature.wire(services) for feature in FEATURES]
+    _wire(services, [Wiring(jobs={**services.prompts.jobs(), **services.cards.jobs()},
+                            settled=services.cards.settled_hooks()), *wirings])
     return services
 
 
+def _wire(services: Services, wirings: list[Wiring]) -> None:
+    """Register every job kind, outbox hook, file source, prompt expiry and start-up step."""
+    for wiring in wirings:
+        for kind, job in wiring.jobs.items():
+            services.scheduler.register(kind, job)
+        for kind, hook in wiring.settled.items():
+            services.sender.on_settled(kind, hook)
+        for prefix, source in wiring.files.items():
+            services.sender.on_file(prefix, source)
+        for feature, expired in wiring.expiry.items():
+            services.prompts.on_expire(feature, expired)
+        if wiring.on_start is not None:
+            services.starters.append(wiring.on_start)
+
+
 async def start_features(services: Services) -> None:
-    """Run each feature's optional ``on_start(services)`` once the bot runs: work that must
-    happen at every start, such as planning a job that should always exist."""
-    for feature in FEATURES:
-        on_start = getattr(feature, "on_start", None)
-        if on_start is not None:
-            await on_start(services)
+    """Work that must happen at every start, before the first update is handled: load the
+    prompts' mirror, and each feature's own (such as planning a job that should exist)."""
+    await services.prompts.load()
+    for start_up in services.starters:
+        await start_up()
 
 
 def _file_url(api_url: str) -> str:

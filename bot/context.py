@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.cards import LiveCards
 from bot.clock import Clock
 from bot.commands import MenuCommand
 from bot.config import Settings
@@ -19,6 +21,7 @@ from bot.services.lockup import LockupService
 from bot.services.notices import NoticeService
 from bot.services.people import People
 from bot.services.points import PointsService
+from bot.services.prompts import Prompts
 from bot.services.requests import RequestService
 from bot.services.roster import RosterService
 from bot.services.stats import StatsService
@@ -43,7 +46,10 @@ class Services:
     inbox: InboxRepository
     people: People
     community: Community
+    prompts: Prompts
+    cards: LiveCards
     menu: list[MenuCommand]
+    starters: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # at every start
     # Feature services, built by bot.app.open_services once the core above exists.
     notices: NoticeService = field(init=False)
     requests: RequestService = field(init=False)

@@ -35,6 +35,7 @@ from bot.clock import Clock
 from bot.config import OutboxSettings
 from bot.domain.core import OutboxMessage
 from bot.ratelimit import SendLimiter, retry_seconds
+from bot.views.common import OutMessage
 from storage.chats import ChatRepository
 from storage.db import Database, Transaction
 from storage.outbox import OutboxRepository
@@ -104,6 +105,58 @@ class Outbox:
             ref=ref,
             dedupe_key=dedupe_key,
             batch=batch,
+        )
+
+    async def queue_message(
+        self,
+        tx: Transaction,
+        chat_id: int,
+        message: OutMessage,
+        *,
+        reply_to: int | None = None,
+        kind: str = "",
+        ref: str | None = None,
+        dedupe_key: str | None = None,
+        batch: str | None = None,
+    ) -> int | None:
+        """Queue a view's message (text or photo with its buttons); returns the row id."""
+        params = message.send_params()
+        if reply_to is not None:
+            params["reply_parameters"] = {
+                "message_id": reply_to,
+                "allow_sending_without_reply": True,
+            }
+        return await self.queue_call(
+            tx,
+            chat_id,
+            message.method,
+            params,
+            kind=kind,
+            ref=ref,
+            dedupe_key=dedupe_key,
+            batch=batch,
+        )
+
+    async def queue_edit(
+        self,
+        tx: Transaction,
+        chat_id: int,
+        message_id: int,
+        message: OutMessage,
+        *,
+        kind: str = "",
+        ref: str | None = None,
+        dedupe_key: str | None = None,
+    ) -> int | None:
+        """Queue an edit of a sent message so that it shows ``message``."""
+        return await self.queue_call(
+            tx,
+            chat_id,
+            message.edit_method,
+            message.edit_params(message_id),
+            kind=kind,
+            ref=ref,
+            dedupe_key=dedupe_key,
         )
 
     async def queue_call(

@@ -6,11 +6,12 @@ import re
 from html import unescape
 from typing import Any
 
-from telegram import Chat, Message, Update, User
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.constants import ParseMode
 
 from bot.context import LinliContext
 from bot.services.people import Person, Place
+from bot.views.common import OutMessage
 
 MAX_TEXT = 4096  # Telegram's limit for one message
 
@@ -43,6 +44,28 @@ async def reply(update: Update, context: LinliContext, text: str, **kwargs: Any)
         parse_mode=ParseMode.HTML,
         do_quote=message.chat.type != Chat.PRIVATE,
         **kwargs,
+    )
+
+
+async def show(update: Update, context: LinliContext, message: OutMessage) -> Message | None:
+    """Answer the update with a view's message (a button press gets its text as an alert)."""
+    return await reply(update, context, message.text, reply_markup=inline_markup(message))
+
+
+def inline_markup(message: OutMessage) -> InlineKeyboardMarkup | None:
+    """A view's buttons as PTB's keyboard."""
+    if not message.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(b.label, url=b.url)
+                if b.url
+                else InlineKeyboardButton(b.label, callback_data=b.data)
+                for b in row
+            ]
+            for row in message.buttons
+        ]
     )
 
 

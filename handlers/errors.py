@@ -36,7 +36,7 @@ async def on_error(update: object, context: LinliContext) -> None:
     if isinstance(update, Update):
         await _use_chat_language(update, context)
     if isinstance(error, LinliError) and isinstance(update, Update):
-        await _safe_reply(update, context, context.t(error.message, **quoted(error.params)))
+        await refuse(update, context, error)
         return
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("error while handling update %s: %r", update_id, error, exc_info=error)
@@ -44,6 +44,11 @@ async def on_error(update: object, context: LinliContext) -> None:
         await _safe_reply(
             update, context, context.t("Sorry, something went wrong. Please try again in a moment.")
         )
+
+
+async def refuse(update: Update, context: LinliContext, error: LinliError) -> None:
+    """Say what was wrong, in the person's language; nothing else happens."""
+    await _safe_reply(update, context, context.t(error.message, **quoted(error.params)))
 
 
 def stale_buttons() -> CallbackQueryHandler[LinliContext, None]:

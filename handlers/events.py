@@ -15,20 +15,20 @@ from telegram import (
     ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    Message,
     Update,
     User,
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import ButtonData, button_data, parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
-from bot.domain.core import Building
-from bot.domain.events import Draft, Event
+from bot.domain.core import Building, Prompt
+from bot.domain.events import Event
 from bot.errors import InvalidInput, NotAllowed
+from bot.features import Feature, Wiring
 from bot.i18n import N_, Html
 from bot.services.community import Role
 from bot.services.events import (
@@ -36,7 +36,7 @@ from bot.services.events import (
     KIND_CARD,
     KIND_PROMOTED,
     KIND_REMINDER,
-    QUESTION_MARK,
+    PROMPT,
     AttendanceSheet,
     EventForm,
     JoinOutcome,
@@ -173,33 +173,33 @@ async def _posted(
 # --- the step-by-step form ----------------------------------------------------------------
 
 
-async def _ask(update: Update, context: LinliContext, draft: Draft) -> None:
-    """Ask the form's next question, as a message to reply to."""
+async def _ask(update: Update, context: LinliContext, form: Prompt) -> None:
+    """Ask the form's next question (a plain message or a reply answers it)."""
     services = context.services
-    owned = await services.community.owned_buildings(draft.user_id)
+    owned = await services.community.owned_buildings(form.user_id)
     text = context.t(
-        QUESTIONS[draft.step],
+        QUESTIONS[form.step],
         names=",".join(b.name for b in owned[:2]) or "3号楼,5号楼",
         time=example_time(services.clock.now(), services.settings.community.tz),
     )
     await reply(update, context, text, reply_markup=ForceReply(selective=True))
 
 
-async def form_answer(update: Update, context: LinliContext) -> None:
+async def form_answer(update: Update, context: LinliContext, form: Prompt) -> None:
     """An answer to a question of the step-by-step /event form."""
-    chat, user = _chat_and_user(update)
     message = update.effective_message
     events = context.services.events
-    draft = await events.open_form(chat.id, user.id)
-    if draft is None or message is None or message.text is None:
+    if message is None:
         return
+    if message.text is None:
+        raise InvalidInput(N_("Please answer the question of the /event form with text."))
     targets: list[Building] = []
-    if draft.step == "buildings":
+    if form.step == "buildings":
         targets = await _targets(update, context, message.text)
     else:
-        await _require_owner_of(update, context, draft.answers.get("buildings", []))
+        await _require_owner_of(update, context, form.payload.get("buildings", []))
     answered = await events.answer_form(
-        draft, message.text, [b.id for b in targets], message.message_id
+        form, message.text, [b.id for b in targets], message.message_id
     )
     if isinstance(answered, Event):
         buildings = await events.buildings_of(answered.id)
@@ -224,22 +224,6 @@ async def _stop_form(update: Update, context: LinliContext) -> None:
         await reply(update, context, context.t("The /event form is dropped."))
     else:
         await reply(update, context, context.t("There is no /event form to drop."))
-
-
-class _FormAnswer(filters.MessageFilter):
-    """Text that may answer the /event form: in private, or a reply to one of its questions."""
-
-    def filter(self, message: Message) -> bool:
-        """Private text, or a reply to a question of the form in a group."""
-        if message.chat.type == Chat.PRIVATE:
-            return True
-        asked = message.reply_to_message
-        return bool(
-            asked is not None
-            and asked.from_user is not None
-            and asked.from_user.is_bot
-            and (asked.text or "").startswith(QUESTION_MARK)
-        )
 
 
 # --- /events ------------------------------------------------------------------------------
@@ -457,14 +441,17 @@ def _keyboard(markup: dict[str, Any] | None) -> InlineKeyboardMarkup | None:
     )
 
 
-def register(services: Services) -> None:
+def wire(services: Services) -> Wiring:
     """The job kinds and outbox hooks of events."""
     events = services.events
-    for kind, handler in events.jobs().items():
-        services.scheduler.register(kind, handler)
-    services.sender.on_settled(KIND_CARD, events.card_sent)
-    for kind in (KIND_PROMOTED, KIND_REMINDER, KIND_CANCELLED):
-        services.sender.on_settled(kind, events.private_note_settled)
+    notes = dict.fromkeys(
+        (KIND_PROMOTED, KIND_REMINDER, KIND_CANCELLED), events.private_note_settled
+    )
+    return Wiring(
+        jobs=events.jobs(),
+        settled={KIND_CARD: events.card_sent, **notes},
+        expiry={PROMPT: events.form_expired},
+    )
 
 
 def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
@@ -473,5 +460,9 @@ def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
         CommandHandler("event", event_command),
         CommandHandler("events", events_command),
         CallbackQueryHandler(on_button, pattern=pattern("event")),
-        MessageHandler(filters.TEXT & ~filters.COMMAND & _FormAnswer(), form_answer),
     ]
+
+
+DESCRIPTION = Feature(
+    "events", get_handlers, MENU, prompts={PROMPT: form_answer}, wire=wire
+)

@@ -11,6 +11,7 @@ from bot.commands import MenuCommand
 from bot.context import LinliContext
 from bot.domain.core import User
 from bot.errors import InvalidInput
+from bot.features import Feature
 from bot.i18n import N_
 from bot.services.community import Role
 from handlers.access import group_building, refresh_admins, require_group_admin, require_role
@@ -226,3 +227,6 @@ def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
             service_message,
         ),
     ]
+
+
+DESCRIPTION = Feature("groups", get_handlers, MENU)

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import button_data, parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
-from bot.domain.core import Building
+from bot.domain.core import Building, Prompt
 from bot.domain.lockups import Facility, Lockup
 from bot.errors import InvalidInput, NotFound
+from bot.features import Feature, Wiring
 from bot.i18n import N_, Translator
 from bot.services.community import Role
-from bot.services.lockup import FACILITY_USAGE, LockupView, parse_facility
+from bot.services.lockup import FACILITY_USAGE, PROMPT, LockupView, parse_facility
 from bot.services.roster import WEEKDAYS
 from bot.services.weektime import clock_text
 from handlers.access import group_building, require_role
@@ -158,17 +159,19 @@ async def lockup_button(update: Update, context: LinliContext) -> None:
     await show(query, checklist_screen(context, view))
 
 
-async def lockup_note(update: Update, context: LinliContext) -> None:
+async def lockup_note(update: Update, context: LinliContext, prompt: Prompt) -> None:
     """A finished checklist waits for the volunteer's next private message: the report's note."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
+    message = update.effective_message
+    if message is None:
         return
-    pending = await context.services.lockup.pending_note(user.id)
-    if pending is None:
-        return
+    if not message.photo and not message.text:
+        raise InvalidInput(
+            N_("Please send a photo or a line of text for the report, or press 📤 Post.")
+        )
     photo = message.photo[-1].file_id if message.photo else None
     note = message.caption if message.photo else message.text
-    view = await context.services.lockup.report(pending.id, user.id, note, photo)
+    lockup_id = int(prompt.payload["lockup"])
+    view = await context.services.lockup.report(lockup_id, prompt.user_id, note, photo)
     await reply(update, context, reported_text(context, view))
 
 
@@ -228,9 +231,10 @@ async def history_line(context: LinliContext, item: Facility, entry: Lockup, sta
     return line
 
 
-def register(services: Services) -> None:
+def wire(services: Services) -> Wiring:
     """The lock-up job kinds: checks after closing time, escalations, the daily plan."""
-    services.lockup.register_jobs()
+    lockup = services.lockup
+    return Wiring(jobs=lockup.jobs(), expiry={PROMPT: lockup.note_expired})
 
 
 def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
@@ -243,7 +247,6 @@ def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
     ]
 
 
-def get_followups() -> list[BaseHandler[Update, LinliContext, None]]:
-    """The note after a finished checklist (handler group 1: see bot.app)."""
-    note = filters.PHOTO | (filters.TEXT & ~filters.COMMAND)
-    return [MessageHandler(filters.ChatType.PRIVATE & note, lockup_note)]
+DESCRIPTION = Feature(
+    "lockup", get_handlers, MENU, prompts={PROMPT: lockup_note}, wire=wire
+)

@@ -17,6 +17,7 @@ from bot.context import LinliContext, Services
 from bot.domain.core import Building
 from bot.domain.notices import Notice, NoticeLine
 from bot.errors import InvalidInput, NotAllowed
+from bot.features import Feature, Wiring
 from bot.i18n import N_, Translator, html_escape
 from bot.services.community import Role
 from bot.services.notices import (
@@ -382,16 +383,22 @@ def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
     ]
 
 
-def register(services: Services) -> None:
+def wire(services: Services) -> Wiring:
     """The stored jobs of scheduled notices and live counts, and the outbox hooks."""
-    notices_service = services.notices
-    services.scheduler.register(SEND_JOB, notices_service.send_scheduled)
-    services.scheduler.register(COUNT_JOB, notices_service.refresh_count)
-    services.scheduler.register(SETTLE_JOB, notices_service.check_settled)
-    services.sender.on_settled(NOTICE_KIND, notices_service.on_settled)
-    services.sender.on_settled(PIN_KIND, notices_service.on_settled)
+    notices = services.notices
+    return Wiring(
+        jobs={
+            SEND_JOB: notices.send_scheduled,
+            COUNT_JOB: notices.refresh_count,
+            SETTLE_JOB: notices.check_settled,
+        },
+        settled={NOTICE_KIND: notices.on_settled, PIN_KIND: notices.on_settled},
+    )
 
 
 def _message_id(update: Update) -> int | None:
     """The command's message id: the key that makes a replayed /notice post nothing new."""
     return update.effective_message.message_id if update.effective_message else None
+
+
+DESCRIPTION = Feature("notices", get_handlers, MENU, wire=wire)

@@ -15,6 +15,7 @@ from bot.context import LinliContext, Services
 from bot.domain.core import Building, User
 from bot.domain.points import Reward
 from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.features import Feature, Wiring
 from bot.i18n import N_, Translator
 from bot.services.community import Role
 from bot.services.points import (
@@ -436,9 +437,9 @@ ButtonAction = Callable[[Update, LinliContext, int], Awaitable[str]]
 BUTTON_ACTIONS: dict[str, ButtonAction] = {"approve": _approve, "reject": _reject, "post": _post}
 
 
-def register(services: Services) -> None:
+def wire(services: Services) -> Wiring:
     """The job that expires undecided redemptions."""
-    services.scheduler.register(EXPIRY_JOB, services.points.expire)
+    return Wiring(jobs={EXPIRY_JOB: services.points.expire})
 
 
 def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
@@ -452,3 +453,6 @@ def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
         CommandHandler("redeem", redeem),
         CallbackQueryHandler(button, pattern=pattern(BUTTONS)),
     ]
+
+
+DESCRIPTION = Feature("points", get_handlers, MENU, wire=wire)

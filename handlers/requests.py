@@ -12,23 +12,23 @@ from typing import Any
 from telegram import Chat, ForceReply, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import ButtonData, button_data, parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
-from bot.domain.core import Building
+from bot.domain.core import Building, Prompt
 from bot.domain.requests import RequestEvent, RequestLine
 from bot.errors import InvalidInput
+from bot.features import Feature, Wiring
 from bot.i18n import N_, Html, Translator, html_escape
 from bot.services.requests import (
     CARD,
     ESCALATE_JOB,
-    QUESTION_JOB,
+    PROMPT,
     STALE_JOB,
     History,
     Opened,
-    PendingQuestions,
     Source,
     Submission,
     category_label,
@@ -114,14 +114,15 @@ async def request_command(update: Update, context: LinliContext) -> None:
     await show_submission(update, context, submission)
 
 
-async def answer_question(update: Update, context: LinliContext) -> None:
+async def answer_prompt(update: Update, context: LinliContext, prompt: Prompt) -> None:
     """The message after a bare /request becomes the request's text."""
-    user, message = update.effective_user, update.effective_message
-    if user is None or message is None or not message.text:
+    message = update.effective_message
+    if message is None:
         return
-    submission = await context.services.requests.answer(user.id, message.text, source_of(message))
-    if submission is not None:
-        await show_submission(update, context, submission)
+    if not message.text:
+        raise InvalidInput(N_("Please write in a few words what you need help with."))
+    submission = await context.services.requests.answer(prompt, message.text, source_of(message))
+    await show_submission(update, context, submission)
 
 
 async def show_submission(update: Update, context: LinliContext, submission: Submission) -> None:
@@ -420,34 +421,14 @@ def _user_id(update: Update) -> int:
 # --- wiring -------------------------------------------------------------------------------
 
 
-class AnswersQuestion(filters.MessageFilter):
-    """A text (not a command) from someone the bot asked what they need, in that chat."""
-
-    def __init__(self) -> None:
-        super().__init__(name="answers_request_question")
-        self.questions: PendingQuestions | None = None
-
-    def filter(self, message: Message) -> bool:
-        """Checked for every message; the mirror of pending questions keeps it cheap."""
-        text, user = message.text, message.from_user
-        if self.questions is None or not text or text.startswith("/") or user is None:
-            return False
-        return self.questions.may_answer(message.chat.id, user.id)
-
-
-# Bound to the running bot's questions by register(), before any update is handled.
-ANSWERS = AnswersQuestion()
-
-
-def register(services: Services) -> None:
+def wire(services: Services) -> Wiring:
     """The job kinds and the outbox hook of help requests."""
     requests = services.requests
-    services.scheduler.register(ESCALATE_JOB, requests.escalate)
-    services.scheduler.register(STALE_JOB, requests.remind_stale)
-    services.scheduler.register(QUESTION_JOB, requests.expire_question)
-    services.sender.on_settled(CARD, requests.card_settled)
-    ANSWERS.questions = requests.questions
-    requests.start_loading()
+    return Wiring(
+        jobs={ESCALATE_JOB: requests.escalate, STALE_JOB: requests.remind_stale},
+        settled={CARD: requests.card_settled},
+        expiry={PROMPT: requests.question_expired},
+    )
 
 
 def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
@@ -461,5 +442,9 @@ def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
         CommandHandler("release", release),
         CommandHandler("done", done),
         CallbackQueryHandler(button, pattern=pattern("requests")),
-        MessageHandler(filters.UpdateType.MESSAGE & ANSWERS, answer_question),
     ]
+
+
+DESCRIPTION = Feature(
+    "requests", get_handlers, MENU, prompts={PROMPT: answer_prompt}, wire=wire
+)

@@ -15,6 +15,7 @@ from bot.context import LinliContext, Services
 from bot.domain.core import Building
 from bot.domain.roster import Shift
 from bot.errors import InvalidInput, NotFound
+from bot.features import Feature, Wiring
 from bot.i18n import N_
 from bot.services.community import Role
 from bot.services.roster import (
@@ -484,9 +485,9 @@ BUTTONS: dict[str, ButtonAction] = {
 }
 
 
-def register(services: Services) -> None:
+def wire(services: Services) -> Wiring:
     """The roster's job kinds: shift reminders, handovers and the daily plan."""
-    services.roster.register_jobs()
+    return Wiring(jobs=services.roster.jobs())
 
 
 def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
@@ -498,3 +499,6 @@ def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
         CommandHandler("handover", handover),
         CallbackQueryHandler(roster_button, pattern=pattern(FEATURE)),
     ]
+
+
+DESCRIPTION = Feature("roster", get_handlers, MENU, wire=wire)

@@ -7,6 +7,7 @@ from telegram.ext import BaseHandler, CommandHandler
 
 from bot.commands import MenuCommand
 from bot.context import LinliContext
+from bot.features import Feature
 from bot.i18n import N_
 from handlers.common import reply
 
@@ -62,3 +63,6 @@ async def help_command(update: Update, context: LinliContext) -> None:
 def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
     """Handlers of this feature."""
     return [CommandHandler("start", start), CommandHandler("help", help_command)]
+
+
+DESCRIPTION = Feature("start", get_handlers, MENU)

@@ -11,6 +11,7 @@ from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
 from bot.domain.core import Building
 from bot.errors import InvalidInput, NotAllowed
+from bot.features import Feature, Wiring
 from bot.i18n import N_
 from bot.reports.chart import CHART_CAPTION
 from bot.reports.figures import report_messages
@@ -91,17 +92,20 @@ async def export(update: Update, context: LinliContext) -> None:
     )
 
 
-def register(services: Services) -> None:
-    """The monthly report's job kind, and the outbox's source of its chart."""
-    services.scheduler.register(REPORT_JOB, services.stats.send_report)
-    services.sender.on_file(CHART_REF, services.stats.chart_file)
-
-
-async def on_start(services: Services) -> None:
-    """At every start: make sure this month's report is planned."""
-    await services.stats.plan_report()
+def wire(services: Services) -> Wiring:
+    """The monthly report's job kind, the outbox's source of its chart, and at every
+    start, making sure this month's report is planned."""
+    stats = services.stats
+    return Wiring(
+        jobs={REPORT_JOB: stats.send_report},
+        files={CHART_REF: stats.chart_file},
+        on_start=stats.plan_report,
+    )
 
 
 def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
     """Handlers of this feature."""
     return [CommandHandler("stats", stats), CommandHandler("export", export)]
+
+
+DESCRIPTION = Feature("stats", get_handlers, MENU, wire=wire)

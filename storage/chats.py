@@ -51,8 +51,9 @@ class ChatRepository:
 
         Foreign keys cascade on ``chats.id``. The new chat may already have a row
         (its first service message can arrive before the old chat's), so that row is
-        dropped first, keeping the old row's settings. The outbox holds no foreign key
-        (it may address users who have no chat row) and is moved by hand.
+        dropped first, keeping the old row's settings. The outbox, the live cards and the
+        prompts hold no foreign key (they may address users who have no chat row) and are
+        moved by hand.
         """
         await tx.execute("DELETE FROM chat_admins WHERE chat_id = ?", (new_id,))
         await tx.execute(
@@ -67,3 +68,5 @@ class ChatRepository:
             "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'",
             (new_id, old_id),
         )
+        for table in ("cards", "prompts"):  # no foreign keys: private chats have no chat row
+            await tx.execute(f"UPDATE {table} SET chat_id = ? WHERE chat_id = ?", (new_id, old_id))

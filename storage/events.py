@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from bot.domain.core import User
-from bot.domain.events import Draft, Event, EventPost, EventSummary, Role, Signup
+from bot.domain.events import Event, EventPost, EventSummary, Role, Signup
 from storage.db import Database, Row, Transaction
 
 Reader = Database | Transaction  # reads inside a transaction see its own writes
@@ -35,17 +34,6 @@ def _signup(row: Row) -> Signup:
         status=row["status"],
         joined_at=row["joined_at"],
         user=user,
-    )
-
-
-def _draft(row: Row) -> Draft:
-    return Draft(
-        id=row["id"],
-        user_id=row["user_id"],
-        chat_id=row["chat_id"],
-        step=row["step"],
-        answers=json.loads(row["answers"]),
-        expires_at=row["expires_at"],
     )
 
 
@@ -309,53 +297,3 @@ class EventRepository:
             (event_id,),
         )
         return sorted(row[0] for row in rows)
-
-    # --- step-by-step forms ---------------------------------------------------------------
-
-    async def draft(self, source: Reader, chat_id: int, user_id: int) -> Draft | None:
-        """The form a person has open in a chat."""
-        row = await source.fetch_one(
-            "SELECT * FROM event_drafts WHERE chat_id = ? AND user_id = ?", (chat_id, user_id)
-        )
-        return None if row is None else _draft(row)
-
-    async def draft_by_id(self, source: Reader, draft_id: int) -> Draft | None:
-        """A form by id."""
-        row = await source.fetch_one("SELECT * FROM event_drafts WHERE id = ?", (draft_id,))
-        return None if row is None else _draft(row)
-
-    async def open_draft(
-        self,
-        tx: Transaction,
-        chat_id: int,
-        user_id: int,
-        step: str,
-        answers: dict[str, Any],
-        expires_at: float,
-        now: float,
-    ) -> Draft:
-        """Start a form (the caller dropped any earlier one of the person in that chat)."""
-        cursor = await tx.execute(
-            """INSERT INTO event_drafts (user_id, chat_id, step, answers, expires_at, created_at)
-               VALUES (?, ?, ?, ?, ?, ?)""",
-            (user_id, chat_id, step, json.dumps(answers, ensure_ascii=False), expires_at, now),
-        )
-        draft = await self.draft_by_id(tx, int(cursor.lastrowid or 0))
-        assert draft is not None
-        return draft
-
-    async def advance_draft(
-        self, tx: Transaction, draft: Draft, step: str, answers: dict[str, Any], expires_at: float
-    ) -> bool:
-        """Store an answer and the next step; False if the form moved on meanwhile."""
-        cursor = await tx.execute(
-            """UPDATE event_drafts SET step = ?, answers = ?, expires_at = ?
-               WHERE id = ? AND step = ?""",
-            (step, json.dumps(answers, ensure_ascii=False), expires_at, draft.id, draft.step),
-        )
-        return cursor.rowcount == 1
-
-    async def delete_draft(self, tx: Transaction, draft_id: int) -> bool:
-        """Drop a form; False if it was gone already."""
-        cursor = await tx.execute("DELETE FROM event_drafts WHERE id = ?", (draft_id,))
-        return cursor.rowcount == 1

@@ -188,58 +188,6 @@ class RequestRepository:
 
     # --- drafts --------------------------------------------------------------------------
 
-    async def ask(
-        self,
-        tx: Transaction,
-        *,
-        chat_id: int,
-        user_id: int,
-        building_id: int | None,
-        message_id: int,
-        now: float,
-        expires_at: float,
-    ) -> int:
-        """Remember that the bot waits for this user's text in this chat (replacing any)."""
-        await self.drop_question(tx, chat_id, user_id)
-        cursor = await tx.execute(
-            """INSERT INTO request_drafts (chat_id, user_id, stage, building_id, message_id,
-                                           created_at, expires_at)
-               VALUES (?, ?, 'question', ?, ?, ?, ?)""",
-            (chat_id, user_id, building_id, message_id, now, expires_at),
-        )
-        return int(cursor.lastrowid or 0)
-
-    async def question(self, chat_id: int, user_id: int, now: float) -> RequestDraft | None:
-        """The unexpired question the bot asked this user in this chat."""
-        row = await self.db.fetch_one(
-            """SELECT * FROM request_drafts
-               WHERE chat_id = ? AND user_id = ? AND stage = 'question' AND expires_at > ?""",
-            (chat_id, user_id, now),
-        )
-        return None if row is None else RequestDraft.from_row(row)
-
-    async def drop_question(self, tx: Transaction, chat_id: int, user_id: int) -> bool:
-        """Stop waiting for this user's text in this chat; False if the bot was not waiting."""
-        cursor = await tx.execute(
-            "DELETE FROM request_drafts WHERE chat_id = ? AND user_id = ? AND stage = 'question'",
-            (chat_id, user_id),
-        )
-        return cursor.rowcount > 0
-
-    async def drop_draft(self, tx: Transaction, draft_id: int, stage: str) -> bool:
-        """Delete one draft of a stage; False if it is gone already."""
-        cursor = await tx.execute(
-            "DELETE FROM request_drafts WHERE id = ? AND stage = ?", (draft_id, stage)
-        )
-        return cursor.rowcount > 0
-
-    async def questions(self, now: float) -> list[RequestDraft]:
-        """Every unexpired question (to rebuild the in-memory mirror at start)."""
-        rows = await self.db.fetch_all(
-            "SELECT * FROM request_drafts WHERE stage = 'question' AND expires_at > ?", (now,)
-        )
-        return [RequestDraft.from_row(row) for row in rows]
-
     async def add_choice(
         self,
         tx: Transaction,

@@ -234,7 +234,7 @@ async def test_step_by_step_in_the_group_and_one_line_to_several_buildings_in_pr
             assert question.text.startswith("看不懂时间「明天下午」")
             question = harness.emu.sent(GROUP)[-2]  # the question stays open
     assert "📅 邻里茶话会" in question.text and "已报名：0\n" in question.text
-    assert await harness.value("SELECT count(*) FROM event_drafts") == 0
+    assert await harness.value("SELECT count(*) FROM prompts") == 0
 
     harness.emu.add_user(ADMIN_ID, "社区管理员")
     harness.emu.add_group(OTHER_GROUP, "5号楼", admins=[OTHER_OWNER], bot_admin=True)

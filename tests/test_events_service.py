@@ -29,6 +29,7 @@ from bot.services.events import (
     split_targets,
 )
 from bot.services.people import Person, Place
+from bot.services.prompts import expiry_key
 from storage.db import Database
 from storage.migrate import migrate
 
@@ -298,7 +299,7 @@ async def test_the_form_asks_step_by_step_and_posts_the_event(services: Services
     assert result.starts_at == at(28, 8, 30)
     assert await events.open_form(GROUP, OWNER) is None
     assert await services.db.fetch_value(
-        "SELECT status FROM jobs WHERE key = ?", (f"event form {draft.id}",)
+        "SELECT status FROM jobs WHERE key = ?", (expiry_key(draft),)
     ) == "cancelled"
     [(chat, card)] = await outbox(services, "event_card")
     assert chat == GROUP and "Clean-up day" in card["text"]
@@ -319,7 +320,7 @@ async def test_an_answer_handled_twice_does_not_answer_the_next_question(
     await services.events.answer_form(opened, "2026-11-28 08:30", message_id=42)
     moved = await services.events.open_form(GROUP, OWNER)
     assert moved is not None and moved.step == "place"
-    assert moved.answers["title"] == "Tea" and moved.answers["when"] == at(28, 8, 30)
+    assert moved.payload["title"] == "Tea" and moved.payload["when"] == at(28, 8, 30)
 
 
 async def test_a_bad_answer_keeps_the_question(services: Services) -> None:
@@ -338,7 +339,7 @@ async def test_an_unanswered_form_times_out_and_says_so(services: Services) -> N
     services.clock.advance(30 * 60 + 1)  # type: ignore[attr-defined]
     assert await services.scheduler.run_due() == 1
     assert await services.events.open_form(OWNER, OWNER) is None
-    assert await services.db.fetch_value("SELECT count(*) FROM event_drafts") == 0
+    assert await services.db.fetch_value("SELECT count(*) FROM prompts") == 0
     [(chat, note)] = await outbox(services, "event_form")
     assert chat == OWNER and "30" in note["text"]
 

@@ -141,7 +141,14 @@ async def world(tmp_path: Path) -> AsyncIterator[SimpleNamespace]:
             await services.community.chats.upsert(tx, chat, "group", title, NOW)
     for chat, name in ((-1, "3号楼"), (-2, "5号楼")):
         await services.community.setup(chat, name, OWNER)
-    notices = NoticeService(services)  # type: ignore[arg-type]
+    notices = NoticeService(
+        db=db,
+        clock=clock,
+        config=settings,
+        outbox=services.outbox,
+        scheduler=services.scheduler,
+        community=services.community,
+    )
     services.scheduler.register(SEND_JOB, notices.send_scheduled)
     services.scheduler.register(COUNT_JOB, notices.refresh_count)
     services.scheduler.register(SETTLE_JOB, notices.check_settled)

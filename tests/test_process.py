@@ -148,3 +148,33 @@ async def test_sigterm_stops_cleanly_and_the_log_is_plain_and_never_shows_the_to
     assert "sendMessage to chat 401 done" in log
     assert "Linli stopped" in log
     assert "Traceback" not in log
+
+
+async def test_a_question_asked_before_a_kill_is_answered_after_the_restart(
+    emulator: BotApiEmulator, bot_process: BotProcess, tmp_path: Path
+) -> None:
+    """A stored prompt survives SIGKILL: the plain message after the restart answers it."""
+    owner, resident, group = 501, 502, -5001
+    emulator.add_user(owner, "Owner", started=True)
+    emulator.add_user(resident, "Zhang", started=True)
+    emulator.add_group(group, "3号楼", admins=[owner], bot_admin=True)
+    bot_process.start()
+    await wait_until(lambda: emulator.calls_to("getUpdates"), 30, "the bot to poll")
+    emulator.user_sends(owner, group, "/setup 3号楼")
+    await wait_until(lambda: len(emulator.sent(group)) >= 1, 15, "the setup reply")
+    emulator.user_sends(resident, group, "/request")
+    await wait_until(
+        lambda: any("您需要什么帮助" in m.text for m in emulator.sent(group)), 15, "the question"
+    )
+    database = tmp_path / "linli.db"
+    assert query(database, "SELECT feature, step FROM prompts") == [("requests", "text")]
+    bot_process.kill()
+
+    bot_process.start()
+    emulator.user_sends(resident, group, "楼道的灯坏了")  # a plain message, not a reply
+    await wait_until(
+        lambda: any("#1" in m.text for m in emulator.sent(group)), 30, "the request's number"
+    )
+    assert query(database, "SELECT id, text FROM requests") == [(1, "楼道的灯坏了")]
+    assert query(database, "SELECT count(*) FROM prompts") == [(0,)]
+    assert await bot_process.terminate() == 0

@@ -381,17 +381,20 @@ async def test_twenty_concurrent_claims_have_one_winner(world: World) -> None:
 
 async def test_a_question_waits_for_the_answer_and_times_out(world: World) -> None:
     await world.requests.ask(RESIDENT, [world.building], Source(GROUP, 5, private=False))
-    await world.requests.load_questions()
-    assert world.requests.questions.may_answer(GROUP, RESIDENT)
-    assert not world.requests.questions.may_answer(GROUP, LI)
+    prompts = world.services.prompts
+    await prompts.load()
+    assert prompts.may_answer(GROUP, RESIDENT)
+    assert not prompts.may_answer(GROUP, LI)
+    prompt = await prompts.current(GROUP, RESIDENT)
+    assert prompt is not None
     submission = await world.requests.answer(
-        RESIDENT, "the door lock is broken", Source(GROUP, 6, False)
+        prompt, "the door lock is broken", Source(GROUP, 6, False)
     )
     assert submission is not None and submission.opened is not None
     assert submission.opened.request.source_message_id == 6
-    assert not world.requests.questions.may_answer(GROUP, RESIDENT)
+    assert not prompts.may_answer(GROUP, RESIDENT)
     await world.requests.ask(RESIDENT, [world.building], Source(GROUP, 7, private=False))
     world.clock.advance(11 * 60)
     await world.services.scheduler.run_due()
-    assert await world.requests.answer(RESIDENT, "late", Source(GROUP, 8, False)) is None
-    assert await world.db.fetch_value("SELECT count(*) FROM request_drafts") == 0
+    assert await prompts.current(GROUP, RESIDENT) is None
+    assert await world.db.fetch_value("SELECT count(*) FROM prompts") == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Json
 
 
 class Model(BaseModel):
@@ -138,3 +138,30 @@ class Volunteer(Model):
     skills: list[str]
 
 
+
+
+class Prompt(Model):
+    """A question the bot asked someone in a chat: their next message there answers it."""
+
+    id: int
+    chat_id: int
+    user_id: int
+    feature: str
+    step: str
+    payload: Json[dict[str, Any]]
+    asked_at: float
+    expires_at: float
+    answered_message: int | None = None
+
+
+class CardCopy(Model):
+    """One delivered (or queued) copy of a live card."""
+
+    id: int
+    kind: str
+    ref: str
+    chat_id: int
+    outbox_id: int | None = None
+    message_id: int | None = None
+    shown: str = ""
+    dirty: bool = False

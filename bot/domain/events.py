@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from bot.domain.core import Model, User
 
@@ -58,16 +58,3 @@ class EventSummary(Model):
     going: int
     waiting: int
     helping: int
-
-
-class Draft(Model):
-    """A step-by-step /event form in progress."""
-
-    id: int
-    user_id: int
-    chat_id: int
-    step: str
-    answers: dict[str, Any]
-    expires_at: float
-
-

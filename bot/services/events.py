@@ -24,18 +24,23 @@ from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 from bot.callbacks import button_data
-from bot.domain.core import Building, Job, User
-from bot.domain.events import Draft, Event, EventSummary, Signup
+from bot.clock import Clock
+from bot.config import Settings
+from bot.domain.core import Building, Job, Prompt, User
+from bot.domain.events import Event, EventSummary, Signup
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.i18n import N_, Html, Translator, html_escape
-from bot.outbox import Delivery
-from bot.scheduler import JobHandler
-from storage.db import Transaction
+from bot.outbox import Delivery, Outbox
+from bot.scheduler import JobHandler, Scheduler
+from bot.services.people import People
+from bot.services.points import PointsService
+from bot.services.prompts import Prompts
+from storage.db import Database, Transaction
 from storage.events import EventRepository, Reader, Role
+from storage.users import UserRepository
 
 if TYPE_CHECKING:
     from bot.config import EventsSettings
-    from bot.context import Services
 
 MAX_TITLE = 80
 MAX_PLACE = 80
@@ -50,7 +55,7 @@ ATTENDANCE_DAYS = 7  # how long after its start /events still offers an event's 
 JOB_LIST = "event_list"
 JOB_REMIND = "event_remind"
 JOB_START = "event_start"
-JOB_FORM_TIMEOUT = "event_form_timeout"
+PROMPT = "events"  # the feature name of the step-by-step form's stored prompt
 LATE_OK = 7 * 24 * 3600  # list edits and the start are still worth doing after downtime
 
 KIND_CARD = "event_card"
@@ -62,7 +67,6 @@ KIND_PROMOTED = "event_promoted"
 KIND_REMINDER = "event_reminder"
 KIND_CANCELLED = "event_cancelled"
 
-ANSWERED = "answered_by"  # in a form's answers: the message that gave the last answer
 QUESTION_MARK = "🗓"  # every question of the step-by-step form starts with it
 STEPS = ("buildings", "title", "when", "place", "capacity", "helpers", "description")
 ALL_BUILDINGS = ("all", "全部", "所有")
@@ -542,27 +546,47 @@ def _chunks(items: list[Signup], size: int) -> list[list[Signup]]:
 class EventService:
     """Events with sign-up lists (接龙), waitlists, reminders and attendance."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.repo = EventRepository(services.db)
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        config: Settings,
+        outbox: Outbox,
+        scheduler: Scheduler,
+        people: People,
+        users: UserRepository,
+        prompts: Prompts,
+        points: PointsService,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.config = config
+        self.outbox = outbox
+        self.scheduler = scheduler
+        self.people = people
+        self.users = users
+        self.prompts = prompts
+        self.points = points
+        self.repo = EventRepository(db)
 
     @property
     def settings(self) -> EventsSettings:
         """The [events] settings."""
-        return self.services.settings.events
+        return self.config.events
 
     @property
     def tz(self) -> ZoneInfo:
         """The community's time zone."""
-        return self.services.settings.community.tz
+        return self.config.community.tz
 
     def now(self) -> float:
         """The current time, UTC seconds."""
-        return self.services.clock.now()
+        return self.clock.now()
 
     async def translator_for(self, chat_id: int) -> Translator:
         """The translator for a chat's language."""
-        return await self.services.people.translator_for(chat_id)
+        return await self.people.translator_for(chat_id)
 
     # --- posting --------------------------------------------------------------------------
 
@@ -573,7 +597,7 @@ class EventService:
 
         ``source`` names the command message: handled twice, it finds the event it posted.
         """
-        async with self.services.db.transaction() as tx:
+        async with self.db.transaction() as tx:
             if source is not None and (seen := await self.repo.by_source(tx, source)):
                 return seen
             return await self._create_in(tx, [b.id for b in buildings], form, by, source)
@@ -596,7 +620,7 @@ class EventService:
         event = await self.repo.create(tx, form.fields(), building_ids, by, now, source)
         for post in await self.repo.posts(tx, event.id):
             t = await self.translator_for(post.chat_id)
-            await self.services.outbox.queue(
+            await self.outbox.queue(
                 tx,
                 post.chat_id,
                 await self._card_text(tx, t, event),
@@ -609,7 +633,7 @@ class EventService:
         return event
 
     async def _schedule(self, tx: Transaction, event: Event, now: float) -> None:
-        scheduler = self.services.scheduler
+        scheduler = self.scheduler
         remind_at = event.starts_at - self.settings.remind_before.total_seconds()
         if self.settings.remind_before_minutes and remind_at > now:
             await scheduler.schedule(
@@ -626,14 +650,14 @@ class EventService:
 
     async def buildings_of(self, event_id: int) -> list[Building]:
         """The buildings an event is posted in; refuses an unknown event."""
-        posts = await self.repo.posts(self.services.db, event_id)
+        posts = await self.repo.posts(self.db, event_id)
         if not posts:
             raise NotFound(N_("There is no event #{number}."), number=event_id)
         return [Building(id=p.building_id, chat_id=p.chat_id, name=p.building_name) for p in posts]
 
     async def get(self, event_id: int) -> Event:
         """An event by number; refuses an unknown one."""
-        event = await self.repo.get(self.services.db, event_id)
+        event = await self.repo.get(self.db, event_id)
         if event is None:
             raise NotFound(N_("There is no event #{number}."), number=event_id)
         return event
@@ -644,7 +668,7 @@ class EventService:
         self, event_id: int, building: Building, user_id: int, role: Role
     ) -> JoinOutcome:
         """Sign someone up from a building's group: a place, or the waitlist when full."""
-        async with self.services.db.transaction() as tx:
+        async with self.db.transaction() as tx:
             event = await self._open_event(tx, event_id, building)
             if role == "helper" and not event.helpers:
                 raise InvalidInput(N_("This event asks for no helpers."))
@@ -660,7 +684,7 @@ class EventService:
 
     async def leave(self, event_id: int, building: Building, user_id: int) -> LeaveOutcome:
         """Take someone off the list; the first on the waitlist moves up and is told."""
-        async with self.services.db.transaction() as tx:
+        async with self.db.transaction() as tx:
             event = await self._open_event(tx, event_id, building)
             left = await self.repo.remove(tx, event.id, user_id)
             if left is None:
@@ -689,7 +713,7 @@ class EventService:
         """Have the group messages show the list at the end of the current edit window."""
         window = self.settings.list_edit_seconds
         slot = int(self.now() // window)
-        await self.services.scheduler.schedule(
+        await self.scheduler.schedule(
             tx,
             JOB_LIST,
             f"event {event_id} list {window:g}/{slot}",
@@ -721,7 +745,7 @@ class EventService:
             markup = card_markup(t, event, self.now())
             if markup is not None:  # an edit without reply_markup removes the buttons
                 params["reply_markup"] = markup
-            await self.services.outbox.queue_call(
+            await self.outbox.queue_call(
                 tx,
                 post.chat_id,
                 "editMessageText",
@@ -740,7 +764,7 @@ class EventService:
         for signup in signups:
             if signup.user.started and not signup.user.blocked:
                 t = await self.translator_for(signup.user.id)
-                await self.services.outbox.queue(
+                await self.outbox.queue(
                     tx,
                     signup.user.id,
                     t(note.private, **self._about(t, event)),
@@ -765,7 +789,7 @@ class EventService:
         t = await self.translator_for(chat_id)
         for n, chunk in enumerate(_chunks(people, MENTIONS_PER_MESSAGE)):
             names = Html(", ".join(mention(signup.user) for signup in chunk))
-            await self.services.outbox.queue(
+            await self.outbox.queue(
                 tx,
                 chat_id,
                 t(note.group, names=names, **self._about(t, event)),
@@ -787,7 +811,7 @@ class EventService:
         if delivery.ok or not delivery.chat_gone or note is None or not delivery.row.ref:
             return
         event_id, user_id = int(delivery.row.ref.split(":")[1]), delivery.row.chat_id
-        async with self.services.db.transaction() as tx:
+        async with self.db.transaction() as tx:
             event = await self.repo.get(tx, event_id)
             signup = await self.repo.signup(tx, event_id, user_id)
             if event is not None and signup is not None:
@@ -799,7 +823,7 @@ class EventService:
         if not delivery.ok or delivery.message_id is None or not delivery.row.ref:
             return
         event_id = int(delivery.row.ref.split(":")[1])
-        async with self.services.db.transaction() as tx:
+        async with self.db.transaction() as tx:
             await self.repo.set_post_message(
                 tx, event_id, delivery.row.chat_id, delivery.message_id
             )
@@ -812,7 +836,6 @@ class EventService:
             JOB_LIST: self.list_due,
             JOB_REMIND: self.remind,
             JOB_START: self.started,
-            JOB_FORM_TIMEOUT: self.form_timed_out,
         }
 
     async def list_due(self, tx: Transaction, job: Job) -> None:
@@ -833,7 +856,7 @@ class EventService:
         if event is None or event.status != "open":
             return
         await self.show_list(tx, event.id)
-        owner = await self.services.users.get(event.created_by)
+        owner = await self.users.get(event.created_by)
         posts = await self.repo.posts(tx, event.id)
         if owner is not None and owner.started and not owner.blocked:
             chat_id = owner.id
@@ -843,7 +866,7 @@ class EventService:
             return
         t = await self.translator_for(chat_id)
         sheet = await self._sheet(tx, event)
-        await self.services.outbox.queue(
+        await self.outbox.queue(
             tx,
             chat_id,
             sheet_text(t, sheet, self.tz),
@@ -857,14 +880,14 @@ class EventService:
 
     async def cancel(self, event_id: int) -> int:
         """Cancel an event that has not started; everyone on the list is told. Returns how many."""
-        async with self.services.db.transaction() as tx:
+        async with self.db.transaction() as tx:
             event = await self.repo.get(tx, event_id)
             if event is None:
                 raise NotFound(N_("There is no event #{number}."), number=event_id)
             if not await self.repo.close(tx, event_id, "cancelled", self.now(), started=False):
                 raise Conflict(self._why_closed(event))
-            await self.services.scheduler.cancel(tx, f"event {event_id} remind")
-            await self.services.scheduler.cancel(tx, f"event {event_id} start")
+            await self.scheduler.cancel(tx, f"event {event_id} remind")
+            await self.scheduler.cancel(tx, f"event {event_id} start")
             event = event.model_copy(update={"status": "cancelled"})
             signups = await self.repo.signups(tx, event_id)
             await self._tell(tx, event, signups, CANCELLED, "cancelled")
@@ -887,7 +910,7 @@ class EventService:
             raise Conflict(N_("This event was cancelled."))
         if event.starts_at > self.now():
             raise Conflict(N_("Attendance can be marked once the event has started."))
-        return await self._sheet(self.services.db, event)
+        return await self._sheet(self.db, event)
 
     async def _sheet(self, source: Reader, event: Event) -> AttendanceSheet:
         going = [s for s in await self.repo.signups(source, event.id) if s.status == "going"]
@@ -896,7 +919,7 @@ class EventService:
     async def mark(self, event_id: int, user_id: int, by: int) -> AttendanceSheet:
         """Flip whether someone came."""
         await self.sheet(event_id)
-        async with self.services.db.transaction() as tx:
+        async with self.db.transaction() as tx:
             event = await self.repo.get(tx, event_id)
             if event is None or event.status != "open":
                 raise Conflict(N_("The attendance of this event is already saved."))
@@ -907,7 +930,7 @@ class EventService:
     async def save_attendance(self, event_id: int, by: int) -> AttendanceSheet:
         """Close the event with its attendance; each helper who came is paid once."""
         event = await self.get(event_id)
-        async with self.services.db.transaction() as tx:
+        async with self.db.transaction() as tx:
             if not await self.repo.close(tx, event_id, "done", self.now(), started=True):
                 raise Conflict(
                     N_("Attendance can be marked once the event has started.")
@@ -925,8 +948,8 @@ class EventService:
         Called inside the transaction that saves the attendance (the event moves from
         open to done in it, so it cannot run twice; the ledger's source key makes sure).
         """
-        points = self.services.points
-        await points.award_in(tx, user_id, self.services.settings.points.event_helped,
+        points = self.points
+        await points.award_in(tx, user_id, self.config.points.event_helped,
                               "event_helped", f"event:{event_id}:{user_id}", by)
 
     # --- /events --------------------------------------------------------------------------
@@ -944,76 +967,66 @@ class EventService:
 
     # --- the step-by-step form ------------------------------------------------------------
 
-    async def start_form(self, chat_id: int, user_id: int, building_ids: list[int]) -> Draft:
+    async def start_form(self, chat_id: int, user_id: int, building_ids: list[int]) -> Prompt:
         """Open the form (dropping an earlier one); without buildings it asks for them first."""
-        now = self.now()
-        async with self.services.db.transaction() as tx:
-            old = await self.repo.draft(tx, chat_id, user_id)
-            if old is not None:
-                await self._drop(tx, old)
-            draft = await self.repo.open_draft(
+        async with self.db.transaction() as tx:
+            return await self.prompts.ask(
                 tx,
                 chat_id,
                 user_id,
+                PROMPT,
                 "title" if building_ids else "buildings",
                 {"buildings": building_ids},
-                now + self.settings.form_timeout.total_seconds(),
-                now,
+                ttl_seconds=self.settings.form_timeout.total_seconds(),
             )
-            await self._time_out_at(tx, draft)
-        return draft
 
-    async def open_form(self, chat_id: int, user_id: int) -> Draft | None:
+    async def open_form(self, chat_id: int, user_id: int) -> Prompt | None:
         """The form someone has open in a chat, unless it timed out."""
-        draft = await self.repo.draft(self.services.db, chat_id, user_id)
-        return draft if draft is not None and draft.expires_at > self.now() else None
+        prompt = await self.prompts.current(chat_id, user_id)
+        return prompt if prompt is not None and prompt.feature == PROMPT else None
 
     async def stop_form(self, chat_id: int, user_id: int) -> bool:
         """Drop someone's form; False if there was none."""
-        async with self.services.db.transaction() as tx:
-            draft = await self.repo.draft(tx, chat_id, user_id)
-            if draft is None:
-                return False
-            await self._drop(tx, draft)
-        return True
+        async with self.db.transaction() as tx:
+            return await self.prompts.close(tx, chat_id, user_id, PROMPT)
 
     async def answer_form(
         self,
-        draft: Draft,
+        form: Prompt,
         text: str,
         building_ids: list[int] | None = None,
         message_id: int | None = None,
-    ) -> Draft | Event:
+    ) -> Prompt | Event:
         """Take the answer to the current question; the last answer posts the event.
 
         The form keeps the id of the message that gave the last answer: the same message
         handled again (after a crash) leaves the form as it is, instead of answering the
         next question with it.
         """
-        if message_id is not None and message_id <= draft.answers.get(ANSWERED, 0):
-            return draft
-        answers = dict(draft.answers)
-        if message_id is not None:
-            answers[ANSWERED] = message_id
-        if draft.step == "buildings":
+        if message_id is not None and message_id <= (form.answered_message or 0):
+            return form
+        answers = dict(form.payload)
+        if form.step == "buildings":
             answers["buildings"] = building_ids or []
         else:
-            answers[draft.step] = self._answer(draft.step, text)
-        later = STEPS[STEPS.index(draft.step) + 1 :]
-        async with self.services.db.transaction() as tx:
+            answers[form.step] = self._answer(form.step, text)
+        later = STEPS[STEPS.index(form.step) + 1 :]
+        async with self.db.transaction() as tx:
             if not later:
-                await self._drop(tx, draft)
+                await self.prompts.close(tx, form.chat_id, form.user_id, PROMPT)
                 return await self._create_in(
-                    tx, answers["buildings"], _form_of(answers), draft.user_id
+                    tx, answers["buildings"], _form_of(answers), form.user_id
                 )
-            expires_at = self.now() + self.settings.form_timeout.total_seconds()
-            if not await self.repo.advance_draft(tx, draft, later[0], answers, expires_at):
-                raise Conflict(N_("This form has moved on. Please answer the last question."))
-            moved = draft.model_copy(
-                update={"step": later[0], "answers": answers, "expires_at": expires_at}
+            return await self.prompts.ask(
+                tx,
+                form.chat_id,
+                form.user_id,
+                PROMPT,
+                later[0],
+                answers,
+                ttl_seconds=self.settings.form_timeout.total_seconds(),
+                answered_message=message_id,
             )
-            await self._time_out_at(tx, moved)
-        return moved
 
     def _answer(self, step: str, text: str) -> Any:
         """Check one answer of the form."""
@@ -1028,31 +1041,13 @@ class EventService:
         }
         return checks[step](text)
 
-    async def _time_out_at(self, tx: Transaction, draft: Draft) -> None:
-        await self.services.scheduler.schedule(
+    async def form_expired(self, tx: Transaction, form: Prompt) -> bool:
+        """Expiry of a form nobody answered in time: say so."""
+        user = await self.users.get(form.user_id)
+        t = await self.translator_for(form.chat_id)
+        await self.outbox.queue(
             tx,
-            JOB_FORM_TIMEOUT,
-            f"event form {draft.id}",
-            draft.expires_at,
-            {"draft": draft.id},
-            grace_seconds=LATE_OK,
-        )
-
-    async def _drop(self, tx: Transaction, draft: Draft) -> None:
-        await self.repo.delete_draft(tx, draft.id)
-        await self.services.scheduler.cancel(tx, f"event form {draft.id}")
-
-    async def form_timed_out(self, tx: Transaction, job: Job) -> None:
-        """Job: drop a form nobody answered in time, and say so."""
-        draft = await self.repo.draft_by_id(tx, int(job.data["draft"]))
-        if draft is None or draft.expires_at > self.now():
-            return
-        await self.repo.delete_draft(tx, draft.id)
-        user = await self.services.users.get(draft.user_id)
-        t = await self.translator_for(draft.chat_id)
-        await self.services.outbox.queue(
-            tx,
-            draft.chat_id,
+            form.chat_id,
             t(
                 "{name}, the /event form was dropped after {minutes} minutes without an "
                 "answer. Send /event to start again.",
@@ -1060,8 +1055,9 @@ class EventService:
                 minutes=self.settings.form_timeout_minutes,
             ),
             kind=KIND_FORM,
-            dedupe_key=f"event:form:{draft.id}:timeout",
+            dedupe_key=f"event:form:{form.id}:timeout",
         )
+        return True
 
 
 def _form_of(answers: dict[str, Any]) -> EventForm:

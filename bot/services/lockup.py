@@ -13,14 +13,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.domain.core import Building, Job
+from bot.clock import Clock
+from bot.config import Settings
+from bot.domain.core import Building, Job, Prompt
 from bot.domain.lockups import Facility, Lockup
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_, Translator
-from bot.services.roster import schedule_daily_plan
+from bot.outbox import Outbox
+from bot.scheduler import JobHandler, Scheduler
+from bot.services.community import Community
+from bot.services.people import People
+from bot.services.points import PointsService
+from bot.services.prompts import Prompts
+from bot.services.roster import RosterService, schedule_daily_plan
 from bot.services.weektime import (
     closing_at,
     closing_reported,
@@ -28,11 +35,8 @@ from bot.services.weektime import (
     next_closing,
     parse_closing,
 )
-from storage.db import Transaction
+from storage.db import Database, Transaction
 from storage.lockups import LockupRepository
-
-if TYPE_CHECKING:
-    from bot.context import Services
 
 CHECK = "lockup check"
 ESCALATE = "lockup escalate"
@@ -50,6 +54,9 @@ FACILITY_USAGE = N_(
     "(name | closing times | checklist). A time without days is for every day.\n"
     "/facility remove study room"
 )
+
+PROMPT = "lockup"  # the feature name of its stored prompt (the report's note)
+NOTE_WAIT = 12 * 3600  # how long a finished checklist waits for the note, in seconds
 
 
 @dataclass(frozen=True)
@@ -103,26 +110,49 @@ def lockup_state(lockup: Lockup, now: float, grace: float) -> str:
 class LockupService:
     """Facilities, the lock-up checklist and report, reminders and escalation."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.repo = LockupRepository(services.db)
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        config: Settings,
+        outbox: Outbox,
+        scheduler: Scheduler,
+        community: Community,
+        people: People,
+        prompts: Prompts,
+        points: PointsService,
+        roster: RosterService,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.config = config
+        self.outbox = outbox
+        self.scheduler = scheduler
+        self.community = community
+        self.people = people
+        self.prompts = prompts
+        self.points = points
+        self.roster = roster
+        self.repo = LockupRepository(db)
 
     @property
     def tz(self) -> ZoneInfo:
         """The community's time zone: closing times are local to it."""
-        return self.services.settings.community.tz
+        return self.config.community.tz
 
     @property
     def grace(self) -> float:
         """Seconds after closing time before a missing report is chased."""
-        return self.services.settings.lockup.grace_minutes * 60.0
+        return self.config.lockup.grace_minutes * 60.0
 
-    def register_jobs(self) -> None:
-        """Tell the scheduler which coroutines run the lock-up jobs."""
-        scheduler = self.services.scheduler
-        scheduler.register(CHECK, self._check)
-        scheduler.register(ESCALATE, self._escalate)
-        scheduler.register(PLAN, self._plan)
+    def jobs(self) -> dict[str, JobHandler]:
+        """The job kinds of this feature, and what runs each."""
+        return {
+            CHECK: self._check,
+            ESCALATE: self._escalate,
+            PLAN: self._plan,
+        }
 
     def local_time(self, moment: float) -> str:
         """ "21:04" in the community's time zone."""
@@ -132,8 +162,8 @@ class LockupService:
 
     async def add_facility(self, building: Building, spec: FacilitySpec, by: int) -> Facility:
         """Add a facility to a building and plan its first lock-up check."""
-        now = self.services.clock.now()
-        async with self.services.db.transaction() as tx:
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
             facility = await self.repo.add_facility(
                 tx, building.id, spec.name, spec.closing, spec.checklist, by, now
             )
@@ -142,13 +172,13 @@ class LockupService:
                     N_("This building already has a facility called «{name}»."), name=spec.name
                 )
             await self._schedule_check(tx, facility, now)
-            await schedule_daily_plan(self.services, tx, PLAN, now)
+            await schedule_daily_plan(self.scheduler, self.config.community.tz, tx, PLAN, now)
         return facility
 
     async def remove_facility(self, building: Building, name: str) -> Facility:
         """Stop checking a facility of the building (its lock-up history stays)."""
         facility = await self.named(building, name)
-        async with self.services.db.transaction() as tx:
+        async with self.db.transaction() as tx:
             if not await self.repo.retire(tx, facility.id):
                 raise NotFound(N_("There is no facility called «{name}»."), name=name)
         return facility
@@ -168,7 +198,7 @@ class LockupService:
     async def facilities_for(self, user_id: int) -> list[tuple[Building, Facility]]:
         """The facilities a volunteer may lock up: those of every building they serve."""
         found = []
-        for building in await self.services.community.buildings.volunteering(user_id):
+        for building in await self.community.buildings.volunteering(user_id):
             found += [(building, f) for f in await self.repo.facilities(building.id)]
         if not found:
             raise NotFound(
@@ -182,12 +212,12 @@ class LockupService:
     async def start(self, facility_id: int, user_id: int) -> LockupView:
         """The lock-up a volunteer is about to report: the closing just past, or the next."""
         building, facility = await self._facility_for(facility_id, user_id)
-        now = self.services.clock.now()
+        now = self.clock.now()
         day = closing_reported(facility.closing, now, self.tz)
         moment = None if day is None else closing_at(facility.closing, day, self.tz)
         if day is None or moment is None:
             raise NotFound(N_("This facility has no closing time."))
-        async with self.services.db.transaction() as tx:
+        async with self.db.transaction() as tx:
             lockup = await self.repo.open_lockup(tx, facility.id, day.isoformat(), moment)
         if lockup.status == "reported":
             raise Conflict(
@@ -197,6 +227,9 @@ class LockupService:
             )
         if lockup.status == "awaiting_note" and lockup.user_id != user_id:
             raise Conflict(N_("Another volunteer has ticked everything and is writing the report."))
+        if lockup.status == "awaiting_note":  # back after the note's time ran out: wait again
+            async with self.db.transaction() as tx:
+                await self._ask_note(tx, lockup.id, user_id)
         return LockupView(building, facility, lockup)
 
     async def tick(
@@ -207,15 +240,34 @@ class LockupService:
         view = await self._view(lockup_id, user_id)
         if not 0 <= index < len(view.facility.checklist):
             raise InvalidInput(N_("This button is no longer valid."))
-        async with self.services.db.transaction() as tx:
+        async with self.db.transaction() as tx:
             if not await self.repo.toggle(tx, lockup_id, index, ticked):
                 raise Conflict(N_("This checklist is finished already."))
-            await self.repo.finish_checklist(tx, lockup_id, user_id, view.facility.all_ticked)
+            if await self.repo.finish_checklist(
+                tx, lockup_id, user_id, view.facility.all_ticked
+            ):
+                await self._ask_note(tx, lockup_id, user_id)
         return await self._view(lockup_id, user_id)
 
-    async def pending_note(self, user_id: int) -> Lockup | None:
-        """The lock-up waiting for this volunteer's photo or line of text, if any."""
-        return await self.repo.awaiting_note(user_id)
+    async def _ask_note(self, tx: Transaction, lockup_id: int, user_id: int) -> None:
+        """The finished checklist waits for the volunteer's next private message: a photo or
+        a line of text for the report."""
+        await self.prompts.ask(
+            tx, user_id, user_id, PROMPT, "note", {"lockup": lockup_id}, ttl_seconds=NOTE_WAIT
+        )
+
+    async def note_expired(self, tx: Transaction, prompt: Prompt) -> bool:
+        """Nobody sent the note in time: say how to post the report all the same."""
+        t = await self.people.translator_for(prompt.chat_id)
+        await self.outbox.queue(
+            tx,
+            prompt.chat_id,
+            t("I stopped waiting for the photo or note of the lock-up. Send /lockup to post "
+              "the report."),
+            kind="lockup_note_expired",
+            dedupe_key=f"lockup note {prompt.id}",
+        )
+        return True
 
     async def report(
         self, lockup_id: int, user_id: int, note: str | None, photo: str | None
@@ -223,11 +275,12 @@ class LockupService:
         """Post the lock-up report to the building's group (marked late if it is)."""
         view = await self._view(lockup_id, user_id)
         note = (note or "").strip()[:NOTE_LIMIT] or None
-        now = self.services.clock.now()
+        now = self.clock.now()
         late = now > view.lockup.closing_at + self.grace
-        async with self.services.db.transaction() as tx:
+        async with self.db.transaction() as tx:
             if not await self.repo.report(tx, lockup_id, user_id, now, late, note, photo):
                 raise Conflict(N_("This lock-up was reported already."))
+            await self.prompts.close(tx, user_id, user_id, PROMPT)
             reported = await self.repo.lockup(lockup_id)
             assert reported is not None
             await self._post_report(tx, LockupView(view.building, view.facility, reported))
@@ -237,7 +290,7 @@ class LockupService:
 
     async def history(self, building: Building) -> list[tuple[Facility, Lockup, str]]:
         """The building's lock-ups of the last two weeks, newest first, with their state."""
-        now = self.services.clock.now()
+        now = self.clock.now()
         facilities = {f.id: f for f in await self.repo.facilities(building.id, active_only=False)}
         lockups = await self.repo.history(building.id, now - HISTORY_DAYS * 86400)
         return [
@@ -250,8 +303,8 @@ class LockupService:
         """A lock-up was reported on time: the volunteer earns points, once per lock-up."""
         if report.user_id is None:
             return
-        amount = self.services.settings.points.lockup_on_time
-        await self.services.points.award_in(
+        amount = self.config.points.lockup_on_time
+        await self.points.award_in(
             tx, report.user_id, amount, "lockup_on_time", f"lockup:{report.id}", report.user_id
         )
 
@@ -277,8 +330,8 @@ class LockupService:
         if facility is None or lockup is None or lockup.status == "reported":
             return
         building = await self._building(facility.building_id)
-        await self.repo.mark(tx, lockup.id, "escalated_at", self.services.clock.now())
-        roster = self.services.roster
+        await self.repo.mark(tx, lockup.id, "escalated_at", self.clock.now())
+        roster = self.roster
         on_duty = await roster.names(await roster.on_duty(building.id, lockup.closing_at))
         for owner in await roster.owner_ids(building):
             t = await roster.translator_for(owner)
@@ -288,29 +341,29 @@ class LockupService:
                 facility=facility.name,
                 building=building.name,
                 time=self.local_time(lockup.closing_at),
-                minutes=int((self.services.clock.now() - lockup.closing_at) // 60),
+                minutes=int((self.clock.now() - lockup.closing_at) // 60),
                 names=on_duty or "—",
             )
-            await self.services.outbox.queue(
+            await self.outbox.queue(
                 tx, owner, text, kind="lockup_missing", dedupe_key=f"{job.key} {owner}"
             )
 
     async def _plan(self, tx: Transaction, job: Job) -> None:
         """Daily: make sure every facility has its next check, and plan tomorrow."""
-        now = self.services.clock.now()
+        now = self.clock.now()
         for facility in await self.repo.facilities():
             await self._schedule_check(tx, facility, now - self.grace)
-        await schedule_daily_plan(self.services, tx, PLAN, now)
+        await schedule_daily_plan(self.scheduler, self.config.community.tz, tx, PLAN, now)
 
     async def _remind(self, tx: Transaction, job: Job, facility: Facility, lockup: Lockup) -> None:
         """Remind whoever was on duty at closing time (every volunteer if nobody was)."""
         building = await self._building(facility.building_id)
-        roster = self.services.roster
+        roster = self.roster
         people = await roster.on_duty(building.id, lockup.closing_at)
         if not people:
-            volunteers = await self.services.community.buildings.volunteers(building.id)
+            volunteers = await self.community.buildings.volunteers(building.id)
             people = [volunteer.user.id for volunteer in volunteers]
-        await self.repo.mark(tx, lockup.id, "reminded_at", self.services.clock.now())
+        await self.repo.mark(tx, lockup.id, "reminded_at", self.clock.now())
         for user_id in people:
             t = await roster.translator_for(user_id)
             text = t(
@@ -320,10 +373,10 @@ class LockupService:
                 building=building.name,
                 time=self.local_time(lockup.closing_at),
             )
-            await self.services.outbox.queue(
+            await self.outbox.queue(
                 tx, user_id, text, kind="lockup_reminder", dedupe_key=f"{job.key} {user_id}"
             )
-        await self.services.scheduler.schedule(
+        await self.scheduler.schedule(
             tx,
             ESCALATE,
             f"{ESCALATE} {facility.id} {lockup.day}",
@@ -337,7 +390,7 @@ class LockupService:
         moment = None if day is None else closing_at(facility.closing, day, self.tz)
         if day is None or moment is None:
             return
-        await self.services.scheduler.schedule(
+        await self.scheduler.schedule(
             tx,
             CHECK,
             f"{CHECK} {facility.id} {day}",
@@ -368,18 +421,18 @@ class LockupService:
         return "\n".join(lines)
 
     async def _post_report(self, tx: Transaction, view: LockupView) -> None:
-        roster = self.services.roster
+        roster = self.roster
         chat_id = view.building.chat_id
         t = await roster.translator_for(chat_id)
         text = self.report_text(t, view, await roster.names([view.lockup.user_id or 0]))
         key = f"lockup report {view.lockup.id}"
         if view.lockup.photo:
             params = {"photo": view.lockup.photo, "caption": text, "parse_mode": "HTML"}
-            await self.services.outbox.queue_call(
+            await self.outbox.queue_call(
                 tx, chat_id, "sendPhoto", params, kind="lockup_report", dedupe_key=key
             )
         else:
-            await self.services.outbox.queue(
+            await self.outbox.queue(
                 tx, chat_id, text, kind="lockup_report", dedupe_key=key
             )
 
@@ -391,7 +444,7 @@ class LockupService:
         if facility is None or not facility.active:
             raise NotFound(N_("This facility no longer exists."))
         building = await self._building(facility.building_id)
-        if not await self.services.community.buildings.is_volunteer(building.id, user_id):
+        if not await self.community.buildings.is_volunteer(building.id, user_id):
             raise NotAllowed(N_("Only the volunteers of this building may do this."))
         return building, facility
 
@@ -405,7 +458,7 @@ class LockupService:
         return LockupView(building, facility, lockup)
 
     async def _building(self, building_id: int) -> Building:
-        building = await self.services.community.buildings.by_id(building_id)
+        building = await self.community.buildings.by_id(building_id)
         if building is None:
             raise NotFound(N_("This facility no longer exists."))
         return building

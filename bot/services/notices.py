@@ -12,20 +12,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.callbacks import button_data
+from bot.clock import Clock
+from bot.config import Settings
 from bot.domain.core import Building, Job
 from bot.domain.notices import Confirmer, Notice, NoticeLine, NoticePost
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.i18n import N_, Html, Translator, html_escape, translator
-from bot.outbox import Delivery
-from storage.db import Transaction
+from bot.outbox import Delivery, Outbox
+from bot.scheduler import Scheduler
+from bot.services.community import Community
+from storage.db import Database, Transaction
 from storage.notices import SEND_JOB_PREFIX, NoticeRepository
-
-if TYPE_CHECKING:
-    from bot.context import Services
 
 FEATURE = "notice"
 SEND_JOB = "notice.send"
@@ -64,16 +65,28 @@ class Draft:
 class NoticeService:
     """Notices to building groups, their confirmations, and scheduled notices."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.db = services.db
-        self.clock = services.clock
-        self.repo = NoticeRepository(services.db)
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        config: Settings,
+        outbox: Outbox,
+        scheduler: Scheduler,
+        community: Community,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.config = config
+        self.outbox = outbox
+        self.scheduler = scheduler
+        self.community = community
+        self.repo = NoticeRepository(db)
 
     @property
     def tz(self) -> ZoneInfo:
         """The community's time zone, in which owners write times."""
-        return self.services.settings.community.tz
+        return self.config.community.tz
 
     # --- reading the command -------------------------------------------------------------
 
@@ -87,7 +100,7 @@ class NoticeService:
             if word.lower() in ALL_WORDS:
                 to_all, rest = True, tail
             else:
-                known = await self.services.community.buildings.all(active_only=False)
+                known = await self.community.buildings.all(active_only=False)
                 picked, rest = take_buildings(rest, known)
                 buildings = tuple(picked)
             pin, send_at, rest = read_options(rest, self.tz, now, pin=pin, send_at=send_at)
@@ -138,7 +151,7 @@ class NoticeService:
                 await self.repo.mark_sending(tx, notice_id, now)
                 await self._send(tx, notice_id, now)
             else:
-                await self.services.scheduler.schedule(
+                await self.scheduler.schedule(
                     tx,
                     SEND_JOB,
                     f"{SEND_JOB_PREFIX}{notice_id}",
@@ -169,7 +182,7 @@ class NoticeService:
                 await self.repo.set_failed(tx, post.id, REMOVED)
                 continue
             text, markup = self.render(notice, post.id, 0, post.language)
-            row_id = await self.services.outbox.queue(
+            row_id = await self.outbox.queue(
                 tx,
                 post.chat_id,
                 text,
@@ -219,7 +232,7 @@ class NoticeService:
             await self._check_later(tx, notice_id, round_ + 1, now)
 
     async def _check_later(self, tx: Transaction, notice_id: int, round_: int, now: float) -> None:
-        await self.services.scheduler.schedule(
+        await self.scheduler.schedule(
             tx,
             SETTLE_JOB,
             f"notice settle {notice_id} {round_}",
@@ -250,7 +263,7 @@ class NoticeService:
         if post.send_status != "sent":
             return
         if notice.pin and post.pin_outbox_id is None and post.sent_message_id is not None:
-            pin_row = await self.services.outbox.queue_call(
+            pin_row = await self.outbox.queue_call(
                 tx,
                 post.chat_id,
                 "pinChatMessage",
@@ -268,7 +281,7 @@ class NoticeService:
         await self.repo.set_posted(tx, post.id, post.sent_message_id, pin_error)
         if pin_error and notice.origin_chat_id < 0:
             t = self._t(post.language)
-            await self.services.outbox.queue(
+            await self.outbox.queue(
                 tx,
                 post.chat_id,
                 t("I could not pin the notice: {reason}", reason=reason(t, pin_error)),
@@ -282,7 +295,7 @@ class NoticeService:
             return
         language = await self.repo.chat_language(tx, notice.origin_chat_id)
         text = self.summary(notice, await self.repo.posts(tx, notice.id), language)
-        await self.services.outbox.queue(
+        await self.outbox.queue(
             tx,
             notice.origin_chat_id,
             text,
@@ -350,7 +363,7 @@ class NoticeService:
         """
         due = max(now, (post.count_edited_at or 0.0) + COUNT_EDIT_SECONDS)
         if await self.repo.plan_count_edit(tx, post.id, due, now - STALE_PLAN_SECONDS):
-            await self.services.scheduler.schedule(
+            await self.scheduler.schedule(
                 tx,
                 COUNT_JOB,
                 f"notice count {post.id} {due:.3f}",
@@ -377,7 +390,7 @@ class NoticeService:
             "parse_mode": "HTML",
             "reply_markup": markup,
         }
-        await self.services.outbox.queue_call(
+        await self.outbox.queue_call(
             tx,
             post.chat_id,
             "editMessageText",
@@ -399,7 +412,7 @@ class NoticeService:
 
     async def buildings_of(self, notice_id: int) -> list[Building]:
         """The buildings a notice goes to."""
-        buildings = self.services.community.buildings
+        buildings = self.community.buildings
         found = [await buildings.by_id(b) for b in await self.repo.building_ids(notice_id)]
         return [building for building in found if building is not None]
 
@@ -419,10 +432,10 @@ class NoticeService:
         async with self.db.transaction() as tx:
             if not await self.repo.cancel(tx, notice_id):
                 raise Conflict(N_("Notice #{id} was already sent or cancelled."), id=notice_id)
-            await self.services.scheduler.cancel(tx, f"{SEND_JOB_PREFIX}{notice_id}")
+            await self.scheduler.cancel(tx, f"{SEND_JOB_PREFIX}{notice_id}")
 
     def _t(self, language: str | None) -> Translator:
-        return translator(language or self.services.settings.community.language)
+        return translator(language or self.config.community.language)
 
 
 # --- pure helpers: reading the command, and words for failures ----------------------------

@@ -14,21 +14,24 @@ import hashlib
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.callbacks import button_data
-from bot.config import PointsSettings
+from bot.clock import Clock
+from bot.config import PointsSettings, Settings
 from bot.domain.core import Building, Job, User
 from bot.domain.points import LedgerEntry, Redemption, Reward, Standing
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_, Translator, html_escape
-from storage.db import Transaction
+from bot.outbox import Outbox
+from bot.scheduler import Scheduler
+from bot.services.community import Community
+from bot.services.people import People
+from storage.db import Database, Transaction
 from storage.errors import MonthlyLimitReached
 from storage.points import PointsRepository
-
-if TYPE_CHECKING:
-    from bot.context import Services
+from storage.users import UserRepository
 
 AUTOMATIC_REASONS = ("request_done", "shift_served", "lockup_on_time", "event_helped")
 BUTTONS = "points"
@@ -260,19 +263,37 @@ def expiry_key(redemption_id: int) -> str:
 class PointsService:
     """The points ledger, rewards from local shops, and redemptions."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.repo = PointsRepository(services.db)
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        config: Settings,
+        outbox: Outbox,
+        scheduler: Scheduler,
+        community: Community,
+        people: People,
+        users: UserRepository,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.config = config
+        self.outbox = outbox
+        self.scheduler = scheduler
+        self.community = community
+        self.people = people
+        self.users = users
+        self.repo = PointsRepository(db)
 
     @property
     def settings(self) -> PointsSettings:
         """The [points] section of the config."""
-        return self.services.settings.points
+        return self.config.points
 
     @property
     def tz(self) -> ZoneInfo:
         """The community's time zone."""
-        return self.services.settings.community.tz
+        return self.config.community.tz
 
     # --- earning -------------------------------------------------------------------------
 
@@ -289,7 +310,7 @@ class PointsService:
             raise ValueError(f"not an automatic award: {amount} for {reason!r}")
         if amount == 0:
             return False
-        now = self.services.clock.now()
+        now = self.clock.now()
         return await self.repo.add_entry(tx, user_id, amount, reason, source, by, now)
 
     async def award(self, by: int, volunteer: User, amount: int, note: str, source: str) -> Award:
@@ -299,8 +320,8 @@ class PointsService:
         """
         self._check_award(amount, note)
         reason = "award" if amount > 0 else "correction"
-        async with self.services.db.transaction() as tx:
-            now = self.services.clock.now()
+        async with self.db.transaction() as tx:
+            now = self.clock.now()
             created = await self.repo.add_entry(
                 tx, volunteer.id, amount, reason, source, by, now, note
             )
@@ -344,7 +365,7 @@ class PointsService:
             )
         )
         text += "\n" + t("Your balance: {balance} points.", balance=balance)
-        await self.services.outbox.queue(
+        await self.outbox.queue(
             tx, volunteer.id, text, kind="points_award", dedupe_key=f"ledger {entry.source}"
         )
 
@@ -352,22 +373,22 @@ class PointsService:
 
     async def balance(self, user_id: int) -> int:
         """A person's balance: the sum of their ledger entries."""
-        return await self.repo.balance(self.services.db, user_id)
+        return await self.repo.balance(self.db, user_id)
 
     async def statement(self, user_id: int) -> Statement:
         """Balance, latest entries and open redemptions (anyone may ask: for someone who
         never volunteered they are empty, and the reply says what points are for)."""
-        since = self.services.clock.now() - 90 * 24 * 3600
+        since = self.clock.now() - 90 * 24 * 3600
         return Statement(
             balance=await self.balance(user_id),
             entries=await self.repo.entries(user_id, STATEMENT_SIZE),
             redemptions=await self.repo.open_redemptions(user_id, since),
-            volunteer=bool(await self.services.community.buildings.volunteering(user_id)),
+            volunteer=bool(await self.community.buildings.volunteering(user_id)),
         )
 
     async def leaderboard(self, building: Building | None) -> Leaderboard:
         """This month's ranking of a building's volunteers, or of the whole community."""
-        start, end, month = month_bounds(self.services.clock.now(), self.tz)
+        start, end, month = month_bounds(self.clock.now(), self.tz)
         standings = await self.repo.earned(
             start, end, building.id if building else None, LEADERBOARD_SIZE
         )
@@ -380,8 +401,8 @@ class PointsService:
         t = await self._translator(building.chat_id)
         text = leaderboard_text(t, board, building.name)
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-        async with self.services.db.transaction() as tx:
-            row = await self.services.outbox.queue(
+        async with self.db.transaction() as tx:
+            row = await self.outbox.queue(
                 tx,
                 building.chat_id,
                 text,
@@ -395,7 +416,7 @@ class PointsService:
 
     async def reward(self, reward_id: int) -> Reward:
         """A reward still in the catalogue."""
-        reward = await self.repo.reward(self.services.db, reward_id)
+        reward = await self.repo.reward(self.db, reward_id)
         if reward is None or not reward.active:
             raise NotFound(
                 N_("There is no reward number {number}. See /rewards."), number=reward_id
@@ -414,7 +435,7 @@ class PointsService:
 
         ``source`` names the command message: handled twice, it finds the reward it added.
         """
-        async with self.services.db.transaction() as tx:
+        async with self.db.transaction() as tx:
             if source is not None and (seen := await self.repo.reward_by_source(tx, source)):
                 return seen
             return await self.repo.add_reward(
@@ -422,15 +443,15 @@ class PointsService:
                 building.id if building else None,
                 asdict(draft),
                 by,
-                self.services.clock.now(),
+                self.clock.now(),
                 source,
             )
 
     async def edit_reward(self, reward: Reward, field: str, value: Any) -> Reward:
         """Change one field of a reward (stock is what is left to redeem)."""
-        async with self.services.db.transaction() as tx:
+        async with self.db.transaction() as tx:
             if not await self.repo.update_reward(
-                tx, reward.id, field, value, self.services.clock.now()
+                tx, reward.id, field, value, self.clock.now()
             ):
                 raise NotFound(
                     N_("There is no reward number {number}. See /rewards."), number=reward.id
@@ -441,8 +462,8 @@ class PointsService:
 
     async def retire_reward(self, reward: Reward) -> None:
         """Take a reward out of the catalogue; pending redemptions of it still get decided."""
-        async with self.services.db.transaction() as tx:
-            if not await self.repo.retire_reward(tx, reward.id, self.services.clock.now()):
+        async with self.db.transaction() as tx:
+            if not await self.repo.retire_reward(tx, reward.id, self.clock.now()):
                 raise NotFound(
                     N_("There is no reward number {number}. See /rewards."), number=reward.id
                 )
@@ -457,15 +478,15 @@ class PointsService:
         ``request_key`` names the command ("<chat>:<message>"), so a replay redeems once.
         ``here`` is the building of the group the command came from, if any.
         """
-        known = await self.repo.redemption_by_key(self.services.db, request_key)
+        known = await self.repo.redemption_by_key(self.db, request_key)
         if known is not None:
             return await self._redeemed(known, created=False)
         building = await self._deciding_building(volunteer.id, await self.reward(reward_id), here)
-        async with self.services.db.transaction() as tx:
+        async with self.db.transaction() as tx:
             redemption = await self._hold(tx, volunteer, reward_id, building, request_key)
             if redemption is None:  # the same command, recorded meanwhile
                 return await self._redeemed_in(tx, request_key)
-            await self.services.scheduler.schedule(
+            await self.scheduler.schedule(
                 tx,
                 EXPIRY_JOB,
                 expiry_key(redemption.id),
@@ -486,7 +507,7 @@ class PointsService:
         request_key: str,
     ) -> Redemption | None:
         """Record the redemption, reserve the item and hold the points, or raise and roll back."""
-        now = self.services.clock.now()
+        now = self.clock.now()
         reward = await self.repo.reward(tx, reward_id)
         if reward is None or not reward.active:
             raise NotFound(
@@ -522,7 +543,7 @@ class PointsService:
         return redemption
 
     async def _redeemed(self, redemption: Redemption, created: bool) -> Redeemed:
-        building = await self.services.community.buildings.by_id(redemption.building_id)
+        building = await self.community.buildings.by_id(redemption.building_id)
         assert building is not None
         return Redeemed(redemption, building, await self.balance(redemption.user_id), created)
 
@@ -535,12 +556,12 @@ class PointsService:
         self, user_id: int, reward: Reward, here: Building | None
     ) -> Building:
         """The building whose owners decide: the reward's own, or one the volunteer serves."""
-        serving = await self.services.community.buildings.volunteering(user_id)
+        serving = await self.community.buildings.volunteering(user_id)
         if reward.building_id is not None:
             for building in serving:
                 if building.id == reward.building_id:
                     return building
-            owner = await self.services.community.buildings.by_id(reward.building_id)
+            owner = await self.community.buildings.by_id(reward.building_id)
             raise NotAllowed(
                 N_("«{reward}» is for the volunteers of {building}."),
                 reward=reward.name,
@@ -565,7 +586,7 @@ class PointsService:
                 "callback_data": button_data(BUTTONS, "reject", redemption.id),
             },
         ]
-        await self.services.outbox.queue(
+        await self.outbox.queue(
             tx,
             building.chat_id,
             card_text(t, redemption, volunteer.display_name),
@@ -577,7 +598,7 @@ class PointsService:
 
     async def redemption(self, redemption_id: int) -> Redemption:
         """A redemption by number."""
-        redemption = await self.repo.redemption(self.services.db, redemption_id)
+        redemption = await self.repo.redemption(self.db, redemption_id)
         if redemption is None:
             raise NotFound(N_("This button is no longer valid."))
         return redemption
@@ -588,8 +609,8 @@ class PointsService:
         The move out of 'pending' is one conditional UPDATE: a repeated or racing
         press finds it decided and changes nothing.
         """
-        async with self.services.db.transaction() as tx:
-            now = self.services.clock.now()
+        async with self.db.transaction() as tx:
+            now = self.clock.now()
             redemption = await self.repo.redemption(tx, redemption_id)
             if redemption is None:
                 raise NotFound(N_("This button is no longer valid."))
@@ -603,7 +624,7 @@ class PointsService:
                 raise Conflict(N_("This redemption was already decided."))
             if not approve:
                 await self._give_back(tx, redemption, by.id, now)
-            await self.services.scheduler.cancel(tx, expiry_key(redemption.id))
+            await self.scheduler.cancel(tx, expiry_key(redemption.id))
             decided = await self.repo.redemption(tx, redemption.id)
             assert decided is not None
             await self._announce(tx, decided, by.display_name)
@@ -612,7 +633,7 @@ class PointsService:
     async def expire(self, tx: Transaction, job: Job) -> None:
         """Job: a redemption nobody decided in time gives its points and stock back."""
         redemption = await self.repo.redemption(tx, int(job.data["redemption"]))
-        now = self.services.clock.now()
+        now = self.clock.now()
         if redemption is None or not await self.repo.decide(
             tx, redemption.id, "expired", None, now
         ):
@@ -635,10 +656,10 @@ class PointsService:
 
     async def _announce(self, tx: Transaction, redemption: Redemption, by: str | None) -> None:
         """Tell the volunteer the outcome, and mark the owners' card as decided."""
-        volunteer = await self.services.users.get(redemption.user_id)
+        volunteer = await self.users.get(redemption.user_id)
         if volunteer is not None and volunteer.started:
             t = await self._translator(volunteer.id)
-            await self.services.outbox.queue(
+            await self.outbox.queue(
                 tx,
                 volunteer.id,
                 outcome_text(t, redemption),
@@ -647,12 +668,12 @@ class PointsService:
                 dedupe_key=f"redemption outcome {redemption.id}",
             )
         name = volunteer.display_name if volunteer else str(redemption.user_id)
-        for card in await self.services.outbox.repo.by_ref(f"redemption:{redemption.id}"):
+        for card in await self.outbox.repo.by_ref(f"redemption:{redemption.id}"):
             if card.kind != CARD_KIND or card.message_id is None:
                 continue
             t = await self._translator(card.chat_id)
             text = card_text(t, redemption, name) + "\n\n" + decision_line(t, redemption, by)
-            await self.services.outbox.queue_call(
+            await self.outbox.queue_call(
                 tx,
                 card.chat_id,
                 "editMessageText",
@@ -665,11 +686,11 @@ class PointsService:
     # --- helpers -------------------------------------------------------------------------
 
     def _is_admin(self, user_id: int) -> bool:
-        return self.services.community.is_admin(user_id)
+        return self.community.is_admin(user_id)
 
     async def _translator(self, chat_id: int) -> Translator:
         """The translator for a chat's own language, or the community's."""
-        return await self.services.people.translator_for(chat_id)
+        return await self.people.translator_for(chat_id)
 
 
 # --- texts -------------------------------------------------------------------------------

@@ -14,27 +14,29 @@ causes (events, outbox messages, scheduled escalations) commits in its transacti
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.callbacks import button_data
-from bot.domain.core import Building, Job, User
-from bot.domain.requests import Request, RequestDraft, RequestEvent, RequestLine
+from bot.clock import Clock
+from bot.config import Settings
+from bot.domain.core import Building, Job, Prompt, User
+from bot.domain.requests import Request, RequestEvent, RequestLine
 from bot.errors import Conflict, InvalidInput, LinliError, NotAllowed, NotFound
 from bot.i18n import N_, Html, Translator
-from bot.services.community import Role
-from storage.db import Transaction
+from bot.outbox import Delivery, Outbox
+from bot.scheduler import Scheduler
+from bot.services.community import Community, Role
+from bot.services.duty import DutyRoster
+from bot.services.people import People
+from bot.services.points import PointsService
+from bot.services.prompts import Prompts
+from storage.db import Database, Transaction
 from storage.requests import RequestRepository
-
-if TYPE_CHECKING:
-    from bot.clock import Clock
-    from bot.context import Services
-    from bot.outbox import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,8 @@ UNREACHABLE = "request_unreachable"
 REMINDER = "request_reminder"
 ESCALATE_JOB = "request_escalate"
 STALE_JOB = "request_stale"
-QUESTION_JOB = "request_question_expired"
+PROMPT = "requests"  # the feature name of its stored prompts
+QUESTION_EXPIRED = "request_question_expired"
 
 CATEGORIES = {  # code -> label
     "repair": N_("repair"),
@@ -211,69 +214,46 @@ class History:
     events: list[RequestEvent]
 
 
-class PendingQuestions:
-    """Who the bot waits on for a request's text: a mirror of the 'question' drafts.
+class UnfinishedRequestsReader:
+    """What a handover lists, read without the request service (the roster is built first)."""
 
-    Handler filters are synchronous and cannot read the database; this mirror lets the
-    answer handler match only the messages that answer a question, so it does not take
-    other features' messages. Until it is loaded from the database it matches every
-    message and the handler asks the database. It may wrongly say yes (the handler then
-    finds no question and does nothing), never wrongly no.
-    """
+    def __init__(self, db: Database) -> None:
+        self.repo = RequestRepository(db)
 
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
-        self.loaded = False
-        self._waiting: dict[tuple[int, int], float] = {}
-
-    def may_answer(self, chat_id: int, user_id: int) -> bool:
-        """Whether a message from this user in this chat may answer a question."""
-        if not self.loaded:
-            return True
-        expires_at = self._waiting.get((chat_id, user_id))
-        return expires_at is not None and expires_at > self.clock.now()
-
-    def load(self, drafts: list[RequestDraft]) -> None:
-        """Add the questions stored in the database (keeping any recorded meanwhile)."""
-        for draft in drafts:
-            self._waiting.setdefault((draft.chat_id, draft.user_id), draft.expires_at)
-        self.loaded = True
-
-    def add(self, chat_id: int, user_id: int, expires_at: float) -> Callable[[], None]:
-        """A callback that records a question (run it after the commit)."""
-
-        def record() -> None:
-            self._waiting[(chat_id, user_id)] = expires_at
-
-        return record
-
-    def drop(self, chat_id: int, user_id: int) -> Callable[[], None]:
-        """A callback that forgets a question (run it after the commit)."""
-
-        def forget() -> None:
-            self._waiting.pop((chat_id, user_id), None)
-
-        return forget
-
+    async def unfinished(self, building_id: int) -> list[RequestLine]:
+        """The requests of a building still open or claimed, oldest first (for a handover)."""
+        return await self.repo.unfinished_in(building_id, limit=30)
 
 class RequestService:
     """Help requests: open, route, claim, release, finish, escalate, rate."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.db = services.db
-        self.clock = services.clock
-        self.settings = services.settings.requests
-        self.community = services.community
-        self.buildings = services.community.buildings
-        self.repo = RequestRepository(services.db)
-        self.questions = PendingQuestions(services.clock)
-        self._loading: asyncio.Task[None] | None = None
-
-    def start_loading(self) -> None:
-        """Load the pending questions in the background, before the first update arrives."""
-        self._loading = asyncio.get_running_loop().create_task(self.load_questions())
-        self._loading.add_done_callback(_log_failure)
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        config: Settings,
+        outbox: Outbox,
+        scheduler: Scheduler,
+        community: Community,
+        people: People,
+        prompts: Prompts,
+        points: PointsService,
+        roster: DutyRoster,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.config = config
+        self.outbox = outbox
+        self.scheduler = scheduler
+        self.community = community
+        self.people = people
+        self.prompts = prompts
+        self.points = points
+        self.roster = roster
+        self.settings = config.requests
+        self.buildings = community.buildings
+        self.repo = RequestRepository(db)
 
     # --- routing (the roster connects here) ----------------------------------------------
 
@@ -283,7 +263,7 @@ class RequestService:
         Nobody on duty (or no roster at all): every volunteer of the building, and False,
         so that the resident is told. Called outside any transaction.
         """
-        on_duty = await self.services.roster.on_duty(building_id, self.clock.now())
+        on_duty = await self.roster.on_duty(building_id, self.clock.now())
         if on_duty:
             return on_duty, True
         volunteers = await self.buildings.volunteers(building_id)
@@ -304,7 +284,7 @@ class RequestService:
     async def owners(self, building: Building) -> list[int]:
         """The building's owners: the group's Telegram admins (cached) and the community admins."""
         admins, _fetched = await self.buildings.admins(building.chat_id)
-        return list(dict.fromkeys([*admins, *self.services.settings.community.admins]))
+        return list(dict.fromkeys([*admins, *self.config.community.admins]))
 
     # --- submitting ----------------------------------------------------------------------
 
@@ -352,8 +332,7 @@ class RequestService:
                 now=now,
             )
             if created:
-                await self.repo.drop_question(tx, source.chat_id, resident_id)
-                tx.after_commit(self.questions.drop(source.chat_id, resident_id))
+                await self.prompts.close(tx, source.chat_id, resident_id, PROMPT)
                 await self.repo.add_event(tx, request.id, "opened", resident_id, now, category)
                 audience = await self._route(tx, request, building, on_duty, decided)
         if created:
@@ -390,7 +369,7 @@ class RequestService:
         )
         after = self.settings.escalate_after.total_seconds()
         for round_ in (1, 2):
-            await self.services.scheduler.schedule(
+            await self.scheduler.schedule(
                 tx,
                 ESCALATE_JOB,
                 _escalation_key(request, round_),
@@ -419,51 +398,48 @@ class RequestService:
     # --- the conversation: /request without text, and the building choice ----------------
 
     async def ask(self, user_id: int, buildings: list[Building], source: Source) -> None:
-        """Remember to take this user's next message in this chat as the request's text."""
-        now = self.clock.now()
-        expires_at = now + self.settings.question_timeout.total_seconds()
+        """Take this user's next message in this chat as the request's text (a stored prompt)."""
         building_id = buildings[0].id if len(buildings) == 1 else None
         async with self.db.transaction() as tx:
-            draft_id = await self.repo.ask(
+            await self.prompts.ask(
                 tx,
-                chat_id=source.chat_id,
-                user_id=user_id,
-                building_id=building_id,
-                message_id=source.message_id,
-                now=now,
-                expires_at=expires_at,
+                source.chat_id,
+                user_id,
+                PROMPT,
+                "text",
+                {"building": building_id},
+                ttl_seconds=self.settings.question_timeout.total_seconds(),
             )
-            await self.services.scheduler.schedule(
-                tx, QUESTION_JOB, f"request:question:{draft_id}", expires_at, {"draft": draft_id}
-            )
-            tx.after_commit(self.questions.add(source.chat_id, user_id, expires_at))
 
-    async def answer(self, user_id: int, text: str, source: Source) -> Submission | None:
-        """The message after a bare /request becomes the request; None if none was asked."""
-        await self.load_questions()
-        question = await self.repo.question(source.chat_id, user_id, self.clock.now())
-        if question is None:
-            return None
-        parse_request(text)  # a bad answer is refused and the question stays
-        if question.building_id is None:
-            buildings = await self.buildings_of(user_id)
-        else:
-            building = await self.buildings.by_id(question.building_id)
-            buildings = [building] if building else await self.buildings_of(user_id)
-        return await self.submit(user_id, buildings, text, source)
+    async def answer(self, prompt: Prompt, text: str, source: Source) -> Submission:
+        """The message after a bare /request becomes the request; a bad answer is refused
+        and the question stays."""
+        parse_request(text)
+        building_id = prompt.payload.get("building")
+        building = None if building_id is None else await self.buildings.by_id(int(building_id))
+        buildings = [building] if building else await self.buildings_of(prompt.user_id)
+        return await self.submit(prompt.user_id, buildings, text, source)
 
-    async def load_questions(self) -> None:
-        """Fill the mirror of pending questions from the database (once)."""
-        if not self.questions.loaded:
-            self.questions.load(await self.repo.questions(self.clock.now()))
+    async def question_expired(self, tx: Transaction, prompt: Prompt) -> bool:
+        """The time to answer a bare /request is over: say so; the next message is an
+        ordinary one again."""
+        t = await self.translator_for(prompt.chat_id)
+        await self.outbox.queue(
+            tx,
+            prompt.chat_id,
+            t("I stopped waiting for the text of your request. Send /request again when you "
+              "are ready."),
+            kind=QUESTION_EXPIRED,
+            dedupe_key=f"request:question:{prompt.id}",
+        )
+        return True
 
     async def add_choice(self, user_id: int, text: str, source: Source) -> int:
         """Keep the text while a resident of several buildings picks one; returns the draft id."""
         parse_request(text)
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            await self.repo.drop_question(tx, source.chat_id, user_id)
-            tx.after_commit(self.questions.drop(source.chat_id, user_id))
+            await self.prompts.close(tx, source.chat_id, user_id, PROMPT)
             return await self.repo.add_choice(
                 tx,
                 chat_id=source.chat_id,
@@ -491,12 +467,6 @@ class RequestService:
         source = Source(draft.chat_id, draft.message_id, private=True)
         return await self.open(building, user_id, draft.text, source)
 
-    async def expire_question(self, tx: Transaction, job: Job) -> None:
-        """Job: the time to answer is over; the next message is an ordinary one again."""
-        draft = await self.repo.draft(int(job.data["draft"]))
-        if draft is not None and await self.repo.drop_draft(tx, draft.id, "question"):
-            tx.after_commit(self.questions.drop(draft.chat_id, draft.user_id))
-
     # --- moves -----------------------------------------------------------------------------
 
     async def claim(self, number: int, volunteer_id: int) -> Request:
@@ -510,7 +480,7 @@ class RequestService:
             request = await self._get(number, tx)
             await self.repo.add_event(tx, number, "claimed", volunteer_id, now)
             await self._cancel_escalations(tx, request)
-            await self.services.scheduler.schedule(
+            await self.scheduler.schedule(
                 tx,
                 STALE_JOB,
                 _stale_key(request),
@@ -533,7 +503,7 @@ class RequestService:
             holder = request.claimer_id or 0
             if not await self.repo.release(tx, number, holder, now):
                 await self._refuse(tx, building, "release", number, by)
-            await self.services.scheduler.cancel(tx, _stale_key(request))
+            await self.scheduler.cancel(tx, _stale_key(request))
             request = await self._get(number, tx)
             await self.repo.add_event(tx, number, "released", by, now)
             await self._refresh_cards(tx, request, building)
@@ -554,7 +524,7 @@ class RequestService:
         async with self.db.transaction() as tx:
             if not await self.repo.finish(tx, number, request.claimer_id or 0, note or None, now):
                 await self._refuse(tx, building, "finish", number, by)
-            await self.services.scheduler.cancel(tx, _stale_key(request))
+            await self.scheduler.cancel(tx, _stale_key(request))
             request = await self._get(number, tx)
             await self.repo.add_event(tx, number, "done", by, now, note)
             await self._refresh_cards(tx, request, building)
@@ -598,8 +568,8 @@ class RequestService:
         """
         if request.claimer_id is None:
             return
-        amount = self.services.settings.points.request_done
-        await self.services.points.award_in(
+        amount = self.config.points.request_done
+        await self.points.award_in(
             tx, request.claimer_id, amount, "request_done", f"request:{request.id}", by
         )
 
@@ -692,10 +662,6 @@ class RequestService:
         """A resident's latest requests, newest first."""
         return await self.repo.of_resident(resident_id, LIST_LIMIT)
 
-    async def unfinished(self, building_id: int) -> list[RequestLine]:
-        """The requests of a building still open or claimed, oldest first (for a handover)."""
-        return await self.repo.unfinished_in(building_id, limit=30)
-
     async def open_for(self, user_id: int, building: Building | None = None) -> list[RequestLine]:
         """Open requests this person may take (in one building, or wherever they serve)."""
         if building is not None:
@@ -730,7 +696,7 @@ class RequestService:
 
     async def translator_for(self, chat_id: int) -> Translator:
         """The translator of a chat: its own language, else the community's."""
-        return await self.services.people.translator_for(chat_id)
+        return await self.people.translator_for(chat_id)
 
     # --- cards --------------------------------------------------------------------------
 
@@ -749,7 +715,7 @@ class RequestService:
             minutes = round(2 * self.settings.escalate_after_minutes)
             header = t("No volunteer has taken this request in {minutes} minutes.", minutes=minutes)
             text = f"⏰ {header}\n\n{text}"
-        await self.services.outbox.queue(
+        await self.outbox.queue(
             tx,
             user_id,
             text,
@@ -794,7 +760,7 @@ class RequestService:
 
     async def _refresh_cards(self, tx: Transaction, request: Request, building: Building) -> None:
         """Edit every delivered card of the request to show its new state."""
-        for row in await self.services.outbox.repo.by_ref(_ref(request)):
+        for row in await self.outbox.repo.by_ref(_ref(request)):
             if row.kind == CARD and row.status == "sent" and row.message_id is not None:
                 await self._edit_card(tx, request, building, row.chat_id, row.id, row.message_id)
 
@@ -815,7 +781,7 @@ class RequestService:
             "parse_mode": "HTML",
             "reply_markup": markup,
         }
-        await self.services.outbox.queue_call(
+        await self.outbox.queue_call(
             tx,
             chat_id,
             "editMessageText",
@@ -860,7 +826,7 @@ class RequestService:
                 mention=Html(mention(user)),
                 number=number,
             )
-            await self.services.outbox.queue(
+            await self.outbox.queue(
                 tx,
                 building.chat_id,
                 text,
@@ -887,7 +853,7 @@ class RequestService:
                 name=user.display_name,
                 building=building.name,
             )
-            await self.services.outbox.queue(
+            await self.outbox.queue(
                 tx,
                 owner_id,
                 text,
@@ -916,7 +882,7 @@ class RequestService:
         chat_id = request.resident_id if private else request.source_chat_id
         t = await self.translator_for(chat_id)
         volunteer = await self._name(volunteer_id or request.claimer_id)
-        await self.services.outbox.queue(
+        await self.outbox.queue(
             tx,
             chat_id,
             message(t, request, volunteer),
@@ -965,22 +931,17 @@ class RequestService:
             category=t.plain(category_label(request.category)),
             hours=round(self.settings.stale_after_hours),
         )
-        await self.services.outbox.queue(
+        await self.outbox.queue(
             tx, claimer, text, kind=REMINDER, ref=_ref(request), dedupe_key=f"{job.key}:reminder"
         )
         await self.repo.add_event(tx, request.id, "reminded", claimer, self.clock.now())
 
     async def _cancel_escalations(self, tx: Transaction, request: Request) -> None:
         for round_ in (1, 2):
-            await self.services.scheduler.cancel(tx, _escalation_key(request, round_))
+            await self.scheduler.cancel(tx, _escalation_key(request, round_))
 
 
 # --- texts and buttons -------------------------------------------------------------------
-
-
-def _log_failure(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("could not load the pending request questions: %r", task.exception())
 
 
 def mention(user: User) -> str:

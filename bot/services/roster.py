@@ -14,14 +14,21 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.callbacks import button_data
+from bot.clock import Clock
+from bot.config import Settings
 from bot.domain.core import Building, Job, User
 from bot.domain.roster import Shift, Swap
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_, Translator
+from bot.outbox import Outbox
+from bot.scheduler import JobHandler, Scheduler
+from bot.services.community import Community
+from bot.services.duty import UnfinishedRequests
+from bot.services.people import People
+from bot.services.points import PointsService
 from bot.services.weektime import (
     WeeklySlot,
     first_day_after,
@@ -30,11 +37,9 @@ from bot.services.weektime import (
     parse_weekday,
     range_text,
 )
-from storage.db import Transaction
+from storage.db import Database, Transaction
 from storage.roster import RosterRepository
-
-if TYPE_CHECKING:
-    from bot.context import Services
+from storage.users import UserRepository
 
 WEEKDAYS = [N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun")]
 PLAN_MINUTE = 3 * 60  # the daily planning job runs at 03:00 local time
@@ -175,42 +180,66 @@ def parse_roster_command(text: str) -> RosterCommand:
     return RosterCommand(action, weekday, times[0], times[1], usernames)
 
 
-async def schedule_daily_plan(services: Services, tx: Transaction, kind: str, after: float) -> None:
+async def schedule_daily_plan(
+    scheduler: Scheduler, tz: ZoneInfo, tx: Transaction, kind: str, after: float
+) -> None:
     """The next daily planning job of ``kind`` at 03:00 local ("roster plan 2026-11-24").
 
     One a day, whoever asks for it: the key is the date. Its long grace makes it run
     however late the bot comes back, to repair the chains of jobs.
     """
-    tz = services.settings.community.tz
     day = first_day_after(after, lambda d: local_moment(d, PLAN_MINUTE, tz), tz)
     assert day is not None
     due = local_moment(day, PLAN_MINUTE, tz)
-    await services.scheduler.schedule(tx, kind, f"{kind} {day}", due, grace_seconds=PLAN_GRACE)
+    await scheduler.schedule(tx, kind, f"{kind} {day}", due, grace_seconds=PLAN_GRACE)
 
 
 class RosterService:
     """The duty roster, who is on duty, swaps, reminders and handovers."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.repo = RosterRepository(services.db)
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        config: Settings,
+        outbox: Outbox,
+        scheduler: Scheduler,
+        community: Community,
+        people: People,
+        users: UserRepository,
+        points: PointsService,
+        requests: UnfinishedRequests,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.config = config
+        self.outbox = outbox
+        self.scheduler = scheduler
+        self.community = community
+        self.people = people
+        self.users = users
+        self.points = points
+        self.requests = requests
+        self.repo = RosterRepository(db)
 
     @property
     def tz(self) -> ZoneInfo:
         """The community's time zone: every shift time is local to it."""
-        return self.services.settings.community.tz
+        return self.config.community.tz
 
     @property
     def remind_before(self) -> float:
         """Seconds between a shift reminder and the start of the shift."""
-        return self.services.settings.duty.remind_before_minutes * 60.0
+        return self.config.duty.remind_before_minutes * 60.0
 
-    def register_jobs(self) -> None:
-        """Tell the scheduler which coroutines run the roster's jobs."""
-        scheduler = self.services.scheduler
-        scheduler.register(REMIND, self._remind)
-        scheduler.register(HANDOVER, self._handover)
-        scheduler.register(PLAN, self._plan)
+    def jobs(self) -> dict[str, JobHandler]:
+        """The job kinds of this feature, and what runs each."""
+        return {
+            REMIND: self._remind,
+            HANDOVER: self._handover,
+            PLAN: self._plan,
+        }
 
     # --- the weekly roster -------------------------------------------------------------
 
@@ -232,8 +261,8 @@ class RosterService:
     ) -> Shift:
         """Add a shift (or take the existing one with these times) and put volunteers on it."""
         await self._require_volunteers(building, volunteers)
-        now = self.services.clock.now()
-        async with self.services.db.transaction() as tx:
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
             shift, created = await self.repo.add_shift(
                 tx, building.id, weekday, start, end, by, now
             )
@@ -247,12 +276,12 @@ class RosterService:
     async def remove_shift(self, building: Building, shift_id: int) -> Shift:
         """Remove a shift of the building and its coming jobs."""
         shift = await self.shift_of(building, shift_id)
-        now = self.services.clock.now()
-        async with self.services.db.transaction() as tx:
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
             if not await self.repo.remove_shift(tx, shift.id):
                 raise NotFound(N_("That shift no longer exists."))
             for key in self._next_keys(shift, now):
-                await self.services.scheduler.cancel(tx, key)
+                await self.scheduler.cancel(tx, key)
         return shift
 
     async def toggle_volunteer(
@@ -261,12 +290,12 @@ class RosterService:
         """Put a volunteer on the shift, or take them off (``on``: which of the two, so that
         a press handled twice leaves it as pressed); True if they are on it now."""
         shift = await self.shift_of(building, shift_id)
-        async with self.services.db.transaction() as tx:
+        async with self.db.transaction() as tx:
             if on is not True and await self.repo.unassign(tx, shift.id, user_id):
                 return False
             if on is False:
                 return False
-            if not await self.services.community.buildings.is_volunteer(building.id, user_id):
+            if not await self.community.buildings.is_volunteer(building.id, user_id):
                 raise NotFound(N_("That person is not a volunteer of this building."))
             await self.repo.assign(tx, shift.id, user_id)
         return True
@@ -276,7 +305,7 @@ class RosterService:
         if command.action == "announce":
             await self.set_handover_in_group(building, command.switch)
             return
-        people = [await self.services.community.find_person(name) for name in command.usernames]
+        people = [await self.community.find_person(name) for name in command.usernames]
         if command.action == "add":
             await self.add_shift(
                 building, command.weekday, command.start, command.end, people, by
@@ -287,7 +316,7 @@ class RosterService:
             await self.remove_shift(building, shift.id)
             return
         await self._require_volunteers(building, people)
-        async with self.services.db.transaction() as tx:
+        async with self.db.transaction() as tx:
             for user in people:
                 if command.action == "assign":
                     await self.repo.assign(tx, shift.id, user.id)
@@ -307,7 +336,7 @@ class RosterService:
 
     async def set_handover_in_group(self, building: Building, on: bool) -> None:
         """Turn the "duty passes from A to B" message in the group on or off."""
-        async with self.services.db.transaction() as tx:
+        async with self.db.transaction() as tx:
             await self.repo.set_handover_in_group(tx, building.id, on)
 
     # --- who is on duty ----------------------------------------------------------------
@@ -362,7 +391,7 @@ class RosterService:
 
     async def duty(self, building: Building) -> Duty:
         """Who is on duty now and who is next."""
-        now = self.services.clock.now()
+        now = self.clock.now()
         return Duty(
             building,
             await self.occurrences_at(building.id, now),
@@ -373,10 +402,10 @@ class RosterService:
 
     async def coming_shifts(self, user_id: int) -> list[tuple[Building, Occurrence]]:
         """The volunteer's shifts of the next two weeks that have not started, soonest first."""
-        now = self.services.clock.now()
+        now = self.clock.now()
         until = now + SWAP_WINDOW_DAYS * 86400
         found = []
-        for building in await self.services.community.buildings.volunteering(user_id):
+        for building in await self.community.buildings.volunteering(user_id):
             for shift in await self.repo.shifts(building.id):
                 for day in slot_of(shift).starting_between(now, until, self.tz):
                     occurrence = await self.occurrence(shift, day)
@@ -390,7 +419,7 @@ class RosterService:
     ) -> tuple[Building, Occurrence, list[User]]:
         """The volunteers who could take one of the user's coming shifts."""
         building, occurrence = await self._own_coming(user_id, shift_id, day)
-        volunteers = await self.services.community.buildings.volunteers(building.id)
+        volunteers = await self.community.buildings.volunteers(building.id)
         others = [v.user for v in volunteers if v.user.id not in occurrence.volunteer_ids]
         if not others:
             raise NotFound(
@@ -409,9 +438,9 @@ class RosterService:
                    "or are on it already."),
                 building=building.name,
             )
-        async with self.services.db.transaction() as tx:
+        async with self.db.transaction() as tx:
             swap = await self.repo.offer_swap(
-                tx, shift_id, day.isoformat(), user_id, to_user, self.services.clock.now()
+                tx, shift_id, day.isoformat(), user_id, to_user, self.clock.now()
             )
             await self._ask_to_swap(tx, swap, building, occurrence)
         return swap
@@ -425,8 +454,8 @@ class RosterService:
         if shift is None:
             raise NotFound(N_("That shift no longer exists."))
         building = await self._building(shift.building_id)
-        now = self.services.clock.now()
-        async with self.services.db.transaction() as tx:
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
             # Read inside the transaction: another accepted swap of this date cannot slip in.
             occurrence = await self.occurrence(shift, date.fromisoformat(swap.day))
             if accept:
@@ -446,7 +475,7 @@ class RosterService:
             raise NotFound(N_("That shift no longer exists."))
         occurrence = await self.occurrence(shift, date.fromisoformat(swap.day))
         building = await self._building(shift.building_id)
-        return building, occurrence, await self.services.users.get(swap.from_user)
+        return building, occurrence, await self.users.get(swap.from_user)
 
     # --- handover notes ----------------------------------------------------------------
 
@@ -463,8 +492,8 @@ class RosterService:
                 N_("The note is too long: at most {limit} characters."), limit=NOTE_LIMIT
             )
         occurrence = await self._note_occurrence(user_id)
-        now = self.services.clock.now()
-        async with self.services.db.transaction() as tx:
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
             day = occurrence.day.isoformat()
             await self.repo.save_note(tx, occurrence.shift.id, day, user_id, note, now)
             handover = await self.repo.handover(occurrence.shift.id, day)
@@ -491,7 +520,7 @@ class RosterService:
                 building=building.name,
                 shift=occurrence.label(t),
             )
-            await self.services.outbox.queue(
+            await self.outbox.queue(
                 tx, user_id, text, kind="duty_reminder", dedupe_key=f"{job.key} {user_id}"
             )
         await self._schedule_reminder(tx, shift, job.due_at)
@@ -505,7 +534,7 @@ class RosterService:
         incoming = await self.next_occurrences(shift.building_id, outgoing.ends_at - 1)
         incoming_ids = list(dict.fromkeys(u for o in incoming for u in o.volunteer_ids))
         taking_over = [u for u in incoming_ids if u not in outgoing.volunteer_ids]
-        day, now = outgoing.day.isoformat(), self.services.clock.now()
+        day, now = outgoing.day.isoformat(), self.clock.now()
         if await self.repo.record_handover(tx, shift.id, day, taking_over, now):
             building = await self._building(shift.building_id)
             if taking_over:
@@ -519,7 +548,7 @@ class RosterService:
 
     async def _plan(self, tx: Transaction, job: Job) -> None:
         """Daily: make sure every shift has its next reminder and handover, and plan tomorrow."""
-        now = self.services.clock.now()
+        now = self.clock.now()
         for shift in await self.repo.shifts():
             await self._plan_shift(tx, shift, now)
         await self._schedule_plan(tx, now)
@@ -530,17 +559,17 @@ class RosterService:
         Called once for each occurrence, inside the handover job's transaction; the
         ledger's source key (shift, date, volunteer) makes sure it pays once.
         """
-        amount = self.services.settings.points.shift_served
+        amount = self.config.points.shift_served
         day = occurrence.day.isoformat()
         for user_id in occurrence.volunteer_ids:
             source = f"shift:{occurrence.shift.id}:{day}:{user_id}"
-            await self.services.points.award_in(tx, user_id, amount, "shift_served", source, None)
+            await self.points.award_in(tx, user_id, amount, "shift_served", source, None)
 
     async def _open_requests(self, building_id: int) -> list[OpenRequest]:
         """The requests still open or claimed in the building, for a handover."""
         return [
             OpenRequest(line.id, line.text, line.claimer_name)
-            for line in await self.services.requests.unfinished(building_id)
+            for line in await self.requests.unfinished(building_id)
         ]
 
     # --- planning ----------------------------------------------------------------------
@@ -554,14 +583,14 @@ class RosterService:
         slot = slot_of(shift)
         day = slot.next_day(after, self.tz, lead=self.remind_before)
         due = slot.starts_at(day, self.tz) - self.remind_before
-        await self.services.scheduler.schedule(
+        await self.scheduler.schedule(
             tx, REMIND, f"{REMIND} {shift.id} {day}", due, {"shift": shift.id, "day": str(day)}
         )
 
     async def _schedule_handover(self, tx: Transaction, shift: Shift, after: float) -> None:
         slot = slot_of(shift)
         day = slot.next_day(after, self.tz, at_end=True)
-        await self.services.scheduler.schedule(
+        await self.scheduler.schedule(
             tx,
             HANDOVER,
             f"{HANDOVER} {shift.id} {day}",
@@ -570,7 +599,7 @@ class RosterService:
         )
 
     async def _schedule_plan(self, tx: Transaction, after: float) -> None:
-        await schedule_daily_plan(self.services, tx, PLAN, after)
+        await schedule_daily_plan(self.scheduler, self.config.community.tz, tx, PLAN, after)
 
     def _next_keys(self, shift: Shift, after: float) -> list[str]:
         """The keys of a shift's next reminder and handover jobs."""
@@ -583,12 +612,12 @@ class RosterService:
 
     async def translator_for(self, chat_id: int) -> Translator:
         """The translator for a chat's language (the community's unless the chat chose)."""
-        return await self.services.people.translator_for(chat_id)
+        return await self.people.translator_for(chat_id)
 
     async def owner_ids(self, building: Building) -> list[int]:
         """Who hears about swaps and missing lock-ups: the group's admins, else the admins."""
-        admins, _fetched = await self.services.community.buildings.admins(building.chat_id)
-        return admins or list(self.services.settings.community.admins)
+        admins, _fetched = await self.community.buildings.admins(building.chat_id)
+        return admins or list(self.config.community.admins)
 
     async def names(self, user_ids: Iterable[int]) -> str:
         """ "Li, Wang" for user ids."""
@@ -618,7 +647,7 @@ class RosterService:
             )
             text += "".join(t("\n\n📝 {name}: {note}", name=n, note=note) for _w, n, note in notes)
             text += self._requests_text(t, requests)
-            await self.services.outbox.queue(
+            await self.outbox.queue(
                 tx, user_id, text, kind="handover", dedupe_key=f"{job.key} in {user_id}"
             )
         wrote = {writer for writer, _name, _note in notes}
@@ -633,7 +662,7 @@ class RosterService:
                 building=building.name,
                 names=to_names,
             )
-            await self.services.outbox.queue(
+            await self.outbox.queue(
                 tx, user.id, text, kind="handover", dedupe_key=f"{job.key} out {user.id}"
             )
 
@@ -654,11 +683,11 @@ class RosterService:
     ) -> list[tuple[int, str, str]]:
         """(writer, writer's name, note) of an occurrence's undelivered notes, now delivered."""
         notes = await self.repo.take_notes(
-            tx, occurrence.shift.id, occurrence.day.isoformat(), self.services.clock.now()
+            tx, occurrence.shift.id, occurrence.day.isoformat(), self.clock.now()
         )
         lines = []
         for note in notes:
-            writer = await self.services.users.get(note.user_id)
+            writer = await self.users.get(note.user_id)
             name = writer.display_name if writer else str(note.user_id)
             lines.append((note.user_id, name, note.note))
         return lines
@@ -676,7 +705,7 @@ class RosterService:
                     shift=occurrence.label(t),
                     note=note,
                 )
-                await self.services.outbox.queue(tx, user_id, text, kind="handover_note")
+                await self.outbox.queue(tx, user_id, text, kind="handover_note")
 
     async def _announce_handover(
         self,
@@ -695,7 +724,7 @@ class RosterService:
             before=await self.names(outgoing.volunteer_ids),
             after=await self.names(incoming_ids),
         )
-        await self.services.outbox.queue(
+        await self.outbox.queue(
             tx, building.chat_id, text, kind="handover", dedupe_key=f"{job.key} group"
         )
 
@@ -715,7 +744,7 @@ class RosterService:
             {"text": t.plain("✅ Accept"), "callback_data": button_data("roster", "yes", swap.id)},
             {"text": t.plain("❌ Decline"), "callback_data": button_data("roster", "no", swap.id)},
         ]
-        await self.services.outbox.queue(
+        await self.outbox.queue(
             tx,
             swap.to_user,
             text,
@@ -737,7 +766,7 @@ class RosterService:
             else N_("❌ {name} declined to take your shift in {building}, {shift}.")
         )
         text = t(message, name=taker, building=building.name, shift=occurrence.label(t))
-        await self.services.outbox.queue(tx, swap.from_user, text, kind="swap_answer")
+        await self.outbox.queue(tx, swap.from_user, text, kind="swap_answer")
         if not accept:
             return
         for owner in await self.owner_ids(building):
@@ -749,7 +778,7 @@ class RosterService:
                 giver=giver,
                 shift=occurrence.label(t),
             )
-            await self.services.outbox.queue(
+            await self.outbox.queue(
                 tx, owner, text, kind="swap_owner", dedupe_key=f"swap {swap.id} owner {owner}"
             )
 
@@ -757,7 +786,7 @@ class RosterService:
 
     async def _require_volunteers(self, building: Building, people: list[User]) -> None:
         for user in people:
-            if not await self.services.community.buildings.is_volunteer(building.id, user.id):
+            if not await self.community.buildings.is_volunteer(building.id, user.id):
                 raise InvalidInput(
                     N_("{name} is not a volunteer of {building}. Add them in the group with "
                        "/volunteer first."),
@@ -785,12 +814,12 @@ class RosterService:
         occurrence = await self.occurrence(shift, day)
         if user_id not in occurrence.volunteer_ids:
             raise NotAllowed(N_("This is not your shift."))
-        if occurrence.starts_at <= self.services.clock.now():
+        if occurrence.starts_at <= self.clock.now():
             raise Conflict(N_("This shift has already started."))
         return await self._building(shift.building_id), occurrence
 
     def _check_swap_still_possible(self, swap: Swap, occurrence: Occurrence) -> None:
-        if occurrence.starts_at <= self.services.clock.now():
+        if occurrence.starts_at <= self.clock.now():
             raise Conflict(N_("This shift has already started."))
         if swap.from_user not in occurrence.volunteer_ids or swap.to_user in (
             occurrence.volunteer_ids
@@ -799,9 +828,9 @@ class RosterService:
 
     async def _note_occurrence(self, user_id: int) -> Occurrence:
         """The user's shift under way (ending first), else the one that ended last, lately."""
-        now = self.services.clock.now()
+        now = self.clock.now()
         mine = []
-        for building in await self.services.community.buildings.volunteering(user_id):
+        for building in await self.community.buildings.volunteering(user_id):
             for shift in await self.repo.shifts(building.id):
                 slot = slot_of(shift)
                 since = now - LATE_NOTE_WINDOW - 26 * 3600
@@ -823,11 +852,11 @@ class RosterService:
     # --- lookups -----------------------------------------------------------------------
 
     async def _building(self, building_id: int) -> Building:
-        building = await self.services.community.buildings.by_id(building_id)
+        building = await self.community.buildings.by_id(building_id)
         if building is None:
             raise NotFound(N_("That shift no longer exists."))
         return building
 
     async def _users(self, user_ids: Iterable[int]) -> list[User]:
-        users = [await self.services.users.get(user_id) for user_id in user_ids]
+        users = [await self.users.get(user_id) for user_id in user_ids]
         return [user for user in users if user is not None]

@@ -24,20 +24,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.clock import Clock
+from bot.config import Settings
 from bot.domain.core import Building, Job
 from bot.errors import InvalidInput
 from bot.i18n import N_, Translator, translator
+from bot.outbox import Outbox
 from bot.reports.chart import CHART_CAPTION, render_chart
 from bot.reports.figures import MonthStats, StatsReader, report_messages
 from bot.reports.month import Month
 from bot.reports.workbook import export_month
-from storage.db import Transaction
-
-if TYPE_CHECKING:
-    from bot.context import Services
+from bot.scheduler import Scheduler
+from bot.services.community import Community
+from bot.services.people import People
+from storage.db import Database, Transaction
+from storage.users import UserRepository
 
 REPORT_JOB = "stats report"
 REPORT_KIND = "stats_report"  # outbox: the figures
@@ -52,20 +55,38 @@ MONTH_USAGE = N_("Write the month like 2026-10, or nothing for this month.")
 class StatsService:
     """Figures, charts and spreadsheets of a month; the monthly report to the admins."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.reader = StatsReader(services.db, services.settings, services.clock)
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        config: Settings,
+        outbox: Outbox,
+        scheduler: Scheduler,
+        community: Community,
+        people: People,
+        users: UserRepository,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.config = config
+        self.outbox = outbox
+        self.scheduler = scheduler
+        self.community = community
+        self.people = people
+        self.users = users
+        self.reader = StatsReader(db, config, clock)
         self.repo = self.reader.repo
         self._drawing = asyncio.Lock()  # one chart at a time: a second asker reuses it
 
     @property
     def tz(self) -> ZoneInfo:
         """The community's time zone: months begin at its midnight."""
-        return self.services.settings.community.tz
+        return self.config.community.tz
 
     def month(self, text: str) -> Month:
         """The month a command names (this month when it names none); no future months."""
-        this_month = Month.of(self.services.clock.now(), self.tz)
+        this_month = Month.of(self.clock.now(), self.tz)
         if not text.strip():
             return this_month
         month = Month.parse(text)
@@ -81,7 +102,7 @@ class StatsService:
 
     async def chart(self, stats: MonthStats, t: Translator) -> bytes:
         """The month's chart as PNG bytes, drawn in a worker thread."""
-        community = self.services.settings.community.name
+        community = self.config.community.name
         return await asyncio.to_thread(render_chart, stats, t, community)
 
     async def export(self, buildings: Sequence[Building], month: Month, t: Translator) -> bytes:
@@ -92,12 +113,12 @@ class StatsService:
 
     async def plan_report(self) -> None:
         """Make sure this month's report is scheduled (at start; harmless when it is)."""
-        async with self.services.db.transaction() as tx:
-            await self._schedule_report(tx, Month.of(self.services.clock.now(), self.tz))
+        async with self.db.transaction() as tx:
+            await self._schedule_report(tx, Month.of(self.clock.now(), self.tz))
 
     async def _schedule_report(self, tx: Transaction, month: Month) -> None:
         """The report of ``month``, due at REPORT_HOUR on the 1st of the month after."""
-        await self.services.scheduler.schedule(
+        await self.scheduler.schedule(
             tx,
             REPORT_JOB,
             report_key(month),
@@ -111,10 +132,10 @@ class StatsService:
         month = Month.parse(str(job.data["month"]))
         if month is None:
             raise ValueError(f"bad month in job {job.key}")
-        buildings = await self.services.community.buildings.all()
+        buildings = await self.community.buildings.all()
         if buildings:
             stats = await self.reader.figures(buildings, month)
-            for admin_id in self.services.settings.community.admins:
+            for admin_id in self.config.community.admins:
                 await self._report_to(tx, admin_id, stats, month)
         await self._schedule_report(tx, month.next())
 
@@ -122,17 +143,17 @@ class StatsService:
         self, tx: Transaction, admin_id: int, stats: MonthStats, month: Month
     ) -> None:
         """Queue the figures and the chart to one admin who can be written to."""
-        admin = await self.services.users.get(admin_id)
+        admin = await self.users.get(admin_id)
         if admin is None or not admin.started or admin.blocked:
             return
         t = await self.translator_for(admin_id)
         key = report_key(month)
         for n, text in enumerate(report_messages(t, stats)):
-            await self.services.outbox.queue(
+            await self.outbox.queue(
                 tx, admin_id, text, kind=REPORT_KIND, dedupe_key=f"{key} {admin_id} {n}"
             )
-        chart_id = await self.repo.add_chart(tx, month.key, t.language, self.services.clock.now())
-        await self.services.outbox.queue_call(
+        chart_id = await self.repo.add_chart(tx, month.key, t.language, self.clock.now())
+        await self.outbox.queue_call(
             tx,
             admin_id,
             "sendPhoto",
@@ -162,9 +183,9 @@ class StatsService:
         month = Month.parse(month_key)
         if month is None:
             raise LookupError(month_key)
-        stats = await self.reader.figures(await self.services.community.buildings.all(), month)
+        stats = await self.reader.figures(await self.community.buildings.all(), month)
         await self.repo.store_chart(
-            chart_id, await self.chart(stats, translator(language)), self.services.clock.now()
+            chart_id, await self.chart(stats, translator(language)), self.clock.now()
         )
         found = await self.repo.chart(chart_id)
         if found is None or found[2] is None:
@@ -173,7 +194,7 @@ class StatsService:
 
     async def translator_for(self, chat_id: int) -> Translator:
         """The translator of a chat: its own language, else the community's."""
-        return await self.services.people.translator_for(chat_id)
+        return await self.people.translator_for(chat_id)
 
 
 def report_key(month: Month) -> str:

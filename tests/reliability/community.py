@@ -60,6 +60,8 @@ STATE = {
     "event_signups": "*",
     "event_attendance": "*",
     "event_drafts": "*",
+    "prompts": "*",
+    "cards": "id, kind, ref, chat_id",
 }
 
 # Left out as well: residents, recorded as they speak in a group whatever they say; and
