@@ -11,7 +11,7 @@ from bot.context import LinliContext
 from bot.domain.core import Building
 from bot.errors import InvalidInput, NotAllowed
 from bot.i18n import N_
-from bot.services.community import Role
+from bot.services.community import REFUSALS, Role
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,9 @@ async def role_of(update: Update, context: LinliContext, building: Building) -> 
     user = update.effective_user
     if user is None:
         return Role.STRANGER
-    await refresh_admins(context, building.chat_id)
+    chat = update.effective_chat
+    if chat is None or chat.id != building.chat_id:  # tracking refreshed the update's own group
+        await refresh_admins(context, building.chat_id)
     return await context.services.community.role_in(user.id, building)
 
 
@@ -64,13 +66,3 @@ async def group_building(update: Update, context: LinliContext) -> Building:
     if chat is None or chat.type not in (Chat.GROUP, Chat.SUPERGROUP):
         raise InvalidInput(N_("Please use this command in your building's group."))
     return await context.services.community.building_of_chat(chat.id)
-
-
-REFUSALS = {
-    Role.RESIDENT: N_("Only residents of this building may do this."),
-    Role.VOLUNTEER: N_("Only the volunteers of this building may do this."),
-    Role.OWNER: N_(
-        "Only the group's admins (the building's owners) and the community admins may do this."
-    ),
-    Role.ADMIN: N_("Only the community admins may do this."),
-}

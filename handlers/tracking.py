@@ -6,6 +6,7 @@ from telegram import Chat, Update
 from telegram.ext import BaseHandler, TypeHandler
 
 from bot.context import LinliContext
+from handlers.access import refresh_admins
 from handlers.common import person_of, place_of
 
 
@@ -18,6 +19,19 @@ async def track(update: Update, context: LinliContext) -> None:
         context.language = await people.language_of(chat.id)
     if _spoke_in_group(update) and chat is not None and user is not None:
         await context.services.community.resident_seen(chat.id, user.id)
+    if _asks_in_group(update) and chat is not None:
+        await refresh_admins(context, chat.id)  # once per update: roles rest on it
+
+
+def _asks_in_group(update: Update) -> bool:
+    """A command or a button press in a group: the handlers will ask who may."""
+    chat = update.effective_chat
+    if chat is None or chat.type not in (Chat.GROUP, Chat.SUPERGROUP):
+        return False
+    message = update.message
+    return update.callback_query is not None or bool(
+        message is not None and (message.text or "").startswith("/")
+    )
 
 
 def _spoke_in_group(update: Update) -> bool:

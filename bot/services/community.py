@@ -9,7 +9,7 @@ from enum import IntEnum
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.core import Building, User
-from bot.errors import InvalidInput, NotFound
+from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_
 from storage.buildings import BuildingRepository
 from storage.chats import ChatRepository
@@ -30,6 +30,27 @@ class Role(IntEnum):
     VOLUNTEER = 2
     OWNER = 3
     ADMIN = 4  # a community admin from the config
+
+
+REFUSALS = {
+    Role.RESIDENT: N_("Only residents of this building may do this."),
+    Role.VOLUNTEER: N_("Only the volunteers of this building may do this."),
+    Role.OWNER: N_(
+        "Only the group's admins (the building's owners) and the community admins may do this."
+    ),
+    Role.ADMIN: N_("Only the community admins may do this."),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is doing something: every state-changing service method takes one and checks it.
+
+    Handlers build it from the update's user; the Telegram facts a role rests on (the
+    group's admins) are refreshed once per update before any handler runs.
+    """
+
+    user_id: int
 
 
 @dataclass(frozen=True)
@@ -119,6 +140,38 @@ class Community:
             return Role.VOLUNTEER
         buildings = await self.buildings.of_user(user_id)
         return Role.RESIDENT if any(b.id == building.id for b in buildings) else Role.STRANGER
+
+    async def require(self, actor: Actor, building: Building, needed: Role) -> Role:
+        """The actor's role in the building; a refusal that says who may, if it is below
+        ``needed``."""
+        role = await self.role_in(actor.user_id, building)
+        if role < needed:
+            raise NotAllowed(REFUSALS[needed])
+        return role
+
+    async def scope(self, actor: Actor, place: int | None, needed: Role) -> list[Building]:
+        """The buildings the actor may act on with at least the role ``needed``.
+
+        In a group (``place`` is its chat id): that group's building, or a refusal. In
+        private (``place`` None): every building where they have the role (community admins:
+        all), by name; possibly none, which the caller answers.
+        """
+        if place is not None:
+            building = await self.building_of_chat(place)
+            await self.require(actor, building, needed)
+            return [building]
+        if self.is_admin(actor.user_id):
+            return await self.buildings.all()
+        if needed >= Role.ADMIN:
+            return []
+        found = {b.id: b for b in await self.buildings.owned_by(actor.user_id)}
+        if needed <= Role.VOLUNTEER:
+            for building in await self.buildings.volunteering(actor.user_id):
+                found.setdefault(building.id, building)
+        if needed <= Role.RESIDENT:
+            for building in await self.buildings.of_user(actor.user_id):
+                found.setdefault(building.id, building)
+        return sorted(found.values(), key=lambda building: building.name)
 
     async def owned_buildings(self, user_id: int) -> list[Building]:
         """The buildings a person may manage: all for a community admin."""
