@@ -190,6 +190,18 @@ class Transaction(_Reads):
         """Run one statement for each row of parameters; rowcount is their total."""
         return self.connection.executemany(sql, rows)
 
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A part of the transaction that an error undoes on its own; the rest stays."""
+        self.connection.execute("SAVEPOINT part")
+        try:
+            yield
+        except BaseException:
+            self.connection.execute("ROLLBACK TO part")
+            self.connection.execute("RELEASE part")
+            raise
+        self.connection.execute("RELEASE part")
+
 
 def _value(row: Row | None) -> Any:
     return None if row is None else row[0]

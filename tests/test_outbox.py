@@ -88,7 +88,7 @@ async def test_a_user_who_never_started_the_bot_fails_and_calls_the_hook(harness
     services = harness.bot.services
     seen = []
 
-    async def hook(delivery: object) -> None:
+    async def hook(_tx: object, delivery: object) -> None:
         seen.append(delivery)
 
     services.sender.on_settled("card", hook)
