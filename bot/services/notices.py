@@ -3,8 +3,8 @@
 A notice is stored once and posted to each of its buildings through the outbox, so a
 notice to forty groups is paced under Telegram's limits and survives a restart. A
 notice's posts settle with their outbox rows (``on_settled`` hooks, in the same
-transaction, with a stored check job as a safety net); when the last one has settled, the owner who asked in
-private gets one summary.
+transaction, with a stored check job as a safety net); when the last one has settled,
+the owner who asked in private gets one summary.
 """
 
 from __future__ import annotations
