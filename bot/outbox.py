@@ -35,7 +35,7 @@ from telegram.error import (
 
 from bot.clock import Clock
 from bot.config import OutboxSettings
-from bot.ratelimit import SendLimiter, retry_seconds
+from bot.ratelimit import SendLimiter, flood_waits_of, retry_seconds
 from storage.chats import ChatRepository
 from storage.db import Database, Transaction
 from storage.models import OutboxMessage
@@ -168,7 +168,10 @@ class OutboxSender:
         self.settings = settings
         self.clock = clock
         self.limiter = SendLimiter(
-            settings.global_per_second, settings.per_chat_per_second, settings.per_group_per_minute
+            settings.global_per_second,
+            settings.per_chat_per_second,
+            settings.per_group_per_minute,
+            floods=flood_waits_of(bot),
         )
         self._slots = asyncio.Semaphore(concurrency)
         self._in_flight: set[int] = set()  # one message per chat at a time keeps their order
