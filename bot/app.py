@@ -24,6 +24,7 @@ from bot.services.points import PointsService
 from bot.services.requests import RequestService
 from bot.services.roster import RosterService
 from bot.services.stats import StatsService
+from bot.services.upkeep import Upkeep
 from bot.transport import AiohttpRequest
 from handlers import (
     errors,
@@ -134,6 +135,7 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     services.points = PointsService(services)
     services.events = EventService(services)
     services.stats = StatsService(services)
+    db.space.on_recovered(Upkeep(services).disk_recovered)
     for feature in FEATURES:
         register = getattr(feature, "register", None)
         if register is not None:

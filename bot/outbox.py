@@ -411,7 +411,13 @@ class OutboxSender:
     async def _settle(
         self, delivery: Delivery, mark: Callable[[Transaction], Awaitable[None]]
     ) -> None:
-        """Mark the row and run its hooks in one transaction: both happen, or neither."""
+        """Mark the row and run its hooks in one transaction: both happen, or neither.
+        On a full disk, again with backoff until there is space."""
+        await self.db.space.retry(lambda: self._settle_once(delivery, mark))
+
+    async def _settle_once(
+        self, delivery: Delivery, mark: Callable[[Transaction], Awaitable[None]]
+    ) -> None:
         async with self.db.transaction() as tx:
             await mark(tx)
             for hook in self._hooks.get(delivery.row.kind, []):

@@ -1,0 +1,42 @@
+"""The bot's own troubles that the community admins hear of: a disk that was full."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.context import Services
+
+DISK_KIND = "disk_recovered"
+
+
+class Upkeep:
+    """Tells the community admins about the bot's own health."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def disk_recovered(self, seconds: float) -> None:
+        """Tell each community admin (but those who blocked the bot) that the disk was full
+        and is no more; retried with the database's backoff should it fill up again."""
+        await self.services.db.space.retry(lambda: self._queue_recovered(seconds))
+
+    async def _queue_recovered(self, seconds: float) -> None:
+        services = self.services
+        minutes = max(1, math.ceil(seconds / 60))
+        now = services.clock.now()
+        async with services.db.transaction() as tx:
+            for admin_id in services.settings.community.admins:
+                admin = await services.users.get(admin_id)
+                if admin is not None and admin.blocked:
+                    continue
+                t = await services.people.translator_for(admin_id)
+                text = t(
+                    "The disk of my server was full for about {minutes} min: I could not save "
+                    "anything meanwhile, and commands sent then may have failed. There is "
+                    "space again and I work normally. Please keep enough free space on it.",
+                    minutes=minutes,
+                )
+                key = f"disk recovered {now} {admin_id}"
+                await services.outbox.queue(tx, admin_id, text, kind=DISK_KIND, dedupe_key=key)
