@@ -26,6 +26,7 @@ from bot.services.prompts import Prompts
 from bot.services.requests import RequestService, UnfinishedRequestsReader
 from bot.services.roster import RosterService
 from bot.services.stats import StatsService
+from bot.services.upkeep import Upkeep
 from bot.transport import AiohttpRequest
 from handlers import (
     errors,
@@ -166,6 +167,10 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     services.stats = StatsService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, users=users,
+    )
+    db.space.on_recovered(
+        Upkeep(db=db, clock=clock, config=settings, outbox=outbox, people=people, users=users)
+        .disk_recovered
     )
     wirings = [feature.wire(services) for feature in FEATURES]
     _wire(services, [Wiring(jobs={**services.prompts.jobs(), **services.cards.jobs()},

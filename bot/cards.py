@@ -174,15 +174,15 @@ class LiveCards:
         if name in self._kinds:
             await self.refresh(tx, name, ref)
 
-    async def _settled(self, delivery: Delivery) -> None:
-        """Outbox hook: remember where a copy arrived, and catch up if it changed meanwhile."""
-        async with self.db.transaction() as tx:
-            copy = await self.repo.by_outbox(tx, delivery.row.id)
-            if copy is None:
-                return
-            message_id = delivery.message_id if delivery.ok else None
-            await self.repo.delivered(tx, copy.id, message_id)
-            kind = self._kinds.get(copy.kind)
-            if kind is not None and message_id is not None and copy.dirty:
-                arrived = copy.model_copy(update={"message_id": message_id})
-                await self._refresh_copy(tx, kind, arrived)
+    async def _settled(self, tx: Transaction, delivery: Delivery) -> None:
+        """Outbox hook, in the transaction that marks the row: remember where a copy arrived,
+        and catch up if the card changed meanwhile."""
+        copy = await self.repo.by_outbox(tx, delivery.row.id)
+        if copy is None:
+            return
+        message_id = delivery.message_id if delivery.ok else None
+        await self.repo.delivered(tx, copy.id, message_id)
+        kind = self._kinds.get(copy.kind)
+        if kind is not None and message_id is not None and copy.dirty:
+            arrived = copy.model_copy(update={"message_id": message_id})
+            await self._refresh_copy(tx, kind, arrived)

@@ -4,7 +4,9 @@ Features queue messages inside the transaction that caused them (``Outbox.queue`
 ``OutboxSender`` drains the table: it paces itself under Telegram's limits, retries
 429, 5xx and network errors with backoff, follows a group to its supergroup, and
 gives up for good on a chat that is gone. Rows are marked sent one by one, so a
-restart resumes where it stopped.
+restart resumes where it stopped. A row is settled (sent or failed for good) in one
+transaction with its ``on_settled`` hooks, so a crash never leaves a row settled while
+what follows from it (a notice's post, its summary) is not.
 
 A row can carry a file that does not fit in its JSON (a chart): its parameters name it,
 ``{"_files": {"photo": "stats_chart:7"}}``, and the sender asks the source registered for
@@ -34,7 +36,7 @@ from telegram.error import (
 from bot.clock import Clock
 from bot.config import OutboxSettings
 from bot.domain.core import OutboxMessage
-from bot.ratelimit import SendLimiter, retry_seconds
+from bot.ratelimit import SendLimiter, flood_waits_of, retry_seconds
 from bot.views.common import OutMessage
 from storage.chats import ChatRepository
 from storage.db import Database, Transaction
@@ -59,7 +61,8 @@ class Delivery:
     chat_gone: bool = False
 
 
-SettledHook = Callable[[Delivery], Awaitable[None]]
+# Runs in the transaction that settles the row: it writes through ``tx`` only.
+SettledHook = Callable[[Transaction, Delivery], Awaitable[None]]
 # Reads a referenced file: "prefix:key" -> (bytes, file name); LookupError if there is none.
 FileSource = Callable[[str], Awaitable[tuple[bytes, str]]]
 FILES = "_files"  # the parameter that names a row's files: {"photo": "prefix:key"}
@@ -218,7 +221,10 @@ class OutboxSender:
         self.settings = settings
         self.clock = clock
         self.limiter = SendLimiter(
-            settings.global_per_second, settings.per_chat_per_second, settings.per_group_per_minute
+            settings.global_per_second,
+            settings.per_chat_per_second,
+            settings.per_group_per_minute,
+            floods=flood_waits_of(bot),
         )
         self._slots = asyncio.Semaphore(concurrency)
         self._in_flight: set[int] = set()  # one message per chat at a time keeps their order
@@ -232,7 +238,8 @@ class OutboxSender:
         self._pass = asyncio.Lock()
 
     def on_settled(self, kind: str, hook: SettledHook) -> None:
-        """Call ``hook`` when a row of this kind is sent or fails for good."""
+        """Run ``hook`` when a row of this kind is sent or fails for good, in the transaction
+        that settles the row (a hook that raises is undone alone, and logged)."""
         self._hooks.setdefault(kind, []).append(hook)
 
     def on_file(self, prefix: str, source: FileSource) -> None:
@@ -368,7 +375,7 @@ class OutboxSender:
             await self._retry(row, str(error) or type(error).__name__)
         else:
             message_id = result.get("message_id") if isinstance(result, dict) else None
-            await self.repo.mark_sent(message_id, row.id, self.clock.now())
+            await self._sent(row, message_id)
             log.debug(
                 "sent %s to chat %s (outbox %s, %s)",
                 row.method,
@@ -376,7 +383,6 @@ class OutboxSender:
                 row.id,
                 row.kind or "message",
             )
-            await self._settled(Delivery(row, ok=True, message_id=message_id))
             return True
         return False
 
@@ -413,8 +419,7 @@ class OutboxSender:
     async def _bad_request(self, row: OutboxMessage, error: BadRequest) -> None:
         text = str(error)
         if "not modified" in text.lower():  # an edit that was already applied
-            await self.repo.mark_sent(None, row.id, self.clock.now())
-            await self._settled(Delivery(row, ok=True))
+            await self._sent(row, None)
         elif "chat not found" in text.lower():
             await self._chat_gone(row, text)
         else:
@@ -423,27 +428,54 @@ class OutboxSender:
     async def _chat_gone(self, row: OutboxMessage, error: str) -> None:
         """The bot cannot write there any more: fail the row, and the rest for that group."""
         now = self.clock.now()
-        async with self.db.transaction() as tx:
+
+        async def settle(tx: Transaction) -> None:
             if row.chat_id < 0:
                 await self.chats.set_active(tx, row.chat_id, False, now)
+                await self.repo.fail_pending_for_chat(row.chat_id, error, now, tx)
             else:
                 await self.users.set_started(tx, row.chat_id, False, now)
-        await self._fail(row, error, chat_gone=True)
-        if row.chat_id < 0:
-            await self.repo.fail_pending_for_chat(row.chat_id, error, now)
+            await self.repo.mark_failed(row.id, error, now, tx)
+
+        log.warning("outbox row %s to %s failed for good: %s", row.id, row.chat_id, error)
+        await self._settle(Delivery(row, ok=False, error=error, chat_gone=True), settle)
 
     async def _follow_migration(self, row: OutboxMessage, new_chat_id: int) -> None:
         await self.migrate_chat(row.chat_id, new_chat_id)
         log.info("chat %s moved to supergroup %s; outbox follows", row.chat_id, new_chat_id)
 
-    async def _fail(self, row: OutboxMessage, error: str, chat_gone: bool = False) -> None:
-        await self.repo.mark_failed(row.id, error, self.clock.now())
-        log.warning("outbox row %s to %s failed for good: %s", row.id, row.chat_id, error)
-        await self._settled(Delivery(row, ok=False, error=error, chat_gone=chat_gone))
+    async def _sent(self, row: OutboxMessage, message_id: int | None) -> None:
+        now = self.clock.now()
 
-    async def _settled(self, delivery: Delivery) -> None:
-        for hook in self._hooks.get(delivery.row.kind, []):
-            try:
-                await hook(delivery)
-            except Exception:
-                log.exception("outbox hook for %s failed", delivery.row.kind)
+        async def settle(tx: Transaction) -> None:
+            await self.repo.mark_sent(message_id, row.id, now, tx)
+
+        await self._settle(Delivery(row, ok=True, message_id=message_id), settle)
+
+    async def _fail(self, row: OutboxMessage, error: str) -> None:
+        now = self.clock.now()
+
+        async def settle(tx: Transaction) -> None:
+            await self.repo.mark_failed(row.id, error, now, tx)
+
+        log.warning("outbox row %s to %s failed for good: %s", row.id, row.chat_id, error)
+        await self._settle(Delivery(row, ok=False, error=error), settle)
+
+    async def _settle(
+        self, delivery: Delivery, mark: Callable[[Transaction], Awaitable[None]]
+    ) -> None:
+        """Mark the row and run its hooks in one transaction: both happen, or neither.
+        On a full disk, again with backoff until there is space."""
+        await self.db.space.retry(lambda: self._settle_once(delivery, mark))
+
+    async def _settle_once(
+        self, delivery: Delivery, mark: Callable[[Transaction], Awaitable[None]]
+    ) -> None:
+        async with self.db.transaction() as tx:
+            await mark(tx)
+            for hook in self._hooks.get(delivery.row.kind, []):
+                try:
+                    async with tx.savepoint():
+                        await hook(tx, delivery)
+                except Exception:
+                    log.exception("outbox hook for %s failed", delivery.row.kind)

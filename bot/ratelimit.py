@@ -1,4 +1,9 @@
-"""Telegram's sending limits, kept on our side so that 429s stay rare."""
+"""Telegram's sending limits, kept on our side so that 429s stay rare.
+
+A 429 names a wait (``retry_after``) that holds for every message to that chat, whichever
+path sent the one refused: a handler's direct reply and the outbox share one
+``FloodWaits``, kept by the bot's rate limiter and read by the outbox's pacing.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,10 @@ from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
+from telegram import Bot
 from telegram._utils.types import JSONDict
-from telegram.error import BadRequest, NetworkError, TelegramError
-from telegram.ext import AIORateLimiter
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter, ExtBot
 
 log = logging.getLogger("bot.messages")
 
@@ -20,6 +26,34 @@ log = logging.getLogger("bot.messages")
 # (and PTB retries only 429s): such calls are tried again, a few times, soon.
 NETWORK_RETRIES = 4
 NETWORK_PAUSE = 0.25  # seconds before the first retry, doubled for each next one
+
+
+class FloodWaits:
+    """The flood waits Telegram asked for, per chat and overall (chat None)."""
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
+        self._until: dict[int | None, float] = {}
+
+    def block(self, seconds: float, chat_id: int | None = None) -> None:
+        """Hold back one chat (or everything, for ``None``) for ``seconds``."""
+        until = self._monotonic() + seconds
+        self._until[chat_id] = max(self._until.get(chat_id, 0.0), until)
+        if len(self._until) > 10_000:
+            self._forget_past()
+
+    def remaining(self, chat_id: int | None = None) -> float:
+        """Seconds until a message to ``chat_id`` may go as far as flood waits go (0: now);
+        for ``None``, the overall wait only."""
+        until = self._until.get(None, 0.0)
+        if chat_id is not None:
+            until = max(until, self._until.get(chat_id, 0.0))
+        return max(0.0, until - self._monotonic())
+
+    def _forget_past(self) -> None:
+        now = self._monotonic()
+        for chat_id in [chat for chat, until in self._until.items() if until <= now]:
+            del self._until[chat_id]
 
 
 class SendLimiter:
@@ -37,6 +71,7 @@ class SendLimiter:
         per_group_per_minute: int = 20,
         margin: float = 0.03,
         monotonic: Callable[[], float] = time.monotonic,
+        floods: FloodWaits | None = None,
     ) -> None:
         self.global_limit = max(1, int(global_per_second * (1 - margin)))
         # Spacing the messages evenly, rather than in bursts that fill the window, keeps
@@ -50,13 +85,13 @@ class SendLimiter:
         self._global: deque[float] = deque()
         self._last_by_chat: dict[int, float] = {}
         self._groups: dict[int, deque[float]] = {}
-        self._blocked_until: dict[int | None, float] = {}
+        self.floods = floods or FloodWaits(monotonic)
 
     def global_delay(self) -> float:
         """Seconds until any message may go (0 when one may go now)."""
         now = self._monotonic()
         self._expire(now)
-        waits = [0.0, self._next_slot - now, self._blocked_until.get(None, 0.0) - now]
+        waits = [0.0, self._next_slot - now, self.floods.remaining()]
         if len(self._global) >= self.global_limit:
             waits.append(self._global[0] + 1.0 - now)
         return max(waits)
@@ -73,7 +108,7 @@ class SendLimiter:
             group.popleft()
         if chat_id < 0 and group and len(group) >= self.group_limit:
             waits.append(group[0] + self.group_window - now)
-        waits.append(self._blocked_until.get(chat_id, 0.0) - now)
+        waits.append(self.floods.remaining(chat_id))
         return max(waits)
 
     def record(self, chat_id: int) -> None:
@@ -90,8 +125,7 @@ class SendLimiter:
 
     def block(self, seconds: float, chat_id: int | None = None) -> None:
         """Hold back one chat (or everything, for ``None``) after a 429."""
-        until = self._monotonic() + seconds
-        self._blocked_until[chat_id] = max(self._blocked_until.get(chat_id, 0.0), until)
+        self.floods.block(seconds, chat_id)
 
     def _expire(self, now: float) -> None:
         while self._global and self._global[0] <= now - 1.0:
@@ -113,11 +147,18 @@ def retry_seconds(retry_after: int | float | timedelta) -> float:
 
 
 class LoggingRateLimiter(AIORateLimiter):
-    """PTB's rate limiter that also writes one log line for each message sent or failed.
+    """PTB's rate limiter that also writes one log line for each message sent or failed,
+    and keeps the flood waits.
 
     Every Bot API call passes through the rate limiter, so this is the one place that
-    sees the replies of handlers and the messages of the outbox alike.
+    sees the replies of handlers and the messages of the outbox alike: each 429 is
+    recorded in ``floods``, and a call to a chat waits out that chat's flood wait first.
+    (PTB's own pause after a 429 ends as soon as any other call finishes.)
     """
+
+    def __init__(self, max_retries: int = 0, floods: FloodWaits | None = None) -> None:
+        super().__init__(max_retries=max_retries)
+        self.floods = floods or FloodWaits()
 
     async def process_request(
         self,
@@ -130,9 +171,13 @@ class LoggingRateLimiter(AIORateLimiter):
     ) -> bool | JSONDict | list[JSONDict]:
         """Send through the limiter and log the outcome of message calls."""
         logged = endpoint.lower().startswith(("send", "edit"))
+        chat_id = _chat_of(data)
+        if endpoint.lower() != "getupdates":
+            await self._wait_out_flood(chat_id)
         try:
             result = await self._with_retries(
-                callback, args, kwargs, endpoint, data, rate_limit_args
+                self._recording_floods(callback, chat_id), args, kwargs, endpoint, data,
+                rate_limit_args,
             )
         except TelegramError as error:
             if _answer_too_late(endpoint, error):  # the handler goes on with the rest
@@ -174,6 +219,45 @@ class LoggingRateLimiter(AIORateLimiter):
         return await super().process_request(
             callback, args, kwargs, endpoint, data, rate_limit_args
         )
+
+
+    async def _wait_out_flood(self, chat_id: int | None) -> None:
+        wait = self.floods.remaining(chat_id)
+        if wait > 0:
+            log.debug("chat %s waits %.1fs for a flood limit", chat_id, wait)
+            await asyncio.sleep(wait)
+
+    def _recording_floods(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        chat_id: int | None,
+    ) -> Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]]:
+        """The call, with each 429 it meets recorded for its chat (overall, if it has none)."""
+
+        async def call(*args: Any, **kwargs: Any) -> bool | JSONDict | list[JSONDict]:
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as error:
+                seconds = retry_seconds(error.retry_after)
+                self.floods.block(seconds, chat_id)
+                log.warning("flood limit for chat %s: wait %ss", chat_id or "(all)", seconds)
+                raise
+
+        return call
+
+
+def flood_waits_of(bot: Bot) -> FloodWaits:
+    """The flood waits the bot's rate limiter keeps (a fresh record for a bot without one)."""
+    limiter = bot.rate_limiter if isinstance(bot, ExtBot) else None
+    return limiter.floods if isinstance(limiter, LoggingRateLimiter) else FloodWaits()
+
+
+def _chat_of(data: dict[str, Any]) -> int | None:
+    """The chat a call is addressed to, when it has a numeric one."""
+    try:
+        return int(data["chat_id"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _answer_too_late(endpoint: str, error: TelegramError) -> bool:

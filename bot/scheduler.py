@@ -29,6 +29,7 @@ from bot.clock import Clock
 from bot.domain.core import Job
 from storage.db import Database, Transaction
 from storage.jobs import JobRepository
+from storage.space import is_disk_full
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +77,16 @@ class Scheduler:
 
     async def _on_time(self, _context: object) -> None:
         async with self._running:
-            while await self.run_due() > 0 and await self.repo.due(self.clock.now(), 1):
-                pass
+            try:
+                while await self.run_due() > 0 and await self.repo.due(self.clock.now(), 1):
+                    pass
+            except Exception as error:
+                if not is_disk_full(error):
+                    raise
+                # Logged by the database. The jobs stay pending; the next tick (not an
+                # immediate wake-up) tries again.
+                self._wake_at = None
+                return
             self._wake_at = None
             self._plan(await self.repo.next_due_at())
 
@@ -122,6 +131,8 @@ class Scheduler:
                     return 0
                 await handler(tx, job)
         except Exception as error:
+            if is_disk_full(error):  # not the job's fault: it stays pending for a later tick
+                raise
             log.exception("job %s (%s) failed", job.key, job.kind)
             async with self.db.transaction() as tx:
                 await self.repo.settle(tx, job.id, "failed", now, repr(error)[:500])

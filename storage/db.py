@@ -20,6 +20,8 @@ from typing import Any
 
 import aiosqlite
 
+from storage.space import DiskSpace
+
 log = logging.getLogger(__name__)
 
 Row = sqlite3.Row
@@ -60,6 +62,7 @@ class Database(_Reads):
         self.path = path
         self._lock = asyncio.Lock()
         self.long_reads = LongReads(path)
+        self.space = DiskSpace()  # writes on their own wait out a full disk
 
     @classmethod
     async def open(cls, path: str | Path) -> Database:
@@ -78,12 +81,18 @@ class Database(_Reads):
         self.connection.close()
 
     async def write_many(self, sql: str, rows: Sequence[Params]) -> int:
-        """One statement for each row, all in one transaction; returns the rows changed."""
+        """One statement for each row, all in one transaction; returns the rows changed.
+
+        On a full disk it waits and tries again, as ``write`` does."""
         if len(rows) == 1:
             return await self.write(sql, rows[0])
-        async with self.transaction() as tx:
-            cursor = await tx.execute_many(sql, rows)
-            return cursor.rowcount
+
+        async def once() -> int:
+            async with self.transaction() as tx:
+                cursor = await tx.execute_many(sql, rows)
+                return cursor.rowcount
+
+        return await self.space.retry(once)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -93,11 +102,13 @@ class Database(_Reads):
             tx = Transaction(self.connection)
             try:
                 yield tx
-            except BaseException:
-                self.connection.execute("ROLLBACK")
-                raise
-            else:
                 self.connection.execute("COMMIT")
+            except BaseException as error:
+                if self.connection.in_transaction:  # a COMMIT refused (a full disk) leaves it open
+                    self.connection.execute("ROLLBACK")
+                self.space.refused(error)
+                raise
+        self.space.wrote()
         for callback in tx.committed_callbacks:
             callback()
 
@@ -105,8 +116,13 @@ class Database(_Reads):
         """One statement as its own transaction; returns the rows it changed.
 
         Serialised with the transactions by the same lock, so that it never lands
-        inside another coroutine's open transaction.
+        inside another coroutine's open transaction. On a full disk it waits and tries
+        again (with backoff) until there is space: the loops that write this way (the
+        inbox, the outbox's marks) go on instead of dying.
         """
+        return await self.space.retry(lambda: self._write_once(sql, params))
+
+    async def _write_once(self, sql: str, params: Params) -> int:
         async with self._lock:
             return self.connection.execute(sql, params).rowcount
 
@@ -189,6 +205,18 @@ class Transaction(_Reads):
     async def execute_many(self, sql: str, rows: Iterable[Params]) -> Cursor:
         """Run one statement for each row of parameters; rowcount is their total."""
         return self.connection.executemany(sql, rows)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A part of the transaction that an error undoes on its own; the rest stays."""
+        self.connection.execute("SAVEPOINT part")
+        try:
+            yield
+        except BaseException:
+            self.connection.execute("ROLLBACK TO part")
+            self.connection.execute("RELEASE part")
+            raise
+        self.connection.execute("RELEASE part")
 
 
 def _value(row: Row | None) -> Any:

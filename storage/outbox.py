@@ -66,18 +66,24 @@ class OutboxRepository:
         )
         return (OutboxMessage.from_row(row) for row in rows)
 
-    async def mark_sent(self, message_id: int | None, row_id: int, now: float) -> None:
-        """The message was delivered."""
-        await self.db.write(
+    async def mark_sent(
+        self, message_id: int | None, row_id: int, now: float, tx: Transaction | None = None
+    ) -> None:
+        """The message was delivered (in ``tx``, when given, with what follows from it)."""
+        await self._write(
+            tx,
             """UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?,
                    attempts = attempts + 1, error = NULL
                WHERE id = ?""",
             (now, message_id, row_id),
         )
 
-    async def mark_failed(self, row_id: int, error: str, now: float) -> None:
+    async def mark_failed(
+        self, row_id: int, error: str, now: float, tx: Transaction | None = None
+    ) -> None:
         """The message can never be delivered."""
-        await self.db.write(
+        await self._write(
+            tx,
             """UPDATE outbox SET status = 'failed', sent_at = ?, error = ?,
                    attempts = attempts + 1 WHERE id = ?""",
             (now, error[:500], row_id),
@@ -95,13 +101,21 @@ class OutboxRepository:
         """Hold a row back without counting an attempt (a rate limit, not a failure)."""
         await self.db.write("UPDATE outbox SET not_before = ? WHERE id = ?", (not_before, row_id))
 
-    async def fail_pending_for_chat(self, chat_id: int, error: str, now: float) -> int:
+    async def fail_pending_for_chat(
+        self, chat_id: int, error: str, now: float, tx: Transaction | None = None
+    ) -> int:
         """Give up on every pending row for a chat the bot can no longer reach."""
-        return await self.db.write(
+        return await self._write(
+            tx,
             """UPDATE outbox SET status = 'failed', error = ?, sent_at = ?
                WHERE chat_id = ? AND status = 'pending'""",
             (error, now, chat_id),
         )
+
+    async def _write(self, tx: Transaction | None, sql: str, params: tuple[Any, ...]) -> int:
+        if tx is None:
+            return await self.db.write(sql, params)
+        return (await tx.execute(sql, params)).rowcount
 
     async def by_ref(self, ref: str) -> list[OutboxMessage]:
         """Every row about one thing (for example the cards of one request)."""

@@ -76,8 +76,9 @@ async def deliver(services: Services, kind: str, message_ids: dict[int, int]) ->
     ):
         message = OutboxMessage.from_row(row)
         message_id = message_ids[message.chat_id]
-        await services.sender.repo.mark_sent(message_id, message.id, 0.0)
-        await hook(Delivery(message, ok=True, message_id=message_id))
+        async with services.db.transaction() as tx:
+            await services.sender.repo.mark_sent(message_id, message.id, 0.0, tx=tx)
+            await hook(tx, Delivery(message, ok=True, message_id=message_id))
 
 
 async def test_a_change_edits_every_delivered_copy_once_and_only_when_it_shows_something_new(

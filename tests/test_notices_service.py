@@ -233,7 +233,8 @@ async def test_a_notice_to_two_buildings_settles_once_with_one_summary(
     await sent(world, notice_id, {-1: 500, -2: None})
     for row in await world.services.outbox.repo.by_ref(f"notice:{notice_id}"):
         if row.method == "sendMessage":
-            await world.notices.on_settled(SimpleNamespace(row=row))  # type: ignore[arg-type]
+            async with world.db.transaction() as tx:
+                await world.notices.on_settled(tx, SimpleNamespace(row=row))  # type: ignore[arg-type]
     summaries = await world.db.fetch_all(
         "SELECT payload FROM outbox WHERE chat_id = ? AND kind = 'notice_summary'", (OWNER,)
     )

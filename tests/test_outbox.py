@@ -88,7 +88,7 @@ async def test_a_user_who_never_started_the_bot_fails_and_calls_the_hook(harness
     services = harness.bot.services
     seen = []
 
-    async def hook(delivery: object) -> None:
+    async def hook(_tx: object, delivery: object) -> None:
         seen.append(delivery)
 
     services.sender.on_settled("card", hook)
@@ -139,3 +139,39 @@ def test_the_limiter_keeps_each_window() -> None:
     assert limiter.delay(999) > 0  # 30 in the last second overall
     now[0] += 1.0
     assert limiter.delay(999) == 0
+
+
+
+async def test_a_flood_wait_on_a_direct_reply_holds_the_outbox_back_in_that_group(
+    harness: Harness,
+) -> None:
+    emu = harness.emu
+    emu.add_user(1, "Owner", started=True)
+    emu.add_group(-66, "Group", members=[1])
+    button_on = (await harness.say(1, 1, "/help")).message_id
+    emu.rate_limits = RateLimits(None, 1, None)  # one message a second in a chat
+    # A call that is under way while the flood wait starts, and ends within it.
+    emu.faults = Faults(
+        rate=1.0, kinds=("timeout",), methods={"answerCallbackQuery"}, timeout_seconds=0.4
+    )
+    await harness.say(1, -66, "/help")
+    emu.user_presses(1, 1, button_on, "stale:button:1")
+    await emu.wait_for(
+        lambda: any(call.method == "answerCallbackQuery" for call in emu.calls), 5,
+        what="the press to be answered",
+    )
+    emu.user_sends(1, -66, "/help")  # within the second: its direct reply meets a 429
+    flood = await emu.wait_for(
+        lambda: next((call for call in emu.calls if call.status == 429), None), 5, what="a 429"
+    )
+    emu.faults = None
+    services = harness.bot.services
+    async with services.db.transaction() as tx:
+        await services.outbox.queue(tx, -66, "queued during the flood wait")
+    await emu.wait_for_message(-66, "queued during the flood wait")
+    to_group = [
+        call.time - flood.time
+        for call in emu.calls
+        if call.method == "sendMessage" and str(call.params.get("chat_id")) == "-66"
+    ]
+    assert not [after for after in to_group if 0 < after < 1.0], to_group

@@ -132,3 +132,27 @@ async def fires_on_time(harness: Harness) -> None:
         await services.scheduler.schedule(tx, "note", "note 1", due)
     await harness.emu.wait_for(lambda: fired, 5, what="the job to fire")
     assert 0 <= fired[0] < 0.3  # woken at its time, not at the next tick
+
+
+async def test_a_job_that_meets_a_full_disk_stays_pending_and_runs_once_there_is_space(
+    db: Database,
+) -> None:
+    clock, fired = FakeClock(START), []
+    scheduler = Scheduler(db, clock, grace_seconds=600)
+
+    async def write_a_lot(tx: Transaction, job: Job) -> None:
+        fired.append(job.key)
+        await tx.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (job.key, "长" * 20_000))
+
+    scheduler.register("big", write_a_lot)
+    await schedule(db, scheduler, "big", "big one", START)
+    pages = await db.fetch_value("PRAGMA page_count")
+    db.connection.execute(f"PRAGMA max_page_count = {pages}")
+    await scheduler._on_time(None)  # the tick: the job's write is refused, the tick goes on
+    assert await db.fetch_value("SELECT status FROM jobs WHERE key = 'big one'") == "pending"
+    assert db.space.full
+    db.connection.execute("PRAGMA max_page_count = 1073741823")
+    await scheduler._on_time(None)
+    assert await db.fetch_value("SELECT status FROM jobs WHERE key = 'big one'") == "done"
+    assert await db.fetch_value("SELECT count(*) FROM meta WHERE key = 'big one'") == 1
+    assert fired == ["big one", "big one"] and not db.space.full

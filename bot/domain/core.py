@@ -1,4 +1,5 @@
-"""Domain values of storage/models.py: frozen models, free of SQL and Telegram."""
+"""The core domain values: people, chats, buildings, and the rows of the plumbing
+(outbox, inbox, jobs, prompts, live cards). Frozen models, free of SQL and Telegram."""
 
 from __future__ import annotations
 

@@ -805,28 +805,24 @@ class EventService:
             "place": event.place,
         }
 
-    async def private_note_settled(self, delivery: Delivery) -> None:
+    async def private_note_settled(self, tx: Transaction, delivery: Delivery) -> None:
         """A private note that can never arrive (the person blocked the bot) goes to the group."""
         note = NOTES.get(delivery.row.kind)
         if delivery.ok or not delivery.chat_gone or note is None or not delivery.row.ref:
             return
         event_id, user_id = int(delivery.row.ref.split(":")[1]), delivery.row.chat_id
-        async with self.db.transaction() as tx:
-            event = await self.repo.get(tx, event_id)
-            signup = await self.repo.signup(tx, event_id, user_id)
-            if event is not None and signup is not None:
-                tag = f"{note.kind} fallback {delivery.row.id}"
-                await self._mention(tx, event, signup.chat_id, [signup], note, tag)
+        event = await self.repo.get(tx, event_id)
+        signup = await self.repo.signup(tx, event_id, user_id)
+        if event is not None and signup is not None:
+            tag = f"{note.kind} fallback {delivery.row.id}"
+            await self._mention(tx, event, signup.chat_id, [signup], note, tag)
 
-    async def card_sent(self, delivery: Delivery) -> None:
+    async def card_sent(self, tx: Transaction, delivery: Delivery) -> None:
         """Remember the message id of an event's post, to edit its list later."""
         if not delivery.ok or delivery.message_id is None or not delivery.row.ref:
             return
         event_id = int(delivery.row.ref.split(":")[1])
-        async with self.db.transaction() as tx:
-            await self.repo.set_post_message(
-                tx, event_id, delivery.row.chat_id, delivery.message_id
-            )
+        await self.repo.set_post_message(tx, event_id, delivery.row.chat_id, delivery.message_id)
 
     # --- scheduled work -------------------------------------------------------------------
 

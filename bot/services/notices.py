@@ -2,9 +2,9 @@
 
 A notice is stored once and posted to each of its buildings through the outbox, so a
 notice to forty groups is paced under Telegram's limits and survives a restart. A
-notice's posts settle as their outbox rows do (``on_settled`` hooks, with a stored
-check job as a safety net); when the last one has settled, the owner who asked in
-private gets one summary.
+notice's posts settle with their outbox rows (``on_settled`` hooks, in the same
+transaction, with a stored check job as a safety net); when the last one has settled,
+the owner who asked in private gets one summary.
 """
 
 from __future__ import annotations
@@ -213,14 +213,15 @@ class NoticeService:
 
     # --- settling: every post delivered or failed ----------------------------------------
 
-    async def on_settled(self, delivery: Delivery) -> None:
-        """Outbox hook: a notice's message or pin was sent or failed for good."""
+    async def on_settled(self, tx: Transaction, delivery: Delivery) -> None:
+        """Outbox hook: a notice's message or pin was sent or failed for good. It runs in
+        the transaction that settles the row, so a crash cannot leave the row sent and the
+        post (and the summary after the last one) unsettled."""
         notice_id = notice_of_ref(delivery.row.ref)
         if notice_id is None:
             return
-        async with self.db.transaction() as tx:
-            posts = await self.repo.posts_of_outbox(tx, delivery.row.id)
-            await self._settle(tx, notice_id, self.clock.now(), posts)
+        posts = await self.repo.posts_of_outbox(tx, delivery.row.id)
+        await self._settle(tx, notice_id, self.clock.now(), posts)
 
     async def check_settled(self, tx: Transaction, job: Job) -> None:
         """Job: the safety net for a settle that no hook saw (a crash, a group that left)."""

@@ -791,50 +791,51 @@ class RequestService:
             dedupe_key=f"request:{request.id}:v{request.version}:edit:{row_id}",
         )
 
-    async def card_settled(self, delivery: Delivery) -> None:
-        """Outbox hook: a card sent after the request moved on is edited at once; a card
-        that cannot reach its volunteer (Forbidden) is announced in the group."""
+    async def card_settled(self, tx: Transaction, delivery: Delivery) -> None:
+        """Outbox hook, in the transaction that settles the card: a card sent after the
+        request moved on is edited at once; a card that cannot reach its volunteer
+        (Forbidden) is announced in the group."""
         number = _number_of(delivery.row.ref)
         if number is None:
             return
         if delivery.ok and delivery.message_id is not None:
-            await self._catch_up(number, delivery.row.chat_id, delivery.row.id, delivery.message_id)
+            await self._catch_up(
+                tx, number, delivery.row.chat_id, delivery.row.id, delivery.message_id
+            )
         elif delivery.chat_gone and delivery.row.chat_id > 0:
-            await self._unreachable(number, delivery.row.chat_id)
+            await self._unreachable(tx, number, delivery.row.chat_id)
 
-    async def _catch_up(self, number: int, chat_id: int, row_id: int, message_id: int) -> None:
+    async def _catch_up(
+        self, tx: Transaction, number: int, chat_id: int, row_id: int, message_id: int
+    ) -> None:
         request, building = await self._request_and_building(number)
-        if request.state == "open":
-            return
-        async with self.db.transaction() as tx:
-            request = await self._get(number, tx)
+        if request.state != "open":
             await self._edit_card(tx, request, building, chat_id, row_id, message_id)
 
-    async def _unreachable(self, number: int, user_id: int) -> None:
+    async def _unreachable(self, tx: Transaction, number: int, user_id: int) -> None:
         """Mention the volunteer in the group (without the request's text) and tell the owners."""
         request, building = await self._request_and_building(number)
         user = await self.community.users.get(user_id)
         if user is None:
             return
         now = self.clock.now()
-        async with self.db.transaction() as tx:
-            await self.repo.add_event(tx, number, "unreachable", user_id, now)
-            t = await self.translator_for(building.chat_id)
-            text = t(
-                "{mention}, there is a help request for you (#{number}), but I cannot write "
-                "to you. Please open a private chat with me and press Start.",
-                mention=Html(mention(user)),
-                number=number,
-            )
-            await self.outbox.queue(
-                tx,
-                building.chat_id,
-                text,
-                kind=UNREACHABLE,
-                ref=_ref(request),
-                dedupe_key=f"request:{number}:unreachable:{user_id}",
-            )
-            await self._tell_owners_unreachable(tx, building, user, now)
+        await self.repo.add_event(tx, number, "unreachable", user_id, now)
+        t = await self.translator_for(building.chat_id)
+        text = t(
+            "{mention}, there is a help request for you (#{number}), but I cannot write "
+            "to you. Please open a private chat with me and press Start.",
+            mention=Html(mention(user)),
+            number=number,
+        )
+        await self.outbox.queue(
+            tx,
+            building.chat_id,
+            text,
+            kind=UNREACHABLE,
+            ref=_ref(request),
+            dedupe_key=f"request:{number}:unreachable:{user_id}",
+        )
+        await self._tell_owners_unreachable(tx, building, user, now)
 
     async def _tell_owners_unreachable(
         self, tx: Transaction, building: Building, user: User, now: float
