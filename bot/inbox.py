@@ -347,6 +347,13 @@ class InboxWorker:
 
 def describe(update: Update) -> str:
     """A few words saying what the update is, for the log (never its full text)."""
+    try:
+        return _describe(update)
+    except (AttributeError, TypeError):  # a shape PTB took leniently (a member without status)
+        return "update"
+
+
+def _describe(update: Update) -> str:
     message = update.effective_message
     if update.callback_query:
         data = update.callback_query.data

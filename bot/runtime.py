@@ -121,6 +121,7 @@ class Runtime:
             await app.stop()
         with contextlib.suppress(RuntimeError):  # never initialized
             await app.shutdown()
+        await app.bot.shutdown()  # its HTTP sessions, opened even when getMe never answered
         if services is not None:
             await services.db.close()
             app.bot_data.services = None
