@@ -54,7 +54,7 @@ class Section(BaseModel):
 
 
 class WebhookSettings(Section):
-    """PTB's webhook server, used when ``telegram.mode = "webhook"``."""
+    """The webhook server (bot/webhook.py), used when ``telegram.mode = "webhook"``."""
 
     listen: str = "127.0.0.1"
     port: int = Field(8443, ge=1, le=65535)
