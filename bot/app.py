@@ -45,7 +45,7 @@ from handlers import (
 from storage.chats import ChatRepository
 from storage.db import Database
 from storage.inbox import InboxRepository
-from storage.migrate import migrate
+from storage.migrate import open_migrated
 from storage.users import UserRepository
 
 LinliApplication = Application[Any, LinliContext, Any, Any, BotData, Any]
@@ -98,12 +98,7 @@ async def open_services(
     settings: Settings, clock: Clock, application: LinliApplication
 ) -> Services:
     """Open and migrate the database, and build the services around it."""
-    db = await Database.open(settings.database.path)
-    try:
-        await migrate(db)
-    except BaseException:
-        await db.close()
-        raise
+    db = await open_migrated(settings.database.path)
     return build_services(settings, clock, db, application.bot)
 
 

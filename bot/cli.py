@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from bot import __version__
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
+from storage.db import UnusableDatabase
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -38,6 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for key, reason in error.problems:
             print(f"  {key}: {reason}", file=sys.stderr)
         return 2
+    except UnusableDatabase as error:
+        print(f"Cannot use the database {error.path}: it {error.reason}.", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
@@ -59,6 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="run the bot (long polling, or webhook if configured)")
     commands.add_parser("check-config", help="validate the config and list every problem")
     commands.add_parser("migrate", help="create or upgrade the database")
+    status = commands.add_parser(
+        "status",
+        help="what needs looking at (updates set aside), from the database; "
+        "exits 1 when something does",
+    )
+    status.add_argument(
+        "--ack", action="store_true", help="mark the updates set aside so far as looked at"
+    )
     backup = commands.add_parser("backup", help="write a consistent copy of the database")
     backup.add_argument("path", help="where to write the copy")
     export = commands.add_parser(
@@ -109,10 +121,10 @@ def _migrate(args: argparse.Namespace) -> int:
     settings = _settings(args, require_token=False)
     setup_logging()
     from storage.db import Database
-    from storage.migrate import current_version, migrate
+    from storage.migrate import current_version, latest_version, migrate
 
     async def go() -> None:
-        db = await Database.open(settings.database.path)
+        db = await Database.open(settings.database.path, newest_version=latest_version())
         try:
             applied = await migrate(db)
             version = await current_version(db)
@@ -122,6 +134,37 @@ def _migrate(args: argparse.Namespace) -> int:
 
     asyncio.run(go())
     return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    """The status report from the database alone (no token, no Bot API); 1 needs attention."""
+    settings = _settings(args, require_token=False)
+    if not Path(settings.database.path).is_file():
+        print(f"There is no database at {settings.database.path}.", file=sys.stderr)
+        return 1
+    lines, attention = asyncio.run(_status_lines(settings, args.ack))
+    print("\n".join(lines))
+    return 1 if attention else 0
+
+
+async def _status_lines(settings: Settings, acknowledge: bool) -> tuple[list[str], bool]:
+    from bot.clock import SystemClock
+    from bot.status import StatusContext, status_report
+    from storage.db import Database
+    from storage.migrate import current_version, latest_version
+
+    path = settings.database.path
+    db = await Database.open(path, newest_version=latest_version())
+    try:
+        version = await current_version(db)
+        if version < latest_version():
+            return [f"Database: {path} is at schema version {version}, this Linli expects "
+                    f"{latest_version()}: run `linli migrate` first."], True
+        context = StatusContext(db, settings, SystemClock().now(), acknowledge)
+        report = await status_report(context)
+    finally:
+        await db.close()
+    return [f"Database: {path} (schema version {version})", *report.lines], report.attention
 
 
 def _backup(args: argparse.Namespace) -> int:
@@ -175,12 +218,10 @@ async def _export_month(settings: Settings, clock: Clock, month: Month) -> tuple
     from bot.reports.figures import StatsReader
     from bot.reports.workbook import export_month
     from storage.buildings import BuildingRepository
-    from storage.db import Database
-    from storage.migrate import migrate
+    from storage.migrate import open_migrated
 
-    db = await Database.open(settings.database.path)
+    db = await open_migrated(settings.database.path)
     try:
-        await migrate(db)
         buildings = await BuildingRepository(db).all()
         if not buildings:
             return b"", 0
@@ -228,6 +269,7 @@ _COMMANDS = {
     "run": _run,
     "check-config": _check_config,
     "migrate": _migrate,
+    "status": _status,
     "backup": _backup,
     "export": _export,
     "demo": _demo,

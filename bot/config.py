@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from contextvars import ContextVar
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -18,10 +28,23 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from storage.db import database_file_problem
+from storage.migrate import latest_version
+
 LANGUAGES = ("zh", "en")
+OFFICIAL_API_HOST = "api.telegram.org"
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts
 DEFAULT_CONFIG_PATH = "config.toml"
 # Commands that never talk to Telegram (migrate, backup, export) load the config without a token.
 _token_required: ContextVar[bool] = ContextVar("token_required", default=True)
+
+
+class KeyedProblem(ValueError):
+    """A problem found by a section's own check but belonging to one of its keys."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        self.key = key
+        super().__init__(reason)
 
 
 class Section(BaseModel):
@@ -31,13 +54,23 @@ class Section(BaseModel):
 
 
 class WebhookSettings(Section):
-    """PTB's webhook server, used when ``telegram.mode = "webhook"``."""
+    """The webhook server (bot/webhook.py), used when ``telegram.mode = "webhook"``."""
 
     listen: str = "127.0.0.1"
     port: int = Field(8443, ge=1, le=65535)
     url_path: str = "telegram"
     url: str = ""
     secret_token: SecretStr | None = None
+
+    @field_validator("secret_token")
+    @classmethod
+    def secret_token_is_accepted(cls, value: SecretStr | None) -> SecretStr | None:
+        """Telegram takes 1-256 letters, digits, '_' and '-'; empty means: generate one."""
+        if value is None or not value.get_secret_value():
+            return None
+        if not _SECRET_TOKEN.match(value.get_secret_value()):
+            raise ValueError("use 1-256 characters: letters, digits, '_' and '-'")
+        return value
 
 
 class TelegramSettings(Section):
@@ -49,6 +82,36 @@ class TelegramSettings(Section):
     poll_timeout: int = Field(30, ge=0, le=50)
     request_timeout: float = Field(10.0, gt=0, le=120)
     webhook: WebhookSettings = WebhookSettings()
+
+    @field_validator("api_url")
+    @classmethod
+    def api_url_is_a_bot_api(cls, value: str) -> str:
+        """An http(s) URL; the server root of a self-hosted telegram-bot-api gets ``/bot``."""
+        url = value.strip()
+        parts = urlsplit(url)
+        if "://" not in url:
+            raise ValueError(
+                f"{value!r} has no http:// or https:// in front "
+                "(examples: 'https://api.telegram.org/bot', 'http://127.0.0.1:8081')"
+            )
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"{value!r} is not an http(s) URL "
+                "(examples: 'https://api.telegram.org/bot', 'http://127.0.0.1:8081')"
+            )
+        path = parts.path.rstrip("/")
+        if not path.endswith("/bot"):  # PTB appends the token right after it
+            path += "/bot"
+        return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+
+    @model_validator(mode="after")
+    def webhook_url_is_usable(self) -> TelegramSettings:
+        """In webhook mode, Telegram must have a URL it can call."""
+        if self.mode == "webhook":
+            problem = webhook_url_problem(self.webhook.url, self.api_url)
+            if problem is not None:
+                raise KeyedProblem("webhook.url", problem)
+        return self
 
     @field_validator("token")
     @classmethod
@@ -82,8 +145,13 @@ class DatabaseSettings(Section):
         if str(value) == ":memory:":
             return value
         folder = value.parent
+        if folder.exists() and not folder.is_dir():
+            raise ValueError(f"{folder} is a file, not a folder")
         if not folder.is_dir():
             raise ValueError(f"the folder {folder} does not exist")
+        problem = database_file_problem(value, latest_version())
+        if problem is not None:
+            raise ValueError(f"{value} {problem}")
         try:
             if value.exists():
                 with value.open("ab"):
@@ -263,6 +331,18 @@ class ConfigError(Exception):
         return "\n".join(f"{key}: {reason}" for key, reason in self.problems)
 
 
+def webhook_url_problem(url: str, api_url: str) -> str | None:
+    """Why Telegram could not call this webhook URL, or None."""
+    if not url.strip():
+        return "webhook mode needs the public URL Telegram calls (https://example.org/telegram)"
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{url!r} is not a URL (example: 'https://example.org/telegram')"
+    if parts.scheme != "https" and urlsplit(api_url).hostname == OFFICIAL_API_HOST:
+        return f"{url!r} is not HTTPS: Telegram calls webhooks over HTTPS only"
+    return None
+
+
 def load_settings(
     path: str | Path | None = None, *, require_token: bool = True, **overrides: Any
 ) -> Settings:
@@ -293,7 +373,11 @@ def _problems(error: ValidationError) -> list[tuple[str, str]]:
     """Turn pydantic's errors into (dotted key, plain reason) pairs."""
     problems = []
     for item in error.errors():
-        key = ".".join(str(part) for part in item["loc"]) or "config"
+        loc = [str(part) for part in item["loc"]]
+        cause = item.get("ctx", {}).get("error")
+        if isinstance(cause, KeyedProblem):
+            loc.append(cause.key)
+        key = ".".join(loc) or "config"
         reason = str(item["msg"]).removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             reason = "unknown key (check the spelling against config.example.toml)"

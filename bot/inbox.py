@@ -6,6 +6,10 @@ stores each raw update in the inbox table first and only then asks for the next
 batch, and the worker hands stored updates to the Application, marking each one
 handled. After a restart the worker picks up what was stored but not handled; a
 redelivered update id is ignored at the door.
+
+An update that cannot be stored or parsed (text with lone surrogates, a shape PTB
+refuses) is set aside in the dead-letter table, as it came, and confirmed like the
+others: one bad update must never stop the intake.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
@@ -25,6 +30,7 @@ from telegram.ext import Application
 from bot.clock import Clock
 from bot.domain.core import InboxUpdate
 from bot.ratelimit import retry_seconds
+from storage.dead_letters import DeadLetterRepository
 from storage.inbox import InboxRepository
 
 log = logging.getLogger(__name__)
@@ -32,30 +38,126 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "chat_member"]
 MAX_ATTEMPTS = 3  # an update that brought the process down this often is set aside
 PENDING_BATCH = 500  # stored updates read at a time (more than are ever in hand at once)
+MAX_UPDATE_ID = 2**62  # beyond any id Telegram gives, and within SQLite's integers
 
 
-class InboxPoller:
-    """Long-polls getUpdates and stores each batch before confirming it."""
+@dataclass(frozen=True)
+class Admitted:
+    """An update that can be stored and handled."""
+
+    update_id: int
+    payload: str
+    update: Update
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """An update to set aside, with the reason."""
+
+    update_id: int | None
+    payload: bytes
+    error: str
+
+
+def admit(item: object, bot: Bot) -> Admitted | Rejected:
+    """Check that one raw update (decoded JSON) can be stored and parsed."""
+    update_id = update_id_of(item)
+    try:
+        if update_id is None:
+            raise ValueError("no usable update_id")
+        payload = json.dumps(item, ensure_ascii=False)
+        payload.encode()  # SQLite takes no text with lone surrogates ("\udcff")
+        update = Update.de_json(item, bot)  # type: ignore[arg-type]  # a dict: it has an id
+        _lane_key(update)
+    except Exception as error:  # whatever PTB or the encoder refuses
+        return Rejected(update_id, raw_json(item), reason(error))
+    return Admitted(update_id, payload, update)
+
+
+def update_id_of(item: object) -> int | None:
+    """The update's id, if it has one the offset can move past."""
+    if not isinstance(item, dict):
+        return None
+    value = item.get("update_id")
+    if type(value) is not int or not 0 <= value < MAX_UPDATE_ID:
+        return None
+    return value
+
+
+def raw_json(item: object) -> bytes:
+    """The update as JSON bytes (surrogates escaped), to keep it as it came."""
+    try:
+        return json.dumps(item).encode()
+    except (ValueError, TypeError, RecursionError):
+        return repr(item).encode("utf-8", "backslashreplace")
+
+
+def reason(error: BaseException) -> str:
+    """The error in one short line, for the dead letter and the log."""
+    return f"{type(error).__name__}: {error}"[:500]
+
+
+class Intake:
+    """Takes raw updates (from getUpdates or the webhook) into the inbox, and sets aside
+    the ones that cannot be stored or parsed."""
 
     def __init__(
         self,
         bot: Bot,
         inbox: InboxRepository,
+        dead_letters: DeadLetterRepository,
         clock: Clock,
         wakeup: asyncio.Event,
-        timeout: int = 30,
         fresh: dict[int, Update] | None = None,
     ) -> None:
         self.bot = bot
-        self.fresh = {} if fresh is None else fresh
         self.inbox = inbox
+        self.dead_letters = dead_letters
         self.clock = clock
         self.wakeup = wakeup
+        self.fresh = {} if fresh is None else fresh
+
+    async def take(self, items: Sequence[object], source: str) -> int | None:
+        """Store a batch and wake the worker; returns the highest update id in it, bad
+        ones included (None when no item has one)."""
+        admitted: list[Admitted] = []
+        highest: int | None = None
+        for item in items:
+            verdict = admit(item, self.bot)
+            if isinstance(verdict, Admitted):
+                admitted.append(verdict)
+            else:
+                await self.set_aside(verdict.update_id, source, verdict.payload, verdict.error)
+            if verdict.update_id is not None:
+                highest = max(verdict.update_id, highest or 0)
+        if admitted:
+            rows = [(good.update_id, good.payload) for good in admitted]
+            if await self.inbox.store(rows, self.clock.now()):
+                for good in admitted:  # spares the worker parsing them again
+                    self.fresh[good.update_id] = good.update
+                self.wakeup.set()
+        return highest
+
+    async def set_aside(
+        self, update_id: int | None, source: str, payload: bytes, error: str
+    ) -> None:
+        """Keep a bad update in the dead letters, and say so once."""
+        if await self.dead_letters.add(update_id, source, payload, error, self.clock.now()):
+            shown = "without an id" if update_id is None else update_id
+            log.error("update %s from %s set aside: %s", shown, source, error)
+
+
+class InboxPoller:
+    """Long-polls getUpdates and stores each batch before confirming it."""
+
+    def __init__(self, intake: Intake, timeout: int = 30) -> None:
+        self.intake = intake
+        self.bot = intake.bot
         self.timeout = timeout
 
     async def run(self) -> None:
         """Poll until cancelled; an invalid token ends the bot."""
-        last = await self.inbox.last_update_id()
+        last = await self.intake.inbox.last_update_id()
         offset = None if last is None else last + 1
         failures = 0
         webhook_deleted = False
@@ -63,12 +165,7 @@ class InboxPoller:
             try:
                 if not webhook_deleted:  # polling and a webhook exclude each other
                     webhook_deleted = await self.bot.delete_webhook()
-                updates = await self.bot.get_updates(
-                    offset=offset,
-                    timeout=self.timeout,
-                    allowed_updates=ALLOWED_UPDATES,
-                    read_timeout=self.timeout + 10,
-                )
+                items = await self.fetch(offset)
                 failures = 0
             except InvalidToken:
                 log.error("Telegram refused the bot token; stopping")
@@ -82,17 +179,32 @@ class InboxPoller:
                 log.warning("getUpdates failed (%s); again in %.1fs", error, pause)
                 await asyncio.sleep(pause)
                 continue
-            if updates:
-                offset = await self.store(updates)
+            if not items:
+                continue
+            highest = await self.intake.take(items, "getUpdates")
+            if highest is None:  # nothing to confirm: the same batch would come straight back
+                failures += 1
+                pause = min(30.0, 0.5 * 2**failures)
+                log.warning("getUpdates returned updates without ids; again in %.1fs", pause)
+                await asyncio.sleep(pause)
+                continue
+            offset = highest + 1
 
-    async def store(self, updates: Sequence[Update]) -> int:
-        """Store a batch and wake the worker; returns the next offset."""
-        new = await self.inbox.store([update.to_dict() for update in updates], self.clock.now())
-        if new:
-            for update in updates:  # spares the worker parsing them again
-                self.fresh[update.update_id] = update
-            self.wakeup.set()
-        return max(update.update_id for update in updates) + 1
+    async def fetch(self, offset: int | None) -> list[object]:
+        """One getUpdates call, its updates left as raw JSON.
+
+        ``Bot.get_updates`` parses the whole batch, so one update PTB refuses would fail
+        every poll; its own transport (``_post``, the call it makes) keeps the same
+        request object, timeouts and error mapping.
+        """
+        result = await self.bot._post(
+            "getUpdates",
+            {"offset": offset, "timeout": self.timeout, "allowed_updates": ALLOWED_UPDATES},
+            read_timeout=self.timeout + 10,
+        )
+        if not isinstance(result, list):
+            raise TelegramError(f"getUpdates returned {type(result).__name__}, not a list")
+        return result
 
 
 class InboxWorker:
@@ -102,18 +214,20 @@ class InboxWorker:
         self,
         application: Application,
         inbox: InboxRepository,
+        dead_letters: DeadLetterRepository,
         clock: Clock,
         wakeup: asyncio.Event,
         concurrency: int = 16,
     ) -> None:
         self.application = application
         self.inbox = inbox
+        self.dead_letters = dead_letters
         self.clock = clock
         self.wakeup = wakeup
         self._slots = asyncio.Semaphore(concurrency)
         self._dispatched = 0  # the highest update id handed to a lane in this process
         self.fresh: dict[int, Update] = {}  # updates parsed already, not yet dispatched
-        self._lanes: dict[int, deque[tuple[InboxUpdate, Update]]] = {}
+        self._lanes: dict[object, deque[tuple[InboxUpdate, Update]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def count_attempts(self) -> None:
@@ -122,9 +236,11 @@ class InboxWorker:
         so only its oldest pending one can have been in hand; those behind it were waiting
         and are not counted. An update that keeps bringing the process down is then set
         aside instead of being retried forever."""
-        heads: dict[int, int] = {}
+        heads: dict[object, int] = {}
         for row in await self.inbox.pending(limit=PENDING_BATCH):
-            update = Update.de_json(json.loads(row.payload), self.application.bot)
+            update = await self._parse(row)
+            if update is None:
+                continue
             self.fresh[row.update_id] = update  # spares dispatching parsing it again
             heads.setdefault(_lane_key(update), row.update_id)
         await self.inbox.count_attempts(list(heads.values()))
@@ -152,9 +268,25 @@ class InboxWorker:
                 )
                 continue
             if update is None:  # not parsed yet (beyond the first batch of a restart)
-                update = Update.de_json(json.loads(row.payload), self.application.bot)
-            self._enqueue(row, update)
+                update = await self._parse(row)
+            if update is not None:
+                self._enqueue(row, update)
         return len(rows)
+
+    async def _parse(self, row: InboxUpdate) -> Update | None:
+        """The stored update as PTB's; one it no longer parses (stored by an older Linli or
+        PTB) is set aside instead of stopping the worker."""
+        try:
+            update = Update.de_json(json.loads(row.payload), self.application.bot)
+            hash(_lane_key(update))
+        except Exception as error:
+            log.error("stored update %s set aside: %s", row.update_id, reason(error))
+            await self.dead_letters.add(
+                row.update_id, "inbox", row.payload.encode(), reason(error), self.clock.now()
+            )
+            await self.inbox.mark(row.update_id, "failed", self.clock.now(), reason(error))
+            return None
+        return update
 
     async def idle(self, timeout: float = 10.0) -> None:
         """Wait until every stored update has been handled (tests and shutdown)."""
@@ -185,7 +317,7 @@ class InboxWorker:
             task.add_done_callback(self._tasks.discard)
         lane.append((row, update))
 
-    async def _run_lane(self, key: int, lane: deque[tuple[InboxUpdate, Update]]) -> None:
+    async def _run_lane(self, key: object, lane: deque[tuple[InboxUpdate, Update]]) -> None:
         try:
             while lane:
                 row, update = lane[0]
@@ -215,10 +347,18 @@ class InboxWorker:
 
 def describe(update: Update) -> str:
     """A few words saying what the update is, for the log (never its full text)."""
+    try:
+        return _describe(update)
+    except (AttributeError, TypeError):  # a shape PTB took leniently (a member without status)
+        return "update"
+
+
+def _describe(update: Update) -> str:
     message = update.effective_message
     if update.callback_query:
-        return f"button {(update.callback_query.data or '')[:40]}"
-    if message and message.text and message.text.startswith("/"):
+        data = update.callback_query.data
+        return f"button {data[:40] if isinstance(data, str) else ''}"
+    if message and isinstance(message.text, str) and message.text.startswith("/"):
         return message.text.split()[0][:40]
     if update.my_chat_member:
         return f"bot is now {update.my_chat_member.new_chat_member.status}"
@@ -229,7 +369,7 @@ def describe(update: Update) -> str:
     return "update"
 
 
-def _lane_key(update: Update) -> int:
+def _lane_key(update: Update) -> object:
     if update.effective_chat:
         return update.effective_chat.id
     return update.effective_user.id if update.effective_user else 0

@@ -14,16 +14,17 @@ import signal
 from collections.abc import Coroutine
 from typing import Any
 
-from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import Updater
 
 from bot.app import LinliApplication, build_application, open_services, start_features
 from bot.clock import Clock, SystemClock
 from bot.commands import register_menus
 from bot.config import Settings
 from bot.context import Services
-from bot.inbox import ALLOWED_UPDATES, InboxPoller, InboxWorker
+from bot.inbox import InboxPoller, InboxWorker, Intake
+from bot.webhook import WebhookServer, webhook_secret
+from storage.dead_letters import DeadLetterRepository
+from storage.meta import MetaRepository
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class Runtime:
         self.wakeup = asyncio.Event()
         self.worker: InboxWorker | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._webhook: Updater | None = None
+        self._webhook: WebhookServer | None = None
         self._stopped = asyncio.Event()
 
     @property
@@ -71,7 +72,9 @@ class Runtime:
             await register_menus(app.bot, services.menu, self.settings.community.language)
         except TelegramError as error:
             log.warning("could not register the command menus: %s", error)
-        self.worker = InboxWorker(app, services.inbox, self.clock, self.wakeup)
+        self.worker = InboxWorker(
+            app, services.inbox, DeadLetterRepository(services.db), self.clock, self.wakeup
+        )
         await self.worker.count_attempts()
         self._spawn(self.worker.run(), "inbox worker")
         self._spawn(services.sender.run(), "outbox sender")
@@ -101,7 +104,7 @@ class Runtime:
             return
         self._stopped.set()
         app = self.application
-        if self._webhook is not None and self._webhook.running:
+        if self._webhook is not None:
             await self._webhook.stop()
         for task in self._tasks:
             if task.get_name() == "inbox poller":
@@ -118,25 +121,43 @@ class Runtime:
             await app.stop()
         with contextlib.suppress(RuntimeError):  # never initialized
             await app.shutdown()
+        await app.bot.shutdown()  # its HTTP sessions, opened even when getMe never answered
         if services is not None:
             await services.db.close()
             app.bot_data.services = None
         log.info("Linli stopped")
 
     async def run_until_signal(self) -> None:
-        """Run until Ctrl-C or SIGTERM (or a fatal error in a loop), then stop cleanly."""
+        """Run until Ctrl-C or SIGTERM (or a fatal error in a loop), then stop cleanly.
+
+        A signal during the start (the Bot API out of reach, ``getMe`` retried with
+        backoff) cancels the start, which stops what it had opened.
+        """
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await self.start()
-        watchers = [asyncio.create_task(stop.wait()), *self._tasks]
-        done, _ = await asyncio.wait(watchers, return_when=asyncio.FIRST_COMPLETED)
-        failed = [task for task in done if task is not watchers[0] and task.exception()]
-        await self.stop()
-        watchers[0].cancel()
-        if failed:
-            raise failed[0].exception()  # type: ignore[misc]
+        signalled = asyncio.create_task(stop.wait())
+        try:
+            starting = asyncio.create_task(self.start())
+            await asyncio.wait([starting, signalled], return_when=asyncio.FIRST_COMPLETED)
+            if not starting.done():
+                log.info("stopping before the start was complete")
+                starting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await starting
+                return
+            starting.result()
+            watchers = [signalled, *self._tasks]
+            done, _ = await asyncio.wait(watchers, return_when=asyncio.FIRST_COMPLETED)
+            failed = [task for task in done if task is not signalled and task.exception()]
+            await self.stop()
+            if failed:
+                raise failed[0].exception()  # type: ignore[misc]
+        finally:
+            signalled.cancel()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
 
     async def idle(self, timeout: float = 10.0) -> None:
         """Wait until the stored updates are handled and the outbox is empty (tests)."""
@@ -146,40 +167,22 @@ class Runtime:
 
     async def _start_intake(self, services: Services) -> None:
         telegram = self.settings.telegram
+        intake = Intake(
+            self.application.bot,
+            services.inbox,
+            DeadLetterRepository(services.db),
+            self.clock,
+            self.wakeup,
+            fresh=self.worker.fresh if self.worker else None,
+        )
         if telegram.mode == "polling":
-            poller = InboxPoller(
-                self.application.bot,
-                services.inbox,
-                self.clock,
-                self.wakeup,
-                timeout=telegram.poll_timeout,
-                fresh=self.worker.fresh if self.worker else None,
-            )
+            poller = InboxPoller(intake, timeout=telegram.poll_timeout)
             self._spawn(poller.run(), "inbox poller")
             return
-        queue: asyncio.Queue[object] = asyncio.Queue()
-        self._webhook = Updater(self.application.bot, update_queue=queue)
-        await self._webhook.initialize()
-        secret = telegram.webhook.secret_token
-        await self._webhook.start_webhook(
-            listen=telegram.webhook.listen,
-            port=telegram.webhook.port,
-            url_path=telegram.webhook.url_path,
-            webhook_url=telegram.webhook.url or None,
-            secret_token=secret.get_secret_value() if secret else None,
-            allowed_updates=ALLOWED_UPDATES,
-        )
-        self._spawn(self._store_webhook_updates(queue, services), "webhook intake")
-
-    async def _store_webhook_updates(
-        self, queue: asyncio.Queue[object], services: Services
-    ) -> None:
-        """Move updates from PTB's webhook server into the inbox."""
-        while True:
-            update = await queue.get()
-            if isinstance(update, Update):
-                await services.inbox.store([update.to_dict()], self.clock.now())
-                self.wakeup.set()
+        secret = await webhook_secret(telegram.webhook, MetaRepository(services.db))
+        self._webhook = WebhookServer(intake, telegram.webhook, secret)
+        await self._webhook.start()
+        await self._webhook.register(self.application.bot)
 
     async def _prune_inbox(self, _context: object) -> None:
         """Forget handled updates after a week (Telegram redelivers for a day at most)."""

@@ -29,6 +29,49 @@ Cursor = sqlite3.Cursor
 Params = Sequence[Any] | dict[str, Any]
 
 
+SQLITE_MAGIC = b"SQLite format 3\x00"
+USER_VERSION_OFFSET = 60  # where PRAGMA user_version lives in the file header
+
+
+class UnusableDatabase(RuntimeError):
+    """The file cannot be Linli's database: not SQLite, or from a newer Linli."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+def database_file_problem(path: str | Path, newest_version: int | None = None) -> str | None:
+    """Why an existing file cannot be opened as the database, or None when it can.
+
+    Reads the file header itself, so that nothing is written to a file that is not
+    SQLite or whose schema is newer than ``newest_version``: opening it with SQLite and
+    setting the journal mode would rewrite its header first.
+    """
+    target = Path(path)
+    if str(path) == ":memory:" or not target.exists():
+        return None
+    if target.is_dir():
+        return "is a folder, not a database file"
+    try:
+        with target.open("rb") as file:
+            header = file.read(100)
+    except OSError as error:
+        return f"cannot be read: {error.strerror}"
+    if not header:
+        return None  # an empty file is a new database
+    if not header.startswith(SQLITE_MAGIC) or len(header) < 100:
+        return "is not a SQLite database"
+    version = int.from_bytes(header[USER_VERSION_OFFSET : USER_VERSION_OFFSET + 4], "big")
+    if newest_version is not None and version > newest_version:
+        return (
+            f"is at schema version {version}, newer than this Linli ({newest_version}); "
+            "upgrade Linli"
+        )
+    return None
+
+
 class _Reads:
     """Reads on the loop's connection: outside a transaction, or inside one (then they
     see its own writes)."""
@@ -65,14 +108,30 @@ class Database(_Reads):
         self.space = DiskSpace()  # writes on their own wait out a full disk
 
     @classmethod
-    async def open(cls, path: str | Path) -> Database:
-        """Open (creating if needed) the database and set the connection pragmas."""
-        connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        connection.row_factory = sqlite3.Row
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA foreign_keys = ON")
-        connection.execute("PRAGMA busy_timeout = 5000")
-        connection.execute("PRAGMA synchronous = NORMAL")
+    async def open(cls, path: str | Path, newest_version: int | None = None) -> Database:
+        """Open (creating if needed) the database and set the connection pragmas.
+
+        Raises UnusableDatabase, with the file untouched, for a file that is not SQLite
+        or (given ``newest_version``) whose schema is newer than that.
+        """
+        problem = database_file_problem(path, newest_version)
+        if problem is not None:
+            raise UnusableDatabase(path, problem)
+        try:
+            connection = sqlite3.connect(
+                str(path), isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as error:
+            raise UnusableDatabase(path, f"cannot be opened ({error})") from None
+        try:
+            connection.row_factory = sqlite3.Row
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA foreign_keys = ON")
+            connection.execute("PRAGMA busy_timeout = 5000")
+            connection.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.DatabaseError as error:
+            connection.close()
+            raise UnusableDatabase(path, f"cannot be used ({error})") from None
         return cls(connection, str(path))
 
     async def close(self) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from typing import Any
 
 from bot.domain.core import InboxUpdate
 from storage.db import Database
@@ -16,14 +14,15 @@ class InboxRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def store(self, updates: Sequence[dict[str, Any]], now: float) -> int:
-        """Store raw updates, ignoring redeliveries; returns how many were new."""
+    async def store(self, updates: Sequence[tuple[int, str]], now: float) -> int:
+        """Store raw updates (update id, JSON text), ignoring redeliveries; returns how many
+        were new."""
         if not updates:
             return 0
         return await self.db.write_many(
             """INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)
                ON CONFLICT (update_id) DO NOTHING""",
-            [(u["update_id"], json.dumps(u, ensure_ascii=False), now) for u in updates],
+            [(update_id, payload, now) for update_id, payload in updates],
         )
 
     async def pending(self, limit: int = 100, after: int = 0) -> list[InboxUpdate]:

@@ -6,8 +6,9 @@ import logging
 import re
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
-from storage.db import Database
+from storage.db import Database, UnusableDatabase
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +59,10 @@ async def migrate(db: Database, target: int | None = None) -> list[str]:
     target = len(migrations) if target is None else target
     version = await current_version(db)
     if version > len(migrations):
-        raise RuntimeError(
-            f"the database is at schema version {version}, newer than this Linli "
-            f"({len(migrations)}); upgrade Linli"
+        raise UnusableDatabase(
+            db.path,
+            f"is at schema version {version}, newer than this Linli ({len(migrations)}); "
+            "upgrade Linli",
         )
     applied = []
     for migration in migrations[version:target]:
@@ -70,3 +72,15 @@ async def migrate(db: Database, target: int | None = None) -> list[str]:
         log.info("applied migration %s", migration.name)
         applied.append(migration.name)
     return applied
+
+
+async def open_migrated(path: str | Path) -> Database:
+    """Open the database and bring it to the latest schema; a file that cannot be Linli's
+    (not SQLite, or newer) is refused untouched, with UnusableDatabase."""
+    db = await Database.open(path, newest_version=latest_version())
+    try:
+        await migrate(db)
+    except BaseException:
+        await db.close()
+        raise
+    return db

@@ -57,3 +57,69 @@ def test_backup_copies_a_database_that_is_open_for_writing(tmp_path: Path) -> No
     copy.close()
     refused = linli(tmp_path, "backup", str(tmp_path / "copy.db"))
     assert refused.returncode == 1 and "exists already" in refused.stderr
+
+
+def token_config(folder: Path) -> None:
+    (folder / "config.toml").write_text(
+        f'[telegram]\ntoken = "123456:ABC"\n[database]\npath = "{folder / "linli.db"}"\n',
+        encoding="utf-8")
+
+
+def test_a_file_that_is_not_sqlite_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    token_config(tmp_path)
+    database = tmp_path / "linli.db"
+    database.write_bytes(b"residents.csv: name,room\n" * 20)
+    before = database.read_bytes()
+    for command in ("run", "migrate", "check-config", "status"):
+        result = linli(tmp_path, command)
+        assert result.returncode == 2, (command, result.stdout, result.stderr)
+        assert f"{database} is not a SQLite database" in result.stderr, command
+        assert "Traceback" not in result.stderr, command
+        assert database.read_bytes() == before, command
+
+
+def test_a_database_from_a_newer_linli_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    token_config(tmp_path)
+    assert linli(tmp_path, "migrate").returncode == 0
+    database = tmp_path / "linli.db"
+    connection = sqlite3.connect(database)  # as a newer Linli would leave it
+    connection.execute("PRAGMA journal_mode = DELETE")
+    connection.execute(f"PRAGMA user_version = {latest_version() + 1}")
+    connection.close()
+    before = database.read_bytes()
+    for command in ("run", "migrate", "check-config", "status"):
+        result = linli(tmp_path, command)
+        assert result.returncode == 2, (command, result.stdout, result.stderr)
+        assert str(database) in result.stderr and "newer than this Linli" in result.stderr
+        assert "Traceback" not in result.stderr, command
+        assert database.read_bytes() == before, command
+
+
+def test_status_shows_the_updates_set_aside_until_they_are_acknowledged(tmp_path: Path) -> None:
+    assert linli(tmp_path, "migrate").returncode == 0
+    quiet = linli(tmp_path, "status")
+    assert quiet.returncode == 0, quiet.stderr
+    assert "Dead letters: none." in quiet.stdout
+    connection = sqlite3.connect(tmp_path / "linli.db")
+    connection.executemany(
+        "INSERT INTO dead_letters (update_id, source, payload, error, received_at) "
+        "VALUES (?, 'getUpdates', '{}', ?, ?)",
+        [(41, "UnicodeEncodeError: surrogates not allowed", 1_800_000_000),
+         (None, "JSONDecodeError: Expecting value", 1_800_000_060)])
+    connection.commit()
+    connection.close()
+
+    shown = linli(tmp_path, "status")
+    assert shown.returncode == 1  # something to look at
+    assert "Dead letters: 2 (2 not yet looked at" in shown.stdout
+    newest, older = [line.strip() for line in shown.stdout.splitlines() if "  update " in line]
+    assert newest == ("update without an id, 2027-01-15 16:01:00 CST, from getUpdates: "
+                      "JSONDecodeError: Expecting value")
+    assert older == ("update 41, 2027-01-15 16:00:00 CST, from getUpdates: "
+                     "UnicodeEncodeError: surrogates not allowed")
+
+    acknowledged = linli(tmp_path, "status", "--ack")
+    assert acknowledged.returncode == 0
+    assert "Marked 2 dead letter(s) as looked at." in acknowledged.stdout
+    again = linli(tmp_path, "status")
+    assert again.returncode == 0 and "Dead letters: 2 (all looked at)" in again.stdout

@@ -141,3 +141,48 @@ def test_the_example_config_documents_every_key() -> None:
         model = field.annotation
         for key in getattr(model, "model_fields", {}):
             assert f"{key} =" in example or f"[{section}.{key}]" in example, f"{section}.{key}"
+
+
+def test_a_self_hosted_server_root_gets_bot_added(tmp_path: Path) -> None:
+    """People write the root of a self-hosted telegram-bot-api; PTB appends the token to
+    the URL, so without '/bot' every call would go to '…:8081<token>/getMe'."""
+    for written in ("http://127.0.0.1:8081", "http://127.0.0.1:8081/", "http://127.0.0.1:8081/bot"):
+        text = GOOD.replace("[database]", f'api_url = "{written}"\n[database]')
+        assert load_settings(write(tmp_path, text)).telegram.api_url == "http://127.0.0.1:8081/bot"
+
+
+def test_an_api_url_that_is_not_http_is_refused_saying_why(tmp_path: Path) -> None:
+    no_scheme = GOOD.replace("[database]", 'api_url = "127.0.0.1:8081/bot"\n[database]')
+    assert "no http:// or https://" in problems(write(tmp_path, no_scheme))["telegram.api_url"]
+    ftp = GOOD.replace("[database]", 'api_url = "ftp://127.0.0.1/bot"\n[database]')
+    assert "not an http(s) URL" in problems(write(tmp_path, ftp))["telegram.api_url"]
+
+
+def test_a_database_folder_that_is_a_file_is_named_as_a_file(tmp_path: Path) -> None:
+    (tmp_path / "data").write_text("a file, not a folder", encoding="utf-8")
+    text = GOOD.replace('path = "{db}"', f'path = "{tmp_path}/data/linli.db"')
+    found = problems(write(tmp_path, text))["database.path"]
+    assert f"{tmp_path}/data is a file, not a folder" in found
+
+
+WEBHOOK = GOOD.replace("[database]", 'mode = "webhook"\n[telegram.webhook]\n{url}\n[database]')
+
+
+def test_a_webhook_without_an_https_url_is_refused_by_check_config_and_run(
+    tmp_path: Path, clean_env: dict[str, str]
+) -> None:
+    for url, reason in (("", "needs the public URL"),
+                        ('url = "http://example.org/telegram"', "is not HTTPS")):
+        path = tmp_path / "config.toml"
+        path.write_text(WEBHOOK.replace("{url}", url).format(db=tmp_path / "linli.db"),
+                        encoding="utf-8")
+        checked = run_cli("--config", str(path), "check-config", env=clean_env)
+        ran = run_cli("--config", str(path), "run", env=clean_env)
+        assert checked.returncode == 2 and ran.returncode == 2
+        assert "telegram.webhook.url: " in checked.stderr and reason in checked.stderr
+        assert ran.stderr == checked.stderr and "Traceback" not in ran.stderr
+
+
+def test_a_webhook_secret_telegram_would_refuse_is_named(tmp_path: Path) -> None:
+    text = WEBHOOK.replace("{url}", 'url = "https://example.org/tg"\nsecret_token = "a b!"')
+    assert "letters, digits" in problems(write(tmp_path, text))["telegram.webhook.secret_token"]

@@ -178,3 +178,52 @@ async def test_a_question_asked_before_a_kill_is_answered_after_the_restart(
     assert query(database, "SELECT id, text FROM requests") == [(1, "楼道的灯坏了")]
     assert query(database, "SELECT count(*) FROM prompts") == [(0,)]
     assert await bot_process.terminate() == 0
+
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])  # nothing listens there once the probe is closed
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+async def test_a_signal_stops_the_bot_promptly_while_the_bot_api_cannot_be_reached(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    """`linli run` retries getMe with a growing pause; a signal must end it at once."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[telegram]\ntoken = "{TOKEN}"\napi_url = "http://127.0.0.1:{closed_port()}"\n'
+        f'[database]\npath = "{tmp_path / "linli.db"}"\n',
+        encoding="utf-8",
+    )
+    bot = BotProcess(config, tmp_path / "bot.log")
+    bot.start()
+    try:
+        await wait_until(lambda: "cannot reach the Bot API" in bot.log.read_text(), 30,
+                         "the bot to fail to reach the Bot API")
+        assert bot.process is not None
+        bot.process.send_signal(sig)
+        code = await asyncio.to_thread(bot.process.wait, 3)
+    finally:
+        bot.stop_if_running()
+    assert code == 0
+    log = bot.log.read_text()
+    assert "Linli stopped" in log and "Traceback" not in log
+    assert "Unclosed" not in log  # the HTTP sessions opened for getMe are closed too
+
+
+async def test_sigterm_stops_the_bot_promptly_while_getupdates_backs_off(
+    emulator: BotApiEmulator, bot_process: BotProcess
+) -> None:
+    bot_process.start()
+    await wait_until(lambda: emulator.calls_to("getUpdates"), 30, "the bot to poll")
+    emulator.faults = Faults(rate=1.0, kinds=("500",), methods={"getUpdates"})
+    await wait_until(lambda: bot_process.log.read_text().count("getUpdates failed") >= 2, 30,
+                     "getUpdates to fail and back off")
+    assert bot_process.process is not None
+    bot_process.process.send_signal(signal.SIGTERM)
+    assert await asyncio.to_thread(bot_process.process.wait, 3) == 0
+    assert "Linli stopped" in bot_process.log.read_text()

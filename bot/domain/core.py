@@ -97,6 +97,17 @@ class InboxUpdate(Model):
     attempts: int
 
 
+class DeadLetter(Model):
+    """An update set aside because the bot could not store or parse it."""
+
+    id: int
+    update_id: int | None
+    source: str
+    error: str
+    received_at: float
+    seen_at: float | None = None
+
+
 class Job(Model):
     """A piece of scheduled work."""
 
