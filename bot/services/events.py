@@ -28,6 +28,7 @@ from bot.errors import Conflict, InvalidInput, NotFound
 from bot.i18n import N_, Html, Translator, html_escape
 from bot.outbox import Delivery
 from bot.scheduler import JobHandler
+from bot.text import one_line, tidy
 from storage.db import Transaction
 from storage.events import (
     Draft,
@@ -220,7 +221,7 @@ def _local_moment(match: re.Match[str], now: float, tz: ZoneInfo) -> float | Non
 
 def parse_title(text: str) -> str:
     """The event's title: required, one line."""
-    title = " ".join(text.split())
+    title = one_line(text)
     if not title:
         raise InvalidInput(N_("The event needs a title, for example: Free health check."))
     if len(title) > MAX_TITLE:
@@ -232,7 +233,7 @@ def parse_title(text: str) -> str:
 
 def parse_place(text: str) -> str:
     """Where the event is: required, one line."""
-    place = " ".join(text.split())
+    place = one_line(text)
     if not place:
         raise InvalidInput(N_("Say where the event is, for example: Community hall."))
     if len(place) > MAX_PLACE:
@@ -278,7 +279,7 @@ def _whole(text: str) -> bool:
 
 def parse_description(text: str) -> str:
     """An optional description."""
-    text = text.strip()
+    text = tidy(text)
     if text.lower() in NOTHING:
         return ""
     if len(text) > MAX_DESCRIPTION:

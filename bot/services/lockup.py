@@ -26,6 +26,7 @@ from bot.services.weektime import (
     next_closing,
     parse_closing,
 )
+from bot.text import is_blank, tidy
 from storage.db import Transaction
 from storage.lockups import Facility, Lockup, LockupRepository
 from storage.models import Building, Job
@@ -72,11 +73,11 @@ class LockupView:
 def parse_facility(text: str) -> FacilitySpec:
     """Parse "name | closing times | item, item, item"; anything malformed is refused."""
     parts = [part.strip() for part in text.split("|")]
-    if len(parts) != 3 or not parts[0]:
+    if len(parts) != 3 or is_blank(parts[0]):
         raise InvalidInput(FACILITY_USAGE)
     name, times, items = parts
     closing = parse_closing(times)
-    checklist = [item.strip() for item in re.split(r"[,，;；、\n]+", items) if item.strip()]
+    checklist = [item.strip() for item in re.split(r"[,，;；、\n]+", items) if not is_blank(item)]
     if closing is None or not checklist:
         raise InvalidInput(FACILITY_USAGE)
     if len(name) > MAX_NAME or len(checklist) > MAX_ITEMS or max(map(len, checklist)) > MAX_ITEM:
@@ -221,7 +222,7 @@ class LockupService:
     ) -> LockupView:
         """Post the lock-up report to the building's group (marked late if it is)."""
         view = await self._view(lockup_id, user_id)
-        note = (note or "").strip()[:NOTE_LIMIT] or None
+        note = tidy(note or "")[:NOTE_LIMIT] or None
         now = self.services.clock.now()
         late = now > view.lockup.closing_at + self.grace
         async with self.services.db.transaction() as tx:

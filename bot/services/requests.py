@@ -26,6 +26,7 @@ from bot.callbacks import button_data
 from bot.errors import Conflict, InvalidInput, LinliError, NotAllowed, NotFound
 from bot.i18n import N_, Html, Translator
 from bot.services.community import Role
+from bot.text import is_blank, tidy
 from storage.db import Transaction
 from storage.models import Building, Job, User
 from storage.requests import Request, RequestDraft, RequestEvent, RequestLine, RequestRepository
@@ -155,9 +156,9 @@ def _mentions(text: str, word: str) -> bool:
 
 def parse_request(text: str) -> tuple[str, str]:
     """(category, text) of a request as typed; refuses empty and overlong texts."""
-    text = text.strip()
+    text = tidy(text)
     category, body = split_category(text)
-    if not body:
+    if is_blank(body):
         raise InvalidInput(
             N_("Please say what you need, for example: /request repair the kitchen tap leaks")
         )
@@ -323,7 +324,7 @@ class RequestService:
         self, user_id: int, buildings: list[Building], text: str, source: Source
     ) -> Submission:
         """A /request: ask for the text if there is none, ask for the building if unclear."""
-        if not text.strip():
+        if is_blank(text):
             await self.ask(user_id, buildings, source)
             return Submission(asked=True)
         if len(buildings) > 1:
@@ -542,7 +543,7 @@ class RequestService:
 
     async def finish(self, number: int, by: int, note: str = "") -> Request:
         """claimed → done with an optional note; the resident is asked for a rating."""
-        note = note.strip()
+        note = tidy(note)
         if len(note) > MAX_NOTE:
             raise InvalidInput(
                 N_("The note is too long: at most {limit} characters."), limit=MAX_NOTE

@@ -28,6 +28,7 @@ from bot.services.weektime import (
     parse_weekday,
     range_text,
 )
+from bot.text import tidy
 from storage.db import Transaction
 from storage.models import Building, Job, User
 from storage.roster import RosterRepository, Shift, Swap
@@ -451,7 +452,7 @@ class RosterService:
 
     async def write_note(self, user_id: int, note: str) -> NoteResult:
         """Keep a /handover note for the end of the volunteer's shift, or send it on."""
-        note = note.strip()
+        note = tidy(note)
         if not note:
             raise InvalidInput(
                 N_("Write the note after the command, for example: "
