@@ -65,12 +65,18 @@ from bot.reports.chart import (
     missing_glyphs,
     render_chart,
 )
-from bot.reports.figures import Figures, MonthStats, duration_text, report_messages
+from bot.reports.figures import (
+    Figures,
+    MonthStats,
+    duration_text,
+    figures_text,
+    report_messages,
+)
 from bot.reports.month import Month
 from bot.services.lockup import parse_facility
 from bot.services.people import Person, Place
 from bot.services.points import RewardDraft
-from bot.services.requests import Source
+from bot.services.requests import Source, waited_text
 from bot.services.stats import REPORT_GRACE, REPORT_JOB, report_key
 from storage.db import Database
 from storage.events import EventRepository
@@ -351,6 +357,19 @@ async def test_the_report_text_in_chinese(community: Community) -> None:
     english = "\n".join(report_messages(translator("en"), stats))
     assert "Requests opened: 4 · done: 2 · cancelled: 1 · still open: 1" in english
     assert "Lock-ups on time: 1 · late: 1 · missing: 2" in english
+
+
+def test_counts_and_settings_read_right_in_english_one_rating_and_no_zero_minutes() -> None:
+    en, zh = translator("en"), translator("zh")
+    one = Figures(ratings=1, rating_sum=4)
+    assert "⭐ Average rating: 4.0 (1 rating)" in figures_text(en, "3", one, 15)
+    assert "(2 ratings)" in figures_text(en, "3", Figures(ratings=2, rating_sum=9), 15)
+    assert "（1 个评价）" in figures_text(zh, "3", one, 15)
+    assert "Claimed within 0.5 min" in figures_text(en, "3", one, 0.5)
+    assert waited_text(en, 0.4) == "No volunteer has taken this request in 24 seconds."
+    assert waited_text(en, 1) == "No volunteer has taken this request in 1 minute."
+    assert waited_text(en, 30) == "No volunteer has taken this request in 30 minutes."
+    assert waited_text(zh, 0.4) == "这条求助已经 24 秒没有志愿者接单了。"
 
 
 async def test_a_long_report_is_split_under_telegrams_limit(community: Community) -> None:

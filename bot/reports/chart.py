@@ -24,7 +24,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from bot.i18n import N_, Translator, translator
-from bot.reports.figures import MonthStats, share_text
+from bot.reports.figures import MonthStats, minutes_text, share_text
 from bot.services.requests import category_label
 
 if TYPE_CHECKING:
@@ -154,7 +154,7 @@ def chart_texts(t: Translator, stats: MonthStats, community: str) -> dict[str, s
         "claim": t.plain(
             "Time to claim: {share} within {minutes} min",
             share=share_text(stats.total.in_time_share),
-            minutes=round(stats.escalate_minutes),
+            minutes=minutes_text(stats.escalate_minutes),
         ),
         "minutes": t.plain("Minutes from the request to its first claim"),
         "none": t.plain("No requests this month"),

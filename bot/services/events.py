@@ -347,7 +347,7 @@ def mention(user: User) -> Html:
 def _numbered(t: Translator, signups: list[Signup], most: int) -> list[str]:
     lines = [f"{n}. {html_escape(s.user.display_name)}" for n, s in enumerate(signups[:most], 1)]
     if len(signups) > most:
-        lines.append(t("… and {count} more", count=len(signups) - most))
+        lines.append(t.in_context("people", "… and {count} more", count=len(signups) - most))
     return lines
 
 

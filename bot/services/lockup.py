@@ -167,8 +167,14 @@ class LockupService:
 
     async def facilities_for(self, user_id: int) -> list[tuple[Building, Facility]]:
         """The facilities a volunteer may lock up: those of every building they serve."""
+        buildings = await self.services.community.buildings.volunteering(user_id)
+        if not buildings:
+            raise NotAllowed(
+                N_("Lock-ups are reported by volunteers, and you are not a volunteer of any "
+                   "building.")
+            )
         found = []
-        for building in await self.services.community.buildings.volunteering(user_id):
+        for building in buildings:
             found += [(building, f) for f in await self.repo.facilities(building.id)]
         if not found:
             raise NotFound(

@@ -121,6 +121,22 @@ MOVES = {
 }
 
 
+def waited_text(t: Translator, minutes: float) -> str:
+    """How long nobody took a request, in seconds under a minute (never "0 minutes")."""
+    if minutes < 1:
+        seconds = max(1, round(minutes * 60))
+        return t.plural(
+            "No volunteer has taken this request in {count} second.",
+            "No volunteer has taken this request in {count} seconds.",
+            seconds,
+        )
+    return t.plural(
+        "No volunteer has taken this request in {count} minute.",
+        "No volunteer has taken this request in {count} minutes.",
+        round(minutes),
+    )
+
+
 def category_label(code: str) -> str:
     """The message id of a category's name."""
     return CATEGORIES.get(code, CATEGORIES["other"])
@@ -746,8 +762,7 @@ class RequestService:
         t = await self.translator_for(user_id)
         text, markup = await self._card(t, request, building, user_id)
         if waited:
-            minutes = round(2 * self.settings.escalate_after_minutes)
-            header = t("No volunteer has taken this request in {minutes} minutes.", minutes=minutes)
+            header = waited_text(t, 2 * self.settings.escalate_after_minutes)
             text = f"⏰ {header}\n\n{text}"
         await self.services.outbox.queue(
             tx,
