@@ -344,3 +344,55 @@ def test_the_change_feed_reports_new_messages_edits_and_button_answers() -> None
         ("answer", {"callback_query_id": "q1", "text": "Thank you!", "show_alert": False})
     ]
     assert [entry["text"] for entry in timeline(world, 101)] == ["/start", "Hello"]
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_the_page_fits_a_phone_and_a_desktop_in_each_language(
+    tmp_path: Path, language: str
+) -> None:
+    from playwright.async_api import async_playwright
+
+    executable = chromium()
+    stack = DemoStack(port=0, language=language, db_path=tmp_path / "demo.db")
+    await stack.start()
+    try:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=executable, args=CHROMIUM_FLAGS
+            )
+            page = await browser.new_page(viewport={"width": 1280, "height": 820})
+            await page.goto(stack.url)
+            await page.wait_for_selector("body.ready")
+            await page.get_by_test_id(f"chat-{B3}").click()
+            overflow = {}
+            for width in (360, 390, 1280):
+                await page.set_viewport_size({"width": width, "height": 780})
+                overflow[width] = await page.evaluate(OVERFLOW)
+                ARTIFACTS.mkdir(exist_ok=True)
+                await page.screenshot(path=str(ARTIFACTS / f"demo-{language}-{width}.png"))
+            await browser.close()
+    finally:
+        await stack.stop()
+    assert overflow == {360: [], 390: [], 1280: []}
+
+
+# What sticks out past the edges of the window: the page itself, the tour and send buttons
+# (the ones a visitor must reach), and any element of the top bar and the message box (the
+# persona chips scroll sideways in their own strip, so they may go past it).
+OVERFLOW = """() => {
+    const width = document.documentElement.clientWidth;
+    const out = [];
+    if (document.documentElement.scrollWidth > width) {
+        out.push(`page ${document.documentElement.scrollWidth}px`);
+    }
+    const watched = ["#tour-toggle", "#send", ".topbar *", ".composer-row *"];
+    for (const element of document.querySelectorAll(watched.join(","))) {
+        if (element.closest(".persona-chips")) continue;
+        const box = element.getBoundingClientRect();
+        if (box.width && box.height && (box.right > width + 0.5 || box.left < -0.5)) {
+            const name = element.id || element.className || element.tagName;
+            out.push(`${name} ${Math.round(box.right)}px`);
+        }
+    }
+    return [...new Set(out)];
+}"""
