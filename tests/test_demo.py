@@ -21,7 +21,16 @@ import aiohttp
 import pytest
 
 from bot.clock import ShiftableClock
-from bot.demo.community import BUILDINGS, PEOPLE, RESIDENT, building, person, volunteers_of
+from bot.demo.community import (
+    ADMIN,
+    BUILDINGS,
+    PEOPLE,
+    RESIDENT,
+    building,
+    owner,
+    person,
+    volunteers_of,
+)
 from bot.demo.stack import DemoStack
 from bot.emulator.timeline import ChangeFeed, timeline
 from bot.emulator.world import SentMessage, UserRecord, World
@@ -110,6 +119,22 @@ async def test_the_parts_the_bot_can_do_are_seeded_and_the_rest_is_reported(
         seeded = any(line.startswith(command) for line in report.done)
         assert seeded == (command in demo.commands), (command, report)
         assert seeded != any(f"/{command}" in line for line in report.skipped)
+
+
+async def test_the_community_admin_persona_sees_every_building_and_only_they_do(
+    demo: DemoStack,
+) -> None:
+    admin, resident = person("zhaozhuren"), person("zhangwei")
+    assert admin.role == ADMIN and demo.runtime is not None
+    assert demo.runtime.services.community.is_admin(admin.user_id)
+    assert not demo.runtime.services.community.is_admin(owner().user_id)
+    answer = demo.emulator.wait_for_message(admin.user_id, "5号楼", 10)
+    demo.emulator.user_sends(admin.user_id, admin.user_id, "/stats")
+    figures = await answer
+    assert "<b>3号楼</b>" in figures.raw_text and "合计" in figures.text
+    refusal = demo.emulator.wait_for_message(resident.user_id, None, 10)
+    demo.emulator.user_sends(resident.user_id, resident.user_id, "/stats")
+    assert "5号楼" not in (await refusal).text
 
 
 async def test_the_first_volunteer_of_each_building_is_on_duty_now(demo: DemoStack) -> None:
