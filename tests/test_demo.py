@@ -181,7 +181,7 @@ async def test_the_page_and_its_api_show_both_sides_of_a_chat(demo: DemoStack) -
         async with http.get(f"{demo.url}_demo/community") as answer:
             community = await answer.json()
         assert community["ready"] is True
-        assert len(community["people"]) == 17
+        assert len(community["people"]) == 18  # with the community admin
         assert {group["chat_id"] for group in community["groups"]} == {B3, B5}
         async with http.get(f"{demo.url}_emu/timeline", params={"chat_id": B3}) as answer:
             timeline = await answer.json()
