@@ -19,6 +19,7 @@ from storage.db import UnusableDatabase
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.demo.stack import DemoStack
+    from bot.emulator.server import BotApiEmulator
     from bot.reports.month import Month
 
 log = logging.getLogger("linli")
@@ -88,6 +89,12 @@ def _parser() -> argparse.ArgumentParser:
         "--lang", choices=("zh", "en"), default="zh", help="the community's language (default: zh)"
     )
     demo.add_argument("--db", metavar="PATH", help="keep the demo database here (a new file)")
+    emulator = commands.add_parser(
+        "emulator", help="serve the local Bot API emulator alone, for another bot or a client"
+    )
+    emulator.add_argument("--port", type=int, default=8081, help="its port (default: 8081)")
+    emulator.add_argument("--host", default="127.0.0.1", help="its address (default: 127.0.0.1)")
+    emulator.add_argument("--token", default="123:abc", help="the bot token it accepts")
     return parser
 
 
@@ -265,6 +272,25 @@ def _announce_demo(stack: DemoStack) -> None:
     print("Press Ctrl-C to stop.", flush=True)
 
 
+def _emulator(args: argparse.Namespace) -> int:
+    """The Bot API emulator on its own until Ctrl-C (bot/emulator/serve.py)."""
+    setup_logging(level=logging.INFO if args.verbose else logging.WARNING)
+    from bot.emulator.serve import serve
+
+    def announce(emulator: BotApiEmulator) -> None:
+        print(f"The Bot API emulator is listening at {emulator.base_url} "
+              f"(token {emulator.token}; control API: {emulator.url}/_emu/).")
+        print("Press Ctrl-C to stop.", flush=True)
+
+    try:
+        asyncio.run(serve(args.port, args.token, args.host, announce))
+    except OSError as error:
+        print(f"Cannot listen on port {args.port}: {error.strerror or error}.", file=sys.stderr)
+        return 1
+    print("The emulator has stopped.")
+    return 0
+
+
 _COMMANDS = {
     "run": _run,
     "check-config": _check_config,
@@ -273,6 +299,7 @@ _COMMANDS = {
     "backup": _backup,
     "export": _export,
     "demo": _demo,
+    "emulator": _emulator,
 }
 
 

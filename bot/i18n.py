@@ -22,6 +22,8 @@ from babel.support import NullTranslations, Translations
 from bot.config import LANGUAGES
 
 SOURCE_LANGUAGE = "en"
+# Each language by its own name, as a language button shows it to everyone.
+LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
 
 
 def N_(message: str) -> str:
@@ -60,6 +62,24 @@ class Translator:
         text: str = self._translations.gettext(message)
         return text.format(**params) if params else text
 
+    def plural(self, singular: str, plural: str, count: int, **params: Any) -> str:
+        """The singular or plural form for ``count`` (which fills ``{count}``), escaped."""
+        text: str = self._translations.ngettext(singular, plural, count)
+        return _fill(text, {"count": count, **params})
+
+    def in_context(self, context: str, message: str, **params: Any) -> str:
+        """The message as meant in ``context`` (its msgctxt), escaped.
+
+        The same English can need different translations: "… and {count} more" counts
+        people under an event but lines under a notice.
+        """
+        text = str(self._translations.pgettext(context, message))
+        return _fill(text, params)
+
+
+def _fill(text: str, params: dict[str, Any]) -> str:
+    return text.format(**{key: _escape(value) for key, value in params.items()})
+
 
 def _escape(value: Any) -> str:
     if isinstance(value, Html):
@@ -77,15 +97,29 @@ def _catalog_files(language: str) -> list[Any]:
     )
 
 
-def load_catalog(language: str) -> Catalog:
-    """Every .po file of a language merged into one catalog."""
-    merged = Catalog(locale=language, domain="linli")
+def catalog_parts(language: str) -> dict[str, Catalog]:
+    """Each .po file of a language, by file name."""
+    parts = {}
     for entry in _catalog_files(language):
         with entry.open("rb") as handle:
-            part = read_po(handle, locale=language)
+            parts[entry.name] = read_po(handle, locale=language)
+    return parts
+
+
+def load_catalog(language: str) -> Catalog:
+    """Every .po file of a language merged into one catalog.
+
+    The files must not disagree: a test fails when two of them translate one message
+    (msgid and msgctxt) differently, since only one translation can win here.
+    """
+    merged = Catalog(locale=language, domain="linli")
+    for part in catalog_parts(language).values():
         for message in part:
             if message.id and message.string and not message.fuzzy:
-                merged[message.id] = message
+                merged.add(
+                    message.id, message.string, locations=message.locations,
+                    flags=message.flags, context=message.context,
+                )
     return merged
 
 

@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
-from telegram import Chat, ChatMember, ChatMemberUpdated, Message, Update
+from telegram import (
+    Chat,
+    ChatMember,
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
-from telegram.ext import BaseHandler, ChatMemberHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
+from bot.callbacks import button_data, parse_button, pattern
 from bot.commands import MenuCommand
+from bot.config import LANGUAGES
 from bot.context import LinliContext
 from bot.domain.core import User
 from bot.errors import InvalidInput
 from bot.features import Feature
-from bot.i18n import N_
+from bot.i18n import LANGUAGE_NAMES, N_
 from bot.services.community import Role
 from handlers.access import group_building, refresh_admins, require_group_admin, require_role
 from handlers.common import command_text, reply
@@ -142,14 +159,50 @@ async def rights_advice(context: LinliContext, chat_id: int) -> str:
 
 
 async def lang(update: Update, context: LinliContext) -> None:
-    """/lang zh|en: the group's language (owners), or your own in private."""
+    """/lang zh|en: the group's language (owners), or your own in private.
+
+    Bare /lang shows the language in use, with a button for each.
+    """
+    choice = command_text(update).lower()
+    if choice:
+        await _set_language(update, context, choice)
+        return
+    t = context.t
+    text = t(
+        "The language here is {language}. Press a button to change it, or write "
+        "/lang zh or /lang en.",
+        language=LANGUAGE_NAMES[t.language],
+    )
+    await reply(update, context, text, reply_markup=language_buttons())
+
+
+def language_buttons() -> InlineKeyboardMarkup:
+    """One button for each language, named in that language."""
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(LANGUAGE_NAMES[code], callback_data=button_data("lang", "set", code))
+        for code in LANGUAGES
+    ]])
+
+
+async def lang_button(update: Update, context: LinliContext) -> None:
+    """A language button of bare /lang; the rights are checked again on the press."""
+    query = update.callback_query
+    if query is None:
+        return
+    pressed = parse_button(query.data, "lang")
+    if pressed.action != "set" or len(pressed.args) != 1:
+        raise InvalidInput(N_("This button is no longer valid."))
+    await _set_language(update, context, pressed.args[0])
+
+
+async def _set_language(update: Update, context: LinliContext, language: str) -> None:
     chat = update.effective_chat
     if chat is None:
         return
     if chat.type != Chat.PRIVATE:
         await require_role(update, context, await group_building(update, context), Role.OWNER)
-    await context.services.people.set_language(chat.id, command_text(update).lower())
-    context.language = command_text(update).lower()
+    await context.services.people.set_language(chat.id, language)
+    context.language = language
     await reply(update, context, context.t("Language set: English."))
 
 
@@ -218,6 +271,7 @@ def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
         ChatMemberHandler(member_update, ChatMemberHandler.CHAT_MEMBER),
         CommandHandler("setup", setup),
         CommandHandler("lang", lang),
+        CallbackQueryHandler(lang_button, pattern=pattern("lang")),
         CommandHandler("volunteer", volunteer),
         CommandHandler("unvolunteer", unvolunteer),
         MessageHandler(

@@ -304,7 +304,7 @@ def fit(t: Translator, lines: list[str]) -> str:
     size = 0
     for number, line in enumerate(lines):
         if size + len(line) > MAX_TEXT - 100:
-            kept.append(t("… and {count} more", count=len(lines) - number))
+            kept.append(t.in_context("lines", "… and {count} more", count=len(lines) - number))
             break
         kept.append(line)
         size += len(line) + 1

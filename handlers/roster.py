@@ -181,12 +181,13 @@ async def duty_text(context: LinliContext, duty: Duty) -> str:
 
 async def occurrence_lines(context: LinliContext, occurrences: list[Occurrence]) -> str:
     """ "Li, Wang (Mon 11-23 18:00–22:00)" for each occurrence, joined."""
+    t = context.t
     parts = []
     for occurrence in occurrences:
         names = await context.services.roster.names(occurrence.volunteer_ids)
-        names = names or context.t("nobody")
-        parts.append(f"{names} ({occurrence.label(context.t)})")
-    return "; ".join(parts)
+        names = names or t.plain("nobody")
+        parts.append(t.plain("{names} ({shift})", names=names, shift=occurrence.label(t)))
+    return t.plain("; ").join(parts)
 
 
 async def swap(update: Update, context: LinliContext) -> None:

@@ -123,3 +123,34 @@ def test_status_shows_the_updates_set_aside_until_they_are_acknowledged(tmp_path
     assert "Marked 2 dead letter(s) as looked at." in acknowledged.stdout
     again = linli(tmp_path, "status")
     assert again.returncode == 0 and "Dead letters: 2 (all looked at)" in again.stdout
+
+
+def test_the_emulator_runs_on_its_own_for_another_bot_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    import json
+    import signal
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LINLI_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "emulator", "--port", str(port), "--token", "42:xyz"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        announced = process.stdout.readline()
+        assert f"http://127.0.0.1:{port}/bot" in announced, process.stderr
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/bot42:xyz/getMe") as answer:
+            me = json.load(answer)
+        assert me["ok"] and me["result"]["is_bot"]
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err
+    assert "stopped" in out

@@ -21,7 +21,16 @@ import aiohttp
 import pytest
 
 from bot.clock import ShiftableClock
-from bot.demo.community import BUILDINGS, PEOPLE, RESIDENT, building, person, volunteers_of
+from bot.demo.community import (
+    ADMIN,
+    BUILDINGS,
+    PEOPLE,
+    RESIDENT,
+    building,
+    owner,
+    person,
+    volunteers_of,
+)
 from bot.demo.stack import DemoStack
 from bot.emulator.timeline import ChangeFeed, timeline
 from bot.emulator.world import SentMessage, UserRecord, World
@@ -112,6 +121,22 @@ async def test_the_parts_the_bot_can_do_are_seeded_and_the_rest_is_reported(
         assert seeded != any(f"/{command}" in line for line in report.skipped)
 
 
+async def test_the_community_admin_persona_sees_every_building_and_only_they_do(
+    demo: DemoStack,
+) -> None:
+    admin, resident = person("zhaozhuren"), person("zhangwei")
+    assert admin.role == ADMIN and demo.runtime is not None
+    assert demo.runtime.services.community.is_admin(admin.user_id)
+    assert not demo.runtime.services.community.is_admin(owner().user_id)
+    answer = demo.emulator.wait_for_message(admin.user_id, "5号楼", 10)
+    demo.emulator.user_sends(admin.user_id, admin.user_id, "/stats")
+    figures = await answer
+    assert "<b>3号楼</b>" in figures.raw_text and "合计" in figures.text
+    refusal = demo.emulator.wait_for_message(resident.user_id, None, 10)
+    demo.emulator.user_sends(resident.user_id, resident.user_id, "/stats")
+    assert "5号楼" not in (await refusal).text
+
+
 async def test_the_first_volunteer_of_each_building_is_on_duty_now(demo: DemoStack) -> None:
     if "duty" not in demo.commands:
         pytest.skip("the bot has no roster yet")
@@ -156,7 +181,7 @@ async def test_the_page_and_its_api_show_both_sides_of_a_chat(demo: DemoStack) -
         async with http.get(f"{demo.url}_demo/community") as answer:
             community = await answer.json()
         assert community["ready"] is True
-        assert len(community["people"]) == 17
+        assert len(community["people"]) == 18  # with the community admin
         assert {group["chat_id"] for group in community["groups"]} == {B3, B5}
         async with http.get(f"{demo.url}_emu/timeline", params={"chat_id": B3}) as answer:
             timeline = await answer.json()
@@ -344,3 +369,55 @@ def test_the_change_feed_reports_new_messages_edits_and_button_answers() -> None
         ("answer", {"callback_query_id": "q1", "text": "Thank you!", "show_alert": False})
     ]
     assert [entry["text"] for entry in timeline(world, 101)] == ["/start", "Hello"]
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_the_page_fits_a_phone_and_a_desktop_in_each_language(
+    tmp_path: Path, language: str
+) -> None:
+    from playwright.async_api import async_playwright
+
+    executable = chromium()
+    stack = DemoStack(port=0, language=language, db_path=tmp_path / "demo.db")
+    await stack.start()
+    try:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=executable, args=CHROMIUM_FLAGS
+            )
+            page = await browser.new_page(viewport={"width": 1280, "height": 820})
+            await page.goto(stack.url)
+            await page.wait_for_selector("body.ready")
+            await page.get_by_test_id(f"chat-{B3}").click()
+            overflow = {}
+            for width in (360, 390, 1280):
+                await page.set_viewport_size({"width": width, "height": 780})
+                overflow[width] = await page.evaluate(OVERFLOW)
+                ARTIFACTS.mkdir(exist_ok=True)
+                await page.screenshot(path=str(ARTIFACTS / f"demo-{language}-{width}.png"))
+            await browser.close()
+    finally:
+        await stack.stop()
+    assert overflow == {360: [], 390: [], 1280: []}
+
+
+# What sticks out past the edges of the window: the page itself, the tour and send buttons
+# (the ones a visitor must reach), and any element of the top bar and the message box (the
+# persona chips scroll sideways in their own strip, so they may go past it).
+OVERFLOW = """() => {
+    const width = document.documentElement.clientWidth;
+    const out = [];
+    if (document.documentElement.scrollWidth > width) {
+        out.push(`page ${document.documentElement.scrollWidth}px`);
+    }
+    const watched = ["#tour-toggle", "#send", ".topbar *", ".composer-row *"];
+    for (const element of document.querySelectorAll(watched.join(","))) {
+        if (element.closest(".persona-chips")) continue;
+        const box = element.getBoundingClientRect();
+        if (box.width && box.height && (box.right > width + 0.5 || box.left < -0.5)) {
+            const name = element.id || element.className || element.tagName;
+            out.push(`${name} ${Math.round(box.right)}px`);
+        }
+    }
+    return [...new Set(out)];
+}"""

@@ -95,7 +95,7 @@ async def test_lockup_refusals_change_nothing(harness: Harness) -> None:
     monday = go_to_next_monday_noon(harness)
     await set_up_study_room(harness)
     await harness.say(LI, GROUP, "/lockup", expect="私聊")
-    await harness.say(RESIDENT, RESIDENT, "/lockup", expect="没有需要锁门的场所")
+    await harness.say(RESIDENT, RESIDENT, "/lockup", expect="您还不是任何楼栋的志愿者")
     await harness.say(WANG, WANG, "/facility add 健身房 | 22:00 | 关灯", expect="管理员")
     await harness.say(OWNER, OWNER, "/facility add 健身房 | never | 关灯", expect="请这样写")
     await harness.say(OWNER, OWNER, "/facility add 自习室 | 22:00 | 关灯", expect="已经有")
@@ -119,3 +119,13 @@ async def test_lockup_refusals_change_nothing(harness: Harness) -> None:
     assert "谢谢" in text_of(harness, checklist)
     assert "🔒 自习室已锁门。Li，20:50。" in harness.emu.sent(GROUP)[-1].text
     await harness.say(WANG, WANG, "/lockup", expect="已在 20:50 报告过了")
+
+
+async def test_a_resident_is_told_lockups_are_for_volunteers_not_that_there_is_no_facility(
+    harness: Harness,
+) -> None:
+    await set_up_study_room(harness)
+    await harness.say(RESIDENT, RESIDENT, "/start")
+    refusal = await harness.say(RESIDENT, RESIDENT, "/lockup", expect="志愿者")
+    assert "您还不是任何楼栋的志愿者" in refusal.text and "没有" not in refusal.text
+    assert await harness.value("SELECT count(*) FROM lockups") == 0

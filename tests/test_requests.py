@@ -406,3 +406,27 @@ async def test_owners_escalation_goes_to_a_community_admin_who_started(harness: 
     assert "还没有志愿者，我已转给本楼的群主" in answer.text
     await cards_arrive(harness, [OWNER, ADMIN_ID])
     assert "邻里纠纷" in card(harness, ADMIN_ID).text
+
+
+async def test_a_request_of_invisible_characters_is_asked_again_and_stores_no_blank_card(
+    harness: Harness,
+) -> None:
+    await building(harness, {LI: ""})
+    before = await harness.value("SELECT count(*) FROM outbox WHERE kind = 'request_card'")
+    await harness.say(ZHANG, GROUP, "/request \u200b\u200d\u200f", expect="您需要什么帮助")
+    question = await harness.say(ZHANG, GROUP, "/request", expect="您需要什么帮助")
+    refusal = await harness.say(
+        ZHANG, GROUP, "\u200b\u2060", reply_to=question.message_id, expect="请说明您需要什么帮助"
+    )
+    assert "#" not in refusal.text
+    await harness.settle()
+    assert await harness.value("SELECT count(*) FROM requests") == 0
+    assert await harness.value("SELECT count(*) FROM outbox WHERE kind = 'request_card'") == before
+    await ask(harness, "帮忙修一下门锁")
+    await harness.say(LI, LI, "/claim 1", expect="您接下了 #1")
+    await harness.say(LI, LI, "/done 1 \u200b", expect="#1")
+    assert await harness.value("SELECT note FROM requests WHERE id = 1") is None
+    await harness.say(OWNER, GROUP, "/setup \u200b\u200e", expect="请在命令后写上楼栋名称")
+    assert await harness.value("SELECT name FROM buildings") == "3号楼"
+    await harness.say(LI, LI, "/handover \u2060\u200b", expect="请在命令后写上")
+    assert await harness.value("SELECT count(*) FROM handover_notes") == 0

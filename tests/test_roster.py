@@ -155,8 +155,8 @@ async def test_duty_shows_who_is_on_now_and_next_across_midnight(harness: Harnes
     await harness.say(OWNER, OWNER, "/roster add tue 18:00-22:00 @li @zhao", expect="好了")
     go_to(harness, monday + timedelta(hours=13))  # Tuesday 01:00
     duty = await harness.say(RESIDENT, GROUP, "/duty", expect="现在值班")
-    assert "现在值班：Wang (周一" in duty.text and "22:00–02:00" in duty.text
-    assert "下一班：Li, Zhao (周二" in duty.text
+    assert "现在值班：Wang（周一" in duty.text and "22:00–02:00" in duty.text
+    assert "下一班：Li, Zhao（周二" in duty.text
     private = await harness.say(ZHAO, ZHAO, "/duty", expect="现在值班")
     assert "<b>3号楼</b>" in private.raw_text or "3号楼" in private.text
 

@@ -50,3 +50,34 @@ async def test_the_bot_asks_for_every_update_type_it_handles(harness: Harness) -
     call = calls[-1]
     assert set(call.params["allowed_updates"]) >= {"message", "callback_query",
                                                    "my_chat_member", "chat_member"}
+
+
+async def test_bare_lang_shows_the_language_in_use_with_a_button_for_each(
+    harness: Harness,
+) -> None:
+    harness.emu.add_user(ZHANG, "张阿姨", username="zhang")
+    shown = await harness.say(ZHANG, ZHANG, "/lang", expect="这里的语言是中文")
+    assert "不认识" not in shown.text
+    assert shown.buttons == [("中文", "lang:set:zh"), ("English", "lang:set:en")]
+    assert await harness.press(ZHANG, ZHANG, shown.message_id, "lang:set:en") == (
+        "Language set: English."
+    )
+    assert await harness.value("SELECT language FROM chats WHERE id = ?", ZHANG) == "en"
+    again = await harness.say(ZHANG, ZHANG, "/lang", expect="The language here is English")
+    assert again.buttons == shown.buttons
+    forged = await harness.press(ZHANG, ZHANG, again.message_id, "lang:set:fr")
+    assert "Unknown language" in forged
+    assert await harness.value("SELECT language FROM chats WHERE id = ?", ZHANG) == "en"
+
+
+async def test_a_resident_pressing_a_language_button_in_the_group_is_refused(
+    harness: Harness,
+) -> None:
+    harness.emu.add_user(1, "王主任")
+    harness.emu.add_user(ZHANG, "张阿姨")
+    harness.emu.add_group(-500, "3号楼", members=[ZHANG], admins=[1], bot_admin=True)
+    await harness.say(1, -500, "/setup 3号楼", expect="3号楼")
+    shown = await harness.say(ZHANG, -500, "/lang", expect="这里的语言是中文")
+    refusal = await harness.press(ZHANG, -500, shown.message_id, "lang:set:en")
+    assert "只有" in refusal
+    assert await harness.value("SELECT language FROM chats WHERE id = -500") is None

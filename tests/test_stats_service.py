@@ -37,8 +37,9 @@ total 27 (V1 once), redeemed 15.
 from __future__ import annotations
 
 import io
+import subprocess
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -58,18 +59,25 @@ from bot.reports.chart import (
     DPI,
     FALLBACK_FONT,
     HEIGHT,
+    PROBE,
     WIDTH,
     chart_texts,
     cjk_font,
     missing_glyphs,
     render_chart,
 )
-from bot.reports.figures import Figures, MonthStats, duration_text, report_messages
+from bot.reports.figures import (
+    Figures,
+    MonthStats,
+    duration_text,
+    figures_text,
+    report_messages,
+)
 from bot.reports.month import Month
 from bot.services.lockup import parse_facility
 from bot.services.people import Person, Place
 from bot.services.points import RewardDraft
-from bot.services.requests import Source
+from bot.services.requests import Source, waited_text
 from bot.services.stats import REPORT_GRACE, REPORT_JOB, report_key
 from storage.db import Database
 from storage.events import EventRepository
@@ -351,6 +359,19 @@ async def test_the_report_text_in_chinese(community: Community) -> None:
     assert "Lock-ups on time: 1 · late: 1 · missing: 2" in english
 
 
+def test_counts_and_settings_read_right_in_english_one_rating_and_no_zero_minutes() -> None:
+    en, zh = translator("en"), translator("zh")
+    one = Figures(ratings=1, rating_sum=4)
+    assert "⭐ Average rating: 4.0 (1 rating)" in figures_text(en, "3", one, 15)
+    assert "(2 ratings)" in figures_text(en, "3", Figures(ratings=2, rating_sum=9), 15)
+    assert "（1 个评价）" in figures_text(zh, "3", one, 15)
+    assert "Claimed within 0.5 min" in figures_text(en, "3", one, 0.5)
+    assert waited_text(en, 0.4) == "No volunteer has taken this request in 24 seconds."
+    assert waited_text(en, 1) == "No volunteer has taken this request in 1 minute."
+    assert waited_text(en, 30) == "No volunteer has taken this request in 30 minutes."
+    assert waited_text(zh, 0.4) == "这条求助已经 24 秒没有志愿者接单了。"
+
+
 async def test_a_long_report_is_split_under_telegrams_limit(community: Community) -> None:
     stats = await community.services.stats.figures([community.b3, community.b5], NOVEMBER)
     many = stats.model_copy(update={"buildings": stats.buildings * 20})
@@ -409,17 +430,25 @@ def test_a_chinese_font_is_installed_and_has_every_glyph_of_the_labels() -> None
 
     dejavu = font_manager.findfont(FALLBACK_FONT)
     assert missing_glyphs("".join(chinese), dejavu) == chinese  # DejaVu alone draws boxes
+    assert_real_glyphs(chinese, path)
 
 
 async def test_the_chart_is_a_png_of_the_expected_size_drawn_without_missing_glyphs(
-    community: Community,
+    community: Community, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from matplotlib import font_manager
     from PIL import Image
 
     stats = await community.services.stats.figures([community.b3, community.b5], NOVEMBER)
+    drawn = record_drawing(monkeypatch)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns "Glyph … missing from font(s)"
         png = render_chart(stats, translator("zh"), "邻里社区")
+    # Last Resort draws every character without a warning, as a box: look at the glyphs.
+    (texts, family), = drawn
+    chinese = {char for char in "".join(texts.values()) if ord(char) >= 0x2E80}
+    assert "每日" in texts["per_day"] and family[0] != FALLBACK_FONT
+    assert_real_glyphs(chinese, font_manager.findfont(family[0], fallback_to_default=False))
     assert png.startswith(b"\x89PNG")
     image = Image.open(io.BytesIO(png))
     assert image.size == (WIDTH * DPI, HEIGHT * DPI)
@@ -442,6 +471,100 @@ async def test_without_a_chinese_font_the_chart_falls_back_to_english_not_boxes(
         warnings.simplefilter("error")  # a box would come with a missing-glyph warning
         png = render_chart(stats, translator("zh"), "邻里社区")
     assert png.startswith(b"\x89PNG")
+
+
+def glyph_image(path: str, char: str) -> bytes:
+    """The character as FreeType draws it with the font, in pixels."""
+    import numpy
+    from matplotlib.ft2font import FT2Font
+
+    font = FT2Font(path)
+    font.set_size(32, 72)
+    font.set_text(char)
+    font.draw_glyphs_to_bitmap()
+    return numpy.asarray(font.get_image()).tobytes()
+
+
+def assert_real_glyphs(chinese: set[str], path: str) -> None:
+    """Every character drawn differently: a placeholder font draws them all as one box."""
+    images = {glyph_image(path, char) for char in chinese}
+    assert len(images) == len(chinese), f"{path} draws placeholders for Chinese characters"
+
+
+def record_drawing(monkeypatch: pytest.MonkeyPatch) -> list[tuple[dict[str, str], list[str]]]:
+    """The texts and font family of each chart drawn from now on."""
+    import bot.reports.chart as chart
+
+    drawn: list[tuple[dict[str, str], list[str]]] = []
+    draw = chart._draw
+
+    def recording(stats: MonthStats, texts: dict[str, str], family: list[str]) -> bytes:
+        drawn.append((texts, family))
+        return draw(stats, texts, family)
+
+    monkeypatch.setattr(chart, "_draw", recording)
+    return drawn
+
+
+@pytest.fixture
+def bundled_fonts_only() -> Iterator[None]:
+    """matplotlib's font list as it was cached before any system font was installed."""
+    import matplotlib
+    from matplotlib import font_manager
+
+    manager = font_manager.fontManager
+    installed = manager.ttflist
+    manager.ttflist = [
+        entry for entry in installed if entry.fname.startswith(matplotlib.get_data_path())
+    ]
+    manager._findfont_cached.cache_clear()
+    cjk_font.cache_clear()
+    yield
+    manager.ttflist = installed
+    manager._findfont_cached.cache_clear()
+    cjk_font.cache_clear()
+
+
+def test_matplotlibs_last_resort_placeholders_are_not_taken_for_chinese_glyphs() -> None:
+    from matplotlib import font_manager
+
+    last_resort = [e.fname for e in font_manager.fontManager.ttflist if "LastResort" in e.fname]
+    if not last_resort:
+        pytest.skip("this matplotlib has no Last Resort font")
+    assert missing_glyphs(PROBE, last_resort[0]) == set(PROBE)
+    assert missing_glyphs("Day 1–30", last_resort[0]) == set()  # its Latin is not the point
+
+
+def test_a_chinese_font_installed_after_matplotlib_cached_its_fonts_is_found(
+    bundled_fonts_only: None,
+) -> None:
+    from matplotlib import font_manager
+
+    listed = subprocess.run(
+        ["fc-list", ":lang=zh", "--format=%{file}\\n"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert listed, "no font with Chinese glyphs: install fonts-wqy-microhei"
+    chosen = cjk_font()
+    assert chosen is not None and chosen[1] in listed
+    assert font_manager.findfont(chosen[0], fallback_to_default=False) == chosen[1]
+    assert_real_glyphs(set(PROBE), chosen[1])
+
+
+async def test_with_no_chinese_font_at_all_the_labels_are_english(
+    community: Community, bundled_fonts_only: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matplotlib import font_manager
+
+    import bot.reports.chart as chart
+
+    monkeypatch.setattr(chart, "_fontconfig_chinese", list, raising=False)
+    monkeypatch.setattr(font_manager, "findSystemFonts", lambda *args, **kwargs: [])
+    assert cjk_font() is None
+    stats = await community.services.stats.figures([community.b3], NOVEMBER)
+    drawn = record_drawing(monkeypatch)
+    assert render_chart(stats, translator("zh"), "邻里社区").startswith(b"\x89PNG")
+    (texts, family), = drawn
+    assert texts["per_day"] == "Requests per day by category" and family == [FALLBACK_FONT]
 
 
 async def test_an_empty_month_still_draws_a_chart(community: Community) -> None:

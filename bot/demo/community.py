@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-RESIDENT, VOLUNTEER, OWNER = "resident", "volunteer", "owner"
+RESIDENT, VOLUNTEER, OWNER, ADMIN = "resident", "volunteer", "owner", "admin"
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,7 @@ class Chatter:
 
 COMMUNITY_NAME = Words("幸福里社区", "Xingfuli Community")
 BOTH = "*"  # the owner runs both groups
+NONE = ""  # the community admin is in no group: the config names them
 
 BUILDINGS = (
     BuildingPlan(
@@ -74,6 +75,10 @@ BUILDINGS = (
 )
 
 PEOPLE = (
+    Person(1000, Words("赵主任", "Director Zhao"), "zhaozhuren", ADMIN, NONE,
+           about=Words("社区居委会主任，社区管理员：私聊里的 /stats 和 /export 看得到所有楼栋",
+                       "runs the neighbourhood office, a community admin: /stats and /export "
+                       "in private show every building")),
     Person(1001, Words("王芳", "Wang Fang"), "wangfang", OWNER, BOTH,
            about=Words("群主，社区志愿者队长", "group owner, leads the volunteers"),
            featured=True),
@@ -152,6 +157,11 @@ def people_of(key: str) -> list[Person]:
 def volunteers_of(key: str) -> list[Person]:
     """The volunteers of a building, in the order they are added."""
     return [someone for someone in PEOPLE if someone.role == VOLUNTEER and someone.building == key]
+
+
+def community_admins() -> list[int]:
+    """The user ids the demo's config names as community admins."""
+    return [someone.user_id for someone in PEOPLE if someone.role == ADMIN]
 
 
 def owner() -> Person:

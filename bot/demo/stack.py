@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.clock import Clock
 from bot.config import Settings, load_settings
-from bot.demo.community import COMMUNITY_NAME
+from bot.demo.community import COMMUNITY_NAME, community_admins
 from bot.demo.seed import SeedReport, registered_commands, seed
 from bot.demo.web import DemoPage
 from bot.emulator import BotApiEmulator
@@ -95,7 +95,7 @@ class DemoStack:
             community={
                 "name": COMMUNITY_NAME(self.language),
                 "language": self.language,
-                "admins": [],
+                "admins": community_admins(),
             },
         )
 

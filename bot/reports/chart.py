@@ -2,9 +2,11 @@
 volunteer. A PNG drawn with matplotlib's Agg canvas (no pyplot, no display).
 
 Chinese labels need a font with Chinese glyphs: matplotlib's own DejaVu Sans has none and
-draws boxes. ``cjk_font`` picks an installed one (Noto Sans CJK, WenQuanYi, Source Han…;
-CI installs Debian's fonts-wqy-microhei when none is there). Without one, the chart falls
-back to English labels rather than boxes, and says so in the log.
+draws boxes, and its Last Resort font "has" every character, as one placeholder per
+Unicode block. ``cjk_font`` picks an installed font with real glyphs (Noto Sans CJK,
+WenQuanYi, Source Han…; CI installs Debian's fonts-wqy-microhei when none is there), also
+one installed after matplotlib cached its list of fonts. Without one, the chart falls back
+to English labels rather than boxes, and says so in the log.
 
 matplotlib is imported when the first chart is drawn, not when the bot starts.
 """
@@ -14,12 +16,15 @@ from __future__ import annotations
 import io
 import itertools
 import logging
+import subprocess
 import threading
+import unicodedata
+from collections import Counter
 from functools import cache
 from typing import TYPE_CHECKING
 
 from bot.i18n import N_, Translator, translator
-from bot.reports.figures import MonthStats, share_text
+from bot.reports.figures import MonthStats, minutes_text, share_text
 from bot.services.requests import category_label
 
 if TYPE_CHECKING:
@@ -51,11 +56,27 @@ _drawing = threading.Lock()  # matplotlib's font cache and rcParams are not thre
 
 
 def missing_glyphs(text: str, font_path: str) -> set[str]:
-    """The characters of ``text`` (spaces aside) that the font has no glyph for."""
+    """The characters of ``text`` (spaces aside) that the font has no real glyph for.
+
+    A missing character maps to glyph 0, or, in a fallback font such as matplotlib's
+    Last Resort, to one placeholder glyph for a whole Unicode block: Chinese characters
+    that share a glyph with another are placeholders too (no real font draws two
+    different ideographs alike).
+    """
     from matplotlib.ft2font import FT2Font
 
     font = FT2Font(font_path)
-    return {char for char in set(text) if not char.isspace() and not font.get_char_index(ord(char))}
+    glyphs = {char: font.get_char_index(ord(char)) for char in set(text) if not char.isspace()}
+    ideographs = Counter(glyph for char, glyph in glyphs.items() if _is_ideograph(char))
+    return {
+        char
+        for char, glyph in glyphs.items()
+        if not glyph or (_is_ideograph(char) and ideographs[glyph] > 1)
+    }
+
+
+def _is_ideograph(char: str) -> bool:
+    return unicodedata.name(char, "").startswith("CJK UNIFIED IDEOGRAPH")
 
 
 @cache
@@ -63,7 +84,7 @@ def cjk_font() -> tuple[str, str] | None:
     """(name, file) of an installed font that can draw Chinese, or None.
 
     matplotlib's list of fonts is cached on disk; a font installed after the cache was
-    built is found by looking at the system's font files and adding it.
+    built is found through fontconfig (or the system's font folders) and added to it.
     """
     from matplotlib import font_manager
 
@@ -78,15 +99,27 @@ def cjk_font() -> tuple[str, str] | None:
         if _covers(entry.fname):
             return entry.name, entry.fname
     known = {entry.fname for entry in fonts}
-    for path in sorted(set(font_manager.findSystemFonts()) - known):
-        if _covers(path):
+    for path in dict.fromkeys([*_fontconfig_chinese(), *sorted(font_manager.findSystemFonts())]):
+        if path not in known and _covers(path):
             font_manager.fontManager.addfont(path)
             return font_manager.FontProperties(fname=path).get_name(), path
     return None
 
 
+def _fontconfig_chinese() -> list[str]:
+    """The font files that fontconfig says have Chinese glyphs (none without fc-list)."""
+    try:
+        listed = subprocess.run(
+            ["fc-list", ":lang=zh", "--format=%{file}\\n"],
+            capture_output=True, text=True, timeout=30, check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return sorted({line for line in listed.splitlines() if line})
+
+
 def _covers(path: str) -> bool:
-    """Whether the font file has a glyph for every character of PROBE."""
+    """Whether the font file has a real glyph for every character of PROBE."""
     try:
         return not missing_glyphs(PROBE, path)
     except (OSError, RuntimeError, ValueError):  # a font file FreeType cannot read
@@ -121,7 +154,7 @@ def chart_texts(t: Translator, stats: MonthStats, community: str) -> dict[str, s
         "claim": t.plain(
             "Time to claim: {share} within {minutes} min",
             share=share_text(stats.total.in_time_share),
-            minutes=round(stats.escalate_minutes),
+            minutes=minutes_text(stats.escalate_minutes),
         ),
         "minutes": t.plain("Minutes from the request to its first claim"),
         "none": t.plain("No requests this month"),

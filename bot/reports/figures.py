@@ -265,6 +265,11 @@ def duration_text(t: Translator, seconds: float | None) -> str:
     return t("{days} days", days=f"{minutes / 1440:.1f}")
 
 
+def minutes_text(minutes: float) -> str:
+    """A setting in minutes as a number: whole from one minute, never rounded to 0."""
+    return str(round(minutes)) if minutes >= 1 else f"{minutes:.2g}"
+
+
 def share_text(share: float | None) -> str:
     """A share as a percentage, or a dash."""
     return "—" if share is None else f"{share:.0%}"
@@ -284,9 +289,10 @@ def figures_text(t: Translator, name: str, f: Figures, escalate_minutes: float) 
             t("⏱ Median time to claim: {claim} · to finish: {finish}",
               claim=duration_text(t, f.median_claim), finish=duration_text(t, f.median_finish)),
             t("⚡ Claimed within {minutes} min: {share} ({claimed} of {requests})",
-              minutes=round(escalate_minutes), share=share_text(f.in_time_share),
+              minutes=minutes_text(escalate_minutes), share=share_text(f.in_time_share),
               claimed=f.claimed_in_time, requests=f.needed_claim),
-            t("⭐ Average rating: {rating} ({ratings} ratings)", rating=rating, ratings=f.ratings),
+            t.plural("⭐ Average rating: {rating} ({count} rating)",
+                     "⭐ Average rating: {rating} ({count} ratings)", f.ratings, rating=rating),
             t("🔒 Lock-ups on time: {on_time} · late: {late} · missing: {missing}",
               on_time=f.lockups_on_time, late=f.lockups_late, missing=f.lockups_missing),
             t("🎉 Events: {events} · sign-ups: {signups} · took part: {attended}",

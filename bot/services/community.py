@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.domain.core import Building, User
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_
+from bot.text import one_line
 from storage.buildings import BuildingRepository
 from storage.chats import ChatRepository
 from storage.db import Database
@@ -80,7 +81,7 @@ class Community:
 
     async def setup(self, chat_id: int, name: str, by: int) -> Setup:
         """Register the group as a building, or rename it."""
-        name = " ".join(name.split())
+        name = one_line(name)
         if not name:
             raise InvalidInput(
                 N_("Write the building's name after the command, for example: /setup 3号楼")

@@ -35,6 +35,7 @@ from bot.scheduler import JobHandler, Scheduler
 from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.prompts import Prompts
+from bot.text import one_line, tidy
 from storage.db import Database, Transaction
 from storage.events import EventRepository, Reader, Role
 from storage.users import UserRepository
@@ -217,7 +218,7 @@ def _local_moment(match: re.Match[str], now: float, tz: ZoneInfo) -> float | Non
 
 def parse_title(text: str) -> str:
     """The event's title: required, one line."""
-    title = " ".join(text.split())
+    title = one_line(text)
     if not title:
         raise InvalidInput(N_("The event needs a title, for example: Free health check."))
     if len(title) > MAX_TITLE:
@@ -229,7 +230,7 @@ def parse_title(text: str) -> str:
 
 def parse_place(text: str) -> str:
     """Where the event is: required, one line."""
-    place = " ".join(text.split())
+    place = one_line(text)
     if not place:
         raise InvalidInput(N_("Say where the event is, for example: Community hall."))
     if len(place) > MAX_PLACE:
@@ -275,7 +276,7 @@ def _whole(text: str) -> bool:
 
 def parse_description(text: str) -> str:
     """An optional description."""
-    text = text.strip()
+    text = tidy(text)
     if text.lower() in NOTHING:
         return ""
     if len(text) > MAX_DESCRIPTION:
@@ -343,7 +344,7 @@ def mention(user: User) -> Html:
 def _numbered(t: Translator, signups: list[Signup], most: int) -> list[str]:
     lines = [f"{n}. {html_escape(s.user.display_name)}" for n, s in enumerate(signups[:most], 1)]
     if len(signups) > most:
-        lines.append(t("… and {count} more", count=len(signups) - most))
+        lines.append(t.in_context("people", "… and {count} more", count=len(signups) - most))
     return lines
 
 

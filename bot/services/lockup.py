@@ -35,6 +35,7 @@ from bot.services.weektime import (
     next_closing,
     parse_closing,
 )
+from bot.text import is_blank, tidy
 from storage.db import Database, Transaction
 from storage.lockups import LockupRepository
 
@@ -80,11 +81,11 @@ class LockupView:
 def parse_facility(text: str) -> FacilitySpec:
     """Parse "name | closing times | item, item, item"; anything malformed is refused."""
     parts = [part.strip() for part in text.split("|")]
-    if len(parts) != 3 or not parts[0]:
+    if len(parts) != 3 or is_blank(parts[0]):
         raise InvalidInput(FACILITY_USAGE)
     name, times, items = parts
     closing = parse_closing(times)
-    checklist = [item.strip() for item in re.split(r"[,，;；、\n]+", items) if item.strip()]
+    checklist = [item.strip() for item in re.split(r"[,，;；、\n]+", items) if not is_blank(item)]
     if closing is None or not checklist:
         raise InvalidInput(FACILITY_USAGE)
     if len(name) > MAX_NAME or len(checklist) > MAX_ITEMS or max(map(len, checklist)) > MAX_ITEM:
@@ -197,8 +198,14 @@ class LockupService:
 
     async def facilities_for(self, user_id: int) -> list[tuple[Building, Facility]]:
         """The facilities a volunteer may lock up: those of every building they serve."""
+        buildings = await self.community.buildings.volunteering(user_id)
+        if not buildings:
+            raise NotAllowed(
+                N_("Lock-ups are reported by volunteers, and you are not a volunteer of any "
+                   "building.")
+            )
         found = []
-        for building in await self.community.buildings.volunteering(user_id):
+        for building in buildings:
             found += [(building, f) for f in await self.repo.facilities(building.id)]
         if not found:
             raise NotFound(
@@ -274,7 +281,7 @@ class LockupService:
     ) -> LockupView:
         """Post the lock-up report to the building's group (marked late if it is)."""
         view = await self._view(lockup_id, user_id)
-        note = (note or "").strip()[:NOTE_LIMIT] or None
+        note = tidy(note or "")[:NOTE_LIMIT] or None
         now = self.clock.now()
         late = now > view.lockup.closing_at + self.grace
         async with self.db.transaction() as tx:

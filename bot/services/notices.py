@@ -25,6 +25,7 @@ from bot.i18n import N_, Html, Translator, html_escape, translator
 from bot.outbox import Delivery, Outbox
 from bot.scheduler import Scheduler
 from bot.services.community import Community
+from bot.text import tidy
 from storage.db import Database, Transaction
 from storage.notices import SEND_JOB_PREFIX, NoticeRepository
 
@@ -538,7 +539,7 @@ def _starts_with_name(text: str, name: str) -> bool:
 
 def checked_text(text: str, *, private: bool, example: str) -> str:
     """The notice's text, refused when empty or over Telegram's limit."""
-    body = text.strip()
+    body = tidy(text)
     if not body:
         raise InvalidInput(EMPTY_IN_PRIVATE if private else EMPTY_IN_GROUP, example=example)
     length = len(body.encode("utf-16-le")) // 2  # Telegram counts UTF-16 code units

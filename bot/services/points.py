@@ -28,6 +28,7 @@ from bot.outbox import Outbox
 from bot.scheduler import Scheduler
 from bot.services.community import Community
 from bot.services.people import People
+from bot.text import is_blank, one_line
 from storage.db import Database, Transaction
 from storage.errors import MonthlyLimitReached
 from storage.points import PointsRepository
@@ -165,7 +166,7 @@ def parse_award(text: str) -> AwardOrder:
         amount = int(words[0]) if words else 0
     except ValueError:
         amount = 0
-    note = " ".join(words[1:])
+    note = one_line(" ".join(words[1:]))
     if amount == 0 or not note:
         raise InvalidInput(AWARD_USAGE)
     return AwardOrder(username, amount, note)
@@ -174,7 +175,7 @@ def parse_award(text: str) -> AwardOrder:
 def parse_reward(text: str) -> RewardDraft:
     """``name | shop | points | stock [| monthly]``."""
     parts = [part.strip() for part in text.replace("｜", "|").split("|")]
-    if len(parts) not in (4, 5) or not all(parts[:4]):
+    if len(parts) not in (4, 5) or any(is_blank(part) for part in parts[:4]):
         raise InvalidInput(REWARD_USAGE)
     if len(parts) == 5 and parts[4].lower() not in MONTHLY_WORDS:
         raise InvalidInput(REWARD_USAGE)
@@ -218,7 +219,7 @@ def parse_number(text: str, usage: str) -> int:
 
 
 def _name(text: str) -> str:
-    name = " ".join(text.split())
+    name = one_line(text)
     if not name or len(name) > MAX_NAME:
         raise InvalidInput(N_("Names are 1 to {limit} characters long."), limit=MAX_NAME)
     return name
@@ -342,7 +343,7 @@ class PointsService:
         return Award(volunteer, entry, balance, created)
 
     def _check_award(self, amount: int, note: str) -> None:
-        if amount == 0 or not note.strip():
+        if amount == 0 or is_blank(note):
             raise InvalidInput(AWARD_USAGE)
         if abs(amount) > self.settings.max_award:
             raise InvalidInput(N_("At most {limit} points at once."), limit=self.settings.max_award)

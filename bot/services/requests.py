@@ -35,6 +35,7 @@ from bot.services.duty import DutyRoster
 from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.prompts import Prompts
+from bot.text import is_blank, tidy
 from storage.db import Database, Transaction
 from storage.requests import RequestRepository
 
@@ -124,6 +125,22 @@ MOVES = {
 }
 
 
+def waited_text(t: Translator, minutes: float) -> str:
+    """How long nobody took a request, in seconds under a minute (never "0 minutes")."""
+    if minutes < 1:
+        seconds = max(1, round(minutes * 60))
+        return t.plural(
+            "No volunteer has taken this request in {count} second.",
+            "No volunteer has taken this request in {count} seconds.",
+            seconds,
+        )
+    return t.plural(
+        "No volunteer has taken this request in {count} minute.",
+        "No volunteer has taken this request in {count} minutes.",
+        round(minutes),
+    )
+
+
 def category_label(code: str) -> str:
     """The message id of a category's name."""
     return CATEGORIES.get(code, CATEGORIES["other"])
@@ -159,9 +176,9 @@ def _mentions(text: str, word: str) -> bool:
 
 def parse_request(text: str) -> tuple[str, str]:
     """(category, text) of a request as typed; refuses empty and overlong texts."""
-    text = text.strip()
+    text = tidy(text)
     category, body = split_category(text)
-    if not body:
+    if is_blank(body):
         raise InvalidInput(
             N_("Please say what you need, for example: /request repair the kitchen tap leaks")
         )
@@ -304,7 +321,7 @@ class RequestService:
         self, user_id: int, buildings: list[Building], text: str, source: Source
     ) -> Submission:
         """A /request: ask for the text if there is none, ask for the building if unclear."""
-        if not text.strip():
+        if is_blank(text):
             await self.ask(user_id, buildings, source)
             return Submission(asked=True)
         if len(buildings) > 1:
@@ -513,7 +530,7 @@ class RequestService:
 
     async def finish(self, number: int, by: int, note: str = "") -> Request:
         """claimed → done with an optional note; the resident is asked for a rating."""
-        note = note.strip()
+        note = tidy(note)
         if len(note) > MAX_NOTE:
             raise InvalidInput(
                 N_("The note is too long: at most {limit} characters."), limit=MAX_NOTE
@@ -712,8 +729,7 @@ class RequestService:
         t = await self.translator_for(user_id)
         text, markup = await self._card(t, request, building, user_id)
         if waited:
-            minutes = round(2 * self.settings.escalate_after_minutes)
-            header = t("No volunteer has taken this request in {minutes} minutes.", minutes=minutes)
+            header = waited_text(t, 2 * self.settings.escalate_after_minutes)
             text = f"⏰ {header}\n\n{text}"
         await self.outbox.queue(
             tx,

@@ -37,6 +37,7 @@ from bot.services.weektime import (
     parse_weekday,
     range_text,
 )
+from bot.text import tidy
 from storage.db import Database, Transaction
 from storage.roster import RosterRepository
 from storage.users import UserRepository
@@ -481,7 +482,7 @@ class RosterService:
 
     async def write_note(self, user_id: int, note: str) -> NoteResult:
         """Keep a /handover note for the end of the volunteer's shift, or send it on."""
-        note = note.strip()
+        note = tidy(note)
         if not note:
             raise InvalidInput(
                 N_("Write the note after the command, for example: "

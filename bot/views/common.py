@@ -125,7 +125,7 @@ def fit(t: Translator, lines: Sequence[str], limit: int = MAX_TEXT) -> str:
     size = 0
     for number, line in enumerate(lines):
         if size + len(line) > limit - RESERVE:
-            kept.append(t("… and {count} more", count=len(lines) - number))
+            kept.append(t.in_context("lines", "… and {count} more", count=len(lines) - number))
             break
         kept.append(line)
         size += len(line) + 1

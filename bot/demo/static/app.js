@@ -11,8 +11,8 @@
     zh: {
       actingAs: "你现在是",
       everyone: "更多邻居…",
-      moreRoles: { owner: "群主", volunteer: "志愿者", resident: "居民" },
-      roles: { owner: "群主", volunteer: "志愿者", resident: "居民" },
+      moreRoles: { admin: "社区管理员", owner: "群主", volunteer: "志愿者", resident: "居民" },
+      roles: { admin: "社区管理员", owner: "群主", volunteer: "志愿者", resident: "居民" },
       tour: "导览",
       chats: "聊天",
       offline: "一切都在你的电脑上运行：本地的 Telegram Bot API 模拟器和真正的 Linli 机器人。消息不会离开这台机器。",
@@ -57,8 +57,8 @@
     en: {
       actingAs: "You are",
       everyone: "More people…",
-      moreRoles: { owner: "Owner", volunteer: "Volunteers", resident: "Residents" },
-      roles: { owner: "Owner", volunteer: "Volunteer", resident: "Resident" },
+      moreRoles: { admin: "Community admin", owner: "Owner", volunteer: "Volunteers", resident: "Residents" },
+      roles: { admin: "Community admin", owner: "Owner", volunteer: "Volunteer", resident: "Resident" },
       tour: "Tour",
       chats: "Chats",
       offline: "Everything runs on your computer: a local copy of Telegram's Bot API and the real Linli bot. No message leaves this machine.",
@@ -148,7 +148,7 @@
     en: "/duty who is on duty · /myrequests your requests · /events coming events · /points your points · /rewards rewards · /help every command",
   };
 
-  const ROLE_ORDER = ["owner", "volunteer", "resident"];
+  const ROLE_ORDER = ["admin", "owner", "volunteer", "resident"];
   const AVATAR_COLORS = ["#e17076", "#7bc862", "#e5a64e", "#65aadd", "#a695e7", "#ee7aae", "#6ec9cb", "#faa774"];
   const COMMAND_IN_TEXT = /(^|[^\w/@.])(\/[a-z][a-z0-9_]{0,31})(?![\w/])/gi;
 
