@@ -1,4 +1,4 @@
-"""Domain values of storage/lockups.py: frozen models, free of SQL and Telegram."""
+"""Facilities with closing times and checklists, and their lock-ups. Frozen models, free of SQL and Telegram."""
 
 from __future__ import annotations
 

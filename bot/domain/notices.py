@@ -1,4 +1,4 @@
-"""Domain values of storage/notices.py: frozen models, free of SQL and Telegram."""
+"""Notices, their posts in each group, and who confirmed them. Frozen models, free of SQL and Telegram."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Domain values of storage/points.py: frozen models, free of SQL and Telegram."""
+"""The points ledger, rewards and redemptions. Frozen models, free of SQL and Telegram."""
 
 from __future__ import annotations
 

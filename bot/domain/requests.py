@@ -1,4 +1,4 @@
-"""Domain values of storage/requests.py: frozen models, free of SQL and Telegram."""
+"""Help requests, their history, and the drafts of requests not yet made. Frozen models, free of SQL and Telegram."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Domain values of storage/roster.py: frozen models, free of SQL and Telegram."""
+"""The duty roster: shifts, swaps, handover notes and handovers. Frozen models, free of SQL and Telegram."""
 
 from __future__ import annotations
 
