@@ -1,4 +1,4 @@
-"""Events with a sign-up list: the event, its posts, sign-ups and listings. Frozen models, free of SQL and Telegram."""
+"""Events with a sign-up list: the event, its posts, sign-ups and listings."""
 
 from __future__ import annotations
 

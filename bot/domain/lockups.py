@@ -1,4 +1,4 @@
-"""Facilities with closing times and checklists, and their lock-ups. Frozen models, free of SQL and Telegram."""
+"""Facilities with closing times and checklists, and their lock-ups."""
 
 from __future__ import annotations
 

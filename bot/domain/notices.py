@@ -1,4 +1,4 @@
-"""Notices, their posts in each group, and who confirmed them. Frozen models, free of SQL and Telegram."""
+"""Notices, their posts in each group, and who confirmed them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The points ledger, rewards and redemptions. Frozen models, free of SQL and Telegram."""
+"""The points ledger, rewards and redemptions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Help requests, their history, and the drafts of requests not yet made. Frozen models, free of SQL and Telegram."""
+"""Help requests, their history, and the drafts of requests not yet made."""
 
 from __future__ import annotations
 

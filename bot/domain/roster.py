@@ -1,4 +1,4 @@
-"""The duty roster: shifts, swaps, handover notes and handovers. Frozen models, free of SQL and Telegram."""
+"""The duty roster: shifts, swaps, handover notes and handovers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The figures of a month, and the lines of the spreadsheet export. Frozen models, free of SQL and Telegram."""
+"""The figures of a month, and the lines of the spreadsheet export."""
 
 from __future__ import annotations
 
