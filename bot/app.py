@@ -148,7 +148,7 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     services.requests = RequestService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, prompts=prompts, points=points,
-        roster=services.roster,
+        roster=services.roster, cards=services.cards,
     )
     services.lockup = LockupService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from bot.domain.requests import Request, RequestDraft, RequestEvent, RequestLine
 from storage.db import Database, Transaction
 
-# Every change of state bumps ``version`` (card edits are deduplicated by it).
+# Every change of state bumps ``version`` (what the resident is told is deduplicated by it).
 _CHANGED = "version = version + 1, updated_at = :now"
 
 

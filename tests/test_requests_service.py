@@ -20,6 +20,7 @@ from bot.context import Services
 from bot.domain.core import Building
 from bot.domain.requests import Request
 from bot.errors import Conflict, InvalidInput, LinliError, NotAllowed, NotFound
+from bot.services.community import Actor
 from bot.services.requests import (
     RequestService,
     Source,
@@ -49,7 +50,7 @@ class World:
 
     async def open(self, text: str = "the kitchen tap leaks", message_id: int = 1) -> Request:
         opened = await self.requests.open(
-            self.building, RESIDENT, text, Source(GROUP, message_id, private=False)
+            self.building, Actor(RESIDENT), text, Source(GROUP, message_id, private=False)
         )
         return opened.request
 
@@ -127,9 +128,9 @@ async def test_open_claimed_done_with_events_cards_and_jobs(world: World) -> Non
     assert (request.number, request.state, request.category) == (1, "open", "repair")
     assert request.text == "the kitchen tap leaks"
     assert await world.cards() == [WANG, LI, ZHAO]  # the plumber first
-    claimed = await world.requests.claim(1, LI)
+    claimed = await world.requests.claim(1, Actor(LI))
     assert (claimed.state, claimed.claimer_id) == ("claimed", LI)
-    done = await world.requests.finish(1, LI, "new washer fitted")
+    done = await world.requests.finish(1, Actor(LI), "new washer fitted")
     assert (done.state, done.note) == ("done", "new washer fitted")
     assert await world.events(1) == ["opened", "routed", "claimed", "done"]
     jobs = dict(await world.db.fetch_all("SELECT key, status FROM jobs ORDER BY id"))
@@ -150,7 +151,7 @@ async def test_open_claimed_done_with_events_cards_and_jobs(world: World) -> Non
 
 async def test_open_then_cancelled_by_the_resident(world: World) -> None:
     await world.open()
-    cancelled = await world.requests.cancel(1, RESIDENT)
+    cancelled = await world.requests.cancel(1, Actor(RESIDENT))
     assert cancelled.state == "cancelled"
     assert await world.events(1) == ["opened", "routed", "cancelled"]
     pending = await world.db.fetch_value("SELECT count(*) FROM jobs WHERE status = 'pending'")
@@ -159,43 +160,43 @@ async def test_open_then_cancelled_by_the_resident(world: World) -> None:
 
 async def test_claimed_then_released_goes_back_to_the_others(world: World) -> None:
     await world.open()
-    await world.requests.claim(1, LI)
-    released = await world.requests.release(1, LI)
+    await world.requests.claim(1, Actor(LI))
+    released = await world.requests.release(1, Actor(LI))
     assert (released.state, released.claimer_id, released.routing) == ("open", None, 2)
     assert await world.events(1) == ["opened", "routed", "claimed", "released", "routed"]
     assert sorted((await world.cards())[3:]) == [WANG, ZHAO]  # not back to Li
-    claimed_again = await world.requests.claim(1, WANG)
+    claimed_again = await world.requests.claim(1, Actor(WANG))
     assert claimed_again.claimer_id == WANG
 
 
 async def test_an_owner_may_finish_or_release_a_volunteers_claim(world: World) -> None:
     await world.open(message_id=1)
     await world.open("buy bread", message_id=2)
-    await world.requests.claim(1, LI)
-    await world.requests.claim(2, LI)
-    assert (await world.requests.finish(1, OWNER)).state == "done"
-    assert (await world.requests.release(2, ADMIN)).state == "open"
+    await world.requests.claim(1, Actor(LI))
+    await world.requests.claim(2, Actor(LI))
+    assert (await world.requests.finish(1, Actor(OWNER))).state == "done"
+    assert (await world.requests.release(2, Actor(ADMIN))).state == "open"
 
 
 async def test_the_resident_rates_a_done_request_once(world: World) -> None:
     await world.open()
-    await world.requests.claim(1, LI)
-    await world.requests.finish(1, LI)
-    assert (await world.requests.rate(1, RESIDENT, 4)).rating == 4
+    await world.requests.claim(1, Actor(LI))
+    await world.requests.finish(1, Actor(LI))
+    assert (await world.requests.rate(1, Actor(RESIDENT), 4)).rating == 4
     before = await world.snapshot()
     with pytest.raises(Conflict):
-        await world.requests.rate(1, RESIDENT, 5)
+        await world.requests.rate(1, Actor(RESIDENT), 5)
     with pytest.raises(NotAllowed):
-        await world.requests.rate(1, LI, 5)
+        await world.requests.rate(1, Actor(LI), 5)
     assert await world.snapshot() == before
 
 
 async def test_finishing_pays_the_claimer_once_in_the_same_transaction(world: World) -> None:
     await world.open()
-    await world.requests.claim(1, LI)
-    await world.requests.finish(1, LI)
+    await world.requests.claim(1, Actor(LI))
+    await world.requests.finish(1, Actor(LI))
     with pytest.raises(Conflict):
-        await world.requests.finish(1, LI)  # a second finish pays nothing
+        await world.requests.finish(1, Actor(LI))  # a second finish pays nothing
     rows = await world.db.fetch_all("SELECT user_id, amount, reason, source, made_by FROM ledger")
     assert [tuple(row) for row in rows] == [(LI, 10, "request_done", "request:1", LI)]
 
@@ -213,48 +214,50 @@ async def refused(world: World, move: Any, error: type[LinliError], contains: st
 
 async def test_claiming_a_done_request_is_refused(world: World) -> None:
     await world.open()
-    await world.requests.claim(1, LI)
-    await world.requests.finish(1, LI)
-    await refused(world, world.requests.claim(1, WANG), Conflict, "already done")
+    await world.requests.claim(1, Actor(LI))
+    await world.requests.finish(1, Actor(LI))
+    await refused(world, world.requests.claim(1, Actor(WANG)), Conflict, "already done")
 
 
 async def test_a_second_claim_is_refused_and_names_the_winner(world: World) -> None:
     await world.open()
-    await world.requests.claim(1, LI)
-    await refused(world, world.requests.claim(1, WANG), Conflict, "already taken by Li")
-    await refused(world, world.requests.claim(1, LI), Conflict, "You have already taken #1")
+    await world.requests.claim(1, Actor(LI))
+    await refused(world, world.requests.claim(1, Actor(WANG)), Conflict, "already taken by Li")
+    await refused(world, world.requests.claim(1, Actor(LI)), Conflict, "You have already taken #1")
 
 
 async def test_finishing_or_releasing_someone_elses_claim_is_refused(world: World) -> None:
     await world.open()
-    await world.requests.claim(1, LI)
-    await refused(world, world.requests.finish(1, WANG), NotAllowed, "Only Li")
-    await refused(world, world.requests.release(1, WANG), NotAllowed, "Only Li")
+    await world.requests.claim(1, Actor(LI))
+    await refused(world, world.requests.finish(1, Actor(WANG)), NotAllowed, "Only Li")
+    await refused(world, world.requests.release(1, Actor(WANG)), NotAllowed, "Only Li")
 
 
 async def test_cancelling_someone_elses_request_is_refused(world: World) -> None:
     await world.open()
-    await refused(world, world.requests.cancel(1, LI), NotAllowed, "resident who asked")
-    await refused(world, world.requests.cancel(1, STRANGER), NotAllowed)
+    await refused(world, world.requests.cancel(1, Actor(LI)), NotAllowed, "resident who asked")
+    await refused(world, world.requests.cancel(1, Actor(STRANGER)), NotAllowed)
 
 
 async def test_moves_that_do_not_start_from_their_state_are_refused(world: World) -> None:
     await world.open()
-    await refused(world, world.requests.finish(1, LI), Conflict, "not been taken")
-    await refused(world, world.requests.release(1, LI), Conflict, "not been taken")
-    await refused(world, world.requests.rate(1, RESIDENT, 5), Conflict, "not done yet")
-    await world.requests.claim(1, LI)
-    await refused(world, world.requests.cancel(1, RESIDENT), Conflict, "already taken by Li")
-    await world.requests.release(1, LI)
-    await world.requests.cancel(1, RESIDENT)
-    await refused(world, world.requests.claim(1, LI), Conflict, "cancelled")
-    await refused(world, world.requests.cancel(1, RESIDENT), Conflict, "cancelled")
-    await refused(world, world.requests.finish(1, OWNER), Conflict, "cancelled")
+    await refused(world, world.requests.finish(1, Actor(LI)), Conflict, "not been taken")
+    await refused(world, world.requests.release(1, Actor(LI)), Conflict, "not been taken")
+    await refused(world, world.requests.rate(1, Actor(RESIDENT), 5), Conflict, "not done yet")
+    await world.requests.claim(1, Actor(LI))
+    await refused(world, world.requests.cancel(1, Actor(RESIDENT)), Conflict, "already taken by Li")
+    await world.requests.release(1, Actor(LI))
+    await world.requests.cancel(1, Actor(RESIDENT))
+    await refused(world, world.requests.claim(1, Actor(LI)), Conflict, "cancelled")
+    await refused(world, world.requests.cancel(1, Actor(RESIDENT)), Conflict, "cancelled")
+    await refused(world, world.requests.finish(1, Actor(OWNER)), Conflict, "cancelled")
 
 
 async def test_only_volunteers_may_claim_and_not_their_own_request(world: World) -> None:
     await world.open()
-    await refused(world, world.requests.claim(1, STRANGER), NotAllowed, "Only the volunteers")
+    await refused(
+        world, world.requests.claim(1, Actor(STRANGER)), NotAllowed, "Only the volunteers"
+    )
     async with world.db.transaction() as tx:  # Li asks for help herself
         await world.requests.repo.insert(
             tx,
@@ -267,11 +270,11 @@ async def test_only_volunteers_may_claim_and_not_their_own_request(world: World)
             private=False,
             now=0,
         )
-    await refused(world, world.requests.claim(2, LI), NotAllowed, "your own")
+    await refused(world, world.requests.claim(2, Actor(LI)), NotAllowed, "your own")
 
 
 async def test_an_unknown_number_is_not_found(world: World) -> None:
-    await refused(world, world.requests.claim(42, LI), NotFound, "no request #42")
+    await refused(world, world.requests.claim(42, Actor(LI)), NotFound, "no request #42")
 
 
 # --- submitting ---------------------------------------------------------------------------
@@ -280,7 +283,7 @@ async def test_an_unknown_number_is_not_found(world: World) -> None:
 async def test_the_same_source_message_opens_one_request(world: World) -> None:
     first = await world.open(message_id=7)
     opened = await world.requests.open(
-        world.building, RESIDENT, "the kitchen tap leaks", Source(GROUP, 7, private=False)
+        world.building, Actor(RESIDENT), "the kitchen tap leaks", Source(GROUP, 7, private=False)
     )
     assert (opened.request.number, opened.created, opened.audience) == (first.number, False, "all")
     assert await world.db.fetch_value("SELECT count(*) FROM requests") == 1
@@ -319,7 +322,7 @@ async def test_a_building_without_volunteers_sends_it_to_the_owners_who_started(
         assert user is not None
         await world.services.community.remove_volunteer(world.building, user)
     opened = await world.requests.open(
-        world.building, RESIDENT, "help", Source(GROUP, 1, private=False)
+        world.building, Actor(RESIDENT), "help", Source(GROUP, 1, private=False)
     )
     assert opened.audience == "owners"
     assert await world.cards() == [OWNER]  # the community admin never started the bot
@@ -336,7 +339,7 @@ async def test_unclaimed_requests_escalate_to_everyone_then_to_the_owners(
 
     monkeypatch.setattr(world.requests, "volunteers_on_duty", only_wang)
     opened = await world.requests.open(
-        world.building, RESIDENT, "help", Source(GROUP, 1, private=False)
+        world.building, Actor(RESIDENT), "help", Source(GROUP, 1, private=False)
     )
     assert opened.audience == "duty"
     assert await world.cards() == [WANG]
@@ -351,7 +354,7 @@ async def test_unclaimed_requests_escalate_to_everyone_then_to_the_owners(
 
 async def test_a_claim_stops_the_escalation_and_a_stale_claim_is_reminded(world: World) -> None:
     await world.open()
-    await world.requests.claim(1, LI)
+    await world.requests.claim(1, Actor(LI))
     world.clock.advance(24 * 3600)
     assert await world.services.scheduler.run_due() == 1  # only the reminder
     reminder = await world.db.fetch_one(
@@ -371,7 +374,7 @@ async def test_twenty_concurrent_claims_have_one_winner(world: World) -> None:
         await world.services.community.add_volunteer(world.building, user, [])
     await world.open()
     results = await asyncio.gather(
-        *(world.requests.claim(1, user_id) for user_id in volunteers), return_exceptions=True
+        *(world.requests.claim(1, Actor(user_id)) for user_id in volunteers), return_exceptions=True
     )
     winners = [r for r in results if isinstance(r, Request)]
     assert len(winners) == 1
@@ -380,7 +383,7 @@ async def test_twenty_concurrent_claims_have_one_winner(world: World) -> None:
 
 
 async def test_a_question_waits_for_the_answer_and_times_out(world: World) -> None:
-    await world.requests.ask(RESIDENT, [world.building], Source(GROUP, 5, private=False))
+    await world.requests.ask(Actor(RESIDENT), [world.building], Source(GROUP, 5, private=False))
     prompts = world.services.prompts
     await prompts.load()
     assert prompts.may_answer(GROUP, RESIDENT)
@@ -393,7 +396,7 @@ async def test_a_question_waits_for_the_answer_and_times_out(world: World) -> No
     assert submission is not None and submission.opened is not None
     assert submission.opened.request.source_message_id == 6
     assert not prompts.may_answer(GROUP, RESIDENT)
-    await world.requests.ask(RESIDENT, [world.building], Source(GROUP, 7, private=False))
+    await world.requests.ask(Actor(RESIDENT), [world.building], Source(GROUP, 7, private=False))
     world.clock.advance(11 * 60)
     await world.services.scheduler.run_due()
     assert await prompts.current(GROUP, RESIDENT) is None

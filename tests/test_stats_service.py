@@ -74,11 +74,13 @@ from bot.reports.figures import (
     report_messages,
 )
 from bot.reports.month import Month
+from bot.services.community import Actor
 from bot.services.lockup import parse_facility
 from bot.services.people import Person, Place
 from bot.services.points import RewardDraft
-from bot.services.requests import Source, waited_text
+from bot.services.requests import Source
 from bot.services.stats import REPORT_GRACE, REPORT_JOB, report_key
+from bot.views.requests import waited_text
 from storage.db import Database
 from storage.events import EventRepository
 from storage.lockups import LockupRepository
@@ -115,7 +117,7 @@ class Community:
     async def request(self, building: Building, resident: int, text: str, message: int) -> int:
         chat = CHAT3 if building.id == self.b3.id else CHAT5
         opened = await self.services.requests.open(
-            building, resident, text, Source(chat, message, private=False)
+            building, Actor(resident), text, Source(chat, message, private=False)
         )
         return opened.request.number
 
@@ -163,8 +165,8 @@ async def october(c: Community) -> None:
     """What happens before the month: it must not count."""
     c.at(local(10, 31, 9))
     number = await c.request(c.b3, R1, "repair the door lock", 1)
-    await c.services.requests.claim(number, V1)
-    await c.services.requests.finish(number, V1)
+    await c.services.requests.claim(number, Actor(V1))
+    await c.services.requests.finish(number, Actor(V1))
     async with c.db.transaction() as tx:
         await c.services.points.award_in(tx, V2, 5, "award", "test:october", OWNER)
 
@@ -174,33 +176,33 @@ async def november_requests(c: Community) -> None:
     c.at(local(11, 10, 9))
     two = await c.request(c.b3, R1, "repair the kitchen tap leaks", 2)
     c.clock.advance(10 * 60)
-    await requests.claim(two, V1)
+    await requests.claim(two, Actor(V1))
     c.clock.advance(60 * 60)
-    await requests.finish(two, V1, "new washer")
-    await requests.rate(two, R1, 5)
+    await requests.finish(two, Actor(V1), "new washer")
+    await requests.rate(two, Actor(R1), 5)
 
     c.at(local(11, 11, 9))
     three = await c.request(c.b3, R2, "errand: buy groceries", 3)
     c.clock.advance(30 * 60)
-    await requests.claim(three, V2)
+    await requests.claim(three, Actor(V2))
     c.clock.advance(10 * 60)
-    await requests.release(three, V2)
+    await requests.release(three, Actor(V2))
     c.clock.advance(10 * 60)
-    await requests.claim(three, V1)
+    await requests.claim(three, Actor(V1))
     c.clock.advance(70 * 60)
-    await requests.finish(three, V1)
-    await requests.rate(three, R2, 3)
+    await requests.finish(three, Actor(V1))
+    await requests.rate(three, Actor(R2), 3)
 
     c.at(local(11, 12, 9))
     four = await c.request(c.b3, R3, "health: blood pressure check", 4)
     c.clock.advance(5 * 60)
-    await requests.cancel(four, R3)
+    await requests.cancel(four, Actor(R3))
     await c.request(c.b3, R1, "repair: the stair light is broken", 5)
 
     c.at(local(11, 13, 9))
     six = await c.request(c.b5, R4, "dispute: noise at night", 6)
     c.clock.advance(5 * 60)
-    await requests.claim(six, V3)
+    await requests.claim(six, Actor(V3))
     async with c.db.transaction() as tx:
         await c.services.points.award_in(tx, V3, 7, "award", "test:v3", OWNER)
 

@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
-from bot.domain.core import Model
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.domain.core import Building, Model
+
+RequestState = Literal["open", "claimed", "done", "cancelled"]
+Move = Literal["claim", "release", "finish", "cancel"]
+# Who a request was sent to: the volunteers on duty, every volunteer, or the owners.
+Audience = Literal["duty", "all", "owners"]
+EventKind = Literal[
+    "opened",
+    "routed",
+    "claimed",
+    "released",
+    "escalated",
+    "done",
+    "cancelled",
+    "rated",
+    "reminded",
+    "unreachable",
+]
+DraftStage = Literal["question", "choice"]
 
 
 class Request(Model):
@@ -13,7 +34,7 @@ class Request(Model):
     resident_id: int
     category: str
     text: str
-    state: str
+    state: RequestState
     claimer_id: int | None = None
     source_chat_id: int
     source_message_id: int
@@ -45,7 +66,7 @@ class RequestEvent(Model):
 
     id: int
     request_id: int
-    kind: str
+    kind: EventKind
     actor_id: int | None = None
     actor_name: str | None = None
     detail: str
@@ -58,7 +79,7 @@ class RequestDraft(Model):
     id: int
     chat_id: int
     user_id: int
-    stage: str
+    stage: DraftStage
     building_id: int | None = None
     message_id: int
     text: str | None = None
@@ -66,3 +87,39 @@ class RequestDraft(Model):
     expires_at: float
 
 
+@dataclass(frozen=True)
+class Source:
+    """The message that asked for help: a redelivered update finds its request again."""
+
+    chat_id: int
+    message_id: int
+    private: bool
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A request that exists now, and whom it went to."""
+
+    request: Request
+    building: Building
+    created: bool
+    audience: Audience
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What became of a /request: opened, waiting for a building, or waiting for the text."""
+
+    opened: Opened | None = None
+    draft_id: int | None = None
+    buildings: list[Building] = field(default_factory=list)
+    asked: bool = False
+
+
+@dataclass(frozen=True)
+class History:
+    """A request with its events, for Details."""
+
+    request: Request
+    building: Building
+    events: list[RequestEvent]

@@ -9,35 +9,62 @@ The state machine, with no Telegram types::
 Each move is one conditional UPDATE (``storage.requests``): when two volunteers press
 Claim at the same moment, the database picks the single winner and the other gets a
 refusal that names them. A move that is not allowed changes nothing. Everything a move
-causes (events, outbox messages, scheduled escalations) commits in its transaction.
+causes (events, outbox messages, scheduled escalations, card edits) commits in its
+transaction. Every move takes the ``Actor`` who makes it and checks their right here.
+
+The card each volunteer gets in private is a live card ("request", ``bot.cards``): every
+move touches it, and every delivered copy is edited to show the request as that
+volunteer should see it now.
 """
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import cast
 
-from bot.callbacks import button_data
+from bot.cards import LiveCards
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.core import Building, Job, Prompt, User
-from bot.domain.requests import Request, RequestEvent, RequestLine
+from bot.domain.requests import (
+    Audience,
+    History,
+    Move,
+    Opened,
+    Request,
+    RequestLine,
+    RequestState,
+    Source,
+    Submission,
+)
 from bot.errors import Conflict, InvalidInput, LinliError, NotAllowed, NotFound
-from bot.i18n import N_, Html, Translator
+from bot.i18n import N_, Translator
 from bot.outbox import Delivery, Outbox
 from bot.scheduler import Scheduler
-from bot.services.community import Community, Role
+from bot.services.community import Actor, Community, Role
 from bot.services.duty import DutyRoster
 from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.prompts import Prompts
 from bot.text import is_blank, tidy
+from bot.views import requests as view
+from bot.views.common import OutMessage
+from bot.views.requests import CATEGORIES, STATES, category_label
 from storage.db import Database, Transaction
 from storage.requests import RequestRepository
+
+__all__ = [  # the labels are re-exported for the reports, which import them from here
+    "CATEGORIES",
+    "STATES",
+    "RequestService",
+    "Source",
+    "UnfinishedRequestsReader",
+    "category_label",
+    "guess_category",
+    "parse_request",
+]
 
 log = logging.getLogger(__name__)
 
@@ -58,16 +85,8 @@ ESCALATE_JOB = "request_escalate"
 STALE_JOB = "request_stale"
 PROMPT = "requests"  # the feature name of its stored prompts
 QUESTION_EXPIRED = "request_question_expired"
+LIVE_CARD = "request"  # the live card kind (bot.cards)
 
-CATEGORIES = {  # code -> label
-    "repair": N_("repair"),
-    "errand": N_("errand"),
-    "health": N_("health"),
-    "elderly": N_("elderly care"),
-    "safety": N_("safety hazard"),
-    "dispute": N_("dispute"),
-    "other": N_("other"),
-}
 # Words that name a category at the start of /request, and volunteer skills that match it.
 CATEGORY_NAMES = {
     "repair": ("repair", "repairs", "维修", "修理", "报修"),
@@ -110,40 +129,13 @@ KEYWORDS = {
 # fmt: on
 _SEPARATORS = " \t\n:：,，-—"
 
-STATES = {
-    "open": N_("waiting for a volunteer"),
-    "claimed": N_("taken by {name}"),
-    "done": N_("done"),
-    "cancelled": N_("cancelled"),
-}
 # The state a move starts from and the state it leads to.
-MOVES = {
+MOVES: dict[Move, tuple[RequestState, RequestState]] = {
     "claim": ("open", "claimed"),
     "release": ("claimed", "open"),
     "finish": ("claimed", "done"),
     "cancel": ("open", "cancelled"),
 }
-
-
-def waited_text(t: Translator, minutes: float) -> str:
-    """How long nobody took a request, in seconds under a minute (never "0 minutes")."""
-    if minutes < 1:
-        seconds = max(1, round(minutes * 60))
-        return t.plural(
-            "No volunteer has taken this request in {count} second.",
-            "No volunteer has taken this request in {count} seconds.",
-            seconds,
-        )
-    return t.plural(
-        "No volunteer has taken this request in {count} minute.",
-        "No volunteer has taken this request in {count} minutes.",
-        round(minutes),
-    )
-
-
-def category_label(code: str) -> str:
-    """The message id of a category's name."""
-    return CATEGORIES.get(code, CATEGORIES["other"])
 
 
 def split_category(text: str) -> tuple[str | None, str]:
@@ -193,44 +185,6 @@ def parse_request(text: str) -> tuple[str, str]:
     return category or guess_category(body), body
 
 
-@dataclass(frozen=True)
-class Source:
-    """The message that asked for help: a redelivered update finds its request again."""
-
-    chat_id: int
-    message_id: int
-    private: bool
-
-
-@dataclass(frozen=True)
-class Opened:
-    """A request that exists now, and whom it went to."""
-
-    request: Request
-    building: Building
-    created: bool
-    audience: str  # "duty": the volunteers on duty; "all": every volunteer; "owners"
-
-
-@dataclass(frozen=True)
-class Submission:
-    """What became of a /request: opened, waiting for a building, or waiting for the text."""
-
-    opened: Opened | None = None
-    draft_id: int | None = None
-    buildings: list[Building] = field(default_factory=list)
-    asked: bool = False
-
-
-@dataclass(frozen=True)
-class History:
-    """A request with its events, for Details."""
-
-    request: Request
-    building: Building
-    events: list[RequestEvent]
-
-
 class UnfinishedRequestsReader:
     """What a handover lists, read without the request service (the roster is built first)."""
 
@@ -240,6 +194,7 @@ class UnfinishedRequestsReader:
     async def unfinished(self, building_id: int) -> list[RequestLine]:
         """The requests of a building still open or claimed, oldest first (for a handover)."""
         return await self.repo.unfinished_in(building_id, limit=30)
+
 
 class RequestService:
     """Help requests: open, route, claim, release, finish, escalate, rate."""
@@ -257,6 +212,7 @@ class RequestService:
         prompts: Prompts,
         points: PointsService,
         roster: DutyRoster,
+        cards: LiveCards,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -268,9 +224,12 @@ class RequestService:
         self.prompts = prompts
         self.points = points
         self.roster = roster
+        self.cards = cards
         self.settings = config.requests
         self.buildings = community.buildings
         self.repo = RequestRepository(db)
+        # Edited at once: a volunteer who lost a race must see who won before pressing again.
+        cards.register(LIVE_CARD, self._render_card, send_kind=CARD, edit_kind=CARD_EDIT)
 
     # --- routing (the roster connects here) ----------------------------------------------
 
@@ -305,9 +264,9 @@ class RequestService:
 
     # --- submitting ----------------------------------------------------------------------
 
-    async def buildings_of(self, user_id: int) -> list[Building]:
-        """The buildings a person may ask help in (for a private /request)."""
-        buildings = await self.buildings.of_user(user_id)
+    async def buildings_of(self, actor: Actor) -> list[Building]:
+        """The buildings a person lives in, where they may ask help (for a private /request)."""
+        buildings = await self.buildings.of_user(actor.user_id)
         if not buildings:
             raise NotFound(
                 N_(
@@ -317,25 +276,34 @@ class RequestService:
             )
         return buildings
 
+    async def where_to_ask(self, actor: Actor, place: int | None) -> list[Building]:
+        """The buildings a /request may be for: the group's own, or in private those the
+        person lives in."""
+        if place is None:
+            return await self.buildings_of(actor)
+        return await self.community.scope(actor, place, Role.RESIDENT)
+
     async def submit(
-        self, user_id: int, buildings: list[Building], text: str, source: Source
+        self, actor: Actor, buildings: list[Building], text: str, source: Source
     ) -> Submission:
         """A /request: ask for the text if there is none, ask for the building if unclear."""
         if is_blank(text):
-            await self.ask(user_id, buildings, source)
+            await self.ask(actor, buildings, source)
             return Submission(asked=True)
         if len(buildings) > 1:
-            draft_id = await self.add_choice(user_id, text, source)
+            draft_id = await self.add_choice(actor, text, source)
             return Submission(draft_id=draft_id, buildings=buildings)
-        return Submission(opened=await self.open(buildings[0], user_id, text, source))
+        return Submission(opened=await self.open(buildings[0], actor, text, source))
 
-    async def open(self, building: Building, resident_id: int, text: str, source: Source) -> Opened:
+    async def open(self, building: Building, actor: Actor, text: str, source: Source) -> Opened:
         """Store the request and queue its cards, in one transaction; a replay opens nothing."""
         category, body = parse_request(text)
+        await self.community.require(actor, building, Role.RESIDENT)
+        resident_id = actor.user_id
         on_duty, decided = await self.volunteers_on_duty(building.id)
         on_duty = await self._skilled_first(building.id, on_duty, category)
         now = self.clock.now()
-        audience = ""
+        audience: Audience = "all"
         async with self.db.transaction() as tx:
             request, created = await self.repo.insert(
                 tx,
@@ -361,7 +329,9 @@ class RequestService:
         request, building = await self._request_and_building(request.id)
         routed = await self.repo.first_event(request.id, "routed")
         audience = routed.detail.split(":")[0] if routed else "all"
-        return Opened(request, building, False, audience)
+        if audience not in ("duty", "all", "owners"):
+            audience = "all"
+        return Opened(request, building, False, cast(Audience, audience))
 
     async def _route(
         self,
@@ -371,15 +341,15 @@ class RequestService:
         on_duty: list[int],
         decided: bool,
         skip: int | None = None,
-    ) -> str:
+    ) -> Audience:
         """Queue cards to the volunteers on duty (the owners if there are none) and schedule
         the escalations; returns who got them."""
         recipients = [uid for uid in on_duty if uid not in (request.resident_id, skip)]
         if not recipients and skip is None:
             return await self._to_owners(tx, request, building, event="routed")
         for user_id in recipients:
-            await self._queue_card(tx, request, building, user_id)
-        audience = "duty" if decided else "all"
+            await self._send_card(tx, request, user_id)
+        audience: Audience = "duty" if decided else "all"
         now = self.clock.now()
         await self.repo.add_event(
             tx, request.id, "routed", None, now, f"{audience}:{len(recipients)}"
@@ -398,7 +368,7 @@ class RequestService:
 
     async def _to_owners(
         self, tx: Transaction, request: Request, building: Building, event: str
-    ) -> str:
+    ) -> Audience:
         """Cards to the owners who opened a chat with the bot (others cannot be written to)."""
         reached = 0
         for owner_id in await self.owners(building):
@@ -406,7 +376,7 @@ class RequestService:
             if owner_id == request.resident_id or user is None or not user.started:
                 continue
             reached += 1
-            await self._queue_card(tx, request, building, owner_id, waited=event == "escalated")
+            await self._send_card(tx, request, owner_id, waited=event == "escalated")
         await self.repo.add_event(
             tx, request.id, event, None, self.clock.now(), f"owners:{reached}"
         )
@@ -414,14 +384,14 @@ class RequestService:
 
     # --- the conversation: /request without text, and the building choice ----------------
 
-    async def ask(self, user_id: int, buildings: list[Building], source: Source) -> None:
+    async def ask(self, actor: Actor, buildings: list[Building], source: Source) -> None:
         """Take this user's next message in this chat as the request's text (a stored prompt)."""
         building_id = buildings[0].id if len(buildings) == 1 else None
         async with self.db.transaction() as tx:
             await self.prompts.ask(
                 tx,
                 source.chat_id,
-                user_id,
+                actor.user_id,
                 PROMPT,
                 "text",
                 {"building": building_id},
@@ -430,70 +400,71 @@ class RequestService:
 
     async def answer(self, prompt: Prompt, text: str, source: Source) -> Submission:
         """The message after a bare /request becomes the request; a bad answer is refused
-        and the question stays."""
+        and the question stays. The prompt was asked of this person: they are the actor."""
         parse_request(text)
+        actor = Actor(prompt.user_id)
         building_id = prompt.payload.get("building")
         building = None if building_id is None else await self.buildings.by_id(int(building_id))
-        buildings = [building] if building else await self.buildings_of(prompt.user_id)
-        return await self.submit(prompt.user_id, buildings, text, source)
+        buildings = [building] if building else await self.buildings_of(actor)
+        return await self.submit(actor, buildings, text, source)
 
     async def question_expired(self, tx: Transaction, prompt: Prompt) -> bool:
         """The time to answer a bare /request is over: say so; the next message is an
         ordinary one again."""
         t = await self.translator_for(prompt.chat_id)
-        await self.outbox.queue(
+        await self.outbox.queue_message(
             tx,
             prompt.chat_id,
-            t("I stopped waiting for the text of your request. Send /request again when you "
-              "are ready."),
+            view.question_expired(t),
             kind=QUESTION_EXPIRED,
             dedupe_key=f"request:question:{prompt.id}",
         )
         return True
 
-    async def add_choice(self, user_id: int, text: str, source: Source) -> int:
+    async def add_choice(self, actor: Actor, text: str, source: Source) -> int:
         """Keep the text while a resident of several buildings picks one; returns the draft id."""
         parse_request(text)
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            await self.prompts.close(tx, source.chat_id, user_id, PROMPT)
+            await self.prompts.close(tx, source.chat_id, actor.user_id, PROMPT)
             return await self.repo.add_choice(
                 tx,
                 chat_id=source.chat_id,
-                user_id=user_id,
+                user_id=actor.user_id,
                 message_id=source.message_id,
                 text=text.strip(),
                 now=now,
                 expires_at=now + CHOICE_HOURS * 3600,
             )
 
-    async def choose(self, draft_id: int, building_id: int, user_id: int) -> Opened:
+    async def choose(self, draft_id: int, building_id: int, actor: Actor) -> Opened:
         """The building button: open the drafted request there (again: the same request)."""
         draft = await self.repo.draft(draft_id)
         if (
             draft is None
             or draft.stage != "choice"
             or draft.text is None
-            or draft.user_id != user_id
+            or draft.user_id != actor.user_id
             or draft.expires_at <= self.clock.now()
         ):
             raise InvalidInput(N_("This button is no longer valid."))
-        building = next((b for b in await self.buildings_of(user_id) if b.id == building_id), None)
+        building = next((b for b in await self.buildings_of(actor) if b.id == building_id), None)
         if building is None:
             raise InvalidInput(N_("This button is no longer valid."))
         source = Source(draft.chat_id, draft.message_id, private=True)
-        return await self.open(building, user_id, draft.text, source)
+        return await self.open(building, actor, draft.text, source)
 
     # --- moves -----------------------------------------------------------------------------
 
-    async def claim(self, number: int, volunteer_id: int) -> Request:
+    async def claim(self, number: int, actor: Actor) -> Request:
         """open → claimed: exactly one volunteer wins; the others' cards say who took it."""
         request, building = await self._request_and_building(number)
-        await self._allowed(request, building, "claim", volunteer_id)
+        await self._allowed(request, building, "claim", actor)
+        volunteer_id = actor.user_id
         now = self.clock.now()
         async with self.db.transaction() as tx:
             if not await self.repo.claim(tx, number, volunteer_id, now):
-                await self._refuse(tx, building, "claim", number, volunteer_id)
+                await self._refuse(tx, building, "claim", number, actor)
             request = await self._get(number, tx)
             await self.repo.add_event(tx, number, "claimed", volunteer_id, now)
             await self._cancel_escalations(tx, request)
@@ -505,30 +476,30 @@ class RequestService:
                 {"request": number, "version": request.version},
                 grace_seconds=JOB_GRACE,
             )
-            await self._refresh_cards(tx, request, building)
-            await self._tell_resident(tx, request, building, _claimed_message)
+            await self._touch_cards(tx, request)
+            await self._tell_resident(tx, request, view.claimed_for_resident)
         return request
 
-    async def release(self, number: int, by: int) -> Request:
+    async def release(self, number: int, actor: Actor) -> Request:
         """claimed → open: the claimer (or an owner) gives it back; it is routed again."""
         request, building = await self._request_and_building(number)
-        await self._allowed(request, building, "release", by)
+        await self._allowed(request, building, "release", actor)
         on_duty, decided = await self.volunteers_on_duty(building.id)
         on_duty = await self._skilled_first(building.id, on_duty, request.category)
         now = self.clock.now()
         async with self.db.transaction() as tx:
             holder = request.claimer_id or 0
             if not await self.repo.release(tx, number, holder, now):
-                await self._refuse(tx, building, "release", number, by)
+                await self._refuse(tx, building, "release", number, actor)
             await self.scheduler.cancel(tx, _stale_key(request))
             request = await self._get(number, tx)
-            await self.repo.add_event(tx, number, "released", by, now)
-            await self._refresh_cards(tx, request, building)
+            await self.repo.add_event(tx, number, "released", actor.user_id, now)
+            await self._touch_cards(tx, request)
             await self._route(tx, request, building, on_duty, decided, skip=holder)
-            await self._tell_resident(tx, request, building, _released_message, holder)
+            await self._tell_resident(tx, request, view.released_for_resident, holder)
         return request
 
-    async def finish(self, number: int, by: int, note: str = "") -> Request:
+    async def finish(self, number: int, actor: Actor, note: str = "") -> Request:
         """claimed → done with an optional note; the resident is asked for a rating."""
         note = tidy(note)
         if len(note) > MAX_NOTE:
@@ -536,45 +507,45 @@ class RequestService:
                 N_("The note is too long: at most {limit} characters."), limit=MAX_NOTE
             )
         request, building = await self._request_and_building(number)
-        await self._allowed(request, building, "finish", by)
+        await self._allowed(request, building, "finish", actor)
         now = self.clock.now()
         async with self.db.transaction() as tx:
             if not await self.repo.finish(tx, number, request.claimer_id or 0, note or None, now):
-                await self._refuse(tx, building, "finish", number, by)
+                await self._refuse(tx, building, "finish", number, actor)
             await self.scheduler.cancel(tx, _stale_key(request))
             request = await self._get(number, tx)
-            await self.repo.add_event(tx, number, "done", by, now, note)
-            await self._refresh_cards(tx, request, building)
-            await self._tell_resident(tx, request, building, _done_message, rating=True)
-            await self._on_done(tx, request, by)
+            await self.repo.add_event(tx, number, "done", actor.user_id, now, note)
+            await self._touch_cards(tx, request)
+            await self._tell_resident(tx, request, view.done_for_resident)
+            await self._on_done(tx, request, actor.user_id)
         return request
 
-    async def cancel(self, number: int, by: int) -> Request:
+    async def cancel(self, number: int, actor: Actor) -> Request:
         """open → cancelled, by the resident who asked."""
         request, building = await self._request_and_building(number)
-        await self._allowed(request, building, "cancel", by)
+        await self._allowed(request, building, "cancel", actor)
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            if not await self.repo.cancel(tx, number, by, now):
-                await self._refuse(tx, building, "cancel", number, by)
+            if not await self.repo.cancel(tx, number, actor.user_id, now):
+                await self._refuse(tx, building, "cancel", number, actor)
             await self._cancel_escalations(tx, request)
             request = await self._get(number, tx)
-            await self.repo.add_event(tx, number, "cancelled", by, now)
-            await self._refresh_cards(tx, request, building)
+            await self.repo.add_event(tx, number, "cancelled", actor.user_id, now)
+            await self._touch_cards(tx, request)
         return request
 
-    async def rate(self, number: int, by: int, stars: int) -> Request:
+    async def rate(self, number: int, actor: Actor, stars: int) -> Request:
         """The resident rates a done request from 1 to 5, once."""
         if not 1 <= stars <= 5:
             raise InvalidInput(N_("This button is no longer valid."))
         request = await self._get(number)
-        _check_rating(request, by)
+        _check_rating(request, actor)
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            if not await self.repo.rate(tx, number, by, stars, now):
-                _check_rating(await self._get(number, tx), by)
+            if not await self.repo.rate(tx, number, actor.user_id, stars, now):
+                _check_rating(await self._get(number, tx), actor)
                 raise Conflict(N_("#{number} changed just now. Please try again."), number=number)
-            await self.repo.add_event(tx, number, "rated", by, now, str(stars))
+            await self.repo.add_event(tx, number, "rated", actor.user_id, now, str(stars))
             return await self._get(number, tx)
 
     async def _on_done(self, tx: Transaction, request: Request, by: int) -> None:
@@ -592,42 +563,47 @@ class RequestService:
 
     # --- who may move what -----------------------------------------------------------------
 
-    async def _allowed(self, request: Request, building: Building, move: str, actor: int) -> None:
+    async def _allowed(
+        self, request: Request, building: Building, move: Move, actor: Actor
+    ) -> None:
         """Refuse, with the reason, a move this person may not make in this state."""
-        role = await self.community.role_in(actor, building)
-        refusal = await self._refusal(request, move, actor, role)
+        refusal = await self._refusal(request, building, move, actor)
         if refusal is not None:
             raise refusal
 
     async def _refuse(
-        self, tx: Transaction, building: Building, move: str, number: int, actor: int
+        self, tx: Transaction, building: Building, move: Move, number: int, actor: Actor
     ) -> None:
         """The conditional UPDATE lost: say why, from the state that won."""
         request = await self._get(number, tx)
-        role = await self.community.role_in(actor, building)
-        refusal = await self._refusal(request, move, actor, role)
+        refusal = await self._refusal(request, building, move, actor)
         raise refusal or Conflict(
             N_("#{number} changed just now. Please try again."), number=number
         )
 
     async def _refusal(
-        self, request: Request, move: str, actor: int, role: Role
+        self, request: Request, building: Building, move: Move, actor: Actor
     ) -> LinliError | None:
-        """Why this move is refused, or None if it is allowed."""
-        number = request.number
+        """Why this move is refused, or None if it is allowed.
+
+        The role comes from ``Community.require`` (with no floor): each move has its own
+        rule and its own refusal, which names the request.
+        """
+        role = await self.community.require(actor, building, Role.STRANGER)
+        number, who = request.number, actor.user_id
         if move == "claim" and role < Role.VOLUNTEER:
             return NotAllowed(
                 N_("Only the volunteers of this building may take #{number}."), number=number
             )
-        if move == "claim" and actor == request.resident_id:
+        if move == "claim" and who == request.resident_id:
             return NotAllowed(N_("You cannot take your own request."))
-        if move == "cancel" and actor != request.resident_id:
+        if move == "cancel" and who != request.resident_id:
             return NotAllowed(
                 N_("Only the resident who asked may cancel #{number}."), number=number
             )
         if request.state != MOVES[move][0]:
-            return await self._wrong_state(request, move, actor)
-        if move in ("release", "finish") and actor != request.claimer_id and role < Role.OWNER:
+            return await self._wrong_state(request, move, who)
+        if move in ("release", "finish") and who != request.claimer_id and role < Role.OWNER:
             claimer = await self._name(request.claimer_id)
             return NotAllowed(
                 N_("Only {name}, who took #{number}, or an owner may do this."),
@@ -636,7 +612,7 @@ class RequestService:
             )
         return None
 
-    async def _wrong_state(self, request: Request, move: str, actor: int) -> LinliError:
+    async def _wrong_state(self, request: Request, move: Move, actor: int) -> LinliError:
         number = request.number
         if request.state == "done":
             return Conflict(N_("#{number} is already done."), number=number)
@@ -667,32 +643,25 @@ class RequestService:
         _request, building = await self._request_and_building(number)
         return building
 
-    async def history(self, number: int, viewer: int) -> History:
+    async def history(self, number: int, actor: Actor) -> History:
         """A request's events, for its resident and for the building's volunteers and owners."""
         request, building = await self._request_and_building(number)
-        is_resident = viewer == request.resident_id
-        if not is_resident and await self.community.role_in(viewer, building) < Role.VOLUNTEER:
-            raise NotAllowed(N_("Only the volunteers of this building may do this."))
+        if actor.user_id != request.resident_id:
+            await self.community.require(actor, building, Role.VOLUNTEER)
         return History(request, building, await self.repo.events(number))
 
-    async def mine(self, resident_id: int) -> list[RequestLine]:
+    async def mine(self, actor: Actor) -> list[RequestLine]:
         """A resident's latest requests, newest first."""
-        return await self.repo.of_resident(resident_id, LIST_LIMIT)
+        return await self.repo.of_resident(actor.user_id, LIST_LIMIT)
 
-    async def open_for(self, user_id: int, building: Building | None = None) -> list[RequestLine]:
-        """Open requests this person may take (in one building, or wherever they serve)."""
-        if building is not None:
-            if await self.community.role_in(user_id, building) < Role.VOLUNTEER:
-                raise NotAllowed(N_("Only the volunteers of this building may do this."))
-            serving = [building]
-        else:
-            serving = await self.buildings.volunteering(user_id)
-            serving += await self.community.owned_buildings(user_id)
-            if not serving:
-                raise NotAllowed(N_("You are not a volunteer of any building."))
-        ids = list(dict.fromkeys(b.id for b in serving))
-        lines = await self.repo.open_in(ids, LIST_LIMIT)
-        return [line for line in lines if line.resident_id != user_id]
+    async def open_for(self, actor: Actor, place: int | None) -> list[RequestLine]:
+        """Open requests this person may take: in the group's building, or in private
+        wherever they serve."""
+        serving = await self.community.scope(actor, place, Role.VOLUNTEER)
+        if not serving:
+            raise NotAllowed(N_("You are not a volunteer of any building."))
+        lines = await self.repo.open_in([b.id for b in serving], LIST_LIMIT)
+        return [line for line in lines if line.resident_id != actor.user_id]
 
     async def _get(self, number: int, tx: Transaction | None = None) -> Request:
         request = await self.repo.get(number, tx)
@@ -717,116 +686,55 @@ class RequestService:
 
     # --- cards --------------------------------------------------------------------------
 
-    async def _queue_card(
-        self,
-        tx: Transaction,
-        request: Request,
-        building: Building,
-        user_id: int,
-        waited: bool = False,
+    async def _send_card(
+        self, tx: Transaction, request: Request, user_id: int, waited: bool = False
     ) -> None:
         """A private card with Claim and Details, once per person and routing."""
-        t = await self.translator_for(user_id)
-        text, markup = await self._card(t, request, building, user_id)
+        shown = None
         if waited:
-            header = waited_text(t, 2 * self.settings.escalate_after_minutes)
-            text = f"⏰ {header}\n\n{text}"
-        await self.outbox.queue(
+            t = await self.translator_for(user_id)
+            drawn = await self._draw_card(t, request, user_id)
+            shown = view.waited(t, drawn, 2 * self.settings.escalate_after_minutes)
+        await self.cards.send(
             tx,
+            LIVE_CARD,
+            card_ref(request.id, request.routing),
             user_id,
-            text,
-            reply_markup=markup,
-            kind=CARD,
-            ref=_ref(request),
+            shown,
+            outbox_ref=_ref(request),
             dedupe_key=f"request:{request.id}:{request.routing}:card:{user_id}",
         )
 
-    async def _card(
-        self, t: Translator, request: Request, building: Building, viewer: int
-    ) -> tuple[str, dict[str, Any]]:
-        """A card's text and buttons as ``viewer`` should see them in the request's state."""
-        resident = await self._name(request.resident_id)
-        text = t(
-            "<b>Help request #{number}</b> · {building}\nCategory: {category}\nFrom: {resident}",
-            number=request.number,
-            building=building.name,
-            category=t.plain(category_label(request.category)),
-            resident=resident,
-        )
-        text += "\n\n" + html.escape(request.text, quote=False)
-        status = await self._card_status(t, request, viewer)
-        if status:
-            text += "\n\n" + status
-        return text, _card_buttons(t, request, viewer)
+    async def _touch_cards(self, tx: Transaction, request: Request) -> None:
+        """The request moved: every card of it, from every routing, shows the new state."""
+        for routing in range(1, request.routing + 1):
+            await self.cards.touch(tx, LIVE_CARD, card_ref(request.id, routing))
 
-    async def _card_status(self, t: Translator, request: Request, viewer: int) -> str:
-        if request.state == "claimed" and request.claimer_id == viewer:
-            return t(
-                "✅ You took this request. When it is done, press Done or send /done {number} "
-                "with a note.",
-                number=request.number,
-            )
-        if request.state == "claimed":
-            return t("🔒 Taken by {name}.", name=await self._name(request.claimer_id))
-        if request.state == "done":
-            return t("✔️ Done by {name}.", name=await self._name(request.claimer_id))
-        if request.state == "cancelled":
-            return t("✖️ Cancelled by the resident.")
-        return ""
+    async def _render_card(self, tx: Transaction, ref: str, chat_id: int) -> OutMessage | None:
+        """The live card's render: request ``ref`` as the volunteer in ``chat_id`` sees it."""
+        request = await self.repo.get(card_number(ref), tx)
+        if request is None:
+            return None
+        return await self._draw_card(await self.translator_for(chat_id), request, chat_id)
 
-    async def _refresh_cards(self, tx: Transaction, request: Request, building: Building) -> None:
-        """Edit every delivered card of the request to show its new state."""
-        for row in await self.outbox.repo.by_ref(_ref(request)):
-            if row.kind == CARD and row.status == "sent" and row.message_id is not None:
-                await self._edit_card(tx, request, building, row.chat_id, row.id, row.message_id)
-
-    async def _edit_card(
-        self,
-        tx: Transaction,
-        request: Request,
-        building: Building,
-        chat_id: int,
-        row_id: int,
-        message_id: int,
-    ) -> None:
-        t = await self.translator_for(chat_id)
-        text, markup = await self._card(t, request, building, chat_id)
-        params = {
-            "message_id": message_id,
-            "text": text,
-            "parse_mode": "HTML",
-            "reply_markup": markup,
-        }
-        await self.outbox.queue_call(
-            tx,
-            chat_id,
-            "editMessageText",
-            params,
-            kind=CARD_EDIT,
-            ref=_ref(request),
-            dedupe_key=f"request:{request.id}:v{request.version}:edit:{row_id}",
+    async def _draw_card(self, t: Translator, request: Request, viewer: int) -> OutMessage:
+        building = await self.buildings.by_id(request.building_id)
+        return view.card(
+            t,
+            request,
+            viewer,
+            building=building.name if building else "—",
+            resident=await self._name(request.resident_id),
+            claimer=await self._name(request.claimer_id),
         )
 
-    async def card_settled(self, tx: Transaction, delivery: Delivery) -> None:
-        """Outbox hook, in the transaction that settles the card: a card sent after the
-        request moved on is edited at once; a card that cannot reach its volunteer
-        (Forbidden) is announced in the group."""
+    async def card_unreachable(self, tx: Transaction, delivery: Delivery) -> None:
+        """Outbox hook, in the transaction that settles the row: a card that cannot reach its
+        volunteer (Forbidden) is announced in the group. (The live cards' own hook, on the
+        same kind, records delivered copies.)"""
         number = _number_of(delivery.row.ref)
-        if number is None:
-            return
-        if delivery.ok and delivery.message_id is not None:
-            await self._catch_up(
-                tx, number, delivery.row.chat_id, delivery.row.id, delivery.message_id
-            )
-        elif delivery.chat_gone and delivery.row.chat_id > 0:
+        if number is not None and delivery.chat_gone and delivery.row.chat_id > 0:
             await self._unreachable(tx, number, delivery.row.chat_id)
-
-    async def _catch_up(
-        self, tx: Transaction, number: int, chat_id: int, row_id: int, message_id: int
-    ) -> None:
-        request, building = await self._request_and_building(number)
-        if request.state != "open":
-            await self._edit_card(tx, request, building, chat_id, row_id, message_id)
 
     async def _unreachable(self, tx: Transaction, number: int, user_id: int) -> None:
         """Mention the volunteer in the group (without the request's text) and tell the owners."""
@@ -837,16 +745,10 @@ class RequestService:
         now = self.clock.now()
         await self.repo.add_event(tx, number, "unreachable", user_id, now)
         t = await self.translator_for(building.chat_id)
-        text = t(
-            "{mention}, there is a help request for you (#{number}), but I cannot write "
-            "to you. Please open a private chat with me and press Start.",
-            mention=Html(mention(user)),
-            number=number,
-        )
-        await self.outbox.queue(
+        await self.outbox.queue_message(
             tx,
             building.chat_id,
-            text,
+            view.unreachable(t, user, number),
             kind=UNREACHABLE,
             ref=_ref(request),
             dedupe_key=f"request:{number}:unreachable:{user_id}",
@@ -863,17 +765,10 @@ class RequestService:
             if owner is None or not owner.started or owner_id == user.id:
                 continue
             t = await self.translator_for(owner_id)
-            text = t(
-                "{name}, a volunteer of {building}, has not opened a private chat with me, so "
-                "request cards cannot reach them. Please ask them to open a chat with me and "
-                "press Start.",
-                name=user.display_name,
-                building=building.name,
-            )
-            await self.outbox.queue(
+            await self.outbox.queue_message(
                 tx,
                 owner_id,
-                text,
+                view.unreachable_for_owner(t, user, building),
                 kind=TO_OWNERS,
                 dedupe_key=f"request:unreachable:{building.id}:{user.id}:{owner_id}:{day}",
             )
@@ -884,10 +779,8 @@ class RequestService:
         self,
         tx: Transaction,
         request: Request,
-        building: Building,
-        message: Callable[[Translator, Request, str], str],
+        message: Callable[[Translator, Request, str], OutMessage],
         volunteer_id: int | None = None,
-        rating: bool = False,
     ) -> None:
         """Tell the resident in private if the bot may write to them, else reply in the group.
 
@@ -899,11 +792,10 @@ class RequestService:
         chat_id = request.resident_id if private else request.source_chat_id
         t = await self.translator_for(chat_id)
         volunteer = await self._name(volunteer_id or request.claimer_id)
-        await self.outbox.queue(
+        await self.outbox.queue_message(
             tx,
             chat_id,
             message(t, request, volunteer),
-            reply_markup=_rating_buttons(request) if rating else None,
             reply_to=None if private else request.source_message_id,
             kind=TO_RESIDENT,
             ref=_ref(request),
@@ -929,7 +821,7 @@ class RequestService:
             if v.user.id != request.resident_id
         ]
         for user_id in await self._skilled_first(building.id, volunteers, request.category):
-            await self._queue_card(tx, request, building, user_id)  # once each: dedupe key
+            await self._send_card(tx, request, user_id)  # once each: dedupe key
         await self.repo.add_event(
             tx, request.id, "escalated", None, self.clock.now(), f"volunteers:{len(volunteers)}"
         )
@@ -941,15 +833,13 @@ class RequestService:
             return
         claimer = request.claimer_id or 0
         t = await self.translator_for(claimer)
-        text = t(
-            "Reminder: you took request #{number} ({category}) {hours} hours ago. When it is "
-            "done, send /done {number} with a note; if you cannot do it, send /release {number}.",
-            number=request.number,
-            category=t.plain(category_label(request.category)),
-            hours=round(self.settings.stale_after_hours),
-        )
-        await self.outbox.queue(
-            tx, claimer, text, kind=REMINDER, ref=_ref(request), dedupe_key=f"{job.key}:reminder"
+        await self.outbox.queue_message(
+            tx,
+            claimer,
+            view.reminder(t, request, round(self.settings.stale_after_hours)),
+            kind=REMINDER,
+            ref=_ref(request),
+            dedupe_key=f"{job.key}:reminder",
         )
         await self.repo.add_event(tx, request.id, "reminded", claimer, self.clock.now())
 
@@ -958,70 +848,8 @@ class RequestService:
             await self.scheduler.cancel(tx, _escalation_key(request, round_))
 
 
-# --- texts and buttons -------------------------------------------------------------------
-
-
-def mention(user: User) -> str:
-    """An HTML mention that notifies the person, with the name escaped."""
-    return f'<a href="tg://user?id={user.id}">{html.escape(user.display_name, quote=False)}</a>'
-
-
-def state_text(t: Translator, state: str, claimer: str | None) -> str:
-    """A request's state in words."""
-    return t(STATES.get(state, state), name=claimer or "—")
-
-
-def _claimed_message(t: Translator, request: Request, volunteer: str) -> str:
-    return t(
-        "Good news: {volunteer} has taken your request #{number} and will contact you.",
-        volunteer=volunteer,
-        number=request.number,
-    )
-
-
-def _released_message(t: Translator, request: Request, volunteer: str) -> str:
-    return t(
-        "{volunteer} had to give your request #{number} back. I am looking for another volunteer.",
-        volunteer=volunteer,
-        number=request.number,
-    )
-
-
-def _done_message(t: Translator, request: Request, volunteer: str) -> str:
-    text = t(
-        "Your request #{number} is done ({volunteer}).", number=request.number, volunteer=volunteer
-    )
-    if request.note:
-        text += "\n" + t("Note: {note}", note=request.note)
-    return text + "\n" + t("How was the help? Please rate it:")
-
-
-def _card_buttons(t: Translator, request: Request, viewer: int) -> dict[str, Any]:
-    def button(label: str, action: str) -> dict[str, str]:
-        return {
-            "text": t.plain(label),
-            "callback_data": button_data("requests", action, request.id),
-        }
-
-    rows = []
-    if request.state == "open":
-        rows.append([button(N_("🙋 Claim"), "claim")])
-    elif request.state == "claimed" and request.claimer_id == viewer:
-        rows.append([button(N_("✔️ Done"), "done"), button(N_("↩️ Give back"), "release")])
-    rows.append([button(N_("📜 Details"), "details")])
-    return {"inline_keyboard": rows}
-
-
-def _rating_buttons(request: Request) -> dict[str, Any]:
-    row = [
-        {"text": f"{stars}⭐", "callback_data": button_data("requests", "rate", request.id, stars)}
-        for stars in range(1, 6)
-    ]
-    return {"inline_keyboard": [row]}
-
-
-def _check_rating(request: Request, by: int) -> None:
-    if request.resident_id != by:
+def _check_rating(request: Request, actor: Actor) -> None:
+    if request.resident_id != actor.user_id:
         raise NotAllowed(
             N_("Only the resident who asked may rate #{number}."), number=request.number
         )
@@ -1033,6 +861,18 @@ def _check_rating(request: Request, by: int) -> None:
             number=request.number,
             stars=request.rating,
         )
+
+
+def card_ref(number: int, routing: int) -> str:
+    """The live card's ref: the request number; a card sent again after a release (a new
+    routing) can reach a chat that has one already, so from the second routing on it
+    carries the routing too ("12/2"): each copy is kept current."""
+    return str(number) if routing <= 1 else f"{number}/{routing}"
+
+
+def card_number(ref: str) -> int:
+    """The request number of a live card's ref."""
+    return int(ref.split("/", 1)[0])
 
 
 def _ref(request: Request) -> str:

@@ -1,0 +1,372 @@
+"""Every text and keyboard of help requests, as pure functions of domain values.
+
+The request card is drawn here for one viewer: the volunteer who took the request sees
+Done and Give back, the others see who took it, and nobody sees Claim once it is taken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.callbacks import button_data
+from bot.domain.core import Building, User
+from bot.domain.requests import History, Opened, Request, RequestEvent, RequestLine
+from bot.i18n import N_, Html, Translator, html_escape
+from bot.views.common import Button, OutMessage, fit, keyboard, mention
+
+FEATURE = "requests"  # the feature part of this feature's button payloads
+
+CATEGORIES = {  # code -> label
+    "repair": N_("repair"),
+    "errand": N_("errand"),
+    "health": N_("health"),
+    "elderly": N_("elderly care"),
+    "safety": N_("safety hazard"),
+    "dispute": N_("dispute"),
+    "other": N_("other"),
+}
+STATES = {
+    "open": N_("waiting for a volunteer"),
+    "claimed": N_("taken by {name}"),
+    "done": N_("done"),
+    "cancelled": N_("cancelled"),
+}
+OPENED = {
+    "duty": N_(
+        "Request #{number} is registered ({category}). The volunteers on duty in {building} "
+        "have it now; I will tell you when one of them takes it."
+    ),
+    "all": N_(
+        "Request #{number} is registered ({category}). Nobody is on duty in {building} right "
+        "now, so I have sent it to all its volunteers; I will tell you when one of them takes it."
+    ),
+    "owners": N_(
+        "Request #{number} is registered ({category}). {building} has no volunteer yet, so I "
+        "have sent it to the building's owners."
+    ),
+}
+EVENTS = {
+    "opened": N_("opened by {who}"),
+    "routed:duty": N_("sent to the volunteers on duty ({count})"),
+    "routed:all": N_("sent to the volunteers of the building ({count})"),
+    "routed:owners": N_("sent to the owners ({count})"),
+    "escalated:volunteers": N_("nobody took it yet: sent to every volunteer ({count})"),
+    "escalated:owners": N_("still nobody: sent to the owners ({count})"),
+    "claimed": N_("taken by {who}"),
+    "released": N_("given back by {who}"),
+    "done": N_("done by {who}"),
+    "cancelled": N_("cancelled by {who}"),
+    "rated": N_("rated {detail}⭐ by {who}"),
+    "reminded": N_("reminder sent to {who}"),
+    "unreachable": N_("could not reach {who} (no private chat with me)"),
+}
+SHOWN_TEXT = 80  # how much of a request's text a list line shows
+
+
+def category_label(code: str) -> str:
+    """The message id of a category's name."""
+    return CATEGORIES.get(code, CATEGORIES["other"])
+
+
+def state_text(t: Translator, state: str, claimer: str | None) -> str:
+    """A request's state in words."""
+    return t(STATES.get(state, state), name=claimer or "—")
+
+
+# --- the card -------------------------------------------------------------------------------
+
+
+def card(
+    t: Translator, request: Request, viewer: int, *, building: str, resident: str, claimer: str
+) -> OutMessage:
+    """The request card as ``viewer`` sees it in the request's state now."""
+    text = t(
+        "<b>Help request #{number}</b> · {building}\nCategory: {category}\nFrom: {resident}",
+        number=request.number,
+        building=building,
+        category=t.plain(category_label(request.category)),
+        resident=resident,
+    )
+    text += "\n\n" + html_escape(request.text)
+    status = card_status(t, request, viewer, claimer)
+    if status:
+        text += "\n\n" + status
+    return OutMessage(text, card_buttons(t, request, viewer))
+
+
+def waited(t: Translator, shown: OutMessage, minutes: float) -> OutMessage:
+    """A card sent to the owners because nobody took the request: it says how long it waited."""
+    return OutMessage(f"⏰ {waited_text(t, minutes)}\n\n{shown.text}", shown.buttons)
+
+
+def waited_text(t: Translator, minutes: float) -> str:
+    """How long nobody took a request, in seconds under a minute (never "0 minutes")."""
+    if minutes < 1:
+        seconds = max(1, round(minutes * 60))
+        return t.plural(
+            "No volunteer has taken this request in {count} second.",
+            "No volunteer has taken this request in {count} seconds.",
+            seconds,
+        )
+    return t.plural(
+        "No volunteer has taken this request in {count} minute.",
+        "No volunteer has taken this request in {count} minutes.",
+        round(minutes),
+    )
+
+
+def card_status(t: Translator, request: Request, viewer: int, claimer: str) -> str:
+    """The card's last line: who has the request (empty while it is open)."""
+    if request.state == "claimed" and request.claimer_id == viewer:
+        return t(
+            "✅ You took this request. When it is done, press Done or send /done {number} "
+            "with a note.",
+            number=request.number,
+        )
+    if request.state == "claimed":
+        return t("🔒 Taken by {name}.", name=claimer)
+    if request.state == "done":
+        return t("✔️ Done by {name}.", name=claimer)
+    if request.state == "cancelled":
+        return t("✖️ Cancelled by the resident.")
+    return ""
+
+
+def card_buttons(t: Translator, request: Request, viewer: int) -> tuple[tuple[Button, ...], ...]:
+    """Claim while open; Done and Give back for the one who took it; Details always."""
+
+    def press(label: str, action: str) -> Button:
+        return Button(t.plain(label), button_data(FEATURE, action, request.id))
+
+    first: list[Button] = []
+    if request.state == "open":
+        first = [press(N_("🙋 Claim"), "claim")]
+    elif request.state == "claimed" and request.claimer_id == viewer:
+        first = [press(N_("✔️ Done"), "done"), press(N_("↩️ Give back"), "release")]
+    return keyboard(first, [press(N_("📜 Details"), "details")])
+
+
+# --- what the resident hears ---------------------------------------------------------------
+
+
+def claimed_for_resident(t: Translator, request: Request, volunteer: str) -> OutMessage:
+    """A volunteer took the resident's request."""
+    return OutMessage(
+        t(
+            "Good news: {volunteer} has taken your request #{number} and will contact you.",
+            volunteer=volunteer,
+            number=request.number,
+        )
+    )
+
+
+def released_for_resident(t: Translator, request: Request, volunteer: str) -> OutMessage:
+    """The volunteer gave the resident's request back."""
+    return OutMessage(
+        t(
+            "{volunteer} had to give your request #{number} back. I am looking for another "
+            "volunteer.",
+            volunteer=volunteer,
+            number=request.number,
+        )
+    )
+
+
+def done_for_resident(t: Translator, request: Request, volunteer: str) -> OutMessage:
+    """The request is done: the volunteer's note, and the stars to rate it."""
+    text = t(
+        "Your request #{number} is done ({volunteer}).", number=request.number, volunteer=volunteer
+    )
+    if request.note:
+        text += "\n" + t("Note: {note}", note=request.note)
+    text += "\n" + t("How was the help? Please rate it:")
+    return OutMessage(text, rating_buttons(request))
+
+
+def rating_buttons(request: Request) -> tuple[tuple[Button, ...], ...]:
+    """One to five stars."""
+    return keyboard(
+        [
+            Button(f"{stars}⭐", button_data(FEATURE, "rate", request.id, stars))
+            for stars in range(1, 6)
+        ]
+    )
+
+
+# --- what the group, the owners and the volunteers hear ------------------------------------
+
+
+def unreachable(t: Translator, volunteer: User, number: int) -> OutMessage:
+    """In the group: a volunteer the card cannot reach (without the request's text)."""
+    return OutMessage(
+        t(
+            "{mention}, there is a help request for you (#{number}), but I cannot write "
+            "to you. Please open a private chat with me and press Start.",
+            mention=mention(volunteer),
+            number=number,
+        )
+    )
+
+
+def unreachable_for_owner(t: Translator, volunteer: User, building: Building) -> OutMessage:
+    """To an owner: a volunteer of theirs has not opened a chat with the bot."""
+    return OutMessage(
+        t(
+            "{name}, a volunteer of {building}, has not opened a private chat with me, so "
+            "request cards cannot reach them. Please ask them to open a chat with me and "
+            "press Start.",
+            name=volunteer.display_name,
+            building=building.name,
+        )
+    )
+
+
+def reminder(t: Translator, request: Request, hours: int) -> OutMessage:
+    """To the volunteer who took a request long ago."""
+    return OutMessage(
+        t(
+            "Reminder: you took request #{number} ({category}) {hours} hours ago. When it is "
+            "done, send /done {number} with a note; if you cannot do it, send /release {number}.",
+            number=request.number,
+            category=t.plain(category_label(request.category)),
+            hours=hours,
+        )
+    )
+
+
+def question_expired(t: Translator) -> OutMessage:
+    """The bot no longer waits for the text of a bare /request."""
+    return OutMessage(
+        t(
+            "I stopped waiting for the text of your request. Send /request again when you "
+            "are ready."
+        )
+    )
+
+
+# --- replies to /request -------------------------------------------------------------------
+
+
+def opened(t: Translator, result: Opened) -> OutMessage:
+    """The answer to a /request: its number, and who has it now."""
+    return OutMessage(
+        t(
+            OPENED.get(result.audience, OPENED["all"]),
+            number=result.request.number,
+            category=t.plain(category_label(result.request.category)),
+            building=result.building.name,
+        )
+    )
+
+
+def building_choice(t: Translator, draft_id: int, buildings: Sequence[Building]) -> OutMessage:
+    """One button for each building; the payload names the stored draft, not the text."""
+    rows = [[Button(b.name, button_data(FEATURE, "building", draft_id, b.id))] for b in buildings]
+    return OutMessage(t("Which building is this request for?"), keyboard(*rows))
+
+
+def question_text(t: Translator, minutes: int) -> str:
+    """The question after a bare /request (sent as a forced reply)."""
+    return t(
+        "What do you need help with? Reply to this message with a few words "
+        "(I will wait {minutes} minutes).",
+        minutes=minutes,
+    )
+
+
+# --- lists -----------------------------------------------------------------------------------
+
+
+def mine(t: Translator, lines: Sequence[RequestLine], chat_id: int) -> OutMessage:
+    """/myrequests: the resident's requests and where each stands."""
+    if not lines:
+        return OutMessage(t("You have no requests yet. Ask for help with /request."))
+    rows = [t("<b>Your requests</b>")] + [listed(t, line, chat_id) for line in lines]
+    return OutMessage(fit(t, rows))
+
+
+def waiting(t: Translator, lines: Sequence[RequestLine], chat_id: int) -> OutMessage:
+    """/open: the open requests a volunteer may take."""
+    if not lines:
+        return OutMessage(t("No request is waiting. Thank you for looking!"))
+    rows = [t("<b>Open requests</b> (take one with /claim N)")]
+    rows += [listed(t, line, chat_id) for line in lines]
+    return OutMessage(fit(t, rows))
+
+
+def listed(t: Translator, line: RequestLine, chat_id: int) -> str:
+    """One line of a list; the text only where it was asked, or in private."""
+    category = t(category_label(line.category))
+    state = state_text(t, line.state, line.claimer_name)
+    text = f"#{line.number} · {html_escape(line.building_name)} · {category} — {state}"
+    if chat_id > 0 or chat_id == line.source_chat_id:
+        shown = line.text if len(line.text) <= SHOWN_TEXT else line.text[: SHOWN_TEXT - 1] + "…"
+        text += "\n    " + html_escape(shown)
+    return text
+
+
+# --- answers to the moves ----------------------------------------------------------------------
+
+
+def claimed_text(t: Translator, number: int) -> str:
+    """The answer to a successful claim."""
+    return t(
+        "You took #{number}. Thank you! When it is done, send /done {number} with a note.",
+        number=number,
+    )
+
+
+def released_text(t: Translator, number: int) -> str:
+    """The answer to a release."""
+    return t("You gave #{number} back. It goes to the other volunteers again.", number=number)
+
+
+def done_text(t: Translator, number: int) -> str:
+    """The answer to a finish."""
+    return t("#{number} is done. Thank you for your help!", number=number)
+
+
+def cancelled_text(t: Translator, number: int) -> str:
+    """The answer to a cancel."""
+    return t("Your request #{number} is cancelled.", number=number)
+
+
+def rated_text(t: Translator, number: int) -> str:
+    """The answer to a rating."""
+    return t("Thank you for rating #{number}!", number=number)
+
+
+# --- Details -----------------------------------------------------------------------------------
+
+
+def history(t: Translator, shown: History, tz: ZoneInfo) -> OutMessage:
+    """A request's card head and its events with their local times."""
+    request = shown.request
+    claimer = next((e.actor_name for e in reversed(shown.events) if e.kind == "claimed"), None)
+    lines = [
+        t(
+            "<b>Request #{number}</b> · {building} · {state}",
+            number=request.number,
+            building=shown.building.name,
+            state=Html(state_text(t, request.state, claimer)),
+        )
+    ]
+    for event in shown.events:
+        # Month and day only: a request's life is short, and a line must stay short.
+        when = datetime.fromtimestamp(event.at, tz).strftime("%m-%d %H:%M")
+        lines.append(f"{when} — {event_text(t, event)}")
+    return OutMessage(fit(t, lines))
+
+
+def event_text(t: Translator, event: RequestEvent) -> str:
+    """One event in words."""
+    audience, _sep, count = event.detail.partition(":")
+    message = EVENTS.get(f"{event.kind}:{audience}") or EVENTS.get(event.kind)
+    if message is None:
+        return event.kind
+    text = t(message, who=event.actor_name or "—", count=count, detail=event.detail)
+    if event.kind == "done" and event.detail:
+        text += ": " + html_escape(event.detail)
+    return text
