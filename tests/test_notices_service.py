@@ -13,16 +13,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.cards import REFRESH_JOB, LiveCards
 from bot.clock import FakeClock
 from bot.config import load_settings
 from bot.domain.core import Building
 from bot.errors import Conflict, InvalidInput, LinliError, NotFound
 from bot.outbox import Outbox
 from bot.scheduler import Scheduler
-from bot.services.community import Community
+from bot.services.community import Actor, Community
 from bot.services.notices import (
     COUNT_EDIT_SECONDS,
-    COUNT_JOB,
     MAX_LENGTH,
     SEND_JOB,
     SETTLE_CHECK_SECONDS,
@@ -141,6 +141,8 @@ async def world(tmp_path: Path) -> AsyncIterator[SimpleNamespace]:
             await services.community.chats.upsert(tx, chat, "group", title, NOW)
     for chat, name in ((-1, "3号楼"), (-2, "5号楼")):
         await services.community.setup(chat, name, OWNER)
+        await services.community.store_admins(chat, [OWNER])
+    services.cards = LiveCards(db, clock, services.outbox, services.scheduler)
     notices = NoticeService(
         db=db,
         clock=clock,
@@ -148,9 +150,10 @@ async def world(tmp_path: Path) -> AsyncIterator[SimpleNamespace]:
         outbox=services.outbox,
         scheduler=services.scheduler,
         community=services.community,
+        cards=services.cards,
     )
     services.scheduler.register(SEND_JOB, notices.send_scheduled)
-    services.scheduler.register(COUNT_JOB, notices.refresh_count)
+    services.scheduler.register(REFRESH_JOB, services.cards.jobs()[REFRESH_JOB])
     services.scheduler.register(SETTLE_JOB, notices.check_settled)
     yield SimpleNamespace(notices=notices, db=db, clock=clock, services=services)
     await db.close()
@@ -177,7 +180,7 @@ async def post_notice(world: SimpleNamespace, text: str, *, private: bool = True
     draft = await world.notices.draft(text, private=private)
     buildings = list(draft.buildings) or (await world.services.community.buildings.all())[:1]
     origin = OWNER if private else buildings[0].chat_id
-    notice = await world.notices.create(OWNER, origin, buildings, draft)
+    notice = await world.notices.create(Actor(OWNER), origin, buildings, draft)
     return int(notice.id)
 
 
@@ -185,11 +188,11 @@ async def test_a_second_press_is_refused_politely_and_counted_once(world: Simple
     notice_id = await post_notice(world, "3号楼 停水")
     await sent(world, notice_id, {-1: 500})
     post = await value(world, "SELECT id FROM notice_posts")
-    assert await world.notices.confirm(post, RESIDENTS[0], -1, 500) == 1
+    assert await world.notices.confirm(Actor(RESIDENTS[0]), post, -1, 500) == 1
     with pytest.raises(Conflict) as again:
-        await world.notices.confirm(post, RESIDENTS[0], -1, 500)
+        await world.notices.confirm(Actor(RESIDENTS[0]), post, -1, 500)
     assert "already confirmed" in refusal(again.value)
-    assert await world.notices.confirm(post, RESIDENTS[1], -1, 500) == 2
+    assert await world.notices.confirm(Actor(RESIDENTS[1]), post, -1, 500) == 2
 
 
 async def test_a_button_moved_to_another_message_or_chat_is_refused(world: SimpleNamespace) -> None:
@@ -198,9 +201,9 @@ async def test_a_button_moved_to_another_message_or_chat_is_refused(world: Simpl
     post = await value(world, "SELECT id FROM notice_posts")
     for chat, message in ((-1, 501), (-2, 500)):
         with pytest.raises(InvalidInput):
-            await world.notices.confirm(post, RESIDENTS[0], chat, message)
+            await world.notices.confirm(Actor(RESIDENTS[0]), post, chat, message)
     with pytest.raises(InvalidInput):
-        await world.notices.confirm(post + 99, RESIDENTS[0], -1, 500)
+        await world.notices.confirm(Actor(RESIDENTS[0]), post + 99, -1, 500)
     assert await value(world, "SELECT count(*) FROM notice_confirmations") == 0
 
 
@@ -210,11 +213,11 @@ async def test_a_burst_of_presses_plans_one_edit_of_the_count_at_a_time(
     notice_id = await post_notice(world, "3号楼 停水")
     await sent(world, notice_id, {-1: 500})
     post = await value(world, "SELECT id FROM notice_posts")
-    await world.notices.confirm(post, RESIDENTS[0], -1, 500)
+    await world.notices.confirm(Actor(RESIDENTS[0]), post, -1, 500)
     assert await world.services.scheduler.run_due() == 1  # the first press shows at once
     for user in RESIDENTS[1:]:
-        await world.notices.confirm(post, user, -1, 500)
-    assert await value(world, "SELECT count(*) FROM jobs WHERE kind = 'notice.count'") == 2
+        await world.notices.confirm(Actor(user), post, -1, 500)
+    assert await value(world, "SELECT count(*) FROM jobs WHERE kind = ?", REFRESH_JOB) == 2
     assert await world.services.scheduler.run_due() == 0  # the rest wait for the interval
     world.clock.advance(COUNT_EDIT_SECONDS)
     assert await world.services.scheduler.run_due() == 1
@@ -258,9 +261,9 @@ async def test_a_post_failed_without_a_hook_is_settled_by_the_check_job(
 async def test_a_scheduled_notice_is_cancelled_once_and_never_sent(world: SimpleNamespace) -> None:
     notice_id = await post_notice(world, "at 2026-11-23 11:00 置顶 下午停电", private=False)
     assert await value(world, "SELECT status FROM jobs WHERE kind = 'notice.send'") == "pending"
-    await world.notices.cancel(notice_id)
+    await world.notices.cancel(Actor(OWNER), notice_id)
     with pytest.raises(Conflict):
-        await world.notices.cancel(notice_id)
+        await world.notices.cancel(Actor(OWNER), notice_id)
     assert await value(world, "SELECT status FROM jobs WHERE kind = 'notice.send'") == "cancelled"
     assert await value(world, "SELECT count(*) FROM outbox") == 0
 
