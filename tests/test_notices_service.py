@@ -17,7 +17,7 @@ from bot.cards import REFRESH_JOB, LiveCards
 from bot.clock import FakeClock
 from bot.config import load_settings
 from bot.domain.core import Building
-from bot.errors import Conflict, InvalidInput, LinliError, NotFound
+from bot.errors import Conflict, InvalidInput, LinliError, NotAllowed, NotFound
 from bot.outbox import Outbox
 from bot.scheduler import Scheduler
 from bot.services.community import Actor, Community
@@ -277,3 +277,50 @@ async def test_in_private_options_may_follow_the_buildings(world: SimpleNamespac
     assert draft.send_at == datetime(2026, 11, 24, 8, 30, tzinfo=SHANGHAI).timestamp()
     everywhere = await world.notices.draft("at 2026-11-24 08:30 all 明早停水", private=True)
     assert everywhere.to_all and everywhere.send_at == draft.send_at and not everywhere.pin
+
+
+# --- rights ---------------------------------------------------------------------------------
+
+
+async def test_a_notice_to_a_building_the_author_does_not_own_is_refused_and_stores_nothing(
+    world: SimpleNamespace,
+) -> None:
+    await world.services.community.store_admins(-2, [RESIDENTS[2]])  # 5号楼 has another owner
+    draft = await world.notices.draft("3号楼,5号楼 停电", private=True)
+    with pytest.raises(NotAllowed) as refused:
+        await world.notices.create(Actor(OWNER), OWNER, list(draft.buildings), draft)
+    assert refusal(refused.value).startswith("You are not an owner of 5号楼.")
+    in_group = await world.notices.draft("停电", private=False)
+    [home] = [b for b in draft.buildings if b.chat_id == -1]
+    with pytest.raises(NotAllowed):
+        await world.notices.create(Actor(RESIDENTS[0]), -1, [home], in_group)
+    assert await value(world, "SELECT count(*) FROM notices") == 0
+    assert await value(world, "SELECT count(*) FROM outbox") == 0
+
+
+async def test_only_an_owner_of_its_buildings_cancels_a_notice_or_sees_who_confirmed_it(
+    world: SimpleNamespace,
+) -> None:
+    notice_id = await post_notice(world, "at 2026-11-23 11:00 下午停电", private=False)
+    for attempt in (world.notices.cancel, world.notices.confirmations):
+        with pytest.raises(NotAllowed) as refused:
+            await attempt(Actor(RESIDENTS[0]), notice_id)
+        assert refusal(refused.value).startswith("Only the owners of the buildings notice #1")
+    assert await value(world, "SELECT status FROM notices") == "scheduled"
+    assert await value(world, "SELECT status FROM jobs WHERE kind = 'notice.send'") == "pending"
+    shown = await world.notices.confirmations(Actor(OWNER), notice_id)
+    assert (shown.notice_id, shown.people, shown.residents) == (notice_id, [], {"3号楼": 0})
+
+
+async def test_a_post_whose_delivery_hook_was_lost_still_gets_its_count_edited(
+    world: SimpleNamespace,
+) -> None:
+    notice_id = await post_notice(world, "3号楼 停水")
+    await sent(world, notice_id, {-1: 500})  # marked sent, but no hook told the card
+    assert await value(world, "SELECT message_id FROM cards WHERE kind = 'notice_post'") is None
+    post = await value(world, "SELECT id FROM notice_posts")
+    await world.notices.confirm(Actor(RESIDENTS[0]), post, -1, 500)
+    assert await value(world, "SELECT message_id FROM cards WHERE kind = 'notice_post'") == 500
+    assert await world.services.scheduler.run_due() == 1
+    edit = await value(world, "SELECT payload FROM outbox WHERE method = 'editMessageText'")
+    assert json.loads(edit)["message_id"] == 500 and "已确认：1 人" in json.loads(edit)["text"]
