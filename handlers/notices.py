@@ -18,9 +18,10 @@ from bot.errors import InvalidInput, NotAllowed
 from bot.features import Feature, Wiring
 from bot.i18n import N_
 from bot.services.community import REFUSALS, Actor, Role
-from bot.services.notices import FEATURE, NOTICE_KIND, PIN_KIND, SEND_JOB, SETTLE_JOB
+from bot.services.notices import NOTICE_KIND, PIN_KIND, SEND_JOB, SETTLE_JOB
 from bot.views import notices as views
 from bot.views.common import OutMessage
+from bot.views.notices import FEATURE
 from handlers.access import group_building, refresh_admins
 from handlers.common import command_text, inline_markup, show
 

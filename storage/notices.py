@@ -185,7 +185,7 @@ class NoticeRepository:
         value = await tx.fetch_value("SELECT language FROM chats WHERE id = ?", (chat_id,))
         return None if value is None else str(value)
 
-    # --- confirmations --------------------------------------------------------------
+    # --- confirmations -------------------------------------------------------------------
 
     async def confirm(self, tx: Transaction, post_id: int, user_id: int, now: float) -> bool:
         """Record a confirmation; False if the person had confirmed already.

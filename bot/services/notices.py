@@ -27,11 +27,8 @@ from bot.scheduler import Scheduler
 from bot.services.community import Actor, Community, Role
 from bot.views import notices as views
 from bot.views.common import OutMessage
-from bot.views.notices import FEATURE
 from storage.db import Database, Transaction
 from storage.notices import SEND_JOB_PREFIX, NoticeRepository
-
-__all__ = ["FEATURE", "NoticeService"]
 
 SEND_JOB = "notice.send"
 SETTLE_JOB = "notice.settle"
@@ -48,6 +45,11 @@ REMOVED = "the bot was removed from the group"
 
 PIN_WORDS = {"pin", "置顶"}
 ALL_WORDS = {"all", "全部"}
+SEPARATORS = ",，、"
+_FIRST_WORD = re.compile(r"\s*(\S*)\s*(.*)", re.DOTALL)
+_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+_TIME = re.compile(r"^(\d{1,2})[:：](\d{2})$")
+
 NOT_OWNER = N_(
     "You are not an owner of {names}. Only the group's admins (the building's owners) "
     "and the community admins may post notices there."
@@ -56,10 +58,6 @@ NOT_NOTICE_OWNER = N_(
     "Only the owners of the buildings notice #{id} went to, and the community admins, "
     "may see or change it."
 )
-SEPARATORS = ",，、"
-_FIRST_WORD = re.compile(r"\s*(\S*)\s*(.*)", re.DOTALL)
-_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
-_TIME = re.compile(r"^(\d{1,2})[:：](\d{2})$")
 
 
 @dataclass(frozen=True)
