@@ -138,7 +138,7 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     points = services.points
     services.notices = NoticeService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
-        community=community,
+        community=community, cards=services.cards,
     )
     services.roster = RosterService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,

@@ -46,6 +46,7 @@ class CardKind:
     send_kind: str  # the outbox kind of the rows that send copies
     edit_kind: str  # and of the rows that edit them
     batch_seconds: float = 0.0  # 0: edit in the same transaction as the change
+    leading: bool = False  # batched: the first change after a quiet window shows at once
 
 
 class LiveCards:
@@ -67,9 +68,14 @@ class LiveCards:
         send_kind: str,
         edit_kind: str,
         batch_seconds: float = 0.0,
+        leading: bool = False,
     ) -> None:
-        """Say how cards of ``name`` are drawn; their sends and edits use these outbox kinds."""
-        self._kinds[name] = CardKind(name, render, send_kind, edit_kind, batch_seconds)
+        """Say how cards of ``name`` are drawn; their sends and edits use these outbox kinds.
+
+        ``leading``: a batched kind shows the first change after a quiet window at the next
+        scheduler tick, and gathers the changes that follow into one edit per window.
+        """
+        self._kinds[name] = CardKind(name, render, send_kind, edit_kind, batch_seconds, leading)
 
     def jobs(self) -> dict[str, JobHandler]:
         """The job kind of batched refreshes."""
@@ -127,13 +133,17 @@ class LiveCards:
         if kind.batch_seconds <= 0:
             await self.refresh(tx, name, ref)
             return
-        window = kind.batch_seconds
-        slot = math.floor(self.clock.now() / window)
+        window, now = kind.batch_seconds, self.clock.now()
+        slot = math.floor(now / window)  # the job of slot k edits at the end of window k
+        due = (slot + 1) * window
+        shown_now = _refresh_key(kind, ref, slot - 1)  # the edit made in this window, if any
+        if kind.leading and await self.scheduler.repo.get(shown_now) is None:
+            slot, due = slot - 1, now  # nothing was shown in this window yet
         await self.scheduler.schedule(
             tx,
             REFRESH_JOB,
-            f"card {name} {ref} {window:g}/{slot}",
-            (slot + 1) * window,
+            _refresh_key(kind, ref, slot),
+            due,
             {"name": name, "ref": ref},
             grace_seconds=LATE_OK,
         )
@@ -144,6 +154,15 @@ class LiveCards:
         for copy in await self.repo.copies(tx, name, ref):
             edits += await self._refresh_copy(tx, self._kinds[name], copy)
         return edits
+
+    async def arrived(
+        self, tx: Transaction, name: str, ref: str, chat_id: int, message_id: int
+    ) -> None:
+        """The copy in ``chat_id`` is known to be message ``message_id`` (a feature that reads
+        its own deliveries may learn it before, or without, the outbox hook)."""
+        for copy in await self.repo.copies(tx, name, ref):
+            if copy.chat_id == chat_id and copy.message_id is None:
+                await self.repo.delivered(tx, copy.id, message_id)
 
     async def forget(self, tx: Transaction, name: str, ref: str) -> None:
         """Stop keeping the card current."""
@@ -186,3 +205,8 @@ class LiveCards:
         if kind is not None and message_id is not None and copy.dirty:
             arrived = copy.model_copy(update={"message_id": message_id})
             await self._refresh_copy(tx, kind, arrived)
+
+
+def _refresh_key(kind: CardKind, ref: str, slot: int) -> str:
+    """The job that edits a batched card's copies for one window."""
+    return f"card {kind.name} {ref} {kind.batch_seconds:g}/{slot}"

@@ -6,8 +6,6 @@ from telegram import (
     Chat,
     ChatMember,
     ChatMemberUpdated,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     Message,
     Update,
 )
@@ -22,17 +20,17 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callbacks import button_data, parse_button, pattern
+from bot.callbacks import parse_button, pattern
 from bot.commands import MenuCommand
-from bot.config import LANGUAGES
 from bot.context import LinliContext
 from bot.domain.core import User
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, NotAllowed
 from bot.features import Feature
-from bot.i18n import LANGUAGE_NAMES, N_
-from bot.services.community import Role
-from handlers.access import group_building, refresh_admins, require_group_admin, require_role
-from handlers.common import command_text, reply
+from bot.i18n import N_
+from bot.services.community import REFUSALS, Actor, Role
+from bot.views import groups as views
+from handlers.access import group_building, refresh_admins
+from handlers.common import command_text, show
 
 MENU = [
     MenuCommand("setup", N_("Register this group as a building"), private=False),
@@ -70,15 +68,7 @@ async def bot_membership(update: Update, context: LinliContext) -> None:
     presence = membership_change(change)
     if presence == (False, True):
         await community.bot_added(chat.id)
-        await context.bot.send_message(
-            chat.id,
-            context.t(
-                "Hello, neighbours! I am Linli, the helper of this building's group.\n"
-                "An admin of the group, please register it with /setup followed by the "
-                "building's name, for example: /setup 3号楼"
-            ),
-            parse_mode="HTML",
-        )
+        await context.bot.send_message(chat.id, views.greeting(context.t).text, parse_mode="HTML")
     elif presence == (True, False):
         await community.bot_removed(chat.id)
     elif change.new_chat_member.status != change.old_chat_member.status:
@@ -123,39 +113,28 @@ async def service_message(update: Update, context: LinliContext) -> None:
 
 async def setup(update: Update, context: LinliContext) -> None:
     """/setup <name>: register the group as a building, or rename it (group admins)."""
-    chat, user = update.effective_chat, update.effective_user
-    if chat is None or user is None or chat.type not in (Chat.GROUP, Chat.SUPERGROUP):
+    chat = update.effective_chat
+    if chat is None or chat.type not in (Chat.GROUP, Chat.SUPERGROUP):
         raise InvalidInput(N_("Please use /setup in the building's group."))
-    await require_group_admin(update, context, chat.id)
-    result = await context.services.community.setup(chat.id, command_text(update), user.id)
-    t = context.t
-    text = (
-        t(
-            "This group is now the building «{name}». Residents can ask for help here with "
-            "/request.",
-            name=result.building.name,
-        )
-        if result.created
-        else t("The building is now called «{name}».", name=result.building.name)
+    actor = _actor(update)
+    await refresh_admins(context, chat.id, force=True)  # who may register rests on it
+    result = await context.services.community.setup(
+        chat.id, command_text(update), actor.user_id, actor=actor
     )
-    await reply(update, context, text + "\n\n" + await rights_advice(context, chat.id))
+    advice = await rights_advice(context, chat.id)
+    await show(update, context, views.set_up(context.t, result.building, result.created, advice))
 
 
 async def rights_advice(context: LinliContext, chat_id: int) -> str:
-    """Plain words on what rights the bot still needs in the group, and why."""
-    t = context.t
+    """What rights the bot still needs in the group ("" if Telegram would not say)."""
     try:
         me = await context.bot.get_chat_member(chat_id, context.bot.id)
     except TelegramError:
         return ""
-    if me.status != ChatMember.ADMINISTRATOR:
-        return t(
-            "Please make me an admin of this group. I need it to pin notices and to "
-            "learn who joins and leaves (Telegram tells only admins)."
-        )
-    if not getattr(me, "can_pin_messages", False):
-        return t("Please give me the right to pin messages, so that notices stay on top.")
-    return t("I have the rights I need. Thank you!")
+    admin = me.status == ChatMember.ADMINISTRATOR
+    return views.rights_advice(
+        context.t, admin=admin, can_pin=bool(getattr(me, "can_pin_messages", False))
+    )
 
 
 async def lang(update: Update, context: LinliContext) -> None:
@@ -167,21 +146,7 @@ async def lang(update: Update, context: LinliContext) -> None:
     if choice:
         await _set_language(update, context, choice)
         return
-    t = context.t
-    text = t(
-        "The language here is {language}. Press a button to change it, or write "
-        "/lang zh or /lang en.",
-        language=LANGUAGE_NAMES[t.language],
-    )
-    await reply(update, context, text, reply_markup=language_buttons())
-
-
-def language_buttons() -> InlineKeyboardMarkup:
-    """One button for each language, named in that language."""
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(LANGUAGE_NAMES[code], callback_data=button_data("lang", "set", code))
-        for code in LANGUAGES
-    ]])
+    await show(update, context, views.language_choice(context.t))
 
 
 async def lang_button(update: Update, context: LinliContext) -> None:
@@ -200,48 +165,37 @@ async def _set_language(update: Update, context: LinliContext, language: str) ->
     if chat is None:
         return
     if chat.type != Chat.PRIVATE:
-        await require_role(update, context, await group_building(update, context), Role.OWNER)
+        place = await group_building(update, context)
+        await context.services.community.scope(_actor(update), place.chat_id, Role.OWNER)
     await context.services.people.set_language(chat.id, language)
     context.language = language
-    await reply(update, context, context.t("Language set: English."))
+    await show(update, context, views.language_set(context.t))
 
 
 async def volunteer(update: Update, context: LinliContext) -> None:
     """/volunteer (as a reply, or with @username) [skills…]: add a volunteer (owners)."""
-    building = await group_building(update, context)
-    await require_role(update, context, building, Role.OWNER)
+    actor, place = _actor(update), await group_building(update, context)
+    [building] = await context.services.community.scope(actor, place.chat_id, Role.OWNER)
     person, skills = await _named_person(update, context)
-    await context.services.community.add_volunteer(building, person, skills)
-    t = context.t
-    text = t(
-        "{name} is now a volunteer of {building}.", name=person.display_name, building=building.name
-    )
-    if skills:
-        text += " " + t("Skills: {skills}.", skills=", ".join(skills))
-    if not person.started:
-        text += "\n" + t(
-            "{name}, please open a private chat with me and press Start, so that I "
-            "can send you requests.",
-            name=person.display_name,
-        )
-    await reply(update, context, text)
+    await context.services.community.add_volunteer(building, person, skills, actor=actor)
+    await show(update, context, views.volunteer_added(context.t, person, building, skills))
 
 
 async def unvolunteer(update: Update, context: LinliContext) -> None:
     """/unvolunteer (as a reply, or with @username): remove a volunteer (owners)."""
-    building = await group_building(update, context)
-    await require_role(update, context, building, Role.OWNER)
+    actor, place = _actor(update), await group_building(update, context)
+    [building] = await context.services.community.scope(actor, place.chat_id, Role.OWNER)
     person, _skills = await _named_person(update, context)
-    await context.services.community.remove_volunteer(building, person)
-    await reply(
-        update,
-        context,
-        context.t(
-            "{name} is no longer a volunteer of {building}.",
-            name=person.display_name,
-            building=building.name,
-        ),
-    )
+    await context.services.community.remove_volunteer(building, person, actor=actor)
+    await show(update, context, views.volunteer_removed(context.t, person, building))
+
+
+def _actor(update: Update) -> Actor:
+    """Who wrote the command (an update without a user may do nothing here)."""
+    user = update.effective_user
+    if user is None:
+        raise NotAllowed(REFUSALS[Role.OWNER])
+    return Actor(user.id)
 
 
 async def _named_person(update: Update, context: LinliContext) -> tuple[User, list[str]]:

@@ -185,7 +185,7 @@ class NoticeRepository:
         value = await tx.fetch_value("SELECT language FROM chats WHERE id = ?", (chat_id,))
         return None if value is None else str(value)
 
-    # --- confirmations and the live count ------------------------------------------------
+    # --- confirmations -------------------------------------------------------------------
 
     async def confirm(self, tx: Transaction, post_id: int, user_id: int, now: float) -> bool:
         """Record a confirmation; False if the person had confirmed already.
@@ -210,31 +210,6 @@ class NoticeRepository:
             await tx.fetch_value(
                 "SELECT count(*) FROM notice_confirmations WHERE post_id = ?", (post_id,)
             )
-        )
-
-    async def plan_count_edit(
-        self, tx: Transaction, post_id: int, due_at: float, stale_before: float
-    ) -> bool:
-        """Claim the next edit of the count; False if one is already planned.
-
-        A plan older than ``stale_before`` (its job was lost) can be claimed again.
-        """
-        cursor = await tx.execute(
-            """UPDATE notice_posts SET count_due_at = ?
-               WHERE id = ? AND (count_due_at IS NULL OR count_due_at < ?)""",
-            (due_at, post_id, stale_before),
-        )
-        return cursor.rowcount == 1
-
-    async def count_shown(
-        self, tx: Transaction, post_id: int, shown: int, edited_at: float | None
-    ) -> None:
-        """The planned edit ran: the message shows ``shown`` (edited now, if ``edited_at``)."""
-        await tx.execute(
-            """UPDATE notice_posts SET count_due_at = NULL, shown_count = ?,
-                   count_edited_at = coalesce(?, count_edited_at)
-               WHERE id = ?""",
-            (shown, edited_at, post_id),
         )
 
     # --- what owners read ----------------------------------------------------------------

@@ -13,16 +13,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.cards import REFRESH_JOB, LiveCards
 from bot.clock import FakeClock
 from bot.config import load_settings
 from bot.domain.core import Building
-from bot.errors import Conflict, InvalidInput, LinliError, NotFound
+from bot.errors import Conflict, InvalidInput, LinliError, NotAllowed, NotFound
 from bot.outbox import Outbox
 from bot.scheduler import Scheduler
-from bot.services.community import Community
+from bot.services.community import Actor, Community
 from bot.services.notices import (
     COUNT_EDIT_SECONDS,
-    COUNT_JOB,
     MAX_LENGTH,
     SEND_JOB,
     SETTLE_CHECK_SECONDS,
@@ -141,6 +141,8 @@ async def world(tmp_path: Path) -> AsyncIterator[SimpleNamespace]:
             await services.community.chats.upsert(tx, chat, "group", title, NOW)
     for chat, name in ((-1, "3号楼"), (-2, "5号楼")):
         await services.community.setup(chat, name, OWNER)
+        await services.community.store_admins(chat, [OWNER])
+    services.cards = LiveCards(db, clock, services.outbox, services.scheduler)
     notices = NoticeService(
         db=db,
         clock=clock,
@@ -148,9 +150,10 @@ async def world(tmp_path: Path) -> AsyncIterator[SimpleNamespace]:
         outbox=services.outbox,
         scheduler=services.scheduler,
         community=services.community,
+        cards=services.cards,
     )
     services.scheduler.register(SEND_JOB, notices.send_scheduled)
-    services.scheduler.register(COUNT_JOB, notices.refresh_count)
+    services.scheduler.register(REFRESH_JOB, services.cards.jobs()[REFRESH_JOB])
     services.scheduler.register(SETTLE_JOB, notices.check_settled)
     yield SimpleNamespace(notices=notices, db=db, clock=clock, services=services)
     await db.close()
@@ -177,7 +180,7 @@ async def post_notice(world: SimpleNamespace, text: str, *, private: bool = True
     draft = await world.notices.draft(text, private=private)
     buildings = list(draft.buildings) or (await world.services.community.buildings.all())[:1]
     origin = OWNER if private else buildings[0].chat_id
-    notice = await world.notices.create(OWNER, origin, buildings, draft)
+    notice = await world.notices.create(Actor(OWNER), origin, buildings, draft)
     return int(notice.id)
 
 
@@ -185,11 +188,11 @@ async def test_a_second_press_is_refused_politely_and_counted_once(world: Simple
     notice_id = await post_notice(world, "3号楼 停水")
     await sent(world, notice_id, {-1: 500})
     post = await value(world, "SELECT id FROM notice_posts")
-    assert await world.notices.confirm(post, RESIDENTS[0], -1, 500) == 1
+    assert await world.notices.confirm(Actor(RESIDENTS[0]), post, -1, 500) == 1
     with pytest.raises(Conflict) as again:
-        await world.notices.confirm(post, RESIDENTS[0], -1, 500)
+        await world.notices.confirm(Actor(RESIDENTS[0]), post, -1, 500)
     assert "already confirmed" in refusal(again.value)
-    assert await world.notices.confirm(post, RESIDENTS[1], -1, 500) == 2
+    assert await world.notices.confirm(Actor(RESIDENTS[1]), post, -1, 500) == 2
 
 
 async def test_a_button_moved_to_another_message_or_chat_is_refused(world: SimpleNamespace) -> None:
@@ -198,9 +201,9 @@ async def test_a_button_moved_to_another_message_or_chat_is_refused(world: Simpl
     post = await value(world, "SELECT id FROM notice_posts")
     for chat, message in ((-1, 501), (-2, 500)):
         with pytest.raises(InvalidInput):
-            await world.notices.confirm(post, RESIDENTS[0], chat, message)
+            await world.notices.confirm(Actor(RESIDENTS[0]), post, chat, message)
     with pytest.raises(InvalidInput):
-        await world.notices.confirm(post + 99, RESIDENTS[0], -1, 500)
+        await world.notices.confirm(Actor(RESIDENTS[0]), post + 99, -1, 500)
     assert await value(world, "SELECT count(*) FROM notice_confirmations") == 0
 
 
@@ -210,11 +213,11 @@ async def test_a_burst_of_presses_plans_one_edit_of_the_count_at_a_time(
     notice_id = await post_notice(world, "3号楼 停水")
     await sent(world, notice_id, {-1: 500})
     post = await value(world, "SELECT id FROM notice_posts")
-    await world.notices.confirm(post, RESIDENTS[0], -1, 500)
+    await world.notices.confirm(Actor(RESIDENTS[0]), post, -1, 500)
     assert await world.services.scheduler.run_due() == 1  # the first press shows at once
     for user in RESIDENTS[1:]:
-        await world.notices.confirm(post, user, -1, 500)
-    assert await value(world, "SELECT count(*) FROM jobs WHERE kind = 'notice.count'") == 2
+        await world.notices.confirm(Actor(user), post, -1, 500)
+    assert await value(world, "SELECT count(*) FROM jobs WHERE kind = ?", REFRESH_JOB) == 2
     assert await world.services.scheduler.run_due() == 0  # the rest wait for the interval
     world.clock.advance(COUNT_EDIT_SECONDS)
     assert await world.services.scheduler.run_due() == 1
@@ -259,9 +262,9 @@ async def test_a_post_failed_without_a_hook_is_settled_by_the_check_job(
 async def test_a_scheduled_notice_is_cancelled_once_and_never_sent(world: SimpleNamespace) -> None:
     notice_id = await post_notice(world, "at 2026-11-23 11:00 置顶 下午停电", private=False)
     assert await value(world, "SELECT status FROM jobs WHERE kind = 'notice.send'") == "pending"
-    await world.notices.cancel(notice_id)
+    await world.notices.cancel(Actor(OWNER), notice_id)
     with pytest.raises(Conflict):
-        await world.notices.cancel(notice_id)
+        await world.notices.cancel(Actor(OWNER), notice_id)
     assert await value(world, "SELECT status FROM jobs WHERE kind = 'notice.send'") == "cancelled"
     assert await value(world, "SELECT count(*) FROM outbox") == 0
 
@@ -275,3 +278,50 @@ async def test_in_private_options_may_follow_the_buildings(world: SimpleNamespac
     assert draft.send_at == datetime(2026, 11, 24, 8, 30, tzinfo=SHANGHAI).timestamp()
     everywhere = await world.notices.draft("at 2026-11-24 08:30 all 明早停水", private=True)
     assert everywhere.to_all and everywhere.send_at == draft.send_at and not everywhere.pin
+
+
+# --- rights ---------------------------------------------------------------------------------
+
+
+async def test_a_notice_to_a_building_the_author_does_not_own_is_refused_and_stores_nothing(
+    world: SimpleNamespace,
+) -> None:
+    await world.services.community.store_admins(-2, [RESIDENTS[2]])  # 5号楼 has another owner
+    draft = await world.notices.draft("3号楼,5号楼 停电", private=True)
+    with pytest.raises(NotAllowed) as refused:
+        await world.notices.create(Actor(OWNER), OWNER, list(draft.buildings), draft)
+    assert refusal(refused.value).startswith("You are not an owner of 5号楼.")
+    in_group = await world.notices.draft("停电", private=False)
+    [home] = [b for b in draft.buildings if b.chat_id == -1]
+    with pytest.raises(NotAllowed):
+        await world.notices.create(Actor(RESIDENTS[0]), -1, [home], in_group)
+    assert await value(world, "SELECT count(*) FROM notices") == 0
+    assert await value(world, "SELECT count(*) FROM outbox") == 0
+
+
+async def test_only_an_owner_of_its_buildings_cancels_a_notice_or_sees_who_confirmed_it(
+    world: SimpleNamespace,
+) -> None:
+    notice_id = await post_notice(world, "at 2026-11-23 11:00 下午停电", private=False)
+    for attempt in (world.notices.cancel, world.notices.confirmations):
+        with pytest.raises(NotAllowed) as refused:
+            await attempt(Actor(RESIDENTS[0]), notice_id)
+        assert refusal(refused.value).startswith("Only the owners of the buildings notice #1")
+    assert await value(world, "SELECT status FROM notices") == "scheduled"
+    assert await value(world, "SELECT status FROM jobs WHERE kind = 'notice.send'") == "pending"
+    shown = await world.notices.confirmations(Actor(OWNER), notice_id)
+    assert (shown.notice_id, shown.people, shown.residents) == (notice_id, [], {"3号楼": 0})
+
+
+async def test_a_post_whose_delivery_hook_was_lost_still_gets_its_count_edited(
+    world: SimpleNamespace,
+) -> None:
+    notice_id = await post_notice(world, "3号楼 停水")
+    await sent(world, notice_id, {-1: 500})  # marked sent, but no hook told the card
+    assert await value(world, "SELECT message_id FROM cards WHERE kind = 'notice_post'") is None
+    post = await value(world, "SELECT id FROM notice_posts")
+    await world.notices.confirm(Actor(RESIDENTS[0]), post, -1, 500)
+    assert await value(world, "SELECT message_id FROM cards WHERE kind = 'notice_post'") == 500
+    assert await world.services.scheduler.run_due() == 1
+    edit = await value(world, "SELECT payload FROM outbox WHERE method = 'editMessageText'")
+    assert json.loads(edit)["message_id"] == 500 and "已确认：1 人" in json.loads(edit)["text"]

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from bot.domain.core import Model, User
+
+NoticeStatus = Literal["scheduled", "sending", "sent", "cancelled"]
+# scheduled: waiting for the notice's time; queued: in the outbox; posted: in the group
+PostStatus = Literal["scheduled", "queued", "posted", "failed", "cancelled"]
+JobStatus = Literal["pending", "done", "missed", "cancelled", "failed"]
 
 
 class Notice(Model):
@@ -13,7 +20,7 @@ class Notice(Model):
     origin_chat_id: int
     text: str
     pin: bool
-    status: str
+    status: NoticeStatus
     send_at: float | None = None
     created_at: float
     sent_at: float | None = None
@@ -30,15 +37,12 @@ class NoticePost(Model):
     chat_id: int
     chat_active: bool
     language: str | None = None
-    status: str
+    status: PostStatus
     outbox_id: int | None = None
     pin_outbox_id: int | None = None
     message_id: int | None = None
     error: str | None = None
     pin_error: str | None = None
-    shown_count: int
-    count_due_at: float | None = None
-    count_edited_at: float | None = None
     send_status: str | None = None  # the sendMessage row: pending | sent | failed
     send_error: str | None = None
     sent_message_id: int | None = None
@@ -57,14 +61,14 @@ class NoticeLine(Model):
     id: int
     author_id: int
     text: str
-    status: str
+    status: NoticeStatus
     send_at: float | None = None
     created_at: float
     buildings: int
     building_name: str
     confirmed: int
     delivered: int
-    job_status: str | None = None
+    job_status: JobStatus | None = None
 
 
 class Confirmer(Model):
@@ -74,3 +78,11 @@ class Confirmer(Model):
     user: User
 
 
+
+
+class Confirmations(Model):
+    """Who confirmed a notice, and how many residents each of its buildings has."""
+
+    notice_id: int
+    people: list[Confirmer]  # by building, then in the order they confirmed
+    residents: dict[str, int]  # building name -> residents known

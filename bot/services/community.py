@@ -79,8 +79,16 @@ class Community:
         """A community admin from the config."""
         return user_id in self.settings.community.admins
 
-    async def setup(self, chat_id: int, name: str, by: int) -> Setup:
-        """Register the group as a building, or rename it."""
+    async def setup(
+        self, chat_id: int, name: str, by: int, *, actor: Actor | None = None
+    ) -> Setup:
+        """Register the group as a building, or rename it.
+
+        ``actor`` (handlers always pass it) must be a Telegram admin of the group (as just
+        fetched) or a community admin; tests and seeding that build a world leave it out.
+        """
+        if actor is not None:
+            await self.require_group_admin(actor, chat_id)
         name = one_line(name)
         if not name:
             raise InvalidInput(
@@ -96,6 +104,13 @@ class Community:
                 tx, chat_id, name, by, self.clock.now()
             )
         return Setup(building, created)
+
+    async def require_group_admin(self, actor: Actor, chat_id: int) -> None:
+        """Refuse unless the actor is a Telegram admin of the group or a community admin
+        (the group need not be a building yet)."""
+        admins, _fetched = await self.buildings.admins(chat_id)
+        if actor.user_id not in admins and not self.is_admin(actor.user_id):
+            raise NotAllowed(REFUSALS[Role.OWNER])
 
     async def building_of_chat(self, chat_id: int) -> Building:
         """The building of a group; refuses if the group is not set up."""
@@ -150,19 +165,22 @@ class Community:
             raise NotAllowed(REFUSALS[needed])
         return role
 
-    async def scope(self, actor: Actor, place: int | None, needed: Role) -> list[Building]:
+    async def scope(
+        self, actor: Actor, place: int | None, needed: Role, *, with_inactive: bool = False
+    ) -> list[Building]:
         """The buildings the actor may act on with at least the role ``needed``.
 
         In a group (``place`` is its chat id): that group's building, or a refusal. In
         private (``place`` None): every building where they have the role (community admins:
-        all), by name; possibly none, which the caller answers.
+        all, and with ``with_inactive`` also those whose group no longer has the bot), by
+        name; possibly none, which the caller answers.
         """
         if place is not None:
             building = await self.building_of_chat(place)
             await self.require(actor, building, needed)
             return [building]
         if self.is_admin(actor.user_id):
-            return await self.buildings.all()
+            return await self.buildings.all(active_only=not with_inactive)
         if needed >= Role.ADMIN:
             return []
         found = {b.id: b for b in await self.buildings.owned_by(actor.user_id)}
@@ -213,8 +231,13 @@ class Community:
             )
         return user
 
-    async def add_volunteer(self, building: Building, user: User, skills: list[str]) -> None:
-        """Make someone a volunteer of the building, with optional skills."""
+    async def add_volunteer(
+        self, building: Building, user: User, skills: list[str], *, actor: Actor | None = None
+    ) -> None:
+        """Make someone a volunteer of the building, with optional skills (``actor``, which
+        handlers always pass, must be an owner)."""
+        if actor is not None:
+            await self.require(actor, building, Role.OWNER)
         bad = [skill for skill in skills if not SKILL.match(skill)]
         if bad or len(skills) > 10:
             raise InvalidInput(
@@ -226,8 +249,13 @@ class Community:
         async with self.db.transaction() as tx:
             await self.buildings.set_volunteer(tx, building.id, user.id, skills, self.clock.now())
 
-    async def remove_volunteer(self, building: Building, user: User) -> None:
-        """Take the volunteer role away."""
+    async def remove_volunteer(
+        self, building: Building, user: User, *, actor: Actor | None = None
+    ) -> None:
+        """Take the volunteer role away (``actor``, which handlers always pass, must be an
+        owner)."""
+        if actor is not None:
+            await self.require(actor, building, Role.OWNER)
         async with self.db.transaction() as tx:
             removed = await self.buildings.unset_volunteer(tx, building.id, user.id)
         if not removed:

@@ -4,7 +4,8 @@ A notice is stored once and posted to each of its buildings through the outbox, 
 notice to forty groups is paced under Telegram's limits and survives a restart. A
 notice's posts settle with their outbox rows (``on_settled`` hooks, in the same
 transaction, with a stored check job as a safety net); when the last one has settled,
-the owner who asked in private gets one summary.
+the owner who asked in private gets one summary. Each post is a live card (``bot.cards``):
+its count of confirmations is edited in batches, at most once per COUNT_EDIT_SECONDS.
 """
 
 from __future__ import annotations
@@ -12,36 +13,35 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.callbacks import button_data
+from bot.cards import LiveCards
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.core import Building, Job
-from bot.domain.notices import Confirmer, Notice, NoticeLine, NoticePost
-from bot.errors import Conflict, InvalidInput, NotFound
-from bot.i18n import N_, Html, Translator, html_escape, translator
+from bot.domain.notices import Confirmations, Notice, NoticeLine, NoticePost
+from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.i18n import N_, Translator, translator
 from bot.outbox import Delivery, Outbox
 from bot.scheduler import Scheduler
-from bot.services.community import Community
+from bot.services.community import Actor, Community, Role
 from bot.text import tidy
+from bot.views import notices as views
+from bot.views.common import OutMessage
 from storage.db import Database, Transaction
 from storage.notices import SEND_JOB_PREFIX, NoticeRepository
 
-FEATURE = "notice"
 SEND_JOB = "notice.send"
-COUNT_JOB = "notice.count"
 SETTLE_JOB = "notice.settle"
+CARD = "notice_post"  # the live card of a post; its ref is the post's id
 NOTICE_KIND = "notice"
 PIN_KIND = "notice_pin"
 COUNT_KIND = "notice_count"
 
 MAX_LENGTH = 4000  # Telegram's 4096, less the heading and the count line
 COUNT_EDIT_SECONDS = 6.0  # at most one edit of a notice's count this often (10 a minute)
-STALE_PLAN_SECONDS = 300.0
 SETTLE_CHECK_SECONDS = 60.0
-LATE_GRACE_SECONDS = 86_400  # a count edit or a settle check is still worth doing a day late
+LATE_GRACE_SECONDS = 86_400  # a settle check is still worth doing a day late
 REMOVED = "the bot was removed from the group"
 
 PIN_WORDS = {"pin", "置顶"}
@@ -50,6 +50,15 @@ SEPARATORS = ",，、"
 _FIRST_WORD = re.compile(r"\s*(\S*)\s*(.*)", re.DOTALL)
 _DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 _TIME = re.compile(r"^(\d{1,2})[:：](\d{2})$")
+
+NOT_OWNER = N_(
+    "You are not an owner of {names}. Only the group's admins (the building's owners) "
+    "and the community admins may post notices there."
+)
+NOT_NOTICE_OWNER = N_(
+    "Only the owners of the buildings notice #{id} went to, and the community admins, "
+    "may see or change it."
+)
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,7 @@ class NoticeService:
         outbox: Outbox,
         scheduler: Scheduler,
         community: Community,
+        cards: LiveCards,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -82,7 +92,19 @@ class NoticeService:
         self.outbox = outbox
         self.scheduler = scheduler
         self.community = community
+        self.cards = cards
         self.repo = NoticeRepository(db)
+        # Telegram allows about 20 messages and edits a minute in a group, so an edit for
+        # every press would be refused in a burst: the first press after a quiet spell is
+        # shown at the next scheduler tick, the presses that follow in one edit a window.
+        cards.register(
+            CARD,
+            self._post_card,
+            send_kind=NOTICE_KIND,
+            edit_kind=COUNT_KIND,
+            batch_seconds=COUNT_EDIT_SECONDS,
+            leading=True,
+        )
 
     @property
     def tz(self) -> ZoneInfo:
@@ -113,21 +135,18 @@ class NoticeService:
         tomorrow = datetime.fromtimestamp(self.clock.now(), self.tz) + timedelta(days=1)
         return tomorrow.strftime("%Y-%m-%d 09:00")
 
-    def local_time(self, timestamp: float) -> str:
-        """A time as owners read it, in the community's time zone."""
-        return datetime.fromtimestamp(timestamp, self.tz).strftime("%Y-%m-%d %H:%M")
-
     # --- posting -------------------------------------------------------------------------
 
     async def create(
         self,
-        author_id: int,
+        actor: Actor,
         origin_chat_id: int,
         buildings: list[Building],
         draft: Draft,
         source_message_id: int | None = None,
     ) -> Notice:
-        """Store a notice for these buildings: queued at once, or scheduled for its time.
+        """Store a notice for these buildings (the actor must own every one): queued at
+        once, or scheduled for its time.
 
         The same command message handled twice (a crash before its update was marked
         handled) returns the notice it created the first time.
@@ -136,6 +155,10 @@ class NoticeService:
             raise NotFound(
                 N_("There is no building yet. Add me to a building's group and run /setup there.")
             )
+        foreign = [b.name for b in buildings if not await self._owns(actor, b)]
+        if foreign:
+            raise NotAllowed(NOT_OWNER, names=", ".join(foreign))
+        author_id = actor.user_id
         now = self.clock.now()
         async with self.db.transaction() as tx:
             if source_message_id is not None and (
@@ -161,6 +184,13 @@ class NoticeService:
                 )
             return await self._notice(tx, notice_id)
 
+    async def _owns(self, actor: Actor, building: Building) -> bool:
+        try:
+            await self.community.require(actor, building, Role.OWNER)
+        except NotAllowed:
+            return False
+        return True
+
     async def _notice(self, tx: Transaction, notice_id: int) -> Notice:
         notice = await self.repo.get(notice_id, tx)
         assert notice is not None
@@ -182,14 +212,13 @@ class NoticeService:
             if not post.chat_active:
                 await self.repo.set_failed(tx, post.id, REMOVED)
                 continue
-            text, markup = self.render(notice, post.id, 0, post.language)
-            row_id = await self.outbox.queue(
+            row_id = await self.cards.send(
                 tx,
+                CARD,
+                str(post.id),
                 post.chat_id,
-                text,
-                reply_markup=markup,
-                kind=NOTICE_KIND,
-                ref=f"notice:{notice_id}",
+                views.post(self._t(post.language), notice, post.id, 0),
+                outbox_ref=f"notice:{notice_id}",
                 dedupe_key=f"notice post {post.id}",
                 batch=f"notice:{notice_id}",
             )
@@ -197,20 +226,14 @@ class NoticeService:
         await self._check_later(tx, notice_id, 1, now)
         await self._settle(tx, notice_id, now)
 
-    def render(
-        self, notice: Notice, post_id: int, count: int, language: str | None
-    ) -> tuple[str, dict[str, Any]]:
-        """The notice as the group sees it (HTML), with its «Got it» button."""
-        t = self._t(language)
-        text = "\n\n".join(
-            [
-                t("📢 <b>Notice</b>"),
-                html_escape(notice.text),
-                t("✅ {count} confirmed", count=count),
-            ]
-        )
-        button = {"text": t.plain("Got it"), "callback_data": button_data(FEATURE, "ok", post_id)}
-        return text, {"inline_keyboard": [[button]]}
+    async def _post_card(self, tx: Transaction, ref: str, chat_id: int) -> OutMessage | None:
+        """The post as its group sees it now, with the count of confirmations."""
+        post = await self.repo.post(tx, int(ref))
+        notice = None if post is None else await self.repo.get(post.notice_id, tx)
+        if post is None or notice is None:
+            return None
+        count = await self.repo.count(tx, post.id)
+        return views.post(self._t(post.language), notice, post.id, count)
 
     # --- settling: every post delivered or failed ----------------------------------------
 
@@ -282,11 +305,10 @@ class NoticeService:
         pin_error = (post.pin_failure or "failed") if post.pin_status == "failed" else None
         await self.repo.set_posted(tx, post.id, post.sent_message_id, pin_error)
         if pin_error and notice.origin_chat_id < 0:
-            t = self._t(post.language)
-            await self.outbox.queue(
+            await self.outbox.queue_message(
                 tx,
                 post.chat_id,
-                t("I could not pin the notice: {reason}", reason=reason(t, pin_error)),
+                views.pin_failed(self._t(post.language), pin_error),
                 kind="notice_note",
                 dedupe_key=f"notice pin note {post.id}",
             )
@@ -295,113 +317,38 @@ class NoticeService:
         """The summary for an owner who sent the notice from a private chat."""
         if notice.origin_chat_id < 0:
             return
-        language = await self.repo.chat_language(tx, notice.origin_chat_id)
-        text = self.summary(notice, await self.repo.posts(tx, notice.id), language)
-        await self.outbox.queue(
+        t = self._t(await self.repo.chat_language(tx, notice.origin_chat_id))
+        await self.outbox.queue_message(
             tx,
             notice.origin_chat_id,
-            text,
+            views.summary(t, notice, await self.repo.posts(tx, notice.id)),
             kind="notice_summary",
             ref=f"notice:{notice.id}",
             dedupe_key=f"notice summary {notice.id}",
         )
 
-    def summary(self, notice: Notice, posts: list[NoticePost], language: str | None) -> str:
-        """Delivered to N groups; the ones that failed, and the pins that failed, with why."""
-        t = self._t(language)
-        delivered = [post for post in posts if post.status == "posted"]
-        failed = [post for post in posts if post.status == "failed"]
-        unpinned = [post for post in delivered if post.pin_error]
-        lines = [
-            t("Notice #{id} was delivered to all {total} groups.", id=notice.id, total=len(posts))
-            if not failed
-            else t(
-                "Notice #{id} was delivered to {delivered} of {total} groups.",
-                id=notice.id,
-                delivered=len(delivered),
-                total=len(posts),
-            )
-        ]
-        if failed:
-            lines.append("\n" + t("<b>Not delivered:</b>"))
-            lines += [bullet(t, post.building_name, post.error) for post in failed[:50]]
-        if unpinned:
-            lines.append("\n" + t("<b>Not pinned:</b>"))
-            lines += [bullet(t, post.building_name, post.pin_error) for post in unpinned[:50]]
-        lines.append("\n" + t("See who confirmed it: /notices {id}", id=notice.id))
-        return "\n".join(lines)
-
     # --- confirmations and the live count -------------------------------------------------
 
-    async def confirm(self, post_id: int, user_id: int, chat_id: int, message_id: int) -> int:
+    async def confirm(self, actor: Actor, post_id: int, chat_id: int, message_id: int) -> int:
         """Record a resident's confirmation, once; returns how many confirmed the post.
 
-        A second press is a Conflict (the UNIQUE constraint decides, even for two presses
-        at once). The button must be pressed on the post's own message: a payload moved
-        to another message or chat is refused as forged.
+        Whoever sees the post may confirm it. A second press is a Conflict (the UNIQUE
+        constraint decides, even for two presses at once). The button must be pressed on
+        the post's own message: a payload moved to another message or chat is refused as
+        forged.
         """
         now = self.clock.now()
         async with self.db.transaction() as tx:
             post = await self.repo.post(tx, post_id)
             if post is None or (post.chat_id, post.posted_message_id) != (chat_id, message_id):
                 raise InvalidInput(N_("This button is no longer valid."))
-            if not await self.repo.confirm(tx, post_id, user_id, now):
+            if not await self.repo.confirm(tx, post_id, actor.user_id, now):
                 raise Conflict(N_("You have already confirmed this notice. Thank you!"))
             count = await self.repo.count(tx, post_id)
-            await self._plan_count_edit(tx, post, now)
+            # the press proves where the post is, even if its delivery hook was lost
+            await self.cards.arrived(tx, CARD, str(post_id), chat_id, message_id)
+            await self.cards.touch(tx, CARD, str(post_id))
         return count
-
-    async def _plan_count_edit(self, tx: Transaction, post: NoticePost, now: float) -> None:
-        """Plan one edit of the count, at most one per COUNT_EDIT_SECONDS for a message.
-
-        Telegram allows about 20 messages and edits a minute in a group, so an edit for
-        every press would be refused in a burst. The first press after a quiet spell is
-        shown at the next scheduler tick; presses that follow are gathered into one edit
-        COUNT_EDIT_SECONDS after the last one. The plan is a stored job (not a debounced
-        outbox row) because the count must be read when the edit is made, not when it is
-        planned: an outbox row would freeze the count of the first press in its slot, and
-        the last presses of a burst would never be shown. Claiming the plan is one
-        conditional UPDATE, so a burst plans one job.
-        """
-        due = max(now, (post.count_edited_at or 0.0) + COUNT_EDIT_SECONDS)
-        if await self.repo.plan_count_edit(tx, post.id, due, now - STALE_PLAN_SECONDS):
-            await self.scheduler.schedule(
-                tx,
-                COUNT_JOB,
-                f"notice count {post.id} {due:.3f}",
-                due,
-                {"post": post.id},
-                grace_seconds=LATE_GRACE_SECONDS,
-            )
-
-    async def refresh_count(self, tx: Transaction, job: Job) -> None:
-        """Job: edit the post's message to show the count as it is now."""
-        post = await self.repo.post(tx, int(job.data["post"]))
-        if post is None:
-            return
-        count = await self.repo.count(tx, post.id)
-        message_id = post.posted_message_id
-        notice = await self.repo.get(post.notice_id, tx)
-        if count == post.shown_count or message_id is None or notice is None:
-            await self.repo.count_shown(tx, post.id, post.shown_count, None)
-            return
-        text, markup = self.render(notice, post.id, count, post.language)
-        params = {
-            "message_id": message_id,
-            "text": text,
-            "parse_mode": "HTML",
-            "reply_markup": markup,
-        }
-        await self.outbox.queue_call(
-            tx,
-            post.chat_id,
-            "editMessageText",
-            params,
-            kind=COUNT_KIND,
-            ref=f"notice:{notice.id}",
-            dedupe_key=job.key,
-        )
-        await self.repo.count_shown(tx, post.id, count, self.clock.now())
 
     # --- what owners see and do ----------------------------------------------------------
 
@@ -424,13 +371,29 @@ class NoticeService:
         """Scheduled and recent notices of these buildings (and of the author)."""
         return await self.repo.lines([b.id for b in buildings], author_id, limit)
 
-    async def confirmers(self, notice_id: int) -> list[Confirmer]:
-        """Who confirmed a notice, building by building."""
-        await self.get(notice_id)
-        return await self.repo.confirmers(notice_id)
+    async def require_owner(self, actor: Actor, notice_id: int) -> Notice:
+        """The notice, if the actor owns one of its buildings (or is a community admin)."""
+        found = await self.get(notice_id)
+        if self.community.is_admin(actor.user_id):
+            return found
+        for building in await self.buildings_of(notice_id):
+            if await self._owns(actor, building):
+                return found
+        raise NotAllowed(NOT_NOTICE_OWNER, id=notice_id)
 
-    async def cancel(self, notice_id: int) -> None:
-        """Cancel a scheduled notice; refused if it went out or was cancelled already."""
+    async def confirmations(self, actor: Actor, notice_id: int) -> Confirmations:
+        """Who confirmed a notice, building by building (for its owners)."""
+        await self.require_owner(actor, notice_id)
+        residents = {
+            b.name: await self.community.buildings.residents_count(b.id)
+            for b in await self.buildings_of(notice_id)
+        }
+        people = await self.repo.confirmers(notice_id)
+        return Confirmations(notice_id=notice_id, people=people, residents=residents)
+
+    async def cancel(self, actor: Actor, notice_id: int) -> None:
+        """Cancel a scheduled notice (its owners); refused if it went out or was cancelled."""
+        await self.require_owner(actor, notice_id)
         async with self.db.transaction() as tx:
             if not await self.repo.cancel(tx, notice_id):
                 raise Conflict(N_("Notice #{id} was already sent or cancelled."), id=notice_id)
@@ -572,18 +535,3 @@ def notice_of_ref(ref: str | None) -> int | None:
     """The notice an outbox row belongs to (its ref is ``notice:<id>``)."""
     prefix, _, number = (ref or "").partition(":")
     return int(number) if prefix == "notice" and number.isdigit() else None
-
-
-def reason(t: Translator, error: str | None) -> str:
-    """Why a message or a pin failed, in words an owner can act on."""
-    lowered = (error or "").lower()
-    if any(word in lowered for word in ("kicked", "not a member", "removed", "chat not found")):
-        return t("I am no longer in that group. Add me again and run /setup.")
-    if "rights" in lowered or "not enough" in lowered:
-        return t("I need to be an admin with the right to pin messages.")
-    return t("Telegram refused it ({error}).", error=error or "?")
-
-
-def bullet(t: Translator, building: str, error: str | None) -> str:
-    """One line of a summary: the building and why."""
-    return t("• {building}: {reason}", building=building, reason=Html(reason(t, error)))
