@@ -20,7 +20,7 @@ from bot.config import load_settings
 from bot.context import Services
 from bot.domain.core import Building, OutboxMessage
 from bot.domain.events import Event
-from bot.errors import Conflict, InvalidInput
+from bot.errors import Conflict, InvalidInput, NotAllowed
 from bot.i18n import translator
 from bot.outbox import Delivery
 from bot.services.community import Actor
@@ -369,3 +369,124 @@ def test_every_weekday_reads_in_chinese() -> None:
     from bot.views.common import local_time
 
     assert local_time(t, at(21, 9), SHANGHAI) == "2026-11-21（周六）09:00"
+
+
+# --- rights in the service ----------------------------------------------------------------------
+
+
+async def test_the_service_refuses_whoever_lacks_the_right_and_changes_nothing(
+    services: Services,
+) -> None:
+    """A forged button or a person without the right reaches the service: it checks again."""
+    place = await building(services)
+    event = await post(services, place, helpers=1)
+    events = services.events
+    form = EventForm(title="Tea", starts_at=at(26, 9), place="Hall")
+    with pytest.raises(NotAllowed):  # Zhang lives there but does not own the building
+        await events.create(Actor(ZHANG), [place], form)
+    with pytest.raises(NotAllowed):
+        await events.start_form(Actor(ZHANG), GROUP, [place])
+    with pytest.raises(NotAllowed):  # helping out is for the building's volunteers
+        await events.join(Actor(ZHANG), event.id, place, "helper")
+    with pytest.raises(NotAllowed):  # a volunteer is not an owner
+        await events.cancel(Actor(LI), event.id)
+    await events.join(Actor(LI), event.id, place, "guest")
+    services.clock.set(datetime(2026, 11, 25, 11, 0, tzinfo=SHANGHAI))  # type: ignore[attr-defined]
+    for attempt in (events.sheet(Actor(LI), event.id), events.mark(Actor(LI), event.id, LI),
+                    events.save_attendance(Actor(LI), event.id)):  # fmt: skip
+        with pytest.raises(NotAllowed):
+            await attempt
+    assert await services.db.fetch_value("SELECT count(*) FROM events") == 1
+    assert await services.db.fetch_value("SELECT status FROM events") == "open"
+    assert await services.db.fetch_value("SELECT count(*) FROM prompts") == 0
+    assert await services.db.fetch_value("SELECT count(*) FROM event_attendance") == 0
+    signups = await services.db.fetch_all("SELECT user_id, role FROM event_signups")
+    assert [tuple(row) for row in signups] == [(LI, "guest")]
+
+
+async def test_listing_offers_management_only_to_the_owners(services: Services) -> None:
+    place = await building(services)
+    event = await post(services, place)
+    await services.community.resident_seen(GROUP, ZHANG)
+    mine = await services.events.listing(Actor(OWNER), GROUP)
+    theirs = await services.events.listing(Actor(ZHANG), GROUP)
+    private = await services.events.listing(Actor(ZHANG), None)  # the buildings one lives in
+    assert mine.manageable == {event.id} and theirs.manageable == set()
+    assert [s.event.id for s in theirs.coming] == [s.event.id for s in private.coming] == [event.id]
+
+
+# --- the list as a live card --------------------------------------------------------------------
+
+
+async def test_a_post_delivered_after_the_list_changed_shows_the_change_on_delivery(
+    services: Services,
+) -> None:
+    place = await building(services)
+    event = await post(services, place)
+    await services.events.join(Actor(ZHANG), event.id, place, "guest")
+    services.clock.advance(services.settings.events.list_edit_seconds)  # type: ignore[attr-defined]
+    await services.scheduler.run_due()  # the window ends before the post arrived
+    assert await outbox(services, "event_card_edit") == []
+    await delivered(services, {GROUP: 78})
+    [(chat, edit)] = await outbox(services, "event_card_edit")
+    assert chat == GROUP and edit["message_id"] == 78 and "1. Zhang" in edit["text"]
+
+
+async def test_cancelling_edits_the_card_at_once_without_its_buttons(services: Services) -> None:
+    place = await building(services)
+    event = await post(services, place)
+    await delivered(services, {GROUP: 79})
+    await services.events.cancel(Actor(OWNER), event.id)
+    [(_chat, edit)] = await outbox(services, "event_card_edit")
+    assert edit["message_id"] == 79 and "❌ 本活动已取消。" in edit["text"]
+    assert "reply_markup" not in edit  # an edit without it removes the buttons
+
+
+async def test_an_upgraded_database_keeps_the_lists_it_had_delivered_current(
+    tmp_path: Path,
+) -> None:
+    """Posts delivered (event_posts.message_id) or still queued before the upgrade, and a
+    pending batched edit, all become the event's live card."""
+    db = await Database.open(tmp_path / "old.db")
+    await migrate(db, target=9)
+    (tmp_path / "config.toml").write_text("", encoding="utf-8")
+    settings = load_settings(
+        tmp_path / "config.toml", require_token=False, database={"path": str(tmp_path / "x.db")}
+    )
+    services = build_services(settings, FakeClock(NOW), db, Bot(TOKEN))
+    try:
+        place = await building(services)
+        await services.people.seen(None, Place(-200, "supergroup", "5号楼"))
+        other = (await services.community.setup(-200, "5号楼", OWNER)).building
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO events (id, title, place, starts_at, capacity, created_by, created_at)"
+                " VALUES (5, 'Health check', 'Hall', ?, 10, ?, ?)",
+                (at(25, 9), OWNER, NOW.timestamp()),
+            )
+            await tx.execute_many(
+                "INSERT INTO event_posts (event_id, building_id, message_id) VALUES (5, ?, ?)",
+                [(place.id, 77), (other.id, None)],
+            )
+            await services.outbox.queue(tx, -200, "old post", kind="event_card", ref="event:5")
+            await services.scheduler.schedule(
+                tx, "event_list", "event 5 list 3/1", NOW.timestamp() + 3, {"event": 5}
+            )
+        await migrate(db)
+        copies = await db.fetch_all("SELECT chat_id, message_id FROM cards WHERE ref = '5'")
+        assert sorted(tuple(row) for row in copies) == [(-200, None), (GROUP, 77)]
+
+        services.clock.advance(3)  # type: ignore[attr-defined]
+        assert await services.scheduler.run_due() == 1  # the pending edit, as a card refresh
+        [(chat, edit)] = await outbox(services, "event_card_edit")
+        assert chat == GROUP and edit["message_id"] == 77 and "Health check" in edit["text"]
+
+        await delivered(services, {-200: 55})
+        await services.events.join(Actor(ZHANG), 5, place, "guest")
+        services.clock.advance(services.settings.events.list_edit_seconds)  # type: ignore[attr-defined]
+        await services.scheduler.run_due()
+        edits = {chat: edit for chat, edit in (await outbox(services, "event_card_edit"))[1:]}
+        assert {chat: edit["message_id"] for chat, edit in edits.items()} == {GROUP: 77, -200: 55}
+        assert all("1. Zhang" in edit["text"] for edit in edits.values())
+    finally:
+        await db.close()
