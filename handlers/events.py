@@ -19,7 +19,7 @@ from bot.callbacks import ButtonData, parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
 from bot.domain.core import Building, Prompt
-from bot.domain.events import Event
+from bot.domain.events import Event, EventForm
 from bot.domain.events import Role as SignupRole
 from bot.errors import InvalidInput, NotAllowed
 from bot.features import Feature, Wiring
@@ -30,7 +30,6 @@ from bot.services.events import (
     KIND_PROMOTED,
     KIND_REMINDER,
     PROMPT,
-    EventForm,
     example_time,
     parse_building_names,
     parse_event_line,

@@ -53,14 +53,6 @@ from storage.users import UserRepository
 if TYPE_CHECKING:
     from bot.config import EventsSettings
 
-__all__ = [  # the values of events that handlers and tests name from here
-    "AttendanceSheet",
-    "EventForm",
-    "JoinOutcome",
-    "LeaveOutcome",
-    "Listing",
-]
-
 MAX_TITLE = 80
 MAX_PLACE = 80
 MAX_DESCRIPTION = 500
