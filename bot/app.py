@@ -157,7 +157,8 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     )
     services.events = EventService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
-        people=people, users=users, prompts=prompts, points=points,
+        community=community, cards=services.cards, people=people, users=users,
+        prompts=prompts, points=points,
     )
     services.stats = StatsService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,

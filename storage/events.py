@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.core import User
-from bot.domain.events import Event, EventPost, EventSummary, Role, Signup
+from bot.domain.events import Event, EventPost, EventStatus, EventSummary, Role, Signup
 from storage.db import Database, Row, Transaction
 
 Reader = Database | Transaction  # reads inside a transaction see its own writes
@@ -82,9 +82,9 @@ class EventRepository:
         return None if row is None else Event.from_row(row)
 
     async def posts(self, source: Reader, event_id: int) -> list[EventPost]:
-        """The event's messages, one for each building group, by building name."""
+        """Where the event is posted, one building group each, by building name."""
         rows = await source.fetch_all(
-            """SELECT p.event_id, p.building_id, b.name AS building_name, b.chat_id, p.message_id
+            """SELECT p.event_id, p.building_id, b.name AS building_name, b.chat_id
                FROM event_posts p JOIN buildings b ON b.id = p.building_id
                WHERE p.event_id = ? ORDER BY b.name""",
             (event_id,),
@@ -105,18 +105,8 @@ class EventRepository:
             found.setdefault(row[0], set()).add(row[1])
         return found
 
-    async def set_post_message(
-        self, tx: Transaction, event_id: int, chat_id: int, message_id: int
-    ) -> None:
-        """Remember the message that shows the event in a group."""
-        await tx.execute(
-            """UPDATE event_posts SET message_id = ?
-               WHERE event_id = ? AND building_id = (SELECT id FROM buildings WHERE chat_id = ?)""",
-            (message_id, event_id, chat_id),
-        )
-
     async def close(
-        self, tx: Transaction, event_id: int, status: str, now: float, *, started: bool
+        self, tx: Transaction, event_id: int, status: EventStatus, now: float, *, started: bool
     ) -> bool:
         """Move an open event to ``status``: before its start (cancel) or after it (done).
 

@@ -17,12 +17,11 @@ from bot.app import build_services
 from bot.clock import FakeClock
 from bot.config import load_settings
 from bot.context import Services
-from bot.domain.core import OutboxMessage
-from bot.outbox import Delivery
 from bot.services.people import Person, Place
 from bot.views.common import Button, OutMessage, keyboard
 from storage.db import Database, Transaction
 from storage.migrate import migrate
+from tests.delivery import deliver as play
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 ALICE, BOB, GROUP = 21, 22, -300
@@ -68,17 +67,8 @@ async def rows(services: Services, kind: str) -> list[tuple[int, str, dict[str, 
 
 
 async def deliver(services: Services, kind: str, message_ids: dict[int, int]) -> None:
-    """Play the outbox sender: each pending row of ``kind`` arrives with a message id, and
-    the hook the app wires for that kind hears of it."""
-    hook = services.cards.settled_hooks()[kind]
-    for row in await services.db.fetch_all(
-        "SELECT * FROM outbox WHERE kind = ? AND status = 'pending'", (kind,)
-    ):
-        message = OutboxMessage.from_row(row)
-        message_id = message_ids[message.chat_id]
-        async with services.db.transaction() as tx:
-            await services.sender.repo.mark_sent(message_id, message.id, 0.0, tx=tx)
-            await hook(tx, Delivery(message, ok=True, message_id=message_id))
+    """Play the outbox sender: each pending row of ``kind`` arrives with a message id."""
+    await play(services, kind, lambda row: message_ids[row.chat_id])
 
 
 async def test_a_change_edits_every_delivered_copy_once_and_only_when_it_shows_something_new(

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.emulator import SentMessage
 from bot.i18n import translator
-from bot.services.events import local_time
+from bot.views.common import local_time
 from tests.harness import ADMIN_ID, Harness
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -8,11 +8,10 @@ from importlib import resources
 from typing import Any
 
 import tests.test_requests_service as service_tests
-from bot.domain.core import OutboxMessage
 from bot.errors import NotAllowed
-from bot.outbox import Delivery
 from bot.services.community import Actor
 from bot.services.requests import CARD, CARD_EDIT, Source
+from tests.delivery import deliver as play
 from tests.test_requests_service import (
     GROUP,
     LI,
@@ -30,14 +29,7 @@ world = service_tests.world  # the fixture: one building, its owner, a resident,
 async def deliver(world: World) -> None:
     """Play the outbox sender: every pending card arrives (message id 1000 + row id), and
     the hooks the app wired for cards hear of it."""
-    settled = world.services.cards.settled_hooks()[CARD]
-    for row in await world.db.fetch_all(
-        "SELECT * FROM outbox WHERE kind = ? AND status = 'pending'", (CARD,)
-    ):
-        message = OutboxMessage.from_row(row)
-        async with world.db.transaction() as tx:
-            await world.services.sender.repo.mark_sent(1000 + message.id, message.id, 0.0, tx=tx)
-            await settled(tx, Delivery(message, ok=True, message_id=1000 + message.id))
+    await play(world.services, CARD, lambda row: 1000 + row.id)
 
 
 async def edits(world: World) -> list[tuple[int, dict[str, Any]]]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from bot.domain.core import Model, User
 
 Role = Literal["guest", "helper"]
+EventStatus = Literal["open", "cancelled", "done"]  # done: the attendance is saved
+SignupStatus = Literal["going", "waiting"]
 
 
 class Event(Model):
@@ -19,7 +22,7 @@ class Event(Model):
     starts_at: float
     capacity: int | None = None
     helpers: int = 0
-    status: str = "open"
+    status: EventStatus = "open"
     created_by: int
     created_at: float
     closed_at: float | None = None
@@ -30,13 +33,12 @@ class Event(Model):
 
 
 class EventPost(Model):
-    """The event's message in one building group."""
+    """The event's message in one building group (the message itself is a live card)."""
 
     event_id: int
     building_id: int
     building_name: str
     chat_id: int
-    message_id: int | None = None
 
 
 class Signup(Model):
@@ -46,7 +48,7 @@ class Signup(Model):
     event_id: int
     chat_id: int
     role: Role
-    status: Literal["going", "waiting"]
+    status: SignupStatus
     joined_at: float
     user: User
 
@@ -58,3 +60,61 @@ class EventSummary(Model):
     going: int
     waiting: int
     helping: int
+
+
+@dataclass(frozen=True)
+class EventForm:
+    """A checked event, ready to post."""
+
+    title: str
+    starts_at: float
+    place: str
+    capacity: int | None = None
+    helpers: int = 0
+    description: str = ""
+
+    def fields(self) -> dict[str, Any]:
+        """The columns of the event."""
+        return {
+            "title": self.title,
+            "place": self.place,
+            "description": self.description,
+            "starts_at": self.starts_at,
+            "capacity": self.capacity,
+            "helpers": self.helpers,
+        }
+
+
+@dataclass(frozen=True)
+class JoinOutcome:
+    """Where a sign-up landed."""
+
+    role: Role
+    status: SignupStatus
+    position: int
+
+
+@dataclass(frozen=True)
+class LeaveOutcome:
+    """Who left, and who moved up from the waitlist in their place."""
+
+    left: Signup
+    promoted: Signup | None
+
+
+@dataclass(frozen=True)
+class AttendanceSheet:
+    """Who was going to an event that has started, and who has been marked present."""
+
+    event: Event
+    going: list[Signup]
+    present: set[int]
+
+
+@dataclass(frozen=True)
+class Listing:
+    """/events: what is coming, what waits for attendance, and which of them one may manage."""
+
+    coming: list[EventSummary]
+    awaiting: list[EventSummary]
+    manageable: set[int] = field(default_factory=set)

@@ -4,40 +4,51 @@ An event is posted in one or more building groups and has one list. Who gets a p
 is decided by one INSERT … SELECT inside BEGIN IMMEDIATE (``EventRepository.sign_up``),
 so two people racing for the last place get one place and one waitlist spot.
 
-The list in the group message is edited live, in batches. Each change schedules a
-stored job keyed by the event and the current time window of
-``events.list_edit_seconds``; every change in that window lands on the same pending
-job, which renders the list as it is when it runs and queues one edit per group
-through the outbox. A stored job rather than an outbox row with a dedupe key, because
-an outbox row would freeze the text at the first change of the window, while the job
-renders the latest list; it survives a restart like any job, and a fixed window
-(not a trailing debounce) means a steady stream of presses still shows up every few
-seconds instead of never.
+The event's message in each group is a live card (``bot.cards``, ref = the event id),
+one copy per group. A change to the list touches the card; its copies are edited in
+batches, one edit per window of ``events.list_edit_seconds`` showing the list as it is
+when the window ends, so a steady stream of presses still shows up every few seconds
+and stays under Telegram's edit limits. Cancelling, the start and the saved attendance
+show at once.
+
+Every state-changing method takes the ``Actor`` and checks their role here.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.callbacks import button_data
+from bot.cards import LiveCards
 from bot.clock import Clock
 from bot.config import Settings
-from bot.domain.core import Building, Job, Prompt, User
-from bot.domain.events import Event, EventSummary, Signup
-from bot.errors import Conflict, InvalidInput, NotFound
-from bot.i18n import N_, Html, Translator, html_escape
+from bot.domain.core import Building, Job, Prompt
+from bot.domain.events import (
+    AttendanceSheet,
+    Event,
+    EventForm,
+    JoinOutcome,
+    LeaveOutcome,
+    Listing,
+    Role,
+    Signup,
+)
+from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.i18n import N_, Translator
 from bot.outbox import Delivery, Outbox
 from bot.scheduler import JobHandler, Scheduler
+from bot.services.community import REFUSALS, Actor, Community
+from bot.services.community import Role as Rights
 from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.prompts import Prompts
 from bot.text import one_line, tidy
+from bot.views import events as views
+from bot.views.common import OutMessage
 from storage.db import Database, Transaction
-from storage.events import EventRepository, Reader, Role
+from storage.events import EventRepository, Reader
 from storage.users import UserRepository
 
 if TYPE_CHECKING:
@@ -48,16 +59,14 @@ MAX_PLACE = 80
 MAX_DESCRIPTION = 500
 MAX_CAPACITY = 500
 MAX_HELPERS = 50
-MESSAGE_BUDGET = 3900  # under Telegram's 4096, with room for the footer
 MENTIONS_PER_MESSAGE = 30
-SHEET_PAGE = 40  # names on one page of the attendance sheet (two a row)
 ATTENDANCE_DAYS = 7  # how long after its start /events still offers an event's attendance
 
-JOB_LIST = "event_list"
+CARD = "event"  # the live card of an event's list; its outbox rows keep the ref event:<id>
 JOB_REMIND = "event_remind"
 JOB_START = "event_start"
 PROMPT = "events"  # the feature name of the step-by-step form's stored prompt
-LATE_OK = 7 * 24 * 3600  # list edits and the start are still worth doing after downtime
+LATE_OK = 7 * 24 * 3600  # the start is still worth doing after downtime
 
 KIND_CARD = "event_card"
 KIND_CARD_EDIT = "event_card_edit"
@@ -68,7 +77,14 @@ KIND_PROMOTED = "event_promoted"
 KIND_REMINDER = "event_reminder"
 KIND_CANCELLED = "event_cancelled"
 
-QUESTION_MARK = "🗓"  # every question of the step-by-step form starts with it
+# The outbox kind of each note in private; a note that cannot arrive goes to the group.
+NOTE_KINDS: dict[views.NoteKind, str] = {
+    "promoted": KIND_PROMOTED,
+    "reminder": KIND_REMINDER,
+    "cancelled": KIND_CANCELLED,
+}
+NOTE_OF_KIND = {kind: note for note, kind in NOTE_KINDS.items()}
+
 STEPS = ("buildings", "title", "when", "place", "capacity", "helpers", "description")
 ALL_BUILDINGS = ("all", "全部", "所有")
 NOTHING = ("", "-", "—", "无", "none", "no")
@@ -76,101 +92,6 @@ DATE_TIME = re.compile(
     r"^(?:(?P<year>\d{4})[-/.])?(?P<month>\d{1,2})[-/.](?P<day>\d{1,2})"
     r"\s+(?P<hour>\d{1,2})[:：](?P<minute>\d{2})$"
 )
-
-WEEKDAY_FORMATS = (
-    N_("{date} (Mon) {time}"),
-    N_("{date} (Tue) {time}"),
-    N_("{date} (Wed) {time}"),
-    N_("{date} (Thu) {time}"),
-    N_("{date} (Fri) {time}"),
-    N_("{date} (Sat) {time}"),
-    N_("{date} (Sun) {time}"),
-)
-
-
-@dataclass(frozen=True)
-class Note:
-    """A message to the people of an event: one text for private chats, one for groups."""
-
-    kind: str
-    private: str
-    group: str
-
-
-PROMOTED = Note(
-    KIND_PROMOTED,
-    N_("🎉 A place opened up for <b>{title}</b> ({when}): you are now on the list."),
-    N_("🎉 {names}: a place opened up for <b>{title}</b> ({when}), you are now on the list."),
-)
-REMINDER = Note(
-    KIND_REMINDER,
-    N_("⏰ Reminder: <b>{title}</b> starts {when}, at {place}. See you there!"),
-    N_("⏰ Reminder for {names}: <b>{title}</b> starts {when}, at {place}."),
-)
-CANCELLED = Note(
-    KIND_CANCELLED,
-    N_("❌ <b>{title}</b> ({when}) is cancelled. Sorry for the change of plans."),
-    N_("❌ {names}: <b>{title}</b> ({when}) is cancelled."),
-)
-NOTES = {note.kind: note for note in (PROMOTED, REMINDER, CANCELLED)}
-
-
-@dataclass(frozen=True)
-class EventForm:
-    """A checked event, ready to post."""
-
-    title: str
-    starts_at: float
-    place: str
-    capacity: int | None = None
-    helpers: int = 0
-    description: str = ""
-
-    def fields(self) -> dict[str, Any]:
-        """The columns of the event."""
-        return {
-            "title": self.title,
-            "place": self.place,
-            "description": self.description,
-            "starts_at": self.starts_at,
-            "capacity": self.capacity,
-            "helpers": self.helpers,
-        }
-
-
-@dataclass(frozen=True)
-class JoinOutcome:
-    """Where a sign-up landed."""
-
-    role: Role
-    status: Literal["going", "waiting"]
-    position: int
-
-
-@dataclass(frozen=True)
-class LeaveOutcome:
-    """Who left, and who moved up from the waitlist in their place."""
-
-    left: Signup
-    promoted: Signup | None
-
-
-@dataclass(frozen=True)
-class AttendanceSheet:
-    """Who was going to an event that has started, and who has been marked present."""
-
-    event: Event
-    going: list[Signup]
-    present: set[int]
-
-
-@dataclass(frozen=True)
-class Listing:
-    """/events: what is coming, what waits for attendance, and which of them one may manage."""
-
-    coming: list[EventSummary]
-    awaiting: list[EventSummary]
-    manageable: set[int] = field(default_factory=set)
 
 
 # --- reading what owners write -------------------------------------------------------------
@@ -316,225 +237,11 @@ def split_targets(text: str) -> tuple[str | None, str]:
     return first, rest.strip()
 
 
-def building_names(spec: str) -> list[str] | None:
+def parse_building_names(spec: str) -> list[str] | None:
     """The names in a building list; None means every building one owns."""
     if spec.strip().lower() in ALL_BUILDINGS:
         return None
     return [name.strip() for name in re.split(r"[,，、;；]", spec) if name.strip()]
-
-
-# --- how events look ----------------------------------------------------------------------
-
-
-def local_time(t: Translator, moment: float, tz: ZoneInfo) -> str:
-    """A time as people read it: 2026-12-05 (Sat) 09:00, in the community's time zone."""
-    local = datetime.fromtimestamp(moment, tz)
-    return t.plain(
-        WEEKDAY_FORMATS[local.weekday()],
-        date=local.strftime("%Y-%m-%d"),
-        time=local.strftime("%H:%M"),
-    )
-
-
-def mention(user: User) -> Html:
-    """A link that notifies the person, with their name."""
-    return Html(f'<a href="tg://user?id={user.id}">{html_escape(user.display_name)}</a>')
-
-
-def _numbered(t: Translator, signups: list[Signup], most: int) -> list[str]:
-    lines = [f"{n}. {html_escape(s.user.display_name)}" for n, s in enumerate(signups[:most], 1)]
-    if len(signups) > most:
-        lines.append(t.in_context("people", "… and {count} more", count=len(signups) - most))
-    return lines
-
-
-def _of(signups: list[Signup], role: str, status: str) -> list[Signup]:
-    return [s for s in signups if s.role == role and s.status == status]
-
-
-def card_text(
-    t: Translator,
-    event: Event,
-    buildings: list[str],
-    signups: list[Signup],
-    now: float,
-    tz: ZoneInfo,
-) -> str:
-    """The event's message in a group: details, the numbered list, waitlist and helpers."""
-    for most in (200, 60, 20, 5):
-        text = "\n".join(_card_lines(t, event, buildings, signups, now, tz, most))
-        if len(text) <= MESSAGE_BUDGET:
-            break
-    return text
-
-
-def _card_lines(
-    t: Translator,
-    event: Event,
-    buildings: list[str],
-    signups: list[Signup],
-    now: float,
-    tz: ZoneInfo,
-    most: int,
-) -> list[str]:
-    lines = [
-        t("📅 <b>{title}</b> · #{number}", title=event.title, number=event.id),
-        t("🕘 {when}", when=local_time(t, event.starts_at, tz)),
-        t("📍 {place}", place=event.place),
-    ]
-    if len(buildings) > 1:
-        lines.append(t("🏠 For: {buildings}", buildings=", ".join(buildings)))
-    if event.description:
-        lines.append(html_escape(event.description))
-    going = _of(signups, "guest", "going")
-    lines += ["", _signed_up_line(t, event, len(going)), *_numbered(t, going, most)]
-    waiting = _of(signups, "guest", "waiting")
-    if waiting:
-        lines += ["", t("Waitlist:"), *_numbered(t, waiting, most)]
-    if event.helpers:
-        helping = _of(signups, "helper", "going")
-        lines += ["", t("🙋 Helpers: {count}/{wanted}", count=len(helping), wanted=event.helpers)]
-        lines += _numbered(t, helping, most)
-        spare = _of(signups, "helper", "waiting")
-        if spare:
-            lines += [t("Helpers waiting:"), *_numbered(t, spare, most)]
-    return [*lines, "", _status_line(t, event, len(going), now)]
-
-
-def _signed_up_line(t: Translator, event: Event, going: int) -> str:
-    if event.capacity is None:
-        return t("Signed up: {count}", count=going)
-    return t("Signed up: {count}/{capacity}", count=going, capacity=event.capacity)
-
-
-def _status_line(t: Translator, event: Event, going: int, now: float) -> str:
-    if event.status == "cancelled":
-        return t("❌ This event is cancelled.")
-    if event.status == "done":
-        return t("✅ This event is over. Thank you, everyone!")
-    if event.starts_at <= now:
-        return t("Sign-up is closed.")
-    if event.capacity is not None and going >= event.capacity:
-        return t("The list is full: Join puts you on the waitlist.")
-    return t("Press Join to sign up.")
-
-
-def _button(label: str, action: str, *args: object) -> dict[str, str]:
-    return {"text": label, "callback_data": button_data("event", action, *args)}
-
-
-def card_markup(t: Translator, event: Event, now: float) -> dict[str, Any] | None:
-    """Join / Leave (and Help out when helpers are wanted) while sign-up is open."""
-    if event.status != "open" or event.starts_at <= now:
-        return None
-    rows = [
-        [
-            _button(t.plain("✋ Join"), "join", event.id),
-            _button(t.plain("Leave"), "leave", event.id),
-        ]
-    ]
-    if event.helpers:
-        rows.append([_button(t.plain("🙋 Help out (volunteers)"), "help", event.id)])
-    return {"inline_keyboard": rows}
-
-
-def sheet_text(t: Translator, sheet: AttendanceSheet, tz: ZoneInfo) -> str:
-    """The attendance sheet's text: which event, and how many were marked present."""
-    event = sheet.event
-    head = t(
-        "📋 Attendance for <b>{title}</b> (#{number}), {when}",
-        title=event.title,
-        number=event.id,
-        when=local_time(t, event.starts_at, tz),
-    )
-    if not sheet.going:
-        return head + "\n" + t("Nobody was on the list.")
-    present, total = len(sheet.present), len(sheet.going)
-    if event.status == "done":
-        return head + "\n" + t("Saved: {present} of {total} came.", present=present, total=total)
-    return (
-        head
-        + "\n"
-        + t(
-            "Press the names of those who came, then Save. Marked so far: {present} of {total}.",
-            present=present,
-            total=total,
-        )
-    )
-
-
-def sheet_markup(t: Translator, sheet: AttendanceSheet, page: int) -> dict[str, Any] | None:
-    """A button for each person (✅ came), pages of SHEET_PAGE, and Save."""
-    event = sheet.event
-    if event.status != "open":
-        return None
-    pages = max(1, -(-len(sheet.going) // SHEET_PAGE))
-    page = min(max(page, 0), pages - 1)
-    shown = sheet.going[page * SHEET_PAGE : (page + 1) * SHEET_PAGE]
-    buttons = [_mark_button(t, s, s.user.id in sheet.present, page) for s in shown]
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    if pages > 1:
-        rows.append(
-            [
-                _button("◀", "sheet", event.id, (page - 1) % pages),
-                _button(f"{page + 1}/{pages}", "sheet", event.id, page),
-                _button("▶", "sheet", event.id, (page + 1) % pages),
-            ]
-        )
-    rows.append([_button(t.plain("💾 Save attendance"), "save", event.id)])
-    return {"inline_keyboard": rows}
-
-
-def _mark_button(t: Translator, signup: Signup, present: bool, page: int) -> dict[str, str]:
-    name = signup.user.display_name[:40]
-    if signup.role == "helper":
-        name = t.plain("{name} (helper)", name=name)
-    label = ("✅ " if present else "▫️ ") + name
-    return _button(label, "mark", signup.event_id, signup.user.id, page)
-
-
-def listing_text(t: Translator, listing: Listing, tz: ZoneInfo) -> str:
-    """/events: the coming events with their counts, then those waiting for attendance."""
-    if not listing.coming and not listing.awaiting:
-        return t("No events are coming up.")
-    lines = [t("<b>Coming events</b>")] if listing.coming else []
-    lines += [_summary_line(t, summary, tz) for summary in listing.coming]
-    if listing.awaiting:
-        lines += ["", t("<b>Waiting for attendance</b>")]
-        lines += [_summary_line(t, summary, tz) for summary in listing.awaiting]
-    while len("\n".join(lines)) > MESSAGE_BUDGET:  # whole lines only: a cut tag breaks HTML
-        lines.pop()
-    return "\n".join(lines)
-
-
-def _summary_line(t: Translator, summary: EventSummary, tz: ZoneInfo) -> str:
-    event = summary.event
-    line = t(
-        "#{number} <b>{title}</b> — {when}, {place}",
-        number=event.id,
-        title=event.title,
-        when=local_time(t, event.starts_at, tz),
-        place=event.place,
-    )
-    line += " — " + _signed_up_line(t, event, summary.going)
-    if summary.waiting:
-        line += t(" ({count} waiting)", count=summary.waiting)
-    return line
-
-
-def listing_markup(t: Translator, listing: Listing) -> dict[str, Any] | None:
-    """Cancel buttons for the coming events one manages, Attendance for the past ones."""
-    rows = [
-        [_button(t.plain("Cancel #{number}", number=s.event.id), "cancel", s.event.id)]
-        for s in listing.coming
-        if s.event.id in listing.manageable
-    ]
-    rows += [
-        [_button(t.plain("Attendance #{number}", number=s.event.id), "sheet", s.event.id, 0)]
-        for s in listing.awaiting
-        if s.event.id in listing.manageable
-    ]
-    return {"inline_keyboard": rows[:20]} if rows else None
 
 
 def _chunks(items: list[Signup], size: int) -> list[list[Signup]]:
@@ -555,6 +262,8 @@ class EventService:
         config: Settings,
         outbox: Outbox,
         scheduler: Scheduler,
+        community: Community,
+        cards: LiveCards,
         people: People,
         users: UserRepository,
         prompts: Prompts,
@@ -565,11 +274,20 @@ class EventService:
         self.config = config
         self.outbox = outbox
         self.scheduler = scheduler
+        self.community = community
+        self.cards = cards
         self.people = people
         self.users = users
         self.prompts = prompts
         self.points = points
         self.repo = EventRepository(db)
+        cards.register(
+            CARD,
+            self._card,
+            send_kind=KIND_CARD,
+            edit_kind=KIND_CARD_EDIT,
+            batch_seconds=self.settings.list_edit_seconds,
+        )
 
     @property
     def settings(self) -> EventsSettings:
@@ -589,26 +307,46 @@ class EventService:
         """The translator for a chat's language."""
         return await self.people.translator_for(chat_id)
 
+    # --- rights ---------------------------------------------------------------------------
+
+    async def _require_owner(self, actor: Actor, buildings: list[Building]) -> None:
+        """Refuse unless the actor owns every one of the buildings."""
+        for building in buildings:
+            await self.community.require(actor, building, Rights.OWNER)
+
+    async def _require_owner_of_ids(self, actor: Actor, building_ids: list[int]) -> None:
+        found = [await self.community.buildings.by_id(building_id) for building_id in building_ids]
+        await self._require_owner(actor, [building for building in found if building is not None])
+
+    async def owned_event(self, actor: Actor, event_id: int) -> Event:
+        """The event, if the actor owns every building it is posted in."""
+        await self._require_owner(actor, await self.buildings_of(event_id))
+        return await self.get(event_id)
+
     # --- posting --------------------------------------------------------------------------
 
     async def create(
-        self, buildings: list[Building], form: EventForm, by: int, source: str | None = None
+        self, actor: Actor, buildings: list[Building], form: EventForm, source: str | None = None
     ) -> Event:
-        """Post an event in the buildings' groups, with its reminder and its start.
+        """Post an event in the buildings' groups (the actor owns them all), with its
+        reminder and its start.
 
         ``source`` names the command message: handled twice, it finds the event it posted.
         """
+        if not buildings:
+            raise InvalidInput(N_("Say first which buildings the event is for, or all."))
+        await self._require_owner(actor, buildings)
         async with self.db.transaction() as tx:
             if source is not None and (seen := await self.repo.by_source(tx, source)):
                 return seen
-            return await self._create_in(tx, [b.id for b in buildings], form, by, source)
+            return await self._create_in(tx, [b.id for b in buildings], form, actor, source)
 
     async def _create_in(
         self,
         tx: Transaction,
         building_ids: list[int],
         form: EventForm,
-        by: int,
+        actor: Actor,
         source: str | None = None,
     ) -> Event:
         now = self.now()
@@ -618,16 +356,13 @@ class EventService:
                 text=datetime.fromtimestamp(form.starts_at, self.tz).strftime("%Y-%m-%d %H:%M"),
                 example=example_time(now, self.tz),
             )
-        event = await self.repo.create(tx, form.fields(), building_ids, by, now, source)
+        event = await self.repo.create(tx, form.fields(), building_ids, actor.user_id, now, source)
         for post in await self.repo.posts(tx, event.id):
-            t = await self.translator_for(post.chat_id)
-            await self.outbox.queue(
+            await self.cards.send(
                 tx,
+                CARD,
+                str(event.id),
                 post.chat_id,
-                await self._card_text(tx, t, event),
-                reply_markup=card_markup(t, event, now),
-                kind=KIND_CARD,
-                ref=f"event:{event.id}",
                 dedupe_key=f"event:{event.id}:card:{post.building_id}",
             )
         await self._schedule(tx, event, now)
@@ -666,36 +401,41 @@ class EventService:
     # --- the list -------------------------------------------------------------------------
 
     async def join(
-        self, event_id: int, building: Building, user_id: int, role: Role
+        self, actor: Actor, event_id: int, building: Building, role: Role
     ) -> JoinOutcome:
-        """Sign someone up from a building's group: a place, or the waitlist when full."""
+        """Sign the actor up from a building's group: a place, or the waitlist when full.
+
+        Anyone who sees the card may join; only the building's volunteers may help out.
+        """
+        needed = Rights.VOLUNTEER if role == "helper" else Rights.STRANGER
+        await self.community.require(actor, building, needed)
         async with self.db.transaction() as tx:
             event = await self._open_event(tx, event_id, building)
             if role == "helper" and not event.helpers:
                 raise InvalidInput(N_("This event asks for no helpers."))
             if not await self.repo.sign_up(
-                tx, event.id, user_id, building.chat_id, role, self.now()
+                tx, event.id, actor.user_id, building.chat_id, role, self.now()
             ):
                 raise Conflict(N_("You are already on the list of this event."))
-            signup = await self.repo.signup(tx, event.id, user_id)
+            signup = await self.repo.signup(tx, event.id, actor.user_id)
             assert signup is not None
             position = await self.repo.position(tx, signup)
-            await self._refresh_soon(tx, event.id)
+            await self.cards.touch(tx, CARD, str(event.id))
         return JoinOutcome(signup.role, signup.status, position)
 
-    async def leave(self, event_id: int, building: Building, user_id: int) -> LeaveOutcome:
-        """Take someone off the list; the first on the waitlist moves up and is told."""
+    async def leave(self, actor: Actor, event_id: int, building: Building) -> LeaveOutcome:
+        """Take the actor off the list; the first on the waitlist moves up and is told."""
         async with self.db.transaction() as tx:
             event = await self._open_event(tx, event_id, building)
-            left = await self.repo.remove(tx, event.id, user_id)
+            left = await self.repo.remove(tx, event.id, actor.user_id)
             if left is None:
                 raise NotFound(N_("You are not on the list of this event."))
             promoted = None
             if left.status == "going":
                 promoted = await self.repo.promote_next(tx, event.id, left.role)
             if promoted is not None:
-                await self._tell(tx, event, [promoted], PROMOTED, f"promoted {promoted.id}")
-            await self._refresh_soon(tx, event.id)
+                await self._tell(tx, event, [promoted], "promoted", f"promoted {promoted.id}")
+            await self.cards.touch(tx, CARD, str(event.id))
         return LeaveOutcome(left, promoted)
 
     async def _open_event(self, tx: Transaction, event_id: int, building: Building) -> Event:
@@ -710,66 +450,42 @@ class EventService:
             raise Conflict(N_("Sign-up for this event is closed."))
         return event
 
-    async def _refresh_soon(self, tx: Transaction, event_id: int) -> None:
-        """Have the group messages show the list at the end of the current edit window."""
-        window = self.settings.list_edit_seconds
-        slot = int(self.now() // window)
-        await self.scheduler.schedule(
-            tx,
-            JOB_LIST,
-            f"event {event_id} list {window:g}/{slot}",
-            (slot + 1) * window,
-            {"event": event_id},
-            grace_seconds=LATE_OK,
-        )
-
-    async def _card_text(self, tx: Transaction, t: Translator, event: Event) -> str:
+    async def _card(self, tx: Transaction, ref: str, chat_id: int) -> OutMessage | None:
+        """The live card: the event and its list as the group sees them now."""
+        event = await self.repo.get(tx, int(ref))
+        if event is None:
+            return None
         posts = await self.repo.posts(tx, event.id)
         signups = await self.repo.signups(tx, event.id)
+        t = await self.translator_for(chat_id)
         names = [post.building_name for post in posts]
-        return card_text(t, event, names, signups, self.now(), self.tz)
+        return views.card(t, event, names, signups, self.now(), self.tz)
 
-    async def show_list(self, tx: Transaction, event_id: int) -> None:
-        """Queue an edit of the event's message in every group, as the list is now."""
-        event = await self.repo.get(tx, event_id)
-        if event is None:
-            return
-        for post in await self.repo.posts(tx, event_id):
-            if post.message_id is None:
-                continue
-            t = await self.translator_for(post.chat_id)
-            params: dict[str, Any] = {
-                "message_id": post.message_id,
-                "text": await self._card_text(tx, t, event),
-                "parse_mode": "HTML",
-            }
-            markup = card_markup(t, event, self.now())
-            if markup is not None:  # an edit without reply_markup removes the buttons
-                params["reply_markup"] = markup
-            await self.outbox.queue_call(
-                tx,
-                post.chat_id,
-                "editMessageText",
-                params,
-                kind=KIND_CARD_EDIT,
-                ref=f"event:{event_id}",
-            )
+    async def _show_now(self, tx: Transaction, event_id: int) -> None:
+        """Edit the event's cards at once (a copy still on its way catches up on delivery)."""
+        await self.cards.touch(tx, CARD, str(event_id))
+        await self.cards.refresh(tx, CARD, str(event_id))
 
     # --- telling people -------------------------------------------------------------------
 
     async def _tell(
-        self, tx: Transaction, event: Event, signups: list[Signup], note: Note, tag: str
+        self,
+        tx: Transaction,
+        event: Event,
+        signups: list[Signup],
+        note: views.NoteKind,
+        tag: str,
     ) -> None:
         """Tell people in private if they started the bot, else in one mention message per group."""
         in_groups: dict[int, list[Signup]] = {}
         for signup in signups:
             if signup.user.started and not signup.user.blocked:
                 t = await self.translator_for(signup.user.id)
-                await self.outbox.queue(
+                await self.outbox.queue_message(
                     tx,
                     signup.user.id,
-                    t(note.private, **self._about(t, event)),
-                    kind=note.kind,
+                    views.private_note(t, note, event, self.tz),
+                    kind=NOTE_KINDS[note],
                     ref=f"event:{event.id}",
                     dedupe_key=f"event:{event.id}:{tag}:{signup.user.id}",
                 )
@@ -784,60 +500,37 @@ class EventService:
         event: Event,
         chat_id: int,
         people: list[Signup],
-        note: Note,
+        note: views.NoteKind,
         tag: str,
     ) -> None:
         t = await self.translator_for(chat_id)
         for n, chunk in enumerate(_chunks(people, MENTIONS_PER_MESSAGE)):
-            names = Html(", ".join(mention(signup.user) for signup in chunk))
-            await self.outbox.queue(
+            await self.outbox.queue_message(
                 tx,
                 chat_id,
-                t(note.group, names=names, **self._about(t, event)),
+                views.group_note(t, note, event, self.tz, [signup.user for signup in chunk]),
                 kind=KIND_GROUP_NOTE,
                 ref=f"event:{event.id}",
                 dedupe_key=f"event:{event.id}:{tag}:group:{chat_id}:{n}",
             )
 
-    def _about(self, t: Translator, event: Event) -> dict[str, str]:
-        return {
-            "title": event.title,
-            "when": local_time(t, event.starts_at, self.tz),
-            "place": event.place,
-        }
-
     async def private_note_settled(self, tx: Transaction, delivery: Delivery) -> None:
         """A private note that can never arrive (the person blocked the bot) goes to the group."""
-        note = NOTES.get(delivery.row.kind)
+        note = NOTE_OF_KIND.get(delivery.row.kind)
         if delivery.ok or not delivery.chat_gone or note is None or not delivery.row.ref:
             return
         event_id, user_id = int(delivery.row.ref.split(":")[1]), delivery.row.chat_id
         event = await self.repo.get(tx, event_id)
         signup = await self.repo.signup(tx, event_id, user_id)
         if event is not None and signup is not None:
-            tag = f"{note.kind} fallback {delivery.row.id}"
+            tag = f"{delivery.row.kind} fallback {delivery.row.id}"
             await self._mention(tx, event, signup.chat_id, [signup], note, tag)
-
-    async def card_sent(self, tx: Transaction, delivery: Delivery) -> None:
-        """Remember the message id of an event's post, to edit its list later."""
-        if not delivery.ok or delivery.message_id is None or not delivery.row.ref:
-            return
-        event_id = int(delivery.row.ref.split(":")[1])
-        await self.repo.set_post_message(tx, event_id, delivery.row.chat_id, delivery.message_id)
 
     # --- scheduled work -------------------------------------------------------------------
 
     def jobs(self) -> dict[str, JobHandler]:
         """The job kinds of events, and what runs each."""
-        return {
-            JOB_LIST: self.list_due,
-            JOB_REMIND: self.remind,
-            JOB_START: self.started,
-        }
-
-    async def list_due(self, tx: Transaction, job: Job) -> None:
-        """Job: the batched edit of the list."""
-        await self.show_list(tx, int(job.data["event"]))
+        return {JOB_REMIND: self.remind, JOB_START: self.started}
 
     async def remind(self, tx: Transaction, job: Job) -> None:
         """Job: remind everyone who has a place, remind_before the start."""
@@ -845,14 +538,14 @@ class EventService:
         if event is None or event.status != "open":
             return
         going = [s for s in await self.repo.signups(tx, event.id) if s.status == "going"]
-        await self._tell(tx, event, going, REMINDER, "remind")
+        await self._tell(tx, event, going, "reminder", "remind")
 
     async def started(self, tx: Transaction, job: Job) -> None:
         """Job: at the start, close the sign-up in the groups and send the owner the sheet."""
         event = await self.repo.get(tx, int(job.data["event"]))
         if event is None or event.status != "open":
             return
-        await self.show_list(tx, event.id)
+        await self._show_now(tx, event.id)
         owner = await self.users.get(event.created_by)
         posts = await self.repo.posts(tx, event.id)
         if owner is not None and owner.started and not owner.blocked:
@@ -862,12 +555,10 @@ class EventService:
         else:
             return
         t = await self.translator_for(chat_id)
-        sheet = await self._sheet(tx, event)
-        await self.outbox.queue(
+        await self.outbox.queue_message(
             tx,
             chat_id,
-            sheet_text(t, sheet, self.tz),
-            reply_markup=sheet_markup(t, sheet, 0),
+            views.sheet(t, await self._sheet(tx, event), self.tz, 0),
             kind=KIND_SHEET,
             ref=f"event:{event.id}",
             dedupe_key=f"event:{event.id}:sheet",
@@ -875,20 +566,19 @@ class EventService:
 
     # --- cancelling -----------------------------------------------------------------------
 
-    async def cancel(self, event_id: int) -> int:
-        """Cancel an event that has not started; everyone on the list is told. Returns how many."""
+    async def cancel(self, actor: Actor, event_id: int) -> int:
+        """Cancel an event that has not started (the actor owns its buildings); everyone on
+        the list is told. Returns how many."""
+        event = await self.owned_event(actor, event_id)
         async with self.db.transaction() as tx:
-            event = await self.repo.get(tx, event_id)
-            if event is None:
-                raise NotFound(N_("There is no event #{number}."), number=event_id)
             if not await self.repo.close(tx, event_id, "cancelled", self.now(), started=False):
                 raise Conflict(self._why_closed(event))
             await self.scheduler.cancel(tx, f"event {event_id} remind")
             await self.scheduler.cancel(tx, f"event {event_id} start")
             event = event.model_copy(update={"status": "cancelled"})
             signups = await self.repo.signups(tx, event_id)
-            await self._tell(tx, event, signups, CANCELLED, "cancelled")
-            await self.show_list(tx, event_id)
+            await self._tell(tx, event, signups, "cancelled", "cancelled")
+            await self._show_now(tx, event_id)
         return len(signups)
 
     def _why_closed(self, event: Event) -> str:
@@ -900,9 +590,12 @@ class EventService:
 
     # --- attendance -----------------------------------------------------------------------
 
-    async def sheet(self, event_id: int) -> AttendanceSheet:
-        """The attendance sheet of an event that has started."""
-        event = await self.get(event_id)
+    async def sheet(self, actor: Actor, event_id: int) -> AttendanceSheet:
+        """The attendance sheet of an event that has started (for the owners)."""
+        event = await self.owned_event(actor, event_id)
+        return await self._started_sheet(event)
+
+    async def _started_sheet(self, event: Event) -> AttendanceSheet:
         if event.status == "cancelled":
             raise Conflict(N_("This event was cancelled."))
         if event.starts_at > self.now():
@@ -913,20 +606,23 @@ class EventService:
         going = [s for s in await self.repo.signups(source, event.id) if s.status == "going"]
         return AttendanceSheet(event, going, await self.repo.present(source, event.id))
 
-    async def mark(self, event_id: int, user_id: int, by: int) -> AttendanceSheet:
+    async def mark(self, actor: Actor, event_id: int, user_id: int) -> AttendanceSheet:
         """Flip whether someone came."""
-        await self.sheet(event_id)
+        await self.sheet(actor, event_id)
         async with self.db.transaction() as tx:
             event = await self.repo.get(tx, event_id)
             if event is None or event.status != "open":
                 raise Conflict(N_("The attendance of this event is already saved."))
-            if not await self.repo.toggle_present(tx, event_id, user_id, by, self.now()):
+            if not await self.repo.toggle_present(
+                tx, event_id, user_id, actor.user_id, self.now()
+            ):
                 raise NotFound(N_("This person was not on the list."))
-        return await self.sheet(event_id)
+        return await self._started_sheet(await self.get(event_id))
 
-    async def save_attendance(self, event_id: int, by: int) -> AttendanceSheet:
+    async def save_attendance(self, actor: Actor, event_id: int) -> AttendanceSheet:
         """Close the event with its attendance; each helper who came is paid once."""
-        event = await self.get(event_id)
+        event = await self.owned_event(actor, event_id)
+        by = actor.user_id
         async with self.db.transaction() as tx:
             if not await self.repo.close(tx, event_id, "done", self.now(), started=True):
                 raise Conflict(
@@ -936,8 +632,8 @@ class EventService:
                 )
             for user_id in await self.repo.save_attendance(tx, event_id, by, self.now()):
                 await self._on_helped(tx, event_id, user_id, by)
-            await self.show_list(tx, event_id)
-        return await self.sheet(event_id)
+            await self._show_now(tx, event_id)
+        return await self._started_sheet(await self.get(event_id))
 
     async def _on_helped(self, tx: Transaction, event_id: int, user_id: int, by: int) -> None:
         """A helper came to the event: pay their points, once per event and helper.
@@ -951,8 +647,12 @@ class EventService:
 
     # --- /events --------------------------------------------------------------------------
 
-    async def listing(self, building_ids: list[int], managed: set[int]) -> Listing:
-        """Coming events of these buildings; those past, for the ones one manages."""
+    async def listing(self, actor: Actor, place: int | None) -> Listing:
+        """Coming events of the group's building (in private: of one's buildings); those
+        past, for the ones one manages."""
+        buildings = await self.community.scope(actor, place, Rights.STRANGER)
+        managed = {b.id for b in buildings if await self._manages(actor, b)}
+        building_ids = [b.id for b in buildings]
         now = self.now()
         coming = await self.repo.coming(building_ids, now, limit=20)
         since = now - ATTENDANCE_DAYS * 86400
@@ -962,18 +662,24 @@ class EventService:
         awaiting = [s for s in awaiting if s.event.id in manageable]
         return Listing(coming, awaiting, manageable)
 
+    async def _manages(self, actor: Actor, building: Building) -> bool:
+        return await self.community.role_in(actor.user_id, building) >= Rights.OWNER
+
     # --- the step-by-step form ------------------------------------------------------------
 
-    async def start_form(self, chat_id: int, user_id: int, building_ids: list[int]) -> Prompt:
+    async def start_form(self, actor: Actor, chat_id: int, buildings: list[Building]) -> Prompt:
         """Open the form (dropping an earlier one); without buildings it asks for them first."""
+        await self._require_owner(actor, buildings)
+        if not buildings and not await self.community.scope(actor, None, Rights.OWNER):
+            raise NotAllowed(REFUSALS[Rights.OWNER])
         async with self.db.transaction() as tx:
             return await self.prompts.ask(
                 tx,
                 chat_id,
-                user_id,
+                actor.user_id,
                 PROMPT,
-                "title" if building_ids else "buildings",
-                {"buildings": building_ids},
+                "title" if buildings else "buildings",
+                {"buildings": [b.id for b in buildings]},
                 ttl_seconds=self.settings.form_timeout.total_seconds(),
             )
 
@@ -982,38 +688,42 @@ class EventService:
         prompt = await self.prompts.current(chat_id, user_id)
         return prompt if prompt is not None and prompt.feature == PROMPT else None
 
-    async def stop_form(self, chat_id: int, user_id: int) -> bool:
-        """Drop someone's form; False if there was none."""
+    async def stop_form(self, actor: Actor, chat_id: int) -> bool:
+        """Drop the actor's form; False if there was none."""
         async with self.db.transaction() as tx:
-            return await self.prompts.close(tx, chat_id, user_id, PROMPT)
+            return await self.prompts.close(tx, chat_id, actor.user_id, PROMPT)
 
     async def answer_form(
         self,
+        actor: Actor,
         form: Prompt,
         text: str,
-        building_ids: list[int] | None = None,
+        buildings: list[Building] | None = None,
         message_id: int | None = None,
     ) -> Prompt | Event:
         """Take the answer to the current question; the last answer posts the event.
 
-        The form keeps the id of the message that gave the last answer: the same message
-        handled again (after a crash) leaves the form as it is, instead of answering the
-        next question with it.
+        The actor must own the form's buildings, checked again at every answer. The form
+        keeps the id of the message that gave the last answer: the same message handled
+        again (after a crash) leaves the form as it is, instead of answering the next
+        question with it.
         """
+        if actor.user_id != form.user_id:
+            raise NotAllowed(REFUSALS[Rights.OWNER])
         if message_id is not None and message_id <= (form.answered_message or 0):
             return form
         answers = dict(form.payload)
         if form.step == "buildings":
-            answers["buildings"] = building_ids or []
+            await self._require_owner(actor, buildings or [])
+            answers["buildings"] = [b.id for b in buildings or []]
         else:
+            await self._require_owner_of_ids(actor, answers.get("buildings", []))
             answers[form.step] = self._answer(form.step, text)
         later = STEPS[STEPS.index(form.step) + 1 :]
         async with self.db.transaction() as tx:
             if not later:
                 await self.prompts.close(tx, form.chat_id, form.user_id, PROMPT)
-                return await self._create_in(
-                    tx, answers["buildings"], _form_of(answers), form.user_id
-                )
+                return await self._create_in(tx, answers["buildings"], _form_of(answers), actor)
             return await self.prompts.ask(
                 tx,
                 form.chat_id,
@@ -1042,14 +752,11 @@ class EventService:
         """Expiry of a form nobody answered in time: say so."""
         user = await self.users.get(form.user_id)
         t = await self.translator_for(form.chat_id)
-        await self.outbox.queue(
+        await self.outbox.queue_message(
             tx,
             form.chat_id,
-            t(
-                "{name}, the /event form was dropped after {minutes} minutes without an "
-                "answer. Send /event to start again.",
-                name=user.display_name if user else "",
-                minutes=self.settings.form_timeout_minutes,
+            views.form_expired(
+                t, user.display_name if user else "", self.settings.form_timeout_minutes
             ),
             kind=KIND_FORM,
             dedupe_key=f"event:form:{form.id}:timeout",

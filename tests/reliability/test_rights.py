@@ -26,6 +26,7 @@ import pytest
 
 from bot.app import menu
 from bot.emulator import BotApiEmulator
+from bot.services.community import Actor
 from bot.services.lockup import parse_facility
 from bot.services.points import parse_reward
 from handlers import events, notices, points, requests, roster
@@ -507,7 +508,7 @@ async def event(community: Community, place: Place, role: str, hours: float = 1)
              f"/event {place.name} | {when} | 义诊 | 活动室 | 40 | 2")
     event_id = await last_id(community, "events")
     message_id = await community.harness.value(
-        "SELECT message_id FROM event_posts WHERE event_id = ?", event_id)
+        "SELECT message_id FROM cards WHERE kind = 'event' AND ref = ?", str(event_id))
     assert message_id is not None
     return {"event": event_id, "message": message_id}
 
@@ -523,8 +524,8 @@ async def joined_event(community: Community, place: Place, role: str) -> dict[st
     """An event the person has signed up for."""
     values = await event(community, place, role)
     services = community.harness.bot.services
-    await services.events.join(values["event"], await community.building(place),
-                               place.user(role), "guest")
+    await services.events.join(Actor(place.user(role)), values["event"],
+                               await community.building(place), "guest")
     return values
 
 
@@ -539,8 +540,8 @@ async def started_event(community: Community, place: Place, role: str) -> dict[s
         return {"started": found}
     values = await event(community, place, role, hours=2 / 60)
     services = community.harness.bot.services
-    await services.events.join(values["event"], await community.building(place),
-                               place.neighbour, "guest")
+    await services.events.join(Actor(place.neighbour), values["event"],
+                               await community.building(place), "guest")
     community.harness.clock.advance(3 * 60)
     await services.scheduler.run_due()  # what falls due now happens before the press
     await community.harness.settle()
