@@ -8,6 +8,7 @@ or expired one gives both back with new entries.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import tempfile
 from collections.abc import AsyncIterator
@@ -25,8 +26,9 @@ from bot.app import build_services
 from bot.clock import FakeClock
 from bot.config import Settings, load_settings
 from bot.context import Services
-from bot.domain.core import Building, User
+from bot.domain.core import Building, OutboxMessage, User
 from bot.errors import Conflict, InvalidInput, LinliError, NotAllowed, NotFound
+from bot.outbox import Delivery
 from bot.services.community import Actor
 from bot.services.people import Person, Place
 from bot.services.points import (
@@ -38,8 +40,9 @@ from bot.services.points import (
     parse_reward,
     parse_reward_edit,
 )
+from bot.views import points as views
 from storage.db import Database
-from storage.migrate import migrate
+from storage.migrate import available_migrations, migrate
 
 OWNER, ADMIN = 10, 900
 VOLUNTEERS = [21, 22, 23]
@@ -398,6 +401,168 @@ async def test_editing_a_reward_changes_one_field(world: World) -> None:
     assert (changed.stock, changed.cost) == (20, 30)
     changed = await world.points.edit_reward(Actor(OWNER), changed.id, "monthly_limit", True)
     assert changed.monthly_limit
+
+
+# --- who may ------------------------------------------------------------------------------
+
+
+async def test_only_an_owner_of_the_building_decides_and_a_refusal_changes_nothing(
+    world: World,
+) -> None:
+    reward = await world.reward(cost=30, stock=5)
+    await world.give(LI, 30)
+    redemption = (await world.points.redeem(Actor(LI), reward, None, "21:1")).redemption
+    outbox = await world.value("SELECT count(*) FROM outbox")
+    for who in (VOLUNTEERS[1], 999):  # another volunteer, a stranger
+        for approve in (True, False):
+            with pytest.raises(NotAllowed):
+                await world.points.decide(Actor(who), redemption.id, approve=approve)
+    assert await world.value("SELECT status FROM redemptions") == "pending"
+    assert await world.points.balance(LI) == 0
+    assert await world.value("SELECT stock FROM rewards") == 4
+    assert await world.value("SELECT count(*) FROM outbox") == outbox
+    decided = await world.points.decide(Actor(ADMIN), redemption.id, approve=False)
+    assert decided.status == "rejected" and decided.decided_by == ADMIN
+
+
+async def test_awards_and_the_catalogue_are_for_the_owners_of_the_building(
+    world: World,
+) -> None:
+    reward = await world.reward(cost=30, stock=5)
+    zhao, li = Actor(VOLUNTEERS[1]), world.people[LI]
+    cake = RewardDraft("蛋糕", "面包房", 1, 9, False)
+    with pytest.raises(NotAllowed, match="owners of a building this volunteer serves"):
+        await world.points.award(zhao, li, 20, "自己人", "award:-100:1")
+    with pytest.raises(NotAllowed):
+        await world.points.edit_reward(zhao, reward, "stock", 100)
+    with pytest.raises(NotAllowed):
+        await world.points.retire_reward(zhao, reward)
+    with pytest.raises(NotAllowed):
+        await world.points.add_reward(zhao, world.building, cake)
+    with pytest.raises(InvalidInput, match="in your building's group"):  # the community's
+        await world.points.add_reward(Actor(OWNER), None, cake)
+    with pytest.raises(NotAllowed):
+        await world.points.statement(zhao, LI)  # someone else's points
+    with pytest.raises(NotAllowed):
+        await world.points.post_leaderboard(zhao, world.building)
+    assert await world.value("SELECT count(*) FROM ledger") == 0
+    assert await world.value("SELECT count(*) FROM rewards") == 1
+    assert await world.value("SELECT stock || ' ' || active FROM rewards") == "5 1"
+    assert await world.value("SELECT count(*) FROM outbox") == 0
+    assert (await world.points.statement(Actor(OWNER), LI)).balance == 0
+    added = await world.points.add_reward(Actor(ADMIN), None, cake)
+    assert added.building_id is None
+
+
+# --- the owners' card ----------------------------------------------------------------------
+
+
+async def deliver_cards(world: World, message_id: int) -> None:
+    """Play the outbox sender: each pending card arrives, and the app's hook hears of it."""
+    hook = world.services.cards.settled_hooks()["points_card"]
+    for row in await world.db.fetch_all(
+        "SELECT * FROM outbox WHERE kind = 'points_card' AND status = 'pending'"
+    ):
+        message = OutboxMessage.from_row(row)
+        await world.services.sender.repo.mark_sent(message_id, message.id, 0.0)
+        await hook(Delivery(message, ok=True, message_id=message_id))
+
+
+async def card_edits(world: World) -> list[dict[str, object]]:
+    rows = await world.db.fetch_all(
+        "SELECT chat_id, method, payload FROM outbox WHERE kind = 'points_card_edit' ORDER BY id"
+    )
+    assert all(row["chat_id"] == CHAT and row["method"] == "editMessageText" for row in rows)
+    return [json.loads(row["payload"]) for row in rows]
+
+
+async def decided_card(world: World, redemption_id: int) -> str:
+    """The card's text as the group should see it now."""
+    redemption = await world.points.redemption(redemption_id)
+    t = await world.services.people.translator_for(CHAT)
+    owner = world.people[OWNER].display_name if redemption.decided_by else None
+    return views.card(t, redemption, world.people[LI].display_name, owner).text
+
+
+async def test_a_decided_card_is_edited_once_and_loses_its_buttons(world: World) -> None:
+    reward = await world.reward(cost=30, stock=5)
+    await world.give(LI, 30)
+    redemption = (await world.points.redeem(Actor(LI), reward, None, "21:1")).redemption
+    await deliver_cards(world, message_id=555)
+    assert await card_edits(world) == []
+    await world.points.decide(Actor(OWNER), redemption.id, approve=True)
+    with pytest.raises(Conflict):
+        await world.points.decide(Actor(OWNER), redemption.id, approve=False)
+    [edit] = await card_edits(world)
+    assert edit["message_id"] == 555 and "reply_markup" not in edit
+    assert edit["text"] == await decided_card(world, redemption.id)
+
+
+async def test_a_card_still_on_its_way_when_decided_is_edited_as_it_arrives(
+    world: World,
+) -> None:
+    reward = await world.reward(cost=30, stock=5)
+    await world.give(LI, 30)
+    redemption = (await world.points.redeem(Actor(LI), reward, None, "21:1")).redemption
+    await world.points.decide(Actor(OWNER), redemption.id, approve=False)
+    assert await card_edits(world) == []  # nothing to edit yet
+    await deliver_cards(world, message_id=556)
+    [edit] = await card_edits(world)
+    assert edit["message_id"] == 556 and "reply_markup" not in edit
+    assert edit["text"] == await decided_card(world, redemption.id)
+
+
+async def test_an_expired_redemption_edits_its_card(world: World) -> None:
+    reward = await world.reward(cost=30, stock=1)
+    await world.give(LI, 30)
+    redemption = (await world.points.redeem(Actor(LI), reward, None, "21:1")).redemption
+    await deliver_cards(world, message_id=557)
+    world.clock.advance(73 * 3600)
+    assert await world.services.scheduler.run_due() == 1
+    [edit] = await card_edits(world)
+    assert edit["message_id"] == 557
+    assert edit["text"] == await decided_card(world, redemption.id)
+
+
+async def test_cards_delivered_before_the_upgrade_are_edited_when_decided(world: World) -> None:
+    """Before migration 10 a card was found through its outbox row alone: one delivered,
+    one still on its way whose redemption was decided meanwhile, one that failed."""
+    reward = await world.reward(cost=10, stock=5)
+    for volunteer in VOLUNTEERS:
+        await world.give(volunteer, 10)
+    ids = [
+        (await world.points.redeem(Actor(v), reward, None, f"{v}:1")).redemption.id
+        for v in VOLUNTEERS
+    ]
+    rows = await world.db.fetch_all("SELECT id FROM outbox WHERE kind = 'points_card' ORDER BY id")
+    delivered, on_its_way, failed = (row[0] for row in rows)
+    async with world.db.transaction() as tx:
+        await tx.execute("DELETE FROM cards")  # the state an older version left
+        await tx.execute(
+            "UPDATE outbox SET status = 'sent', message_id = 600 WHERE id = ?", (delivered,)
+        )
+        await tx.execute("UPDATE outbox SET status = 'failed' WHERE id = ?", (failed,))
+    await world.points.decide(Actor(OWNER), ids[1], approve=True)
+    migration = next(m for m in available_migrations() if m.name == "0010_cards_points.sql")
+    for _ in range(2):  # a second run adds nothing
+        await world.db.execute_script(migration.sql)
+    copies = await world.db.fetch_all(
+        "SELECT ref, outbox_id, message_id, dirty FROM cards ORDER BY ref"
+    )
+    assert [tuple(row) for row in copies] == [
+        (str(ids[0]), None, 600, 0),
+        (str(ids[1]), on_its_way, None, 1),
+    ]
+    await world.points.decide(Actor(OWNER), ids[0], approve=False)
+    [edit] = await card_edits(world)
+    assert edit["message_id"] == 600 and edit["text"] == await decided_card(world, ids[0])
+    hook = world.services.cards.settled_hooks()["points_card"]
+    row = await world.db.fetch_one("SELECT * FROM outbox WHERE id = ?", (on_its_way,))
+    await world.services.sender.repo.mark_sent(601, on_its_way, 0.0)
+    await hook(Delivery(OutboxMessage.from_row(row), ok=True, message_id=601))
+    edits = await card_edits(world)
+    assert [e["message_id"] for e in edits] == [600, 601]
+    assert "reply_markup" not in edits[1]
 
 
 # --- the ranking ---------------------------------------------------------------------------
