@@ -133,7 +133,7 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     prompts = services.prompts
     services.points = PointsService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
-        community=community, people=people, users=users,
+        community=community, people=people, users=users, cards=services.cards,
     )
     points = services.points
     services.notices = NoticeService(

@@ -12,7 +12,7 @@ import sqlite3
 from typing import Any
 
 from bot.domain.core import User
-from bot.domain.points import LedgerEntry, Redemption, Reward, Standing
+from bot.domain.points import Decided, LedgerEntry, Redemption, Reward, Standing
 from storage.db import Database, Params, Transaction
 from storage.errors import MonthlyLimitReached
 
@@ -239,7 +239,7 @@ class PointsRepository:
         self,
         tx: Transaction,
         redemption_id: int,
-        status: str,
+        status: Decided,
         by: int | None,
         now: float,
         voucher: str | None = None,

@@ -254,11 +254,11 @@ async def events(c: Community) -> None:
 
 async def redemption(c: Community) -> None:
     points = c.services.points
-    reward = await points.add_reward(OWNER, c.b3, RewardDraft("洗车券", "老王洗车行", 15, 5, False))
-    volunteer, owner = await c.services.users.get(V1), await c.services.users.get(OWNER)
-    assert volunteer is not None and owner is not None
-    redeemed = await points.redeem(volunteer, reward.id, c.b3, "test:redeem")
-    await points.decide(redeemed.redemption.id, owner, approve=True)
+    reward = await points.add_reward(
+        Actor(OWNER), c.b3, RewardDraft("洗车券", "老王洗车行", 15, 5, False)
+    )
+    redeemed = await points.redeem(Actor(V1), reward.id, c.b3, "test:redeem")
+    await points.decide(Actor(OWNER), redeemed.redemption.id, approve=True)
 
 
 async def build(folder: Path) -> Community:

@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
-from bot.domain.core import Model, User
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.domain.core import Building, Model, User
+
+Reason = Literal[
+    "request_done",
+    "shift_served",
+    "lockup_on_time",
+    "event_helped",
+    "award",
+    "correction",
+    "redemption",
+    "redemption_returned",
+]
+RedemptionStatus = Literal["pending", "approved", "rejected", "expired"]
+Decided = Literal["approved", "rejected", "expired"]
 
 
 class LedgerEntry(Model):
@@ -11,7 +27,7 @@ class LedgerEntry(Model):
     id: int
     user_id: int
     amount: int
-    reason: str
+    reason: Reason
     note: str = ""
     source: str
     made_by: int | None = None
@@ -39,7 +55,7 @@ class Redemption(Model):
     user_id: int
     building_id: int
     cost: int
-    status: str
+    status: RedemptionStatus
     month: str | None = None
     request_key: str
     voucher: str | None = None
@@ -58,3 +74,40 @@ class Standing(Model):
     points: int
 
 
+@dataclass(frozen=True)
+class Award:
+    """The outcome of a manual award or correction."""
+
+    volunteer: User
+    entry: LedgerEntry
+    balance: int
+    created: bool  # False: this command was already recorded (a replayed update)
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    """The outcome of /redeem."""
+
+    redemption: Redemption
+    building: Building
+    balance: int
+    created: bool  # False: this command was already recorded (a replayed update)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A balance with the latest entries and the open redemptions."""
+
+    balance: int
+    entries: list[LedgerEntry]
+    redemptions: list[Redemption]
+    volunteer: bool = True  # serves a building now
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    """Points earned this month, best first, for a building or the whole community."""
+
+    month: str
+    building: Building | None
+    standings: list[Standing]

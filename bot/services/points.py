@@ -6,6 +6,11 @@ below zero. A redemption holds the points and one item of stock in one transacti
 an owner approves it (the volunteer gets a voucher code) or rejects it, and one that
 nobody decides in time expires. Rejected or expired, the points and the stock come back
 as new entries, never by deleting old ones.
+
+Every change names its actor and is checked here: awards and the catalogue by the
+owners of the building (community admins: everywhere), a redemption by the volunteer
+themself, its decision by the owners of the building it was asked in. The owners'
+card of a redemption is a live card, edited when it is decided or expires.
 """
 
 from __future__ import annotations
@@ -17,29 +22,41 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.callbacks import button_data
+from bot.cards import LiveCards
 from bot.clock import Clock
 from bot.config import PointsSettings, Settings
 from bot.domain.core import Building, Job, User
-from bot.domain.points import LedgerEntry, Redemption, Reward, Standing
+from bot.domain.points import (
+    Award,
+    Decided,
+    Leaderboard,
+    Redeemed,
+    Redemption,
+    Reward,
+    Statement,
+)
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.i18n import N_, Translator, html_escape
+from bot.i18n import N_, Translator
 from bot.outbox import Outbox
 from bot.scheduler import Scheduler
-from bot.services.community import Community
+from bot.services.community import REFUSALS, Actor, Community, Role
 from bot.services.people import People
 from bot.text import is_blank, one_line
+from bot.views import points as views
+from bot.views.common import OutMessage
 from storage.db import Database, Transaction
 from storage.errors import MonthlyLimitReached
 from storage.points import PointsRepository
 from storage.users import UserRepository
 
 AUTOMATIC_REASONS = ("request_done", "shift_served", "lockup_on_time", "event_helped")
-BUTTONS = "points"
+BUTTONS = views.BUTTONS
 EXPIRY_JOB = "points.redemption_expiry"
 # A redemption must expire even after a long outage, or its points stay held forever.
 EXPIRY_GRACE_SECONDS = 366 * 24 * 3600
-CARD_KIND = "points_card"
+CARD = "redemption"  # the live card of a redemption, in its building's group
+CARD_KIND = "points_card"  # the outbox kinds of its copies and of their edits
+CARD_EDIT_KIND = "points_card_edit"
 MAX_NOTE = 200
 MAX_NAME = 60
 MAX_QUANTITY = 100_000
@@ -48,21 +65,17 @@ LEADERBOARD_SIZE = 10
 STATEMENT_SIZE = 10
 VOUCHER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread at a till
 
-REASON_LABELS = {
-    "request_done": N_("help request done"),
-    "shift_served": N_("duty shift served"),
-    "lockup_on_time": N_("lock-up reported on time"),
-    "event_helped": N_("helped at an event"),
-    "award": N_("award"),
-    "correction": N_("correction"),
-    "redemption": N_("redemption"),
-    "redemption_returned": N_("redemption returned"),
-}
 ALREADY = {
     "approved": N_("This redemption was already approved."),
     "rejected": N_("This redemption was already rejected."),
     "expired": N_("This redemption expired: the points went back."),
 }
+NOT_THEIR_OWNER = N_("Only the owners of a building this volunteer serves may do this.")
+NO_SUCH_REWARD = N_("There is no reward number {number}. See /rewards.")
+REWARDS_IN_THE_GROUP = N_(
+    "Add a reward in your building's group. Rewards for every building are "
+    "added here by the community admins."
+)
 AWARD_USAGE = N_(
     "Write it like this: /award @username 10 helped at the fair\n"
     "A minus sign corrects a mistake: /award @username -5 counted twice"
@@ -106,51 +119,6 @@ class RewardDraft:
     cost: int
     stock: int
     monthly_limit: bool
-
-
-@dataclass(frozen=True)
-class Award:
-    """The outcome of a manual award or correction."""
-
-    volunteer: User
-    entry: LedgerEntry
-    balance: int
-    created: bool  # False: this command was already recorded (a replayed update)
-
-
-@dataclass(frozen=True)
-class Redeemed:
-    """The outcome of /redeem."""
-
-    redemption: Redemption
-    building: Building
-    balance: int
-    created: bool  # False: this command was already recorded (a replayed update)
-
-
-@dataclass(frozen=True)
-class Statement:
-    """A balance with the latest entries and the open redemptions."""
-
-    balance: int
-    entries: list[LedgerEntry]
-    redemptions: list[Redemption]
-    volunteer: bool = True  # serves a building now
-
-
-POINTS_ARE_FOR_VOLUNTEERS = N_(
-    "Points are for volunteers: they earn them by helping neighbours, "
-    "and trade them for rewards from local shops."
-)
-
-
-@dataclass(frozen=True)
-class Leaderboard:
-    """Points earned this month, best first, for a building or the whole community."""
-
-    month: str
-    building: Building | None
-    standings: list[Standing]
 
 
 # --- parsing what people typed ----------------------------------------------------------
@@ -275,6 +243,7 @@ class PointsService:
         community: Community,
         people: People,
         users: UserRepository,
+        cards: LiveCards,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -284,7 +253,9 @@ class PointsService:
         self.community = community
         self.people = people
         self.users = users
+        self.cards = cards
         self.repo = PointsRepository(db)
+        cards.register(CARD, self._render_card, send_kind=CARD_KIND, edit_kind=CARD_EDIT_KIND)
 
     @property
     def settings(self) -> PointsSettings:
@@ -305,7 +276,7 @@ class PointsService:
 
         Returns False when that source already paid (or the amount is 0: that kind of
         award is switched off in the config). ``reason`` is one of AUTOMATIC_REASONS or
-        "award"; the amounts are in ``settings.points``.
+        "award"; the amounts are in ``settings.points``. The caller has checked who may.
         """
         if reason not in (*AUTOMATIC_REASONS, "award") or amount < 0:
             raise ValueError(f"not an automatic award: {amount} for {reason!r}")
@@ -314,17 +285,21 @@ class PointsService:
         now = self.clock.now()
         return await self.repo.add_entry(tx, user_id, amount, reason, source, by, now)
 
-    async def award(self, by: int, volunteer: User, amount: int, note: str, source: str) -> Award:
-        """A manual award, or (negative) a correction that may not take the balance below zero.
+    async def award(
+        self, actor: Actor, volunteer: User, amount: int, note: str, source: str
+    ) -> Award:
+        """A manual award, or (negative) a correction that may not take the balance below zero,
+        by an owner of a building the volunteer serves.
 
         ``source`` names the command ("award:<chat>:<message>"), so a replay pays once.
         """
+        await self._require_owner_of(actor, volunteer.id)
         self._check_award(amount, note)
         reason = "award" if amount > 0 else "correction"
         async with self.db.transaction() as tx:
             now = self.clock.now()
             created = await self.repo.add_entry(
-                tx, volunteer.id, amount, reason, source, by, now, note
+                tx, volunteer.id, amount, reason, source, actor.user_id, now, note
             )
             entry = await self.repo.entry_by_source(tx, source)
             balance = await self.repo.balance(tx, volunteer.id)
@@ -339,7 +314,14 @@ class PointsService:
                     points=-amount,
                 )
             if created and volunteer.started:
-                await self._tell_award(tx, volunteer, entry, balance)
+                t = await self._translator(volunteer.id)
+                await self.outbox.queue_message(
+                    tx,
+                    volunteer.id,
+                    views.award_notice(t, entry, balance),
+                    kind="points_award",
+                    dedupe_key=f"ledger {entry.source}",
+                )
         return Award(volunteer, entry, balance, created)
 
     def _check_award(self, amount: int, note: str) -> None:
@@ -352,23 +334,13 @@ class PointsService:
                 N_("The reason is too long: at most {limit} characters."), limit=MAX_NOTE
             )
 
-    async def _tell_award(
-        self, tx: Transaction, volunteer: User, entry: LedgerEntry, balance: int
-    ) -> None:
-        t = await self._translator(volunteer.id)
-        text = (
-            t("🎉 You received {points} points: {note}", points=entry.amount, note=entry.note)
-            if entry.amount > 0
-            else t(
-                "Your points were corrected by {points}: {note}",
-                points=entry.amount,
-                note=entry.note,
-            )
-        )
-        text += "\n" + t("Your balance: {balance} points.", balance=balance)
-        await self.outbox.queue(
-            tx, volunteer.id, text, kind="points_award", dedupe_key=f"ledger {entry.source}"
-        )
+    async def _require_owner_of(self, actor: Actor, volunteer_id: int) -> None:
+        """Refuse unless the actor owns a building the volunteer serves (community admins may)."""
+        if self.community.is_admin(actor.user_id):
+            return
+        owned = {b.id for b in await self.community.scope(actor, None, Role.OWNER)}
+        if not any(b.id in owned for b in await self.volunteering(volunteer_id)):
+            raise NotAllowed(NOT_THEIR_OWNER)
 
     # --- what people see -----------------------------------------------------------------
 
@@ -376,15 +348,22 @@ class PointsService:
         """A person's balance: the sum of their ledger entries."""
         return await self.repo.balance(self.db, user_id)
 
-    async def statement(self, user_id: int) -> Statement:
-        """Balance, latest entries and open redemptions (anyone may ask: for someone who
-        never volunteered they are empty, and the reply says what points are for)."""
+    async def volunteering(self, user_id: int) -> list[Building]:
+        """The buildings a person serves as a volunteer."""
+        return await self.community.buildings.volunteering(user_id)
+
+    async def statement(self, actor: Actor, user_id: int) -> Statement:
+        """Balance, latest entries and open redemptions: one's own (anyone may ask: for
+        someone who never volunteered they are empty, and the reply says what points are
+        for), or a volunteer's for an owner of their building."""
+        if user_id != actor.user_id:
+            await self._require_owner_of(actor, user_id)
         since = self.clock.now() - 90 * 24 * 3600
         return Statement(
             balance=await self.balance(user_id),
             entries=await self.repo.entries(user_id, STATEMENT_SIZE),
             redemptions=await self.repo.open_redemptions(user_id, since),
-            volunteer=bool(await self.community.buildings.volunteering(user_id)),
+            volunteer=bool(await self.volunteering(user_id)),
         )
 
     async def leaderboard(self, building: Building | None) -> Leaderboard:
@@ -395,18 +374,19 @@ class PointsService:
         )
         return Leaderboard(month, building, standings)
 
-    async def post_leaderboard(self, building: Building) -> bool:
-        """Post the building's ranking in its group as a notice; False if this very
+    async def post_leaderboard(self, actor: Actor, building: Building) -> bool:
+        """An owner posts the building's ranking in its group as a notice; False if this very
         ranking was already posted."""
+        await self.community.require(actor, building, Role.OWNER)
         board = await self.leaderboard(building)
         t = await self._translator(building.chat_id)
-        text = leaderboard_text(t, board, building.name)
-        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        notice = OutMessage(views.leaderboard_text(t, board, building.name))
+        digest = hashlib.sha256(notice.text.encode()).hexdigest()[:16]
         async with self.db.transaction() as tx:
-            row = await self.outbox.queue(
+            row = await self.outbox.queue_message(
                 tx,
                 building.chat_id,
-                text,
+                notice,
                 kind="points_leaderboard",
                 ref=f"leaderboard:{building.id}:{board.month}",
                 dedupe_key=f"leaderboard {building.id} {digest}",
@@ -419,10 +399,17 @@ class PointsService:
         """A reward still in the catalogue."""
         reward = await self.repo.reward(self.db, reward_id)
         if reward is None or not reward.active:
-            raise NotFound(
-                N_("There is no reward number {number}. See /rewards."), number=reward_id
-            )
+            raise NotFound(NO_SUCH_REWARD, number=reward_id)
         return reward
+
+    async def reward_building(self, reward: Reward) -> Building | None:
+        """The building whose owners manage a reward; None: the community's own."""
+        if reward.building_id is None:
+            return None
+        building = await self.community.buildings.by_id(reward.building_id)
+        if building is None:
+            raise NotFound(N_("This button is no longer valid."))
+        return building
 
     async def catalogue(self, buildings: list[Building] | None) -> list[Reward]:
         """Rewards open to these buildings (and the whole community); None: every reward."""
@@ -430,12 +417,21 @@ class PointsService:
         return await self.repo.catalogue(ids)
 
     async def add_reward(
-        self, by: int, building: Building | None, draft: RewardDraft, source: str | None = None
+        self,
+        actor: Actor,
+        building: Building | None,
+        draft: RewardDraft,
+        source: str | None = None,
     ) -> Reward:
-        """Add a reward to a building's catalogue, or (no building) the community's.
+        """Add a reward to a building's catalogue (its owners), or with no building to the
+        community's (the community admins).
 
         ``source`` names the command message: handled twice, it finds the reward it added.
         """
+        if building is not None:
+            await self.community.require(actor, building, Role.OWNER)
+        elif not self.community.is_admin(actor.user_id):
+            raise InvalidInput(REWARDS_IN_THE_GROUP)
         async with self.db.transaction() as tx:
             if source is not None and (seen := await self.repo.reward_by_source(tx, source)):
                 return seen
@@ -443,38 +439,45 @@ class PointsService:
                 tx,
                 building.id if building else None,
                 asdict(draft),
-                by,
+                actor.user_id,
                 self.clock.now(),
                 source,
             )
 
-    async def edit_reward(self, reward: Reward, field: str, value: Any) -> Reward:
+    async def edit_reward(self, actor: Actor, reward_id: int, field: str, value: Any) -> Reward:
         """Change one field of a reward (stock is what is left to redeem)."""
+        await self._require_reward_rights(actor, await self.reward(reward_id))
         async with self.db.transaction() as tx:
-            if not await self.repo.update_reward(
-                tx, reward.id, field, value, self.clock.now()
-            ):
-                raise NotFound(
-                    N_("There is no reward number {number}. See /rewards."), number=reward.id
-                )
-            changed = await self.repo.reward(tx, reward.id)
+            if not await self.repo.update_reward(tx, reward_id, field, value, self.clock.now()):
+                raise NotFound(NO_SUCH_REWARD, number=reward_id)
+            changed = await self.repo.reward(tx, reward_id)
         assert changed is not None
         return changed
 
-    async def retire_reward(self, reward: Reward) -> None:
+    async def retire_reward(self, actor: Actor, reward_id: int) -> Reward:
         """Take a reward out of the catalogue; pending redemptions of it still get decided."""
+        reward = await self.reward(reward_id)
+        await self._require_reward_rights(actor, reward)
         async with self.db.transaction() as tx:
-            if not await self.repo.retire_reward(tx, reward.id, self.clock.now()):
-                raise NotFound(
-                    N_("There is no reward number {number}. See /rewards."), number=reward.id
-                )
+            if not await self.repo.retire_reward(tx, reward_id, self.clock.now()):
+                raise NotFound(NO_SUCH_REWARD, number=reward_id)
+        return reward
+
+    async def _require_reward_rights(self, actor: Actor, reward: Reward) -> None:
+        """Owners manage their building's rewards; community admins the community's."""
+        building = await self.reward_building(reward)
+        if building is not None:
+            await self.community.require(actor, building, Role.OWNER)
+        elif not self.community.is_admin(actor.user_id):
+            raise NotAllowed(REFUSALS[Role.ADMIN])
 
     # --- redeeming -----------------------------------------------------------------------
 
     async def redeem(
-        self, volunteer: User, reward_id: int, here: Building | None, request_key: str
+        self, actor: Actor, reward_id: int, here: Building | None, request_key: str
     ) -> Redeemed:
-        """Hold the points and reserve one item in one transaction; owners then decide.
+        """The actor, a volunteer, redeems a reward for themself: the points are held and one
+        item reserved in one transaction; owners then decide.
 
         ``request_key`` names the command ("<chat>:<message>"), so a replay redeems once.
         ``here`` is the building of the group the command came from, if any.
@@ -482,9 +485,10 @@ class PointsService:
         known = await self.repo.redemption_by_key(self.db, request_key)
         if known is not None:
             return await self._redeemed(known, created=False)
-        building = await self._deciding_building(volunteer.id, await self.reward(reward_id), here)
+        reward = await self.reward(reward_id)
+        building = await self._deciding_building(actor.user_id, reward, here)
         async with self.db.transaction() as tx:
-            redemption = await self._hold(tx, volunteer, reward_id, building, request_key)
+            redemption = await self._hold(tx, actor.user_id, reward_id, building, request_key)
             if redemption is None:  # the same command, recorded meanwhile
                 return await self._redeemed_in(tx, request_key)
             await self.scheduler.schedule(
@@ -495,14 +499,20 @@ class PointsService:
                 {"redemption": redemption.id},
                 grace_seconds=EXPIRY_GRACE_SECONDS,
             )
-            await self._queue_card(tx, redemption, volunteer, building)
-            balance = await self.repo.balance(tx, volunteer.id)
+            await self.cards.send(  # the owners decide in the group (for now)
+                tx,
+                CARD,
+                str(redemption.id),
+                building.chat_id,
+                dedupe_key=f"redemption card {redemption.id}",
+            )
+            balance = await self.repo.balance(tx, actor.user_id)
         return Redeemed(redemption, building, balance, created=True)
 
     async def _hold(
         self,
         tx: Transaction,
-        volunteer: User,
+        volunteer_id: int,
         reward_id: int,
         building: Building,
         request_key: str,
@@ -511,14 +521,12 @@ class PointsService:
         now = self.clock.now()
         reward = await self.repo.reward(tx, reward_id)
         if reward is None or not reward.active:
-            raise NotFound(
-                N_("There is no reward number {number}. See /rewards."), number=reward_id
-            )
+            raise NotFound(NO_SUCH_REWARD, number=reward_id)
         month = month_bounds(now, self.tz)[2] if reward.monthly_limit else None
         expires_at = now + self.settings.redemption_expire_hours * 3600
         try:
             redemption = await self.repo.add_redemption(
-                tx, reward, volunteer.id, building.id, month, request_key, now, expires_at
+                tx, reward, volunteer_id, building.id, month, request_key, now, expires_at
             )
         except MonthlyLimitReached:
             raise Conflict(
@@ -533,13 +541,13 @@ class PointsService:
             )
         source = f"redemption:{redemption.id}"
         if not await self.repo.add_entry(
-            tx, volunteer.id, -reward.cost, "redemption", source, volunteer.id, now
+            tx, volunteer_id, -reward.cost, "redemption", source, volunteer_id, now
         ):
             raise Conflict(
                 N_("«{reward}» costs {cost} points, and you have {balance}."),
                 reward=reward.name,
                 cost=reward.cost,
-                balance=await self.repo.balance(tx, volunteer.id),
+                balance=await self.repo.balance(tx, volunteer_id),
             )
         return redemption
 
@@ -557,7 +565,7 @@ class PointsService:
         self, user_id: int, reward: Reward, here: Building | None
     ) -> Building:
         """The building whose owners decide: the reward's own, or one the volunteer serves."""
-        serving = await self.community.buildings.volunteering(user_id)
+        serving = await self.volunteering(user_id)
         if reward.building_id is not None:
             for building in serving:
                 if building.id == reward.building_id:
@@ -572,29 +580,21 @@ class PointsService:
             raise NotAllowed(N_("Only volunteers can redeem rewards."))
         return next((b for b in serving if here is not None and b.id == here.id), serving[0])
 
-    async def _queue_card(
-        self, tx: Transaction, redemption: Redemption, volunteer: User, building: Building
-    ) -> None:
-        """Ask the building's owners, in its group, to approve or reject."""
-        t = await self._translator(building.chat_id)
-        buttons = [
-            {
-                "text": t.plain("✅ Approve"),
-                "callback_data": button_data(BUTTONS, "approve", redemption.id),
-            },
-            {
-                "text": t.plain("❌ Reject"),
-                "callback_data": button_data(BUTTONS, "reject", redemption.id),
-            },
-        ]
-        await self.outbox.queue(
-            tx,
-            building.chat_id,
-            card_text(t, redemption, volunteer.display_name),
-            reply_markup={"inline_keyboard": [buttons]},
-            kind=CARD_KIND,
-            ref=f"redemption:{redemption.id}",
-            dedupe_key=f"redemption card {redemption.id}",
+    async def _render_card(self, tx: Transaction, ref: str, chat_id: int) -> OutMessage | None:
+        """The owners' card of redemption ``ref``, as it is now."""
+        redemption = await self.repo.redemption(tx, int(ref))
+        if redemption is None:
+            return None
+        volunteer = await self.users.get(redemption.user_id)
+        decider = None if redemption.decided_by is None else await self.users.get(
+            redemption.decided_by
+        )
+        t = await self._translator(chat_id)
+        return views.card(
+            t,
+            redemption,
+            volunteer.display_name if volunteer else str(redemption.user_id),
+            decider.display_name if decider else None,
         )
 
     async def redemption(self, redemption_id: int) -> Redemption:
@@ -604,12 +604,22 @@ class PointsService:
             raise NotFound(N_("This button is no longer valid."))
         return redemption
 
-    async def decide(self, redemption_id: int, by: User, approve: bool) -> Redemption:
-        """An owner approves (a voucher code is issued) or rejects (points and stock return).
+    async def deciding(self, redemption_id: int) -> Building:
+        """The building whose owners decide a redemption."""
+        redemption = await self.redemption(redemption_id)
+        building = await self.community.buildings.by_id(redemption.building_id)
+        if building is None:
+            raise NotFound(N_("This button is no longer valid."))
+        return building
+
+    async def decide(self, actor: Actor, redemption_id: int, approve: bool) -> Redemption:
+        """An owner of the redemption's building approves (a voucher code is issued) or
+        rejects (points and stock return).
 
         The move out of 'pending' is one conditional UPDATE: a repeated or racing
         press finds it decided and changes nothing.
         """
+        await self.community.require(actor, await self.deciding(redemption_id), Role.OWNER)
         async with self.db.transaction() as tx:
             now = self.clock.now()
             redemption = await self.repo.redemption(tx, redemption_id)
@@ -617,18 +627,22 @@ class PointsService:
                 raise NotFound(N_("This button is no longer valid."))
             if redemption.status != "pending":
                 raise Conflict(ALREADY[redemption.status])
-            if approve and redemption.user_id == by.id and not self._is_admin(by.id):
+            if (
+                approve
+                and redemption.user_id == actor.user_id
+                and not self.community.is_admin(actor.user_id)
+            ):
                 raise NotAllowed(N_("You cannot approve your own redemption: another owner will."))
-            status = "approved" if approve else "rejected"
+            status: Decided = "approved" if approve else "rejected"
             voucher = voucher_code(redemption.id) if approve else None
-            if not await self.repo.decide(tx, redemption.id, status, by.id, now, voucher):
+            if not await self.repo.decide(tx, redemption.id, status, actor.user_id, now, voucher):
                 raise Conflict(N_("This redemption was already decided."))
             if not approve:
-                await self._give_back(tx, redemption, by.id, now)
+                await self._give_back(tx, redemption, actor.user_id, now)
             await self.scheduler.cancel(tx, expiry_key(redemption.id))
             decided = await self.repo.redemption(tx, redemption.id)
             assert decided is not None
-            await self._announce(tx, decided, by.display_name)
+            await self._announce(tx, decided)
         return decided
 
     async def expire(self, tx: Transaction, job: Job) -> None:
@@ -642,7 +656,7 @@ class PointsService:
         await self._give_back(tx, redemption, None, now)
         expired = await self.repo.redemption(tx, redemption.id)
         assert expired is not None
-        await self._announce(tx, expired, None)
+        await self._announce(tx, expired)
 
     async def _give_back(
         self, tx: Transaction, redemption: Redemption, by: int | None, now: float
@@ -655,169 +669,23 @@ class PointsService:
         ):  # cannot happen: a redemption leaves 'pending' once
             raise RuntimeError(f"redemption {redemption.id} was already returned")
 
-    async def _announce(self, tx: Transaction, redemption: Redemption, by: str | None) -> None:
-        """Tell the volunteer the outcome, and mark the owners' card as decided."""
+    async def _announce(self, tx: Transaction, redemption: Redemption) -> None:
+        """Tell the volunteer the outcome, and show it on the owners' card."""
         volunteer = await self.users.get(redemption.user_id)
         if volunteer is not None and volunteer.started:
             t = await self._translator(volunteer.id)
-            await self.outbox.queue(
+            await self.outbox.queue_message(
                 tx,
                 volunteer.id,
-                outcome_text(t, redemption),
+                views.outcome(t, redemption),
                 kind="points_outcome",
                 ref=f"redemption:{redemption.id}",
                 dedupe_key=f"redemption outcome {redemption.id}",
             )
-        name = volunteer.display_name if volunteer else str(redemption.user_id)
-        for card in await self.outbox.repo.by_ref(f"redemption:{redemption.id}"):
-            if card.kind != CARD_KIND or card.message_id is None:
-                continue
-            t = await self._translator(card.chat_id)
-            text = card_text(t, redemption, name) + "\n\n" + decision_line(t, redemption, by)
-            await self.outbox.queue_call(
-                tx,
-                card.chat_id,
-                "editMessageText",
-                {"message_id": card.message_id, "text": text, "parse_mode": "HTML"},
-                kind="points_card_edit",
-                ref=f"redemption:{redemption.id}",
-                dedupe_key=f"redemption card {redemption.id} {redemption.status}",
-            )
+        await self.cards.touch(tx, CARD, str(redemption.id))
 
     # --- helpers -------------------------------------------------------------------------
-
-    def _is_admin(self, user_id: int) -> bool:
-        return self.community.is_admin(user_id)
 
     async def _translator(self, chat_id: int) -> Translator:
         """The translator for a chat's own language, or the community's."""
         return await self.people.translator_for(chat_id)
-
-
-# --- texts -------------------------------------------------------------------------------
-
-MEDALS = ("🥇", "🥈", "🥉")
-
-
-def reward_line(t: Translator, reward: Reward) -> str:
-    """One reward of the catalogue."""
-    line = t(
-        "<b>#{number}</b> {name} — {shop}: {cost} points, {stock} left",
-        number=reward.id,
-        name=reward.name,
-        shop=reward.shop,
-        cost=reward.cost,
-        stock=reward.stock,
-    )
-    return line + (t(" (one per month)") if reward.monthly_limit else "")
-
-
-def entry_line(t: Translator, entry: LedgerEntry, tz: ZoneInfo) -> str:
-    """One ledger entry: when, how much, why."""
-    when = datetime.fromtimestamp(entry.created_at, tz).strftime("%m-%d %H:%M")
-    label = t.plain(REASON_LABELS.get(entry.reason, entry.reason))
-    detail = entry.note or _source_hint(entry.source)
-    why = t("{reason}: {detail}", reason=label, detail=detail) if detail else html_escape(label)
-    return f"{when}  <b>{entry.amount:+d}</b>  {why}"
-
-
-def _source_hint(source: str) -> str:
-    """'request:42' → '#42': the number people know a thing by."""
-    head, _, tail = source.partition(":")
-    return f"#{tail}" if head != "award" and tail.isdigit() else ""
-
-
-def redemption_line(t: Translator, redemption: Redemption, tz: ZoneInfo, private: bool) -> str:
-    """One open redemption; the voucher code is shown only in private."""
-    head = t(
-        "#{number} «{reward}» ({shop}), {cost} points",
-        number=redemption.id,
-        reward=redemption.reward_name,
-        shop=redemption.shop,
-        cost=redemption.cost,
-    )
-    if redemption.status == "pending":
-        until = datetime.fromtimestamp(redemption.expires_at, tz).strftime("%m-%d %H:%M")
-        return head + " — " + t("waiting for an owner (until {time})", time=until)
-    if private and redemption.voucher:
-        return head + " — " + t("voucher <code>{code}</code>", code=redemption.voucher)
-    return head + " — " + t("approved")
-
-
-def card_text(t: Translator, redemption: Redemption, volunteer: str) -> str:
-    """The owners' card for a redemption."""
-    return t(
-        "🎁 <b>Redemption #{number}</b>\n"
-        "{name} would like «{reward}» from {shop} for {cost} points. The points are held.\n"
-        "Owners of the building: approve to give a voucher code, or reject to give "
-        "the points back.",
-        number=redemption.id,
-        name=volunteer,
-        reward=redemption.reward_name,
-        shop=redemption.shop,
-        cost=redemption.cost,
-    )
-
-
-def decision_line(t: Translator, redemption: Redemption, by: str | None) -> str:
-    """How the card ended."""
-    if redemption.status == "approved":
-        return t("✅ Approved by {owner}.", owner=by or "—")
-    if redemption.status == "rejected":
-        return t("❌ Rejected by {owner}. The points went back.", owner=by or "—")
-    return t("⌛ Expired: no owner decided in time. The points went back.")
-
-
-def outcome_text(t: Translator, redemption: Redemption) -> str:
-    """What the volunteer is told once their redemption is decided."""
-    params = {
-        "number": redemption.id,
-        "reward": redemption.reward_name,
-        "shop": redemption.shop,
-        "cost": redemption.cost,
-    }
-    if redemption.status == "approved":
-        return t(
-            "✅ Your redemption #{number} is approved: «{reward}» from {shop}.\n"
-            "Show this code at the shop: <code>{code}</code>",
-            code=redemption.voucher,
-            **params,
-        )
-    if redemption.status == "rejected":
-        return t(
-            "Your redemption #{number} of «{reward}» ({shop}) was not approved. "
-            "Your {cost} points are back.",
-            **params,
-        )
-    return t(
-        "Your redemption #{number} of «{reward}» ({shop}) expired before an owner decided. "
-        "Your {cost} points are back.",
-        **params,
-    )
-
-
-def leaderboard_text(t: Translator, board: Leaderboard, place: str) -> str:
-    """The 'volunteers of the month' notice."""
-    year, month = board.month.split("-")
-    title = t(
-        "🏆 <b>Volunteers of the month</b>: {place}, {year}-{month}",
-        place=place,
-        year=year,
-        month=int(month),
-    )
-    lines = [title]
-    for rank, standing in enumerate(board.standings, start=1):
-        badge = MEDALS[rank - 1] if rank <= len(MEDALS) else f"{rank}."
-        lines.append(
-            t(
-                "{badge} {name} — {points} points",
-                badge=badge,
-                name=standing.user.display_name,
-                points=standing.points,
-            )
-        )
-    if not board.standings:
-        lines.append(t("No points earned this month yet."))
-    else:
-        lines.append(t("Thank you for helping your neighbours!"))
-    return "\n".join(lines)

@@ -487,7 +487,7 @@ async def reward(community: Community, place: Place, role: str) -> dict[str, Any
     """A reward of the building, and points for the person to redeem it with."""
     services = community.harness.bot.services
     added = await services.points.add_reward(
-        place.owner, await community.building(place), parse_reward("洗车 | 王记 | 1 | 100"))
+        Actor(place.owner), await community.building(place), parse_reward("洗车 | 王记 | 1 | 100"))
     async with community.harness.db.transaction() as tx:
         await services.points.award_in(tx, place.user(role), 10, "award",
                                        f"rights:{added.id}:{role}", ADMIN)
