@@ -66,6 +66,7 @@ from bot.reports.chart import (
 )
 from bot.reports.figures import Figures, MonthStats, duration_text, report_messages
 from bot.reports.month import Month
+from bot.services.community import Actor
 from bot.services.lockup import parse_facility
 from bot.services.people import Person, Place
 from bot.services.points import RewardDraft
@@ -199,7 +200,7 @@ async def november_requests(c: Community) -> None:
 
 async def lockups(c: Community) -> None:
     spec = parse_facility("自习室 | 21:00 | 窗户关好, 门锁好")
-    facility = await c.services.lockup.add_facility(c.b3, spec, OWNER)
+    facility = await c.services.lockup.add_facility(Actor(OWNER), c.b3, spec)
     repo = LockupRepository(c.db)
     grace = 20 * 60
     async with c.db.transaction() as tx:

@@ -26,6 +26,7 @@ import pytest
 
 from bot.app import menu
 from bot.emulator import BotApiEmulator
+from bot.services.community import Actor
 from bot.services.lockup import parse_facility
 from bot.services.points import parse_reward
 from handlers import events, notices, points, requests, roster
@@ -454,7 +455,7 @@ async def facility(community: Community, place: Place, role: str) -> dict[str, A
         found = await services.lockup.facilities(await community.building(place))
     other = await services.community.building_of_chat(OTHER_GROUP)
     if not await services.lockup.facilities(other):  # the other volunteer's own building
-        await services.lockup.add_facility(other, parse_facility("活动室 | 21:00 | 关灯"), ADMIN)
+        await services.lockup.add_facility(Actor(ADMIN), other, parse_facility("活动室 | 21:00 | 关灯"))
     return {"facility": found[0].id}
 
 
