@@ -198,19 +198,19 @@ async def on_add_shift(context: LinliContext, actor: Actor, data: ButtonData) ->
     """Add a shift with preset hours, then choose its volunteers."""
     hours = (data.int_arg(1), data.int_arg(2), data.int_arg(3))
     choice = await context.services.roster.add_preset_shift(actor, data.int_arg(0), *hours)
-    return Screen(views.shift_volunteers(context.t, choice), context.t.plain("Shift added."))
+    return Screen(views.shift_volunteers(context.t, choice), views.shift_added(context.t))
 
 
 async def on_remove(context: LinliContext, actor: Actor, data: ButtonData) -> Screen:
     """Remove a shift: choose which."""
     week = await context.services.roster.shifts_to_pick(actor, data.int_arg(0))
-    return Screen(views.pick_shift(context.t, week, "drop", N_("Which shift do you remove?")))
+    return Screen(views.shift_to_remove(context.t, week))
 
 
 async def on_assign(context: LinliContext, actor: Actor, data: ButtonData) -> Screen:
     """Assign volunteers: choose the shift."""
     week = await context.services.roster.shifts_to_pick(actor, data.int_arg(0))
-    return Screen(views.pick_shift(context.t, week, "pick", N_("Which shift?")))
+    return Screen(views.shift_to_staff(context.t, week))
 
 
 async def on_drop(context: LinliContext, actor: Actor, data: ButtonData) -> Screen:
@@ -220,7 +220,7 @@ async def on_drop(context: LinliContext, actor: Actor, data: ButtonData) -> Scre
     await service.remove_shift(actor, building, data.int_arg(0))
     week = await service.managed(actor, building.id)
     card = views.week_card(context.t, week, editable=True)
-    return Screen(card, context.t.plain("Shift removed."))
+    return Screen(card, views.shift_removed(context.t))
 
 
 async def on_pick(context: LinliContext, actor: Actor, data: ButtonData) -> Screen:

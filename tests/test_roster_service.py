@@ -4,7 +4,7 @@ one-date swaps, and the jobs that chain week after week."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,6 +19,7 @@ from bot.domain.core import Building
 from bot.errors import Conflict, NotAllowed
 from bot.services.community import Actor
 from bot.services.lockup import FacilitySpec
+from bot.services.roster import parse_roster_command
 
 TZ = ZoneInfo("Asia/Shanghai")
 OWNER, LI, WANG, ZHAO = 10, 11, 12, 13
@@ -210,3 +211,64 @@ async def test_a_lockup_report_is_late_after_the_grace_time(services: Services) 
     assert reported.lockup.late and reported.lockup.note == "都关好了"
     with pytest.raises(Conflict):
         await services.lockup.report(Actor(LI), view.lockup.id, None, None)
+
+
+async def test_only_an_owner_changes_the_roster_and_a_refusal_changes_nothing(
+    services: Services,
+) -> None:
+    building = await building_with_volunteers(services)
+    shift_id = await add(services, building, EVENING, LI)
+    roster, volunteer = services.roster, Actor(LI)
+    li = await services.users.get(LI)
+    assert li is not None
+    assign_wang = parse_roster_command("assign mon 18:00-22:00 @wang")
+    refused: list[Callable[[], Awaitable[object]]] = [
+        lambda: roster.add_shift(volunteer, building, *NIGHT, [li]),
+        lambda: roster.remove_shift(volunteer, building, shift_id),
+        lambda: roster.toggle_volunteer(volunteer, building, shift_id, WANG, True),
+        lambda: roster.run_command(volunteer, building, assign_wang),
+        lambda: roster.set_handover_in_group(volunteer, building, True),
+        lambda: roster.managed(volunteer, building.id),
+    ]
+    for attempt in refused:
+        with pytest.raises(NotAllowed):
+            await attempt()
+    week = await roster.week(building)
+    assert [(item.shift.id, [u.id for u in item.volunteers]) for item in week] == [(shift_id, [LI])]
+    assert not await roster.handover_in_group(building)
+
+
+async def test_a_volunteer_who_was_removed_can_neither_give_away_nor_take_a_shift(
+    services: Services,
+) -> None:
+    building = await building_with_volunteers(services)
+    shift_id = await add(services, building, EVENING, LI)
+    monday = datetime(2026, 11, 23).date()
+    swap = await services.roster.offer_swap(Actor(LI), shift_id, monday, WANG)
+    wang = await services.users.get(WANG)
+    assert wang is not None
+    await services.community.remove_volunteer(building, wang)
+    with pytest.raises(NotAllowed):  # the offer's buttons are still in Wang's chat
+        await services.roster.answer_swap(Actor(WANG), swap.id, accept=True)
+    li = await services.users.get(LI)
+    assert li is not None
+    await services.community.remove_volunteer(building, li)  # still on the weekly roster
+    with pytest.raises(NotAllowed):
+        await services.roster.offer_swap(Actor(LI), shift_id, monday, ZHAO)
+    assert await services.roster.on_duty(building.id, local(23, 19)) == [LI]
+    assert await texts_to(services, LI, "swap_answer") == []
+    assert len(await texts_to(services, ZHAO, "swap_offer")) == 0
+
+
+async def test_only_an_owner_adds_or_removes_a_facility(services: Services) -> None:
+    building = await building_with_volunteers(services)
+    spec = FacilitySpec("自习室", [21 * 60] * 7, ["窗户", "门"])
+    with pytest.raises(NotAllowed):
+        await services.lockup.add_facility(Actor(LI), building, spec)
+    assert await services.lockup.facilities(building) == []
+    await services.lockup.add_facility(Actor(OWNER), building, spec)
+    with pytest.raises(NotAllowed):
+        await services.lockup.remove_facility(Actor(LI), building, "自习室")
+    with pytest.raises(NotAllowed):
+        await services.lockup.managed_facilities(Actor(LI), building)
+    assert [f.name for f in await services.lockup.facilities(building)] == ["自习室"]

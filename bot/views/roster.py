@@ -109,11 +109,31 @@ def pick_hours(t: Translator, building: Building, weekday: int) -> OutMessage:
     return OutMessage(text, keyboard(*rows))
 
 
-def pick_shift(t: Translator, week: Week, action: str, question: str) -> OutMessage:
+def shift_to_remove(t: Translator, week: Week) -> OutMessage:
+    """Removing a shift: which one."""
+    return _pick_shift(t, week, "drop", N_("Which shift do you remove?"))
+
+
+def shift_to_staff(t: Translator, week: Week) -> OutMessage:
+    """Assigning volunteers: to which shift."""
+    return _pick_shift(t, week, "pick", N_("Which shift?"))
+
+
+def _pick_shift(t: Translator, week: Week, action: str, question: str) -> OutMessage:
     """A button for each shift of the week (``action``: what pressing one does)."""
     rows = [[button(shift_times(t, item.shift), action, item.shift.id)] for item in week.shifts]
     rows.append([button(t.plain("« Back"), "view", week.building.id)])
     return OutMessage(t(question), keyboard(*rows))
+
+
+def shift_added(t: Translator) -> str:
+    """The answer to the press that added a shift."""
+    return t.plain("Shift added.")
+
+
+def shift_removed(t: Translator) -> str:
+    """The answer to the press that removed a shift."""
+    return t.plain("Shift removed.")
 
 
 def shift_volunteers(t: Translator, choice: ShiftVolunteers) -> OutMessage:
