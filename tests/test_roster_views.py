@@ -84,3 +84,17 @@ def test_duty_shows_now_and_next_or_that_there_is_no_roster() -> None:
     )
     empty = views.duty_text(translator("en"), Duty(BUILDING, [], []))
     assert empty.endswith("No roster yet. Owners set it up with /roster.")
+
+
+def test_duty_in_many_buildings_is_cut_between_buildings_to_fit_one_message() -> None:
+    buildings = [Building(id=n, chat_id=-n, name=f"{n}号楼 " + "长" * 40) for n in range(1, 200)]
+    now = occurrence(EVENING, LI)
+    found = [Duty(b, [now], [now], {LI.id: LI}) for b in buildings]
+    text = views.duties(translator("en"), found).text
+    assert len(text) <= 4096
+    kept, _blank, last = text.rpartition("\n")
+    assert last.startswith("… and ") and last.endswith(" more")
+    blocks = kept.strip().split("\n\n")
+    assert all(block.startswith("<b>") and block.count("<b>") == block.count("</b>")
+               for block in blocks)
+    assert int(last.split()[2]) == len(buildings) - len(blocks)

@@ -14,8 +14,8 @@ from bot.domain.core import Building
 from bot.domain.lockups import Facility, FacilityLockup, HistoryEntry, Lockup
 from bot.i18n import N_, Translator
 from bot.services.weektime import clock_text, local_datetime
-from bot.views.common import Button, OutMessage, keyboard
-from bot.views.roster import WEEKDAYS
+from bot.views.common import Button, OutMessage, fit, keyboard
+from bot.views.roster import WEEKDAYS, paragraphs
 
 FEATURE = "lockup"
 MAX_HISTORY = 30
@@ -223,5 +223,6 @@ def history_line(t: Translator, entry: HistoryEntry, tz: ZoneInfo) -> str:
 def histories(
     t: Translator, found: Sequence[tuple[Building, Sequence[HistoryEntry]]], tz: ZoneInfo
 ) -> OutMessage:
-    """/lockups: the recent lock-ups of each building."""
-    return OutMessage("\n\n".join(history_text(t, b, entries, tz) for b, entries in found))
+    """/lockups: the recent lock-ups of each building (a community admin's many, cut to
+    fit)."""
+    return OutMessage(fit(t, paragraphs([history_text(t, b, entries, tz) for b, entries in found])))

@@ -26,7 +26,7 @@ from bot.domain.roster import (
 )
 from bot.i18n import N_, Translator
 from bot.services.weektime import range_text
-from bot.views.common import Button, OutMessage, keyboard
+from bot.views.common import Button, OutMessage, fit, keyboard
 
 FEATURE = "roster"
 WEEKDAYS = [N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun")]
@@ -178,8 +178,14 @@ def duty_text(t: Translator, duty: Duty) -> str:
 
 
 def duties(t: Translator, found: Sequence[Duty]) -> OutMessage:
-    """/duty: now and next in each building."""
-    return OutMessage("\n\n".join(duty_text(t, duty) for duty in found))
+    """/duty: now and next in each building (a community admin's many, cut to fit)."""
+    return OutMessage(fit(t, paragraphs([duty_text(t, duty) for duty in found])))
+
+
+def paragraphs(blocks: Sequence[str]) -> list[str]:
+    """Blocks as ``fit`` takes lines: joined, they are apart by an empty line, and what does
+    not fit is counted in whole blocks."""
+    return [block if n == 0 else "\n" + block for n, block in enumerate(blocks)]
 
 
 def _occurrences(t: Translator, duty: Duty, occurrences: Sequence[Occurrence]) -> str:
