@@ -3,33 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from telegram import CallbackQuery, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, Chat, Update
+from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.callbacks import ButtonData, button_data, parse_button, pattern
+from bot.callbacks import ButtonData, parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
 from bot.domain.core import Building
-from bot.domain.roster import Shift
+from bot.domain.roster import parse_day_code
 from bot.errors import InvalidInput, NotFound
 from bot.features import Feature, Wiring
 from bot.i18n import N_
-from bot.services.community import Role
-from bot.services.roster import (
-    WEEKDAYS,
-    Duty,
-    Occurrence,
-    day_code,
-    parse_day_code,
-    parse_roster_command,
-    shift_times,
-)
-from bot.services.weektime import range_text
-from handlers.access import group_building, require_role
-from handlers.common import command_text, reply
+from bot.services.community import Actor, Role
+from bot.services.roster import parse_roster_command
+from bot.views import roster as views
+from bot.views.common import OutMessage
+from handlers.access import refresh_admins
+from handlers.common import command_text, inline_markup, show
 
 FEATURE = "roster"
 MENU = [
@@ -38,27 +32,36 @@ MENU = [
     MenuCommand("swap", N_("Offer one of your shifts to another volunteer"), group=False),
     MenuCommand("handover", N_("Leave a note for the volunteer who takes over")),
 ]
-PRESETS = [(8 * 60, 12 * 60), (12 * 60, 18 * 60), (18 * 60, 22 * 60), (22 * 60, 8 * 60)]
-Row = list[InlineKeyboardButton]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Screen:
     """What a button press shows: the edited message and a short answer to the press."""
 
-    text: str
-    rows: list[Row] = field(default_factory=list)
+    message: OutMessage
     toast: str = ""
 
-    @property
-    def markup(self) -> InlineKeyboardMarkup | None:
-        """The inline keyboard, if there are buttons."""
-        return InlineKeyboardMarkup(self.rows) if self.rows else None
+
+# --- who is asking, and where ----------------------------------------------------------
 
 
-def button(label: str, action: str, *args: object) -> InlineKeyboardButton:
-    """An inline button of this feature."""
-    return InlineKeyboardButton(label, callback_data=button_data(FEATURE, action, *args))
+async def actor_of(update: Update, context: LinliContext) -> Actor:
+    """The Actor of the update's user. In private the admin lists of the groups they own
+    are refreshed first (tracking refreshes only the update's own group)."""
+    user = update.effective_user
+    if user is None:
+        raise InvalidInput(N_("This button is no longer valid."))
+    community = context.services.community
+    if place_of(update) is None and not community.is_admin(user.id):
+        for building in await community.owned_buildings(user.id):
+            await refresh_admins(context, building.chat_id)
+    return Actor(user.id)
+
+
+def place_of(update: Update) -> int | None:
+    """The group the update came from (None in private), as ``Community.scope`` takes it."""
+    chat = update.effective_chat
+    return chat.id if chat is not None and chat.type != Chat.PRIVATE else None
 
 
 def split_building(text: str, candidates: list[Building]) -> tuple[Building | None, str]:
@@ -69,27 +72,17 @@ def split_building(text: str, candidates: list[Building]) -> tuple[Building | No
     return (candidates[0] if len(candidates) == 1 else None), text
 
 
-async def my_buildings(
-    services: Services, user_id: int, *, residents: bool = False
-) -> list[Building]:
-    """The buildings a person owns or volunteers for (and lives in, if ``residents``)."""
-    buildings = services.community.buildings
-    found = await services.community.owned_buildings(user_id)
-    found += await buildings.volunteering(user_id)
-    if residents:
-        found += await buildings.of_user(user_id)
-    unique = {building.id: building for building in found}
-    return sorted(unique.values(), key=lambda building: building.name)
-
-
 async def chosen_building(
-    update: Update, context: LinliContext, candidates: list[Building], command: str
+    update: Update, context: LinliContext, actor: Actor, needed: Role, command: str
 ) -> tuple[Building, str]:
-    """The group's building, or in private the one named first (needed if several)."""
-    text = command_text(update)
-    chat = update.effective_chat
-    if chat is not None and chat.type != Chat.PRIVATE:
-        return await group_building(update, context), text
+    """The group's building (for someone with the role ``needed``), or in private the one of
+    the buildings they serve that is named first (needed if several); and the rest."""
+    text, place = command_text(update), place_of(update)
+    candidates = await context.services.community.scope(
+        actor, place, needed if place is not None else Role.VOLUNTEER
+    )
+    if place is not None:
+        return candidates[0], text
     building, rest = split_building(text, candidates)
     if building is not None:
         return building, rest
@@ -103,142 +96,60 @@ async def chosen_building(
     )
 
 
-# --- /roster ---------------------------------------------------------------------------
+# --- /roster, /duty, /swap, /handover --------------------------------------------------
 
 
 async def roster(update: Update, context: LinliContext) -> None:
     """/roster [building] [add|remove|assign|unassign|announce …]: the weekly duty roster."""
-    user = update.effective_user
-    if user is None:
-        return
-    candidates = await my_buildings(context.services, user.id)
-    building, rest = await chosen_building(update, context, candidates, "roster")
+    actor = await actor_of(update, context)
+    service = context.services.roster
+    needed = Role.VOLUNTEER
+    text = command_text(update)
+    if text and place_of(update) is not None:
+        needed = Role.OWNER  # a change in the group: the owners' refusal, as in private
+    building, rest = await chosen_building(update, context, actor, needed, "roster")
     if rest:
-        await require_role(update, context, building, Role.OWNER)
-        command = parse_roster_command(rest)
-        await context.services.roster.run_command(building, command, user.id)
-    role = await require_role(update, context, building, Role.VOLUNTEER)
-    private = update.effective_chat is not None and update.effective_chat.type == Chat.PRIVATE
-    screen = await roster_screen(context, building, editable=private and role >= Role.OWNER)
-    prefix = context.t("✅ Done.") + "\n\n" if rest else ""
-    await reply(update, context, prefix + screen.text, reply_markup=screen.markup)
-
-
-async def roster_screen(context: LinliContext, building: Building, *, editable: bool) -> Screen:
-    """The week's shifts with their volunteers; owners get the editing buttons."""
-    t, services = context.t, context.services
-    lines = [t("<b>Duty roster of {building}</b>", building=building.name)]
-    week = await services.roster.week(building)
-    for item in week:
-        names = ", ".join(user.display_name for user in item.volunteers) or t.plain("nobody yet")
-        lines.append(t("{shift}: {names}", shift=shift_times(t, item.shift), names=names))
-    if not week:
-        lines.append(t("No shifts yet."))
-    if not editable:
-        return Screen("\n".join(lines))
-    announce = await services.roster.handover_in_group(building)
-    lines.append("\n" + t("Or write, for example: /roster add mon 18:00-22:00 @li @wang"))
-    switch = N_("📢 Handover in the group: on") if announce else N_("📢 Handover in the group: off")
-    rows = [
-        [button(t.plain("➕ Add a shift"), "add", building.id)],
-        [button(t.plain("🗑 Remove a shift"), "remove", building.id)],
-        [button(t.plain("👥 Assign volunteers"), "assign", building.id)],
-        [button(t.plain(switch), "announce", building.id)],
-    ]
-    return Screen("\n".join(lines), rows)
-
-
-# --- /duty, /swap, /handover -----------------------------------------------------------
+        await service.run_command(actor, building, parse_roster_command(rest))
+    week, role = await service.week_for(actor, building)
+    editable = place_of(update) is None and role >= Role.OWNER
+    card = views.week_card(context.t, week, editable=editable, done=bool(rest))
+    await show(update, context, card)
 
 
 async def duty(update: Update, context: LinliContext) -> None:
     """/duty: who is on duty now and who is next, in this group's building or in yours."""
-    chat, user = update.effective_chat, update.effective_user
-    if chat is None or user is None:
-        return
-    if chat.type == Chat.PRIVATE:
-        buildings = await my_buildings(context.services, user.id, residents=True)
-    else:
-        buildings = [await group_building(update, context)]
+    actor = await actor_of(update, context)
+    buildings = await context.services.community.scope(actor, place_of(update), Role.RESIDENT)
     if not buildings:
         raise NotFound(N_("You do not belong to any building yet."))
-    roster_service = context.services.roster
-    texts = [await duty_text(context, await roster_service.duty(b)) for b in buildings]
-    await reply(update, context, "\n\n".join(texts))
-
-
-async def duty_text(context: LinliContext, duty: Duty) -> str:
-    """Now and next for one building."""
-    t = context.t
-    lines = [t("<b>{building}</b>", building=duty.building.name)]
-    if not duty.next:
-        return "\n".join([*lines, t("No roster yet. Owners set it up with /roster.")])
-    now = await occurrence_lines(context, duty.now) or t("nobody")
-    lines.append(t("On duty now: {people}", people=now))
-    lines.append(t("Next: {people}", people=await occurrence_lines(context, duty.next)))
-    return "\n".join(lines)
-
-
-async def occurrence_lines(context: LinliContext, occurrences: list[Occurrence]) -> str:
-    """ "Li, Wang (Mon 11-23 18:00–22:00)" for each occurrence, joined."""
-    t = context.t
-    parts = []
-    for occurrence in occurrences:
-        names = await context.services.roster.names(occurrence.volunteer_ids)
-        names = names or t.plain("nobody")
-        parts.append(t.plain("{names} ({shift})", names=names, shift=occurrence.label(t)))
-    return t.plain("; ").join(parts)
+    found = [await context.services.roster.duty(building) for building in buildings]
+    await show(update, context, views.duties(context.t, found))
 
 
 async def swap(update: Update, context: LinliContext) -> None:
     """/swap [@name]: choose one of your coming shifts to offer to another volunteer."""
-    chat, user = update.effective_chat, update.effective_user
-    if chat is None or user is None or chat.type != Chat.PRIVATE:
+    if place_of(update) is not None:
         raise InvalidInput(N_("Please use /swap in a private chat with me."))
+    actor = await actor_of(update, context)
     words = command_text(update).split()
     target = await context.services.community.find_person(words[0]) if words else None
-    shifts = await context.services.roster.coming_shifts(user.id)
-    if not shifts:
-        raise NotFound(N_("You have no shifts in the next two weeks."))
-    t = context.t
-    rows = []
-    for building, occurrence in shifts:
-        label = f"{building.name} {occurrence.label(t)}"
-        where = (occurrence.shift.id, day_code(occurrence.day))
-        rows.append(
-            [button(label, "swapto", *where, target.id)]
-            if target
-            else [button(label, "swap", *where)]
-        )
-    text = t("Which of your coming shifts do you want to give away?")
-    await reply(update, context, text, reply_markup=InlineKeyboardMarkup(rows))
+    shifts = await context.services.roster.coming_shifts(actor)
+    await show(update, context, views.swap_choices(context.t, shifts, target))
 
 
 async def handover(update: Update, context: LinliContext) -> None:
     """/handover <note>: a note for the volunteer who takes over after your shift."""
-    user = update.effective_user
-    if user is None:
-        return
-    result = await context.services.roster.write_note(user.id, command_text(update))
-    t = context.t
-    if not result.handed_over:
-        text = t(
-            "📝 Noted. The next volunteer gets it when your shift ends ({shift}).",
-            shift=result.occurrence.label(t),
-        )
-    elif result.forwarded_to:
-        names = ", ".join(person.display_name for person in result.forwarded_to)
-        text = t("📝 Sent to {names}, who took over.", names=names)
-    else:
-        text = t("📝 Noted, but nobody takes over after this shift.")
-    await reply(update, context, text)
+    actor = await actor_of(update, context)
+    result = await context.services.roster.write_note(actor, command_text(update))
+    await show(update, context, views.note_result(context.t, result))
 
 
 # --- buttons ---------------------------------------------------------------------------
 
 
 async def roster_button(update: Update, context: LinliContext) -> None:
-    """Every roster button: parse it, check the presser's rights again, show the result."""
+    """Every roster button: parse it, let the service check the presser's rights again, and
+    show the result in place."""
     query = update.callback_query
     if query is None:
         return
@@ -246,228 +157,121 @@ async def roster_button(update: Update, context: LinliContext) -> None:
     action = BUTTONS.get(data.action)
     if action is None:
         raise InvalidInput(N_("This button is no longer valid."))
-    screen = await action(update, context, data)
+    screen = await action(context, await actor_of(update, context), data)
     await query.answer(screen.toast or None)
-    await show(query, screen)
+    await edit_in_place(query, screen.message)
 
 
-async def show(query: CallbackQuery, screen: Screen) -> None:
-    """Edit the pressed message into the screen (an unchanged screen is fine)."""
+async def edit_in_place(query: CallbackQuery, message: OutMessage) -> None:
+    """Edit the pressed message into a view's message (an unchanged screen is fine)."""
     try:
-        await query.edit_message_text(screen.text, parse_mode="HTML", reply_markup=screen.markup)
+        await query.edit_message_text(
+            message.text, parse_mode=ParseMode.HTML, reply_markup=inline_markup(message)
+        )
     except BadRequest as error:
         if "not modified" not in str(error).lower():
             raise
 
 
-async def _owned(update: Update, context: LinliContext, building_id: int) -> Building:
-    """The building of a button, for an owner of it only."""
-    building = await context.services.community.buildings.by_id(building_id)
-    if building is None:
-        raise NotFound(N_("This button is no longer valid."))
-    await require_role(update, context, building, Role.OWNER)
-    return building
-
-
-async def _owned_shift(
-    update: Update, context: LinliContext, shift_id: int
-) -> tuple[Building, Shift]:
-    """The shift of a button and its building, for an owner of it only."""
-    shift = await context.services.roster.repo.shift(shift_id)
-    if shift is None:
-        raise NotFound(N_("That shift no longer exists."))
-    return await _owned(update, context, shift.building_id), shift
-
-
-async def on_view(update: Update, context: LinliContext, data: ButtonData) -> Screen:
+async def on_view(context: LinliContext, actor: Actor, data: ButtonData) -> Screen:
     """Back to the week."""
-    building = await _owned(update, context, data.int_arg(0))
-    return await roster_screen(context, building, editable=True)
+    week = await context.services.roster.managed(actor, data.int_arg(0))
+    return Screen(views.week_card(context.t, week, editable=True))
 
 
-async def on_add(update: Update, context: LinliContext, data: ButtonData) -> Screen:
+async def on_add(context: LinliContext, actor: Actor, data: ButtonData) -> Screen:
     """Add a shift: first the weekday."""
-    building = await _owned(update, context, data.int_arg(0))
-    t = context.t
-    days = [button(t.plain(name), "addday", building.id, n) for n, name in enumerate(WEEKDAYS)]
-    rows = [days[:4], days[4:], [button(t.plain("« Back"), "view", building.id)]]
-    return Screen(t("Which day is the new shift on?"), rows)
+    week = await context.services.roster.managed(actor, data.int_arg(0))
+    return Screen(views.pick_day(context.t, week.building))
 
 
-async def on_add_day(update: Update, context: LinliContext, data: ButtonData) -> Screen:
+async def on_add_day(context: LinliContext, actor: Actor, data: ButtonData) -> Screen:
     """Add a shift: then the hours."""
-    building = await _owned(update, context, data.int_arg(0))
-    weekday = _weekday(data.int_arg(1))
-    t = context.t
-    rows = [
-        [button(range_text(start, end), "addshift", building.id, weekday, start, end)]
-        for start, end in PRESETS
-    ]
-    rows.append([button(t.plain("« Back"), "add", building.id)])
-    text = t(
-        "Which hours on {day}? For other hours write, for example: /roster add {code} 07:30-09:00",
-        day=t.plain(WEEKDAYS[weekday]),
-        code=("mon", "tue", "wed", "thu", "fri", "sat", "sun")[weekday],
-    )
-    return Screen(text, rows)
+    week = await context.services.roster.managed(actor, data.int_arg(0))
+    weekday = data.int_arg(1)
+    if not 0 <= weekday <= 6:
+        raise InvalidInput(N_("This button is no longer valid."))
+    return Screen(views.pick_hours(context.t, week.building, weekday))
 
 
-async def on_add_shift(update: Update, context: LinliContext, data: ButtonData) -> Screen:
+async def on_add_shift(context: LinliContext, actor: Actor, data: ButtonData) -> Screen:
     """Add a shift with preset hours, then choose its volunteers."""
-    building = await _owned(update, context, data.int_arg(0))
-    weekday, start, end = _weekday(data.int_arg(1)), data.int_arg(2), data.int_arg(3)
-    if (start, end) not in PRESETS:
-        raise InvalidInput(N_("This button is no longer valid."))
-    user_id = update.effective_user.id if update.effective_user else None
-    shift = await context.services.roster.add_shift(building, weekday, start, end, [], user_id)
-    screen = await _volunteer_screen(context, building, shift)
-    screen.toast = context.t.plain("Shift added.")
-    return screen
+    hours = (data.int_arg(1), data.int_arg(2), data.int_arg(3))
+    choice = await context.services.roster.add_preset_shift(actor, data.int_arg(0), *hours)
+    return Screen(views.shift_volunteers(context.t, choice), views.shift_added(context.t))
 
 
-async def on_remove(update: Update, context: LinliContext, data: ButtonData) -> Screen:
+async def on_remove(context: LinliContext, actor: Actor, data: ButtonData) -> Screen:
     """Remove a shift: choose which."""
-    return await _shift_choice(update, context, data, "drop", N_("Which shift do you remove?"))
+    week = await context.services.roster.shifts_to_pick(actor, data.int_arg(0))
+    return Screen(views.shift_to_remove(context.t, week))
 
 
-async def on_assign(update: Update, context: LinliContext, data: ButtonData) -> Screen:
+async def on_assign(context: LinliContext, actor: Actor, data: ButtonData) -> Screen:
     """Assign volunteers: choose the shift."""
-    return await _shift_choice(update, context, data, "pick", N_("Which shift?"))
+    week = await context.services.roster.shifts_to_pick(actor, data.int_arg(0))
+    return Screen(views.shift_to_staff(context.t, week))
 
 
-async def on_drop(update: Update, context: LinliContext, data: ButtonData) -> Screen:
+async def on_drop(context: LinliContext, actor: Actor, data: ButtonData) -> Screen:
     """Remove the chosen shift."""
-    building, shift = await _owned_shift(update, context, data.int_arg(0))
-    await context.services.roster.remove_shift(building, shift.id)
-    screen = await roster_screen(context, building, editable=True)
-    screen.toast = context.t.plain("Shift removed.")
-    return screen
+    service = context.services.roster
+    building = await service.building_of_shift(data.int_arg(0))
+    await service.remove_shift(actor, building, data.int_arg(0))
+    week = await service.managed(actor, building.id)
+    card = views.week_card(context.t, week, editable=True)
+    return Screen(card, views.shift_removed(context.t))
 
 
-async def on_pick(update: Update, context: LinliContext, data: ButtonData) -> Screen:
+async def on_pick(context: LinliContext, actor: Actor, data: ButtonData) -> Screen:
     """The volunteers of a shift, to put on or take off."""
-    building, shift = await _owned_shift(update, context, data.int_arg(0))
-    return await _volunteer_screen(context, building, shift)
+    choice = await context.services.roster.shift_volunteers(actor, data.int_arg(0))
+    return Screen(views.shift_volunteers(context.t, choice))
 
 
-async def on_toggle(update: Update, context: LinliContext, data: ButtonData) -> Screen:
+async def on_toggle(context: LinliContext, actor: Actor, data: ButtonData) -> Screen:
     """Put a volunteer on the shift, or take them off."""
-    building, shift = await _owned_shift(update, context, data.int_arg(0))
-    on = bool(data.int_arg(2)) if len(data.args) > 2 else None
-    await context.services.roster.toggle_volunteer(building, shift.id, data.int_arg(1), on)
-    return await _volunteer_screen(context, building, shift)
-
-
-async def on_announce(update: Update, context: LinliContext, data: ButtonData) -> Screen:
-    """Turn the group's handover message on or off."""
-    building = await _owned(update, context, data.int_arg(0))
-    roster_service = context.services.roster
-    on = not await roster_service.handover_in_group(building)
-    await roster_service.set_handover_in_group(building, on)
-    return await roster_screen(context, building, editable=True)
-
-
-async def on_swap(update: Update, context: LinliContext, data: ButtonData) -> Screen:
-    """Swap: who should take the chosen shift."""
-    user_id = update.effective_user.id if update.effective_user else 0
-    day = parse_day_code(data.args[1] if len(data.args) > 1 else "")
+    service = context.services.roster
     shift_id = data.int_arg(0)
-    building, occurrence, others = await context.services.roster.swap_candidates(
-        user_id, shift_id, day
-    )
-    t = context.t
-    rows = [
-        [button(user.display_name, "swapto", shift_id, data.args[1], user.id)]
-        for user in others[:20]
-    ]
-    text = t("Who should take {shift} in {building}?", shift=occurrence.label(t),
-             building=building.name)
-    return Screen(text, rows)
+    on = bool(data.int_arg(2)) if len(data.args) > 2 else None
+    building = await service.building_of_shift(shift_id)
+    await service.toggle_volunteer(actor, building, shift_id, data.int_arg(1), on)
+    choice = await service.shift_volunteers(actor, shift_id)
+    return Screen(views.shift_volunteers(context.t, choice))
 
 
-async def on_swap_to(update: Update, context: LinliContext, data: ButtonData) -> Screen:
-    """Swap: offer the shift to the chosen volunteer."""
-    user_id = update.effective_user.id if update.effective_user else 0
+async def on_announce(context: LinliContext, actor: Actor, data: ButtonData) -> Screen:
+    """Turn the group's handover message on or off."""
+    service = context.services.roster
+    week = await service.managed(actor, data.int_arg(0))
+    await service.set_handover_in_group(actor, week.building, not week.handover_in_group)
+    week = await service.managed(actor, week.building.id)
+    return Screen(views.week_card(context.t, week, editable=True))
+
+
+async def on_swap(context: LinliContext, actor: Actor, data: ButtonData) -> Screen:
+    """Swap: who should take the chosen shift."""
     day = parse_day_code(data.args[1] if len(data.args) > 1 else "")
-    roster_service = context.services.roster
-    offer = await roster_service.offer_swap(user_id, data.int_arg(0), day, data.int_arg(2))
-    _building, occurrence, _giver = await roster_service.swap_summary(offer)
-    t = context.t
-    text = t(
-        "🔁 I asked {name} to take {shift}. I will tell you their answer.",
-        name=await roster_service.names([offer.to_user]),
-        shift=occurrence.label(t),
-    )
-    return Screen(text)
+    candidates = await context.services.roster.swap_candidates(actor, data.int_arg(0), day)
+    return Screen(views.swap_partners(context.t, candidates))
 
 
-async def on_answer(update: Update, context: LinliContext, data: ButtonData) -> Screen:
+async def on_swap_to(context: LinliContext, actor: Actor, data: ButtonData) -> Screen:
+    """Swap: offer the shift to the chosen volunteer."""
+    day = parse_day_code(data.args[1] if len(data.args) > 1 else "")
+    service = context.services.roster
+    offer = await service.offer_swap(actor, data.int_arg(0), day, data.int_arg(2))
+    return Screen(views.swap_offered(context.t, await service.swap_summary(offer)))
+
+
+async def on_answer(context: LinliContext, actor: Actor, data: ButtonData) -> Screen:
     """The asked volunteer accepts or declines a swap."""
-    user_id = update.effective_user.id if update.effective_user else 0
-    roster_service = context.services.roster
-    answered = await roster_service.answer_swap(data.int_arg(0), user_id, data.action == "yes")
-    building, occurrence, giver = await roster_service.swap_summary(answered)
-    t = context.t
-    name = giver.display_name if giver else ""
-    message = (
-        N_("✅ You take {name}'s shift in {building}: {shift}.")
-        if answered.status == "accepted"
-        else N_("You declined {name}'s shift in {building}: {shift}. They have been told.")
-    )
-    return Screen(t(message, name=name, building=building.name, shift=occurrence.label(t)))
+    service = context.services.roster
+    answered = await service.answer_swap(actor, data.int_arg(0), data.action == "yes")
+    return Screen(views.swap_answered(context.t, await service.swap_summary(answered)))
 
 
-async def _shift_choice(
-    update: Update, context: LinliContext, data: ButtonData, action: str, question: str
-) -> Screen:
-    """A button for each shift of the building."""
-    building = await _owned(update, context, data.int_arg(0))
-    t = context.t
-    rows = [
-        [button(shift_times(t, item.shift), action, item.shift.id)]
-        for item in await context.services.roster.week(building)
-    ]
-    if not rows:
-        raise NotFound(N_("No shifts yet."))
-    rows.append([button(t.plain("« Back"), "view", building.id)])
-    return Screen(t(question), rows)
-
-
-async def _volunteer_screen(context: LinliContext, building: Building, shift: Shift) -> Screen:
-    """Each volunteer of the building as a button: ✅ when on the shift."""
-    t, services = context.t, context.services
-    on_shift = set(await services.roster.repo.assigned(shift.id))
-    rows = [
-        [
-            button(
-                ("✅ " if volunteer.user.id in on_shift else "▫️ ") + volunteer.user.display_name,
-                "toggle",
-                shift.id,
-                volunteer.user.id,
-                int(volunteer.user.id not in on_shift),
-            )
-        ]
-        for volunteer in await services.community.buildings.volunteers(building.id)
-    ]
-    rows.append([button(t.plain("Done"), "view", building.id)])
-    text = t(
-        "{shift}: tap a volunteer to put them on the shift or take them off.",
-        shift=shift_times(t, shift),
-    )
-    if len(rows) == 1:
-        text += "\n" + t(
-            "This building has no volunteers yet: add them in the group with /volunteer."
-        )
-    return Screen(text, rows)
-
-
-def _weekday(value: int) -> int:
-    if not 0 <= value <= 6:
-        raise InvalidInput(N_("This button is no longer valid."))
-    return value
-
-
-ButtonAction = Callable[[Update, LinliContext, ButtonData], Awaitable[Screen]]
+ButtonAction = Callable[[LinliContext, Actor, ButtonData], Awaitable[Screen]]
 BUTTONS: dict[str, ButtonAction] = {
     "view": on_view,
     "add": on_add,

@@ -4,8 +4,13 @@ escalated to the owners, and /lockups shows the history."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from bot.domain.core import Building
+from bot.domain.lockups import Facility, FacilityLockup, HistoryEntry, Lockup
+from bot.i18n import translator
+from bot.views import lockup as views
 from tests.harness import Harness
 from tests.test_roster import (
     GROUP,
@@ -129,3 +134,34 @@ async def test_a_resident_is_told_lockups_are_for_volunteers_not_that_there_is_n
     refusal = await harness.say(RESIDENT, RESIDENT, "/lockup", expect="志愿者")
     assert "您还不是任何楼栋的志愿者" in refusal.text and "没有" not in refusal.text
     assert await harness.value("SELECT count(*) FROM lockups") == 0
+
+
+def test_the_lockup_views_show_the_checklist_the_report_and_the_history() -> None:
+    """Pure views: ticks as buttons, the report with its photo, one history line."""
+    tz = ZoneInfo("Asia/Shanghai")
+    closing = datetime(2026, 11, 23, 21, 0, tzinfo=tz).timestamp()
+    building = Building(id=3, chat_id=-100, name="3号楼")
+    facility = Facility(id=4, building_id=3, name="自习室",
+                        closing="[1260, 1260, 1260, 1260, 1260, null, null]",
+                        checklist='["窗", "门"]')
+    assert views.closing_text(translator("en"), facility.closing) == "Mon–Fri 21:00"
+    lockup = Lockup(id=9, facility_id=4, day="2026-11-23", closing_at=closing, status="open",
+                    ticked=0b01)
+    t = translator("en")
+    sheet = views.checklist(t, FacilityLockup(building, facility, lockup), tz)
+    assert "closing time 11-23 21:00" in sheet.text
+    assert [(row[0].label, row[0].data) for row in sheet.buttons] == [
+        ("☑ 窗", "lockup:tick:9:0:0"), ("☐ 门", "lockup:tick:9:1:1")
+    ]
+    done = lockup.model_copy(update={
+        "status": "reported", "ticked": 0b11, "user_id": 11, "reported_at": closing + 1800,
+        "late": True, "note": "<ok>", "photo": "PHOTO-ID",
+    })
+    report = views.report(t, FacilityLockup(building, facility, done), "Li", tz)
+    assert report.method == "sendPhoto" and report.send_params()["photo"] == "PHOTO-ID"
+    assert report.text.splitlines() == [
+        "🔒 自习室 is locked up. Li, 21:30.", "☑ 窗", "☑ 门",
+        "⚠️ Late: closing time was 21:00.", "💬 &lt;ok&gt;",
+    ]
+    line = views.history_line(t, HistoryEntry(facility, done, "late", "Li"), tz)
+    assert line == "11-23 自习室: ⚠️ late, 21:30, Li"

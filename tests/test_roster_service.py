@@ -4,7 +4,7 @@ one-date swaps, and the jobs that chain week after week."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,7 +17,9 @@ from bot.config import load_settings
 from bot.context import Services
 from bot.domain.core import Building
 from bot.errors import Conflict, NotAllowed
+from bot.services.community import Actor
 from bot.services.lockup import FacilitySpec
+from bot.services.roster import parse_roster_command
 
 TZ = ZoneInfo("Asia/Shanghai")
 OWNER, LI, WANG, ZHAO = 10, 11, 12, 13
@@ -64,7 +66,7 @@ async def add(
     services: Services, building: Building, times: tuple[int, int, int], *people: int
 ) -> int:
     users = [await services.users.get(user_id) for user_id in people]
-    shift = await services.roster.add_shift(building, *times, [u for u in users if u], OWNER)
+    shift = await services.roster.add_shift(Actor(OWNER), building, *times, [u for u in users if u])
     return shift.id
 
 
@@ -102,13 +104,13 @@ async def test_an_accepted_swap_changes_only_that_date_and_tells_the_owners(
     building = await building_with_volunteers(services)
     shift_id = await add(services, building, EVENING, LI)
     monday = datetime(2026, 11, 23).date()
-    swap = await services.roster.offer_swap(LI, shift_id, monday, ZHAO)
+    swap = await services.roster.offer_swap(Actor(LI), shift_id, monday, ZHAO)
     assert await services.roster.on_duty(building.id, local(23, 19)) == [LI]  # only offered
     with pytest.raises(NotAllowed):
-        await services.roster.answer_swap(swap.id, WANG, accept=True)
-    await services.roster.answer_swap(swap.id, ZHAO, accept=True)
+        await services.roster.answer_swap(Actor(WANG), swap.id, accept=True)
+    await services.roster.answer_swap(Actor(ZHAO), swap.id, accept=True)
     with pytest.raises(Conflict):
-        await services.roster.answer_swap(swap.id, ZHAO, accept=True)
+        await services.roster.answer_swap(Actor(ZHAO), swap.id, accept=True)
     assert await services.roster.on_duty(building.id, local(23, 19)) == [ZHAO]
     assert await services.roster.on_duty(building.id, local(30, 19)) == [LI]
     assert len(await texts_to(services, OWNER, "swap_owner")) == 1
@@ -124,14 +126,14 @@ async def test_a_declined_swap_and_a_swap_of_someone_elses_shift_change_nothing(
     shift_id = await add(services, building, EVENING, LI)
     monday = datetime(2026, 11, 23).date()
     with pytest.raises(NotAllowed):
-        await services.roster.offer_swap(WANG, shift_id, monday, ZHAO)
-    swap = await services.roster.offer_swap(LI, shift_id, monday, WANG)
-    await services.roster.answer_swap(swap.id, WANG, accept=False)
+        await services.roster.offer_swap(Actor(WANG), shift_id, monday, ZHAO)
+    swap = await services.roster.offer_swap(Actor(LI), shift_id, monday, WANG)
+    await services.roster.answer_swap(Actor(WANG), swap.id, accept=False)
     assert await services.roster.on_duty(building.id, local(23, 19)) == [LI]
     assert await texts_to(services, OWNER, "swap_owner") == []
     advance_to(services, local(23, 18, 30))
     with pytest.raises(Conflict):  # a shift under way cannot be offered any more
-        await services.roster.offer_swap(LI, shift_id, monday, WANG)
+        await services.roster.offer_swap(Actor(LI), shift_id, monday, WANG)
 
 
 async def test_jobs_have_deterministic_keys_and_chain_week_after_week(services: Services) -> None:
@@ -168,7 +170,7 @@ async def test_the_daily_plan_repairs_a_chain_broken_by_a_long_downtime(services
 async def test_removing_a_shift_cancels_its_coming_jobs(services: Services) -> None:
     building = await building_with_volunteers(services)
     shift_id = await add(services, building, EVENING, LI)
-    await services.roster.remove_shift(building, shift_id)
+    await services.roster.remove_shift(Actor(OWNER), building, shift_id)
     remind = await services.scheduler.repo.get(f"duty remind {shift_id} 2026-11-23")
     assert remind is not None and remind.status == "cancelled"
     assert await services.roster.on_duty(building.id, local(23, 19)) == []
@@ -181,7 +183,7 @@ async def test_a_handover_passes_the_note_and_thanks_only_those_who_wrote_none(
     await add(services, building, EVENING, LI, ZHAO)
     await add(services, building, NIGHT, WANG)
     advance_to(services, local(23, 21))
-    result = await services.roster.write_note(LI, "302 的水龙头修好了")
+    result = await services.roster.write_note(Actor(LI), "302 的水龙头修好了")
     assert not result.handed_over
     advance_to(services, local(23, 22))
     await services.scheduler.run_due()
@@ -189,7 +191,7 @@ async def test_a_handover_passes_the_note_and_thanks_only_those_who_wrote_none(
     assert len(incoming) == 1 and "302 的水龙头修好了" in incoming[0] and "Li" in incoming[0]
     assert await texts_to(services, LI, "handover") == []  # wrote a note already
     assert len(await texts_to(services, ZHAO, "handover")) == 1  # asked for one
-    late = await services.roster.write_note(ZHAO, "钥匙在门卫处")
+    late = await services.roster.write_note(Actor(ZHAO), "钥匙在门卫处")
     assert [user.id for user in late.forwarded_to] == [WANG]
     assert "钥匙在门卫处" in (await texts_to(services, WANG, "handover_note"))[0]
 
@@ -197,15 +199,76 @@ async def test_a_handover_passes_the_note_and_thanks_only_those_who_wrote_none(
 async def test_a_lockup_report_is_late_after_the_grace_time(services: Services) -> None:
     building = await building_with_volunteers(services)
     spec = FacilitySpec("自习室", [21 * 60] * 7, ["窗户", "门"])
-    facility = await services.lockup.add_facility(building, spec, OWNER)
+    facility = await services.lockup.add_facility(Actor(OWNER), building, spec)
     advance_to(services, local(23, 21, 25))
-    view = await services.lockup.start(facility.id, LI)
-    await services.lockup.tick(view.lockup.id, 0, LI)
-    finished = await services.lockup.tick(view.lockup.id, 1, LI)
+    view = await services.lockup.start(Actor(LI), facility.id)
+    await services.lockup.tick(Actor(LI), view.lockup.id, 0)
+    finished = await services.lockup.tick(Actor(LI), view.lockup.id, 1)
     assert finished.lockup.status == "awaiting_note"
     with pytest.raises(Conflict):
-        await services.lockup.tick(view.lockup.id, 0, WANG)
-    reported = await services.lockup.report(view.lockup.id, LI, "都关好了", None)
+        await services.lockup.tick(Actor(WANG), view.lockup.id, 0)
+    reported = await services.lockup.report(Actor(LI), view.lockup.id, "都关好了", None)
     assert reported.lockup.late and reported.lockup.note == "都关好了"
     with pytest.raises(Conflict):
-        await services.lockup.report(view.lockup.id, LI, None, None)
+        await services.lockup.report(Actor(LI), view.lockup.id, None, None)
+
+
+async def test_only_an_owner_changes_the_roster_and_a_refusal_changes_nothing(
+    services: Services,
+) -> None:
+    building = await building_with_volunteers(services)
+    shift_id = await add(services, building, EVENING, LI)
+    roster, volunteer = services.roster, Actor(LI)
+    li = await services.users.get(LI)
+    assert li is not None
+    assign_wang = parse_roster_command("assign mon 18:00-22:00 @wang")
+    refused: list[Callable[[], Awaitable[object]]] = [
+        lambda: roster.add_shift(volunteer, building, *NIGHT, [li]),
+        lambda: roster.remove_shift(volunteer, building, shift_id),
+        lambda: roster.toggle_volunteer(volunteer, building, shift_id, WANG, True),
+        lambda: roster.run_command(volunteer, building, assign_wang),
+        lambda: roster.set_handover_in_group(volunteer, building, True),
+        lambda: roster.managed(volunteer, building.id),
+    ]
+    for attempt in refused:
+        with pytest.raises(NotAllowed):
+            await attempt()
+    week = await roster.week(building)
+    assert [(item.shift.id, [u.id for u in item.volunteers]) for item in week] == [(shift_id, [LI])]
+    assert not await roster.handover_in_group(building)
+
+
+async def test_a_volunteer_who_was_removed_can_neither_give_away_nor_take_a_shift(
+    services: Services,
+) -> None:
+    building = await building_with_volunteers(services)
+    shift_id = await add(services, building, EVENING, LI)
+    monday = datetime(2026, 11, 23).date()
+    swap = await services.roster.offer_swap(Actor(LI), shift_id, monday, WANG)
+    wang = await services.users.get(WANG)
+    assert wang is not None
+    await services.community.remove_volunteer(building, wang)
+    with pytest.raises(NotAllowed):  # the offer's buttons are still in Wang's chat
+        await services.roster.answer_swap(Actor(WANG), swap.id, accept=True)
+    li = await services.users.get(LI)
+    assert li is not None
+    await services.community.remove_volunteer(building, li)  # still on the weekly roster
+    with pytest.raises(NotAllowed):
+        await services.roster.offer_swap(Actor(LI), shift_id, monday, ZHAO)
+    assert await services.roster.on_duty(building.id, local(23, 19)) == [LI]
+    assert await texts_to(services, LI, "swap_answer") == []
+    assert len(await texts_to(services, ZHAO, "swap_offer")) == 0
+
+
+async def test_only_an_owner_adds_or_removes_a_facility(services: Services) -> None:
+    building = await building_with_volunteers(services)
+    spec = FacilitySpec("自习室", [21 * 60] * 7, ["窗户", "门"])
+    with pytest.raises(NotAllowed):
+        await services.lockup.add_facility(Actor(LI), building, spec)
+    assert await services.lockup.facilities(building) == []
+    await services.lockup.add_facility(Actor(OWNER), building, spec)
+    with pytest.raises(NotAllowed):
+        await services.lockup.remove_facility(Actor(LI), building, "自习室")
+    with pytest.raises(NotAllowed):
+        await services.lockup.managed_facilities(Actor(LI), building)
+    assert [f.name for f in await services.lockup.facilities(building)] == ["自习室"]

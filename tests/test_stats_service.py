@@ -209,7 +209,7 @@ async def november_requests(c: Community) -> None:
 
 async def lockups(c: Community) -> None:
     spec = parse_facility("自习室 | 21:00 | 窗户关好, 门锁好")
-    facility = await c.services.lockup.add_facility(c.b3, spec, OWNER)
+    facility = await c.services.lockup.add_facility(Actor(OWNER), c.b3, spec)
     repo = LockupRepository(c.db)
     grace = 20 * 60
     async with c.db.transaction() as tx:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 from pydantic import Json
 
-from bot.domain.core import Model
+from bot.domain.core import Building, Model
+
+LockupStatus = Literal["open", "awaiting_note", "reported"]
+LockupState = Literal["on_time", "late", "missing", "open"]  # as the history shows it
 
 
 class Facility(Model):
@@ -30,7 +36,7 @@ class Lockup(Model):
     facility_id: int
     day: str
     closing_at: float
-    status: str
+    status: LockupStatus
     ticked: int
     user_id: int | None = None
     reported_at: float | None = None
@@ -45,3 +51,20 @@ class Lockup(Model):
         return bool(self.ticked >> index & 1)
 
 
+@dataclass(frozen=True)
+class FacilityLockup:
+    """A lock-up with its facility and building, for showing and posting."""
+
+    building: Building
+    facility: Facility
+    lockup: Lockup
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One lock-up of a building's recent history, with its state and who reported it."""
+
+    facility: Facility
+    lockup: Lockup
+    state: LockupState
+    reporter: str | None = None

@@ -2,7 +2,35 @@
 
 from __future__ import annotations
 
-from bot.domain.core import Model
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+from bot.domain.core import Building, Model, User
+from bot.errors import InvalidInput
+from bot.i18n import N_
+
+SwapStatus = Literal["offered", "accepted", "declined", "withdrawn"]
+RosterAction = Literal["add", "remove", "assign", "unassign", "announce"]
+# The hours an owner picks with buttons (other hours: the text form of /roster).
+PRESET_HOURS = ((8 * 60, 12 * 60), (12 * 60, 18 * 60), (18 * 60, 22 * 60), (22 * 60, 8 * 60))
+DAY_CODE = re.compile(r"^\d{8}$")
+
+
+def day_code(day: date) -> str:
+    """A date as it goes into a button ("20261124")."""
+    return day.strftime("%Y%m%d")
+
+
+def parse_day_code(code: str) -> date:
+    """The date of a button's "20261124"; a forged one is refused."""
+    try:
+        if not DAY_CODE.match(code):
+            raise ValueError(code)
+        return date(int(code[:4]), int(code[4:6]), int(code[6:]))
+    except ValueError:
+        raise InvalidInput(N_("This button is no longer valid.")) from None
 
 
 class Shift(Model):
@@ -23,7 +51,7 @@ class Swap(Model):
     day: str
     from_user: int
     to_user: int
-    status: str
+    status: SwapStatus
     created_at: float
     decided_at: float | None = None
 
@@ -53,3 +81,104 @@ class Handover(Model):
         return [int(part) for part in self.incoming.split()]
 
 
+@dataclass(frozen=True)
+class Occurrence:
+    """One shift on one date, with the volunteers of that date (swaps applied)."""
+
+    shift: Shift
+    day: date
+    starts_at: float
+    ends_at: float
+    volunteer_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class RosterShift:
+    """A shift of the weekly roster with its volunteers."""
+
+    shift: Shift
+    volunteers: list[User]
+
+
+@dataclass(frozen=True)
+class Week:
+    """A building's weekly roster as its owners see it."""
+
+    building: Building
+    shifts: list[RosterShift]
+    handover_in_group: bool
+
+
+@dataclass(frozen=True)
+class Duty:
+    """Who is on duty in a building now, and who comes next (``people``: their names)."""
+
+    building: Building
+    now: list[Occurrence]
+    next: list[Occurrence]
+    people: dict[int, User] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ShiftVolunteers:
+    """A shift with the building's volunteers, and which of them are on it."""
+
+    building: Building
+    shift: Shift
+    volunteers: list[User]
+    on_shift: frozenset[int]
+
+
+@dataclass(frozen=True)
+class SwapChoice:
+    """One of a volunteer's coming shifts that they may give away."""
+
+    building: Building
+    occurrence: Occurrence
+
+
+@dataclass(frozen=True)
+class SwapCandidates:
+    """A coming shift of the volunteer, and who could take it."""
+
+    building: Building
+    occurrence: Occurrence
+    others: list[User]
+
+
+@dataclass(frozen=True)
+class SwapSummary:
+    """A swap with its building, date and both volunteers."""
+
+    swap: Swap
+    building: Building
+    occurrence: Occurrence
+    giver: User | None
+    taker: User | None
+
+
+@dataclass(frozen=True)
+class NoteResult:
+    """Where a /handover note went: kept for the end of the shift, or sent on already."""
+
+    occurrence: Occurrence
+    handed_over: bool
+    forwarded_to: list[User]
+
+
+@dataclass(frozen=True)
+class OpenRequest:
+    """A request still open or claimed, as the incoming volunteer sees it at a handover."""
+
+    number: int
+    text: str
+    claimed_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Note:
+    """A handover note with its writer's name, as the incoming volunteer reads it."""
+
+    writer: int
+    name: str
+    text: str

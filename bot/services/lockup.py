@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.core import Building, Job, Prompt
-from bot.domain.lockups import Facility, Lockup
+from bot.domain.lockups import Facility, FacilityLockup, HistoryEntry, Lockup, LockupState
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.i18n import N_, Translator
+from bot.i18n import N_
 from bot.outbox import Outbox
 from bot.scheduler import JobHandler, Scheduler
-from bot.services.community import Community
+from bot.services.community import REFUSALS, Actor, Community, Role
 from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.prompts import Prompts
@@ -31,11 +31,12 @@ from bot.services.roster import RosterService, schedule_daily_plan
 from bot.services.weektime import (
     closing_at,
     closing_reported,
-    local_datetime,
     next_closing,
     parse_closing,
 )
 from bot.text import is_blank, tidy
+from bot.views import lockup as views
+from bot.views.lockup import FACILITY_USAGE
 from storage.db import Database, Transaction
 from storage.lockups import LockupRepository
 
@@ -48,14 +49,6 @@ MAX_ITEM = 40
 NOTE_LIMIT = 300  # the report may go out as a photo caption (1024 characters at most)
 HISTORY_DAYS = 14
 
-FACILITY_USAGE = N_(
-    "Write it like this:\n"
-    "/facility add study room | mon-fri 21:00 sat 18:00 | windows closed, lights off, "
-    "door locked\n"
-    "(name | closing times | checklist). A time without days is for every day.\n"
-    "/facility remove study room"
-)
-
 PROMPT = "lockup"  # the feature name of its stored prompt (the report's note)
 NOTE_WAIT = 12 * 3600  # how long a finished checklist waits for the note, in seconds
 
@@ -67,15 +60,6 @@ class FacilitySpec:
     name: str
     closing: list[int | None]
     checklist: list[str]
-
-
-@dataclass(frozen=True)
-class LockupView:
-    """A lock-up with its facility and building, for showing and posting."""
-
-    building: Building
-    facility: Facility
-    lockup: Lockup
 
 
 def parse_facility(text: str) -> FacilitySpec:
@@ -99,7 +83,7 @@ def parse_facility(text: str) -> FacilitySpec:
     return FacilitySpec(" ".join(name.split()), closing, checklist)
 
 
-def lockup_state(lockup: Lockup, now: float, grace: float) -> str:
+def lockup_state(lockup: Lockup, now: float, grace: float) -> LockupState:
     """on_time, late, missing (not reported and past the escalation) or open."""
     if lockup.status == "reported":
         return "late" if lockup.late else "on_time"
@@ -155,18 +139,15 @@ class LockupService:
             PLAN: self._plan,
         }
 
-    def local_time(self, moment: float) -> str:
-        """ "21:04" in the community's time zone."""
-        return local_datetime(moment, self.tz).strftime("%H:%M")
-
     # --- facilities --------------------------------------------------------------------
 
-    async def add_facility(self, building: Building, spec: FacilitySpec, by: int) -> Facility:
-        """Add a facility to a building and plan its first lock-up check."""
+    async def add_facility(self, actor: Actor, building: Building, spec: FacilitySpec) -> Facility:
+        """Add a facility to a building (its owners) and plan its first lock-up check."""
+        await self.community.require(actor, building, Role.OWNER)
         now = self.clock.now()
         async with self.db.transaction() as tx:
             facility = await self.repo.add_facility(
-                tx, building.id, spec.name, spec.closing, spec.checklist, by, now
+                tx, building.id, spec.name, spec.closing, spec.checklist, actor.user_id, now
             )
             if facility is None:
                 raise Conflict(
@@ -176,8 +157,9 @@ class LockupService:
             await schedule_daily_plan(self.scheduler, self.config.community.tz, tx, PLAN, now)
         return facility
 
-    async def remove_facility(self, building: Building, name: str) -> Facility:
-        """Stop checking a facility of the building (its lock-up history stays)."""
+    async def remove_facility(self, actor: Actor, building: Building, name: str) -> Facility:
+        """Stop checking a facility of the building (its lock-up history stays); owners."""
+        await self.community.require(actor, building, Role.OWNER)
         facility = await self.named(building, name)
         async with self.db.transaction() as tx:
             if not await self.repo.retire(tx, facility.id):
@@ -188,6 +170,11 @@ class LockupService:
         """The building's facilities."""
         return await self.repo.facilities(building.id)
 
+    async def managed_facilities(self, actor: Actor, building: Building) -> list[Facility]:
+        """The building's facilities, as its owners manage them."""
+        await self.community.require(actor, building, Role.OWNER)
+        return await self.facilities(building)
+
     async def named(self, building: Building, name: str) -> Facility:
         """A facility of the building by name."""
         wanted = " ".join(name.split()).lower()
@@ -196,9 +183,9 @@ class LockupService:
                 return facility
         raise NotFound(N_("There is no facility called «{name}»."), name=name)
 
-    async def facilities_for(self, user_id: int) -> list[tuple[Building, Facility]]:
+    async def facilities_for(self, actor: Actor) -> list[tuple[Building, Facility]]:
         """The facilities a volunteer may lock up: those of every building they serve."""
-        buildings = await self.community.buildings.volunteering(user_id)
+        buildings = await self.community.buildings.volunteering(actor.user_id)
         if not buildings:
             raise NotAllowed(
                 N_("Lock-ups are reported by volunteers, and you are not a volunteer of any "
@@ -216,9 +203,10 @@ class LockupService:
 
     # --- the checklist -----------------------------------------------------------------
 
-    async def start(self, facility_id: int, user_id: int) -> LockupView:
+    async def start(self, actor: Actor, facility_id: int) -> FacilityLockup:
         """The lock-up a volunteer is about to report: the closing just past, or the next."""
-        building, facility = await self._facility_for(facility_id, user_id)
+        user_id = actor.user_id
+        building, facility = await self._facility_for(facility_id, actor)
         now = self.clock.now()
         day = closing_reported(facility.closing, now, self.tz)
         moment = None if day is None else closing_at(facility.closing, day, self.tz)
@@ -230,21 +218,22 @@ class LockupService:
             raise Conflict(
                 N_("The lock-up of {facility} was already reported at {time}."),
                 facility=facility.name,
-                time=self.local_time(lockup.reported_at or now),
+                time=views.clock_time(lockup.reported_at or now, self.tz),
             )
         if lockup.status == "awaiting_note" and lockup.user_id != user_id:
             raise Conflict(N_("Another volunteer has ticked everything and is writing the report."))
         if lockup.status == "awaiting_note":  # back after the note's time ran out: wait again
             async with self.db.transaction() as tx:
                 await self._ask_note(tx, lockup.id, user_id)
-        return LockupView(building, facility, lockup)
+        return FacilityLockup(building, facility, lockup)
 
     async def tick(
-        self, lockup_id: int, index: int, user_id: int, ticked: bool | None = None
-    ) -> LockupView:
+        self, actor: Actor, lockup_id: int, index: int, ticked: bool | None = None
+    ) -> FacilityLockup:
         """Tick or untick one checklist item (``ticked``: which of the two, so that a press
         handled twice leaves it as pressed); the last tick makes the lock-up wait for a note."""
-        view = await self._view(lockup_id, user_id)
+        user_id = actor.user_id
+        view = await self._view(lockup_id, actor)
         if not 0 <= index < len(view.facility.checklist):
             raise InvalidInput(N_("This button is no longer valid."))
         async with self.db.transaction() as tx:
@@ -254,7 +243,7 @@ class LockupService:
                 tx, lockup_id, user_id, view.facility.all_ticked
             ):
                 await self._ask_note(tx, lockup_id, user_id)
-        return await self._view(lockup_id, user_id)
+        return await self._view(lockup_id, actor)
 
     async def _ask_note(self, tx: Transaction, lockup_id: int, user_id: int) -> None:
         """The finished checklist waits for the volunteer's next private message: a photo or
@@ -266,21 +255,21 @@ class LockupService:
     async def note_expired(self, tx: Transaction, prompt: Prompt) -> bool:
         """Nobody sent the note in time: say how to post the report all the same."""
         t = await self.people.translator_for(prompt.chat_id)
-        await self.outbox.queue(
+        await self.outbox.queue_message(
             tx,
             prompt.chat_id,
-            t("I stopped waiting for the photo or note of the lock-up. Send /lockup to post "
-              "the report."),
+            views.note_expired(t),
             kind="lockup_note_expired",
             dedupe_key=f"lockup note {prompt.id}",
         )
         return True
 
     async def report(
-        self, lockup_id: int, user_id: int, note: str | None, photo: str | None
-    ) -> LockupView:
+        self, actor: Actor, lockup_id: int, note: str | None, photo: str | None
+    ) -> FacilityLockup:
         """Post the lock-up report to the building's group (marked late if it is)."""
-        view = await self._view(lockup_id, user_id)
+        user_id = actor.user_id
+        view = await self._view(lockup_id, actor)
         note = tidy(note or "")[:NOTE_LIMIT] or None
         now = self.clock.now()
         late = now > view.lockup.closing_at + self.grace
@@ -290,18 +279,23 @@ class LockupService:
             await self.prompts.close(tx, user_id, user_id, PROMPT)
             reported = await self.repo.lockup(lockup_id)
             assert reported is not None
-            await self._post_report(tx, LockupView(view.building, view.facility, reported))
+            await self._post_report(tx, FacilityLockup(view.building, view.facility, reported))
             if not late:
                 await self._on_lockup_on_time(tx, reported)
-        return LockupView(view.building, view.facility, reported)
+        return FacilityLockup(view.building, view.facility, reported)
 
-    async def history(self, building: Building) -> list[tuple[Facility, Lockup, str]]:
+    async def history(self, building: Building) -> list[HistoryEntry]:
         """The building's lock-ups of the last two weeks, newest first, with their state."""
         now = self.clock.now()
         facilities = {f.id: f for f in await self.repo.facilities(building.id, active_only=False)}
         lockups = await self.repo.history(building.id, now - HISTORY_DAYS * 86400)
         return [
-            (facilities[lockup.facility_id], lockup, lockup_state(lockup, now, self.grace))
+            HistoryEntry(
+                facilities[lockup.facility_id],
+                lockup,
+                lockup_state(lockup, now, self.grace),
+                await self._name_of(lockup.user_id),
+            )
             for lockup in lockups
             if lockup.closing_at <= now or lockup.status == "reported"
         ]
@@ -339,20 +333,14 @@ class LockupService:
         building = await self._building(facility.building_id)
         await self.repo.mark(tx, lockup.id, "escalated_at", self.clock.now())
         roster = self.roster
-        on_duty = await roster.names(await roster.on_duty(building.id, lockup.closing_at))
+        on_duty = await roster.people_of(await roster.on_duty(building.id, lockup.closing_at))
+        names = ", ".join(user.display_name for user in on_duty)
+        minutes = int((self.clock.now() - lockup.closing_at) // 60)
         for owner in await roster.owner_ids(building):
             t = await roster.translator_for(owner)
-            text = t(
-                "🚨 Nobody has reported the lock-up of {facility} in {building}. It closed at "
-                "{time}, {minutes} minutes ago. On duty: {names}.",
-                facility=facility.name,
-                building=building.name,
-                time=self.local_time(lockup.closing_at),
-                minutes=int((self.clock.now() - lockup.closing_at) // 60),
-                names=on_duty or "—",
-            )
-            await self.outbox.queue(
-                tx, owner, text, kind="lockup_missing", dedupe_key=f"{job.key} {owner}"
+            message = views.missing(t, building, facility, lockup, minutes, names, self.tz)
+            await self.outbox.queue_message(
+                tx, owner, message, kind="lockup_missing", dedupe_key=f"{job.key} {owner}"
             )
 
     async def _plan(self, tx: Transaction, job: Job) -> None:
@@ -373,15 +361,9 @@ class LockupService:
         await self.repo.mark(tx, lockup.id, "reminded_at", self.clock.now())
         for user_id in people:
             t = await roster.translator_for(user_id)
-            text = t(
-                "🔒 {facility} in {building} closed at {time}, and nobody has reported the "
-                "lock-up yet. Please check it and report with /lockup.",
-                facility=facility.name,
-                building=building.name,
-                time=self.local_time(lockup.closing_at),
-            )
-            await self.outbox.queue(
-                tx, user_id, text, kind="lockup_reminder", dedupe_key=f"{job.key} {user_id}"
+            await self.outbox.queue_message(
+                tx, user_id, views.reminder(t, building, facility, lockup, self.tz),
+                kind="lockup_reminder", dedupe_key=f"{job.key} {user_id}",
             )
         await self.scheduler.schedule(
             tx,
@@ -407,62 +389,46 @@ class LockupService:
 
     # --- the report in the group -------------------------------------------------------
 
-    def report_text(self, t: Translator, view: LockupView, name: str) -> str:
-        """The report as the group sees it."""
-        lockup, facility = view.lockup, view.facility
-        lines = [
-            t(
-                "🔒 {facility} is locked up. {name}, {time}.",
-                facility=facility.name,
-                name=name,
-                time=self.local_time(lockup.reported_at or lockup.closing_at),
-            )
-        ]
-        lines += [t("☑ {item}", item=item) for item in facility.checklist]
-        if lockup.late:
-            lines.append(
-                t("⚠️ Late: closing time was {time}.", time=self.local_time(lockup.closing_at))
-            )
-        if lockup.note:
-            lines.append(t("💬 {note}", note=lockup.note))
-        return "\n".join(lines)
-
-    async def _post_report(self, tx: Transaction, view: LockupView) -> None:
-        roster = self.roster
-        chat_id = view.building.chat_id
-        t = await roster.translator_for(chat_id)
-        text = self.report_text(t, view, await roster.names([view.lockup.user_id or 0]))
-        key = f"lockup report {view.lockup.id}"
-        if view.lockup.photo:
-            params = {"photo": view.lockup.photo, "caption": text, "parse_mode": "HTML"}
-            await self.outbox.queue_call(
-                tx, chat_id, "sendPhoto", params, kind="lockup_report", dedupe_key=key
-            )
-        else:
-            await self.outbox.queue(
-                tx, chat_id, text, kind="lockup_report", dedupe_key=key
-            )
+    async def _post_report(self, tx: Transaction, found: FacilityLockup) -> None:
+        chat_id = found.building.chat_id
+        t = await self.roster.translator_for(chat_id)
+        name = await self._name_of(found.lockup.user_id) or ""
+        await self.outbox.queue_message(
+            tx, chat_id, views.report(t, found, name, self.tz), kind="lockup_report",
+            dedupe_key=f"lockup report {found.lockup.id}",
+        )
 
     # --- lookups -----------------------------------------------------------------------
 
-    async def _facility_for(self, facility_id: int, user_id: int) -> tuple[Building, Facility]:
-        """An active facility, for a volunteer of its building."""
+    async def _facility_for(self, facility_id: int, actor: Actor) -> tuple[Building, Facility]:
+        """An active facility, for a volunteer of its building.
+
+        Only a volunteer (not an owner above them) locks up: the role ladder of
+        ``Community.require`` would let owners in, so this asks for the volunteer role itself.
+        """
         facility = await self.repo.facility(facility_id)
         if facility is None or not facility.active:
             raise NotFound(N_("This facility no longer exists."))
         building = await self._building(facility.building_id)
-        if not await self.community.buildings.is_volunteer(building.id, user_id):
-            raise NotAllowed(N_("Only the volunteers of this building may do this."))
+        if not await self.community.buildings.is_volunteer(building.id, actor.user_id):
+            raise NotAllowed(REFUSALS[Role.VOLUNTEER])
         return building, facility
 
-    async def _view(self, lockup_id: int, user_id: int) -> LockupView:
+    async def _view(self, lockup_id: int, actor: Actor) -> FacilityLockup:
         lockup = await self.repo.lockup(lockup_id)
         if lockup is None:
             raise NotFound(N_("This facility no longer exists."))
-        building, facility = await self._facility_for(lockup.facility_id, user_id)
-        if lockup.status == "awaiting_note" and lockup.user_id != user_id:
+        building, facility = await self._facility_for(lockup.facility_id, actor)
+        if lockup.status == "awaiting_note" and lockup.user_id != actor.user_id:
             raise Conflict(N_("Another volunteer has ticked everything and is writing the report."))
-        return LockupView(building, facility, lockup)
+        return FacilityLockup(building, facility, lockup)
+
+    async def _name_of(self, user_id: int | None) -> str | None:
+        """The display name of the volunteer who reported a lock-up."""
+        if user_id is None:
+            return None
+        people = await self.roster.people_of([user_id])
+        return people[0].display_name if people else None
 
     async def _building(self, building_id: int) -> Building:
         building = await self.community.buildings.by_id(building_id)

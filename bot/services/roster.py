@@ -10,22 +10,36 @@ Job keys are unique, so planning twice never makes two jobs for one occurrence.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from bot.callbacks import button_data
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.core import Building, Job, User
-from bot.domain.roster import Shift, Swap
+from bot.domain.roster import (
+    PRESET_HOURS,
+    Duty,
+    Note,
+    NoteResult,
+    Occurrence,
+    OpenRequest,
+    RosterAction,
+    RosterShift,
+    Shift,
+    ShiftVolunteers,
+    Swap,
+    SwapCandidates,
+    SwapChoice,
+    SwapSummary,
+    Week,
+)
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_, Translator
 from bot.outbox import Outbox
 from bot.scheduler import JobHandler, Scheduler
-from bot.services.community import Community
+from bot.services.community import Actor, Community, Role
 from bot.services.duty import UnfinishedRequests
 from bot.services.people import People
 from bot.services.points import PointsService
@@ -35,21 +49,19 @@ from bot.services.weektime import (
     local_moment,
     parse_range,
     parse_weekday,
-    range_text,
 )
 from bot.text import tidy
+from bot.views import roster as views
 from storage.db import Database, Transaction
 from storage.roster import RosterRepository
 from storage.users import UserRepository
 
-WEEKDAYS = [N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun")]
 PLAN_MINUTE = 3 * 60  # the daily planning job runs at 03:00 local time
 PLAN_GRACE = 365 * 24 * 3600  # it repairs the chains, so it runs however late it is
 NOTE_LIMIT = 1000
 LATE_NOTE_WINDOW = 12 * 3600  # a /handover note may still follow a shift this long after it
 SWAP_WINDOW_DAYS = 14
 MAX_SWAP_CHOICES = 12
-DAY = re.compile(r"^\d{8}$")
 
 REMIND = "duty remind"
 HANDOVER = "duty handover"
@@ -63,26 +75,12 @@ ROSTER_USAGE = N_(
     "/roster unassign mon 18:00-22:00 @li\n"
     "/roster announce on (or off): post handovers in the group"
 )
+BAD_BUTTON = N_("This button is no longer valid.")
 
 
 def slot_of(shift: Shift) -> WeeklySlot:
     """The weekly time range of a shift."""
     return WeeklySlot(shift.weekday, shift.start_minute, shift.end_minute)
-
-
-def day_code(day: date) -> str:
-    """A date as it goes into a button ("20261124")."""
-    return day.strftime("%Y%m%d")
-
-
-def parse_day_code(code: str) -> date:
-    """The date of a button's "20261124"; a forged one is refused."""
-    try:
-        if not DAY.match(code):
-            raise ValueError(code)
-        return date(int(code[:4]), int(code[4:6]), int(code[6:]))
-    except ValueError:
-        raise InvalidInput(N_("This button is no longer valid.")) from None
 
 
 def apply_swaps(assigned: Iterable[int], swaps: Iterable[Swap]) -> list[int]:
@@ -94,73 +92,16 @@ def apply_swaps(assigned: Iterable[int], swaps: Iterable[Swap]) -> list[int]:
     return people
 
 
-def shift_times(t: Translator, shift: Shift) -> str:
-    """ "Mon 18:00–22:00" in the reader's language."""
-    return f"{t.plain(WEEKDAYS[shift.weekday])} {range_text(shift.start_minute, shift.end_minute)}"
-
-
-@dataclass(frozen=True)
-class Occurrence:
-    """One shift on one date, with the volunteers of that date (swaps applied)."""
-
-    shift: Shift
-    day: date
-    starts_at: float
-    ends_at: float
-    volunteer_ids: tuple[int, ...]
-
-    def label(self, t: Translator) -> str:
-        """ "Mon 11-30 18:00–22:00" in the reader's language."""
-        weekday = t.plain(WEEKDAYS[self.shift.weekday])
-        times = range_text(self.shift.start_minute, self.shift.end_minute)
-        return f"{weekday} {self.day:%m-%d} {times}"
-
-
-@dataclass(frozen=True)
-class RosterShift:
-    """A shift of the weekly roster with its volunteers."""
-
-    shift: Shift
-    volunteers: list[User]
-
-
-@dataclass(frozen=True)
-class Duty:
-    """Who is on duty in a building now, and who comes next."""
-
-    building: Building
-    now: list[Occurrence]
-    next: list[Occurrence]
-
-
 @dataclass(frozen=True)
 class RosterCommand:
     """The compact text form: ``add mon 18:00-22:00 @li @wang``."""
 
-    action: str
+    action: RosterAction
     weekday: int = 0
     start: int = 0
     end: int = 0
     usernames: tuple[str, ...] = ()
     switch: bool = False
-
-
-@dataclass(frozen=True)
-class NoteResult:
-    """Where a /handover note went: kept for the end of the shift, or sent on already."""
-
-    occurrence: Occurrence
-    handed_over: bool
-    forwarded_to: list[User]
-
-
-@dataclass(frozen=True)
-class OpenRequest:
-    """A request still open or claimed, as the incoming volunteer sees it at a handover."""
-
-    number: int
-    text: str
-    claimed_by: str | None = None
 
 
 def parse_roster_command(text: str) -> RosterCommand:
@@ -178,7 +119,8 @@ def parse_roster_command(text: str) -> RosterCommand:
         raise InvalidInput(ROSTER_USAGE)
     if action in ("assign", "unassign") and not usernames:
         raise InvalidInput(ROSTER_USAGE)
-    return RosterCommand(action, weekday, times[0], times[1], usernames)
+    kind: RosterAction = action  # type: ignore[assignment]  # one of the four, checked above
+    return RosterCommand(kind, weekday, times[0], times[1], usernames)
 
 
 async def schedule_daily_plan(
@@ -247,25 +189,58 @@ class RosterService:
     async def week(self, building: Building) -> list[RosterShift]:
         """The building's shifts in weekly order, each with its volunteers."""
         return [
-            RosterShift(shift, await self._users(await self.repo.assigned(shift.id)))
+            RosterShift(shift, await self.people_of(await self.repo.assigned(shift.id)))
             for shift in await self.repo.shifts(building.id)
         ]
 
+    async def week_for(self, actor: Actor, building: Building) -> tuple[Week, Role]:
+        """The week as a volunteer (or an owner) of the building sees it, and their role."""
+        role = await self.community.require(actor, building, Role.VOLUNTEER)
+        return await self._week(building), role
+
+    async def managed(self, actor: Actor, building_id: int) -> Week:
+        """The week of a building named by a button, for its owners only."""
+        building = await self._building(building_id, BAD_BUTTON)
+        await self.community.require(actor, building, Role.OWNER)
+        return await self._week(building)
+
+    async def shifts_to_pick(self, actor: Actor, building_id: int) -> Week:
+        """The week, for an owner choosing one of its shifts; refused if it has none."""
+        week = await self.managed(actor, building_id)
+        if not week.shifts:
+            raise NotFound(N_("No shifts yet."))
+        return week
+
+    async def shift_volunteers(self, actor: Actor, shift_id: int) -> ShiftVolunteers:
+        """A shift with every volunteer of its building, for its owners."""
+        building, shift = await self._managed_shift(actor, shift_id)
+        volunteers = await self.community.buildings.volunteers(building.id)
+        on_shift = frozenset(await self.repo.assigned(shift.id))
+        return ShiftVolunteers(building, shift, [v.user for v in volunteers], on_shift)
+
+    async def building_of_shift(self, shift_id: int) -> Building:
+        """The building a shift (named by a button) belongs to."""
+        shift = await self.repo.shift(shift_id)
+        if shift is None:
+            raise NotFound(N_("That shift no longer exists."))
+        return await self._building(shift.building_id, N_("That shift no longer exists."))
+
     async def add_shift(
         self,
+        actor: Actor,
         building: Building,
         weekday: int,
         start: int,
         end: int,
         volunteers: list[User],
-        by: int | None,
     ) -> Shift:
         """Add a shift (or take the existing one with these times) and put volunteers on it."""
+        await self.community.require(actor, building, Role.OWNER)
         await self._require_volunteers(building, volunteers)
         now = self.clock.now()
         async with self.db.transaction() as tx:
             shift, created = await self.repo.add_shift(
-                tx, building.id, weekday, start, end, by, now
+                tx, building.id, weekday, start, end, actor.user_id, now
             )
             for user in volunteers:
                 await self.repo.assign(tx, shift.id, user.id)
@@ -274,8 +249,19 @@ class RosterService:
                 await self._schedule_plan(tx, now)
         return shift
 
-    async def remove_shift(self, building: Building, shift_id: int) -> Shift:
+    async def add_preset_shift(
+        self, actor: Actor, building_id: int, weekday: int, start: int, end: int
+    ) -> ShiftVolunteers:
+        """Add a shift with hours chosen by a button (only the presets are offered)."""
+        building = (await self.managed(actor, building_id)).building
+        if not 0 <= weekday <= 6 or (start, end) not in PRESET_HOURS:
+            raise InvalidInput(BAD_BUTTON)
+        shift = await self.add_shift(actor, building, weekday, start, end, [])
+        return await self.shift_volunteers(actor, shift.id)
+
+    async def remove_shift(self, actor: Actor, building: Building, shift_id: int) -> Shift:
         """Remove a shift of the building and its coming jobs."""
+        await self.community.require(actor, building, Role.OWNER)
         shift = await self.shift_of(building, shift_id)
         now = self.clock.now()
         async with self.db.transaction() as tx:
@@ -286,10 +272,16 @@ class RosterService:
         return shift
 
     async def toggle_volunteer(
-        self, building: Building, shift_id: int, user_id: int, on: bool | None = None
+        self,
+        actor: Actor,
+        building: Building,
+        shift_id: int,
+        user_id: int,
+        on: bool | None = None,
     ) -> bool:
         """Put a volunteer on the shift, or take them off (``on``: which of the two, so that
         a press handled twice leaves it as pressed); True if they are on it now."""
+        await self.community.require(actor, building, Role.OWNER)
         shift = await self.shift_of(building, shift_id)
         async with self.db.transaction() as tx:
             if on is not True and await self.repo.unassign(tx, shift.id, user_id):
@@ -301,20 +293,21 @@ class RosterService:
             await self.repo.assign(tx, shift.id, user_id)
         return True
 
-    async def run_command(self, building: Building, command: RosterCommand, by: int) -> None:
-        """Carry out the text form of /roster (the caller checked that ``by`` is an owner)."""
+    async def run_command(self, actor: Actor, building: Building, command: RosterCommand) -> None:
+        """Carry out the text form of /roster, for an owner of the building."""
+        await self.community.require(actor, building, Role.OWNER)
         if command.action == "announce":
-            await self.set_handover_in_group(building, command.switch)
+            await self.set_handover_in_group(actor, building, command.switch)
             return
         people = [await self.community.find_person(name) for name in command.usernames]
         if command.action == "add":
             await self.add_shift(
-                building, command.weekday, command.start, command.end, people, by
+                actor, building, command.weekday, command.start, command.end, people
             )
             return
         shift = await self._shift_at(building, command)
         if command.action == "remove":
-            await self.remove_shift(building, shift.id)
+            await self.remove_shift(actor, building, shift.id)
             return
         await self._require_volunteers(building, people)
         async with self.db.transaction() as tx:
@@ -335,8 +328,9 @@ class RosterService:
         """Whether handovers are announced in the building's group."""
         return await self.repo.handover_in_group(building.id)
 
-    async def set_handover_in_group(self, building: Building, on: bool) -> None:
-        """Turn the "duty passes from A to B" message in the group on or off."""
+    async def set_handover_in_group(self, actor: Actor, building: Building, on: bool) -> None:
+        """Turn the "duty passes from A to B" message in the group on or off (owners)."""
+        await self.community.require(actor, building, Role.OWNER)
         async with self.db.transaction() as tx:
             await self.repo.set_handover_in_group(tx, building.id, on)
 
@@ -391,35 +385,36 @@ class RosterService:
         return list(people)
 
     async def duty(self, building: Building) -> Duty:
-        """Who is on duty now and who is next."""
+        """Who is on duty now and who is next, with their names."""
         now = self.clock.now()
-        return Duty(
-            building,
-            await self.occurrences_at(building.id, now),
-            await self.next_occurrences(building.id, now),
-        )
+        current = await self.occurrences_at(building.id, now)
+        coming = await self.next_occurrences(building.id, now)
+        ids = dict.fromkeys(u for o in [*current, *coming] for u in o.volunteer_ids)
+        people = {user.id: user for user in await self.people_of(ids)}
+        return Duty(building, current, coming, people)
 
     # --- swaps -------------------------------------------------------------------------
 
-    async def coming_shifts(self, user_id: int) -> list[tuple[Building, Occurrence]]:
-        """The volunteer's shifts of the next two weeks that have not started, soonest first."""
+    async def coming_shifts(self, actor: Actor) -> list[SwapChoice]:
+        """The volunteer's shifts of the next two weeks that have not started, soonest first;
+        refused if there are none."""
         now = self.clock.now()
         until = now + SWAP_WINDOW_DAYS * 86400
         found = []
-        for building in await self.community.buildings.volunteering(user_id):
+        for building in await self.community.buildings.volunteering(actor.user_id):
             for shift in await self.repo.shifts(building.id):
                 for day in slot_of(shift).starting_between(now, until, self.tz):
                     occurrence = await self.occurrence(shift, day)
-                    if user_id in occurrence.volunteer_ids:
-                        found.append((building, occurrence))
-        found.sort(key=lambda pair: pair[1].starts_at)
+                    if actor.user_id in occurrence.volunteer_ids:
+                        found.append(SwapChoice(building, occurrence))
+        if not found:
+            raise NotFound(N_("You have no shifts in the next two weeks."))
+        found.sort(key=lambda choice: choice.occurrence.starts_at)
         return found[:MAX_SWAP_CHOICES]
 
-    async def swap_candidates(
-        self, user_id: int, shift_id: int, day: date
-    ) -> tuple[Building, Occurrence, list[User]]:
-        """The volunteers who could take one of the user's coming shifts."""
-        building, occurrence = await self._own_coming(user_id, shift_id, day)
+    async def swap_candidates(self, actor: Actor, shift_id: int, day: date) -> SwapCandidates:
+        """The volunteers who could take one of the actor's coming shifts."""
+        building, occurrence = await self._own_coming(actor, shift_id, day)
         volunteers = await self.community.buildings.volunteers(building.id)
         others = [v.user for v in volunteers if v.user.id not in occurrence.volunteer_ids]
         if not others:
@@ -427,34 +422,40 @@ class RosterService:
                 N_("There is no other volunteer in {building} to swap with."),
                 building=building.name,
             )
-        return building, occurrence, others
+        return SwapCandidates(building, occurrence, others)
 
-    async def offer_swap(self, user_id: int, shift_id: int, day: date, to_user: int) -> Swap:
-        """Offer one coming shift to another volunteer; they are asked with buttons."""
-        building, occurrence, others = await self.swap_candidates(user_id, shift_id, day)
-        target = next((user for user in others if user.id == to_user), None)
-        if target is None:
+    async def offer_swap(self, actor: Actor, shift_id: int, day: date, to_user: int) -> Swap:
+        """Offer one of the actor's coming shifts to another volunteer; they are asked with
+        buttons."""
+        candidates = await self.swap_candidates(actor, shift_id, day)
+        if not any(user.id == to_user for user in candidates.others):
             raise InvalidInput(
                 N_("That person cannot take this shift: they are not a volunteer of {building} "
                    "or are on it already."),
-                building=building.name,
+                building=candidates.building.name,
             )
         async with self.db.transaction() as tx:
             swap = await self.repo.offer_swap(
-                tx, shift_id, day.isoformat(), user_id, to_user, self.clock.now()
+                tx, shift_id, day.isoformat(), actor.user_id, to_user, self.clock.now()
             )
-            await self._ask_to_swap(tx, swap, building, occurrence)
+            summary = await self._summary(swap, candidates.building, candidates.occurrence)
+            t = await self.translator_for(swap.to_user)
+            await self.outbox.queue_message(
+                tx, swap.to_user, views.swap_offer(t, summary), kind="swap_offer",
+                ref=f"swap:{swap.id}",
+            )
         return swap
 
-    async def answer_swap(self, swap_id: int, user_id: int, accept: bool) -> Swap:
+    async def answer_swap(self, actor: Actor, swap_id: int, accept: bool) -> Swap:
         """The asked volunteer accepts or declines; only an accepted swap changes that date."""
         swap = await self.repo.swap(swap_id)
-        if swap is None or swap.to_user != user_id:
+        if swap is None or swap.to_user != actor.user_id:
             raise NotAllowed(N_("This offer was made to someone else."))
         shift = await self.repo.shift(swap.shift_id)
         if shift is None:
             raise NotFound(N_("That shift no longer exists."))
         building = await self._building(shift.building_id)
+        await self.community.require(actor, building, Role.VOLUNTEER)
         now = self.clock.now()
         async with self.db.transaction() as tx:
             # Read inside the transaction: another accepted swap of this date cannot slip in.
@@ -462,25 +463,31 @@ class RosterService:
             if accept:
                 self._check_swap_still_possible(swap, occurrence)
             status = "accepted" if accept else "declined"
-            if not await self.repo.decide_swap(tx, swap.id, user_id, status, now):
+            if not await self.repo.decide_swap(tx, swap.id, actor.user_id, status, now):
                 raise Conflict(N_("This offer was already answered or withdrawn."))
-            await self._tell_swap_answer(tx, swap, building, occurrence, accept)
+            summary = await self._summary(swap, building, occurrence)
+            await self._tell_swap_answer(tx, summary, accept)
         decided = await self.repo.swap(swap.id)
         assert decided is not None
         return decided
 
-    async def swap_summary(self, swap: Swap) -> tuple[Building, Occurrence, User | None]:
-        """The building, the occurrence and the offering volunteer of a swap."""
+    async def swap_summary(self, swap: Swap) -> SwapSummary:
+        """A swap with its building, its date's occurrence and both volunteers."""
         shift = await self.repo.shift(swap.shift_id)
         if shift is None:
             raise NotFound(N_("That shift no longer exists."))
         occurrence = await self.occurrence(shift, date.fromisoformat(swap.day))
-        building = await self._building(shift.building_id)
-        return building, occurrence, await self.users.get(swap.from_user)
+        return await self._summary(swap, await self._building(shift.building_id), occurrence)
+
+    async def _summary(
+        self, swap: Swap, building: Building, occurrence: Occurrence
+    ) -> SwapSummary:
+        giver, taker = await self.users.get(swap.from_user), await self.users.get(swap.to_user)
+        return SwapSummary(swap, building, occurrence, giver, taker)
 
     # --- handover notes ----------------------------------------------------------------
 
-    async def write_note(self, user_id: int, note: str) -> NoteResult:
+    async def write_note(self, actor: Actor, note: str) -> NoteResult:
         """Keep a /handover note for the end of the volunteer's shift, or send it on."""
         note = tidy(note)
         if not note:
@@ -492,16 +499,16 @@ class RosterService:
             raise InvalidInput(
                 N_("The note is too long: at most {limit} characters."), limit=NOTE_LIMIT
             )
-        occurrence = await self._note_occurrence(user_id)
+        occurrence = await self._note_occurrence(actor.user_id)
         now = self.clock.now()
         async with self.db.transaction() as tx:
             day = occurrence.day.isoformat()
-            await self.repo.save_note(tx, occurrence.shift.id, day, user_id, note, now)
+            await self.repo.save_note(tx, occurrence.shift.id, day, actor.user_id, note, now)
             handover = await self.repo.handover(occurrence.shift.id, day)
             if handover is None:
                 return NoteResult(occurrence, False, [])
             await self._pass_notes(tx, occurrence, handover.incoming_ids)
-        return NoteResult(occurrence, True, await self._users(handover.incoming_ids))
+        return NoteResult(occurrence, True, await self.people_of(handover.incoming_ids))
 
     # --- scheduled work ----------------------------------------------------------------
 
@@ -514,15 +521,9 @@ class RosterService:
         building = await self._building(shift.building_id)
         for user_id in occurrence.volunteer_ids:
             t = await self.translator_for(user_id)
-            text = t(
-                "⏰ Your duty in {building} starts soon: {shift}.\n"
-                "When it ends, you can leave a note for the next volunteer: "
-                "/handover followed by the note.",
-                building=building.name,
-                shift=occurrence.label(t),
-            )
-            await self.outbox.queue(
-                tx, user_id, text, kind="duty_reminder", dedupe_key=f"{job.key} {user_id}"
+            await self.outbox.queue_message(
+                tx, user_id, views.duty_reminder(t, building, occurrence), kind="duty_reminder",
+                dedupe_key=f"{job.key} {user_id}",
             )
         await self._schedule_reminder(tx, shift, job.due_at)
 
@@ -620,10 +621,6 @@ class RosterService:
         admins, _fetched = await self.community.buildings.admins(building.chat_id)
         return admins or list(self.config.community.admins)
 
-    async def names(self, user_ids: Iterable[int]) -> str:
-        """ "Li, Wang" for user ids."""
-        return ", ".join(user.display_name for user in await self._users(user_ids))
-
     async def _hand_over(
         self,
         tx: Transaction,
@@ -634,79 +631,49 @@ class RosterService:
         taking_over: list[int],
     ) -> None:
         """The incoming volunteers get the notes and the open requests; the outgoing a thanks."""
-        notes = await self._note_lines(tx, outgoing)
+        notes = await self._notes(tx, outgoing)
         requests = await self._open_requests(building.id)
-        from_names = await self.names(outgoing.volunteer_ids) or "—"
+        outgoing_people = await self.people_of(outgoing.volunteer_ids)
         for user_id in taking_over:
             t = await self.translator_for(user_id)
             shift = next(o for o in incoming if user_id in o.volunteer_ids)
-            text = t(
-                "🔄 Handover in {building}: you take over from {names}.\nYour shift: {shift}",
-                building=building.name,
-                names=from_names,
-                shift=shift.label(t),
+            message = views.handover_incoming(t, building, outgoing_people, shift, notes, requests)
+            await self.outbox.queue_message(
+                tx, user_id, message, kind="handover", dedupe_key=f"{job.key} in {user_id}"
             )
-            text += "".join(t("\n\n📝 {name}: {note}", name=n, note=note) for _w, n, note in notes)
-            text += self._requests_text(t, requests)
-            await self.outbox.queue(
-                tx, user_id, text, kind="handover", dedupe_key=f"{job.key} in {user_id}"
-            )
-        wrote = {writer for writer, _name, _note in notes}
-        to_names = await self.names(taking_over)
-        for user in await self._users(outgoing.volunteer_ids):
+        wrote = {note.writer for note in notes}
+        incoming_people = await self.people_of(taking_over)
+        for user in outgoing_people:
             if user.id in wrote:
                 continue
             t = await self.translator_for(user.id)
-            text = t(
-                "✅ Your shift in {building} is over. Thank you!\n{names} takes over. "
-                "To leave them a note, write /handover followed by the note.",
-                building=building.name,
-                names=to_names,
-            )
-            await self.outbox.queue(
-                tx, user.id, text, kind="handover", dedupe_key=f"{job.key} out {user.id}"
+            await self.outbox.queue_message(
+                tx, user.id, views.handover_thanks(t, building, incoming_people),
+                kind="handover", dedupe_key=f"{job.key} out {user.id}",
             )
 
-    @staticmethod
-    def _requests_text(t: Translator, requests: list[OpenRequest]) -> str:
-        if not requests:
-            return t("\n\nNo requests are open or claimed.")
-        lines = [t("\n\nRequests still open or claimed:")]
-        for request in requests[:20]:
-            line = t("#{number} {text}", number=request.number, text=request.text[:80])
-            if request.claimed_by:
-                line += t(" (claimed by {name})", name=request.claimed_by)
-            lines.append(line)
-        return "\n".join(lines)
-
-    async def _note_lines(
-        self, tx: Transaction, occurrence: Occurrence
-    ) -> list[tuple[int, str, str]]:
-        """(writer, writer's name, note) of an occurrence's undelivered notes, now delivered."""
+    async def _notes(self, tx: Transaction, occurrence: Occurrence) -> list[Note]:
+        """An occurrence's undelivered notes with their writers' names, now delivered."""
         notes = await self.repo.take_notes(
             tx, occurrence.shift.id, occurrence.day.isoformat(), self.clock.now()
         )
-        lines = []
+        found = []
         for note in notes:
             writer = await self.users.get(note.user_id)
             name = writer.display_name if writer else str(note.user_id)
-            lines.append((note.user_id, name, note.note))
-        return lines
+            found.append(Note(note.user_id, name, note.note))
+        return found
 
     async def _pass_notes(self, tx: Transaction, occurrence: Occurrence, to: list[int]) -> None:
         """Send a note written after the handover on to those who took over."""
         building = await self._building(occurrence.shift.building_id)
-        for _writer, name, note in await self._note_lines(tx, occurrence):
+        for note in await self._notes(tx, occurrence):
             for user_id in to:
                 t = await self.translator_for(user_id)
-                text = t(
-                    "📝 A handover note from {name} ({building}, {shift}):\n{note}",
-                    name=name,
-                    building=building.name,
-                    shift=occurrence.label(t),
-                    note=note,
+                await self.outbox.queue_message(
+                    tx, user_id, views.late_note(t, note, building, occurrence),
+                    kind="handover_note",
                 )
-                await self.outbox.queue(tx, user_id, text, kind="handover_note")
 
     async def _announce_handover(
         self,
@@ -720,67 +687,29 @@ class RosterService:
         if not await self.repo.handover_in_group(building.id):
             return
         t = await self.translator_for(building.chat_id)
-        text = t(
-            "🔄 Duty passes from {before} to {after}.",
-            before=await self.names(outgoing.volunteer_ids),
-            after=await self.names(incoming_ids),
+        message = views.duty_passes(
+            t, await self.people_of(outgoing.volunteer_ids), await self.people_of(incoming_ids)
         )
-        await self.outbox.queue(
-            tx, building.chat_id, text, kind="handover", dedupe_key=f"{job.key} group"
-        )
-
-    async def _ask_to_swap(
-        self, tx: Transaction, swap: Swap, building: Building, occurrence: Occurrence
-    ) -> None:
-        """The asked volunteer gets the offer with Accept and Decline buttons."""
-        t = await self.translator_for(swap.to_user)
-        text = t(
-            "🔁 {name} asks you to take their shift in {building}: {shift}.\n"
-            "Only this date changes.",
-            name=await self.names([swap.from_user]),
-            building=building.name,
-            shift=occurrence.label(t),
-        )
-        buttons = [
-            {"text": t.plain("✅ Accept"), "callback_data": button_data("roster", "yes", swap.id)},
-            {"text": t.plain("❌ Decline"), "callback_data": button_data("roster", "no", swap.id)},
-        ]
-        await self.outbox.queue(
-            tx,
-            swap.to_user,
-            text,
-            reply_markup={"inline_keyboard": [buttons]},
-            kind="swap_offer",
-            ref=f"swap:{swap.id}",
+        await self.outbox.queue_message(
+            tx, building.chat_id, message, kind="handover", dedupe_key=f"{job.key} group"
         )
 
     async def _tell_swap_answer(
-        self, tx: Transaction, swap: Swap, building: Building, occurrence: Occurrence, accept: bool
+        self, tx: Transaction, summary: SwapSummary, accepted: bool
     ) -> None:
         """The offering volunteer hears the answer; the owners hear of an accepted swap."""
-        taker = await self.names([swap.to_user])
-        giver = await self.names([swap.from_user])
+        swap = summary.swap
         t = await self.translator_for(swap.from_user)
-        message = (
-            N_("✅ {name} accepted: they take your shift in {building}, {shift}.")
-            if accept
-            else N_("❌ {name} declined to take your shift in {building}, {shift}.")
+        await self.outbox.queue_message(
+            tx, swap.from_user, views.swap_answer(t, summary, accepted), kind="swap_answer"
         )
-        text = t(message, name=taker, building=building.name, shift=occurrence.label(t))
-        await self.outbox.queue(tx, swap.from_user, text, kind="swap_answer")
-        if not accept:
+        if not accepted:
             return
-        for owner in await self.owner_ids(building):
+        for owner in await self.owner_ids(summary.building):
             t = await self.translator_for(owner)
-            text = t(
-                "🔁 Swap in {building}: {taker} takes {giver}'s shift {shift} (this date only).",
-                building=building.name,
-                taker=taker,
-                giver=giver,
-                shift=occurrence.label(t),
-            )
-            await self.outbox.queue(
-                tx, owner, text, kind="swap_owner", dedupe_key=f"swap {swap.id} owner {owner}"
+            await self.outbox.queue_message(
+                tx, owner, views.swap_for_owners(t, summary), kind="swap_owner",
+                dedupe_key=f"swap {swap.id} owner {owner}",
             )
 
     # --- checks ------------------------------------------------------------------------
@@ -806,18 +735,26 @@ class RosterService:
         raise NotFound(N_("There is no such shift. /roster shows the week."))
 
     async def _own_coming(
-        self, user_id: int, shift_id: int, day: date
+        self, actor: Actor, shift_id: int, day: date
     ) -> tuple[Building, Occurrence]:
-        """One of the user's own shifts that has not started yet."""
+        """One of the actor's own shifts that has not started yet."""
         shift = await self.repo.shift(shift_id)
         if shift is None or not slot_of(shift).on(day):
             raise NotFound(N_("That shift no longer exists."))
+        building = await self._building(shift.building_id)
+        await self.community.require(actor, building, Role.VOLUNTEER)
         occurrence = await self.occurrence(shift, day)
-        if user_id not in occurrence.volunteer_ids:
+        if actor.user_id not in occurrence.volunteer_ids:
             raise NotAllowed(N_("This is not your shift."))
         if occurrence.starts_at <= self.clock.now():
             raise Conflict(N_("This shift has already started."))
-        return await self._building(shift.building_id), occurrence
+        return building, occurrence
+
+    async def _managed_shift(self, actor: Actor, shift_id: int) -> tuple[Building, Shift]:
+        """A shift named by a button and its building, for the building's owners."""
+        building = await self.building_of_shift(shift_id)
+        await self.community.require(actor, building, Role.OWNER)
+        return building, await self.shift_of(building, shift_id)
 
     def _check_swap_still_possible(self, swap: Swap, occurrence: Occurrence) -> None:
         if occurrence.starts_at <= self.clock.now():
@@ -852,12 +789,18 @@ class RosterService:
 
     # --- lookups -----------------------------------------------------------------------
 
-    async def _building(self, building_id: int) -> Building:
+    async def _week(self, building: Building) -> Week:
+        return Week(building, await self.week(building), await self.handover_in_group(building))
+
+    async def _building(
+        self, building_id: int, missing: str = N_("That shift no longer exists.")
+    ) -> Building:
         building = await self.community.buildings.by_id(building_id)
         if building is None:
-            raise NotFound(N_("That shift no longer exists."))
+            raise NotFound(missing)
         return building
 
-    async def _users(self, user_ids: Iterable[int]) -> list[User]:
+    async def people_of(self, user_ids: Iterable[int]) -> list[User]:
+        """The users of these ids that the bot knows, in order."""
         users = [await self.users.get(user_id) for user_id in user_ids]
         return [user for user in users if user is not None]

@@ -32,13 +32,14 @@ from bot.domain.core import Building, Job
 from bot.errors import InvalidInput
 from bot.i18n import N_, Translator, translator
 from bot.outbox import Outbox
-from bot.reports.chart import CHART_CAPTION, render_chart
-from bot.reports.figures import MonthStats, StatsReader, report_messages
+from bot.reports.chart import render_chart
+from bot.reports.figures import MonthStats, StatsReader
 from bot.reports.month import Month
 from bot.reports.workbook import export_month
 from bot.scheduler import Scheduler
 from bot.services.community import Community
 from bot.services.people import People
+from bot.views import stats as views
 from storage.db import Database, Transaction
 from storage.users import UserRepository
 
@@ -148,17 +149,19 @@ class StatsService:
             return
         t = await self.translator_for(admin_id)
         key = report_key(month)
-        for n, text in enumerate(report_messages(t, stats)):
-            await self.outbox.queue(
-                tx, admin_id, text, kind=REPORT_KIND, dedupe_key=f"{key} {admin_id} {n}"
+        for n, message in enumerate(views.figures(t, stats)):
+            await self.outbox.queue_message(
+                tx, admin_id, message, kind=REPORT_KIND, dedupe_key=f"{key} {admin_id} {n}"
             )
         chart_id = await self.repo.add_chart(tx, month.key, t.language, self.clock.now())
+        ref = f"{CHART_REF}:{chart_id}"  # the sender reads the file when the row goes out
+        chart = views.chart(t, month, ref)
         await self.outbox.queue_call(
             tx,
             admin_id,
-            "sendPhoto",
-            {"caption": t(CHART_CAPTION, month=month.key), "parse_mode": "HTML"},
-            files={"photo": f"{CHART_REF}:{chart_id}"},
+            chart.method,
+            chart.send_params(),
+            files={"photo": ref},
             kind=CHART_KIND,
             dedupe_key=f"{key} {admin_id} chart",
         )

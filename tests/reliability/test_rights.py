@@ -455,7 +455,8 @@ async def facility(community: Community, place: Place, role: str) -> dict[str, A
         found = await services.lockup.facilities(await community.building(place))
     other = await services.community.building_of_chat(OTHER_GROUP)
     if not await services.lockup.facilities(other):  # the other volunteer's own building
-        await services.lockup.add_facility(other, parse_facility("活动室 | 21:00 | 关灯"), ADMIN)
+        spec = parse_facility("活动室 | 21:00 | 关灯")
+        await services.lockup.add_facility(Actor(ADMIN), other, spec)
     return {"facility": found[0].id}
 
 

@@ -1,0 +1,395 @@
+"""The duty roster as people see it: the week, its editing screens, /duty, swaps, handovers.
+
+Pure functions of domain values; the service decides who gets which, the handlers show them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.callbacks import button_data
+from bot.domain.core import Building, User
+from bot.domain.roster import (
+    PRESET_HOURS,
+    Duty,
+    Note,
+    NoteResult,
+    Occurrence,
+    OpenRequest,
+    Shift,
+    ShiftVolunteers,
+    SwapCandidates,
+    SwapChoice,
+    SwapSummary,
+    Week,
+    day_code,
+)
+from bot.i18n import N_, Translator
+from bot.services.weektime import range_text
+from bot.views.common import Button, OutMessage, fit, keyboard
+
+FEATURE = "roster"
+WEEKDAYS = [N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun")]
+WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MAX_SWAP_PARTNERS = 20
+MAX_HANDOVER_REQUESTS = 20
+
+
+def button(label: str, action: str, *args: object) -> Button:
+    """A button of this feature."""
+    return Button(label, button_data(FEATURE, action, *args))
+
+
+def shift_times(t: Translator, shift: Shift) -> str:
+    """ "Mon 18:00–22:00" in the reader's language."""
+    return f"{t.plain(WEEKDAYS[shift.weekday])} {range_text(shift.start_minute, shift.end_minute)}"
+
+
+def occurrence_label(t: Translator, occurrence: Occurrence) -> str:
+    """ "Mon 11-30 18:00–22:00" in the reader's language."""
+    shift = occurrence.shift
+    weekday = t.plain(WEEKDAYS[shift.weekday])
+    return f"{weekday} {occurrence.day:%m-%d} {range_text(shift.start_minute, shift.end_minute)}"
+
+
+def names(people: Sequence[User]) -> str:
+    """ "Li, Wang"."""
+    return ", ".join(person.display_name for person in people)
+
+
+# --- the week and its editing screens -------------------------------------------------------
+
+
+def week_card(t: Translator, week: Week, *, editable: bool, done: bool = False) -> OutMessage:
+    """The week's shifts with their volunteers; owners (in private) get the editing buttons."""
+    lines = [t("<b>Duty roster of {building}</b>", building=week.building.name)]
+    for item in week.shifts:
+        people = names(item.volunteers) or t.plain("nobody yet")
+        lines.append(t("{shift}: {names}", shift=shift_times(t, item.shift), names=people))
+    if not week.shifts:
+        lines.append(t("No shifts yet."))
+    prefix = t("✅ Done.") + "\n\n" if done else ""
+    if not editable:
+        return OutMessage(prefix + "\n".join(lines))
+    lines.append("\n" + t("Or write, for example: /roster add mon 18:00-22:00 @li @wang"))
+    switch = (
+        N_("📢 Handover in the group: on")
+        if week.handover_in_group
+        else N_("📢 Handover in the group: off")
+    )
+    building_id = week.building.id
+    rows = keyboard(
+        [button(t.plain("➕ Add a shift"), "add", building_id)],
+        [button(t.plain("🗑 Remove a shift"), "remove", building_id)],
+        [button(t.plain("👥 Assign volunteers"), "assign", building_id)],
+        [button(t.plain(switch), "announce", building_id)],
+    )
+    return OutMessage(prefix + "\n".join(lines), rows)
+
+
+def pick_day(t: Translator, building: Building) -> OutMessage:
+    """Adding a shift: first the weekday."""
+    days = [button(t.plain(name), "addday", building.id, n) for n, name in enumerate(WEEKDAYS)]
+    rows = keyboard(days[:4], days[4:], [button(t.plain("« Back"), "view", building.id)])
+    return OutMessage(t("Which day is the new shift on?"), rows)
+
+
+def pick_hours(t: Translator, building: Building, weekday: int) -> OutMessage:
+    """Adding a shift: then the hours, from the presets."""
+    rows = [
+        [button(range_text(start, end), "addshift", building.id, weekday, start, end)]
+        for start, end in PRESET_HOURS
+    ]
+    rows.append([button(t.plain("« Back"), "add", building.id)])
+    text = t(
+        "Which hours on {day}? For other hours write, for example: /roster add {code} 07:30-09:00",
+        day=t.plain(WEEKDAYS[weekday]),
+        code=WEEKDAY_CODES[weekday],
+    )
+    return OutMessage(text, keyboard(*rows))
+
+
+def shift_to_remove(t: Translator, week: Week) -> OutMessage:
+    """Removing a shift: which one."""
+    return _pick_shift(t, week, "drop", N_("Which shift do you remove?"))
+
+
+def shift_to_staff(t: Translator, week: Week) -> OutMessage:
+    """Assigning volunteers: to which shift."""
+    return _pick_shift(t, week, "pick", N_("Which shift?"))
+
+
+def _pick_shift(t: Translator, week: Week, action: str, question: str) -> OutMessage:
+    """A button for each shift of the week (``action``: what pressing one does)."""
+    rows = [[button(shift_times(t, item.shift), action, item.shift.id)] for item in week.shifts]
+    rows.append([button(t.plain("« Back"), "view", week.building.id)])
+    return OutMessage(t(question), keyboard(*rows))
+
+
+def shift_added(t: Translator) -> str:
+    """The answer to the press that added a shift."""
+    return t.plain("Shift added.")
+
+
+def shift_removed(t: Translator) -> str:
+    """The answer to the press that removed a shift."""
+    return t.plain("Shift removed.")
+
+
+def shift_volunteers(t: Translator, choice: ShiftVolunteers) -> OutMessage:
+    """Each volunteer of the building as a button: ✅ when on the shift."""
+    shift = choice.shift
+    rows = [
+        [
+            button(
+                ("✅ " if person.id in choice.on_shift else "▫️ ") + person.display_name,
+                "toggle",
+                shift.id,
+                person.id,
+                int(person.id not in choice.on_shift),
+            )
+        ]
+        for person in choice.volunteers
+    ]
+    rows.append([button(t.plain("Done"), "view", choice.building.id)])
+    text = t(
+        "{shift}: tap a volunteer to put them on the shift or take them off.",
+        shift=shift_times(t, shift),
+    )
+    if not choice.volunteers:
+        text += "\n" + t(
+            "This building has no volunteers yet: add them in the group with /volunteer."
+        )
+    return OutMessage(text, keyboard(*rows))
+
+
+# --- /duty ----------------------------------------------------------------------------------
+
+
+def duty_text(t: Translator, duty: Duty) -> str:
+    """Now and next for one building."""
+    lines = [t("<b>{building}</b>", building=duty.building.name)]
+    if not duty.next:
+        return "\n".join([*lines, t("No roster yet. Owners set it up with /roster.")])
+    now = _occurrences(t, duty, duty.now) or t("nobody")
+    lines.append(t("On duty now: {people}", people=now))
+    lines.append(t("Next: {people}", people=_occurrences(t, duty, duty.next)))
+    return "\n".join(lines)
+
+
+def duties(t: Translator, found: Sequence[Duty]) -> OutMessage:
+    """/duty: now and next in each building (a community admin's many, cut to fit)."""
+    return OutMessage(fit(t, paragraphs([duty_text(t, duty) for duty in found])))
+
+
+def paragraphs(blocks: Sequence[str]) -> list[str]:
+    """Blocks as ``fit`` takes lines: joined, they are apart by an empty line, and what does
+    not fit is counted in whole blocks."""
+    return [block if n == 0 else "\n" + block for n, block in enumerate(blocks)]
+
+
+def _occurrences(t: Translator, duty: Duty, occurrences: Sequence[Occurrence]) -> str:
+    """ "Li, Wang (Mon 11-23 18:00–22:00)" for each occurrence, joined."""
+    parts = []
+    for occurrence in occurrences:
+        people = [duty.people[u] for u in occurrence.volunteer_ids if u in duty.people]
+        who = names(people) or t.plain("nobody")
+        parts.append(t.plain("{names} ({shift})", names=who, shift=occurrence_label(t, occurrence)))
+    return t.plain("; ").join(parts)
+
+
+# --- swaps ----------------------------------------------------------------------------------
+
+
+def swap_choices(t: Translator, choices: Sequence[SwapChoice], to: User | None) -> OutMessage:
+    """/swap: the volunteer's coming shifts, to give one away (to ``to``, if named)."""
+    rows = []
+    for choice in choices:
+        label = f"{choice.building.name} {occurrence_label(t, choice.occurrence)}"
+        where = (choice.occurrence.shift.id, day_code(choice.occurrence.day))
+        rows.append(
+            [button(label, "swapto", *where, to.id)] if to else [button(label, "swap", *where)]
+        )
+    return OutMessage(t("Which of your coming shifts do you want to give away?"), keyboard(*rows))
+
+
+def swap_partners(t: Translator, candidates: SwapCandidates) -> OutMessage:
+    """Who should take the chosen shift."""
+    occurrence = candidates.occurrence
+    where = (occurrence.shift.id, day_code(occurrence.day))
+    rows = [
+        [button(user.display_name, "swapto", *where, user.id)]
+        for user in candidates.others[:MAX_SWAP_PARTNERS]
+    ]
+    text = t(
+        "Who should take {shift} in {building}?",
+        shift=occurrence_label(t, occurrence),
+        building=candidates.building.name,
+    )
+    return OutMessage(text, keyboard(*rows))
+
+
+def swap_offered(t: Translator, summary: SwapSummary) -> OutMessage:
+    """The offering volunteer's screen once the offer is out."""
+    return OutMessage(
+        t(
+            "🔁 I asked {name} to take {shift}. I will tell you their answer.",
+            name=summary.taker.display_name if summary.taker else "",
+            shift=occurrence_label(t, summary.occurrence),
+        )
+    )
+
+
+def swap_answered(t: Translator, summary: SwapSummary) -> OutMessage:
+    """The asked volunteer's screen once they answered."""
+    message = (
+        N_("✅ You take {name}'s shift in {building}: {shift}.")
+        if summary.swap.status == "accepted"
+        else N_("You declined {name}'s shift in {building}: {shift}. They have been told.")
+    )
+    return OutMessage(
+        t(
+            message,
+            name=summary.giver.display_name if summary.giver else "",
+            building=summary.building.name,
+            shift=occurrence_label(t, summary.occurrence),
+        )
+    )
+
+
+def swap_offer(t: Translator, summary: SwapSummary) -> OutMessage:
+    """The offer as the asked volunteer gets it, with Accept and Decline."""
+    text = t(
+        "🔁 {name} asks you to take their shift in {building}: {shift}.\nOnly this date changes.",
+        name=summary.giver.display_name if summary.giver else "",
+        building=summary.building.name,
+        shift=occurrence_label(t, summary.occurrence),
+    )
+    swap_id = summary.swap.id
+    rows = keyboard(
+        [button(t.plain("✅ Accept"), "yes", swap_id), button(t.plain("❌ Decline"), "no", swap_id)]
+    )
+    return OutMessage(text, rows)
+
+
+def swap_answer(t: Translator, summary: SwapSummary, accepted: bool) -> OutMessage:
+    """The answer as the offering volunteer hears it."""
+    message = (
+        N_("✅ {name} accepted: they take your shift in {building}, {shift}.")
+        if accepted
+        else N_("❌ {name} declined to take your shift in {building}, {shift}.")
+    )
+    return OutMessage(
+        t(
+            message,
+            name=summary.taker.display_name if summary.taker else "",
+            building=summary.building.name,
+            shift=occurrence_label(t, summary.occurrence),
+        )
+    )
+
+
+def swap_for_owners(t: Translator, summary: SwapSummary) -> OutMessage:
+    """An accepted swap, as the building's owners hear of it."""
+    return OutMessage(
+        t(
+            "🔁 Swap in {building}: {taker} takes {giver}'s shift {shift} (this date only).",
+            building=summary.building.name,
+            taker=summary.taker.display_name if summary.taker else "",
+            giver=summary.giver.display_name if summary.giver else "",
+            shift=occurrence_label(t, summary.occurrence),
+        )
+    )
+
+
+# --- reminders and handovers ----------------------------------------------------------------
+
+
+def duty_reminder(t: Translator, building: Building, occurrence: Occurrence) -> OutMessage:
+    """A volunteer's shift starts soon."""
+    return OutMessage(
+        t(
+            "⏰ Your duty in {building} starts soon: {shift}.\n"
+            "When it ends, you can leave a note for the next volunteer: "
+            "/handover followed by the note.",
+            building=building.name,
+            shift=occurrence_label(t, occurrence),
+        )
+    )
+
+
+def handover_incoming(
+    t: Translator,
+    building: Building,
+    outgoing: Sequence[User],
+    shift: Occurrence,
+    notes: Sequence[Note],
+    requests: Sequence[OpenRequest],
+) -> OutMessage:
+    """The incoming volunteer's handover: who they follow, the notes, the open requests."""
+    text = t(
+        "🔄 Handover in {building}: you take over from {names}.\nYour shift: {shift}",
+        building=building.name,
+        names=names(outgoing) or "—",
+        shift=occurrence_label(t, shift),
+    )
+    text += "".join(t("\n\n📝 {name}: {note}", name=n.name, note=n.text) for n in notes)
+    return OutMessage(text + _requests_text(t, requests))
+
+
+def _requests_text(t: Translator, requests: Sequence[OpenRequest]) -> str:
+    if not requests:
+        return t("\n\nNo requests are open or claimed.")
+    lines = [t("\n\nRequests still open or claimed:")]
+    for request in requests[:MAX_HANDOVER_REQUESTS]:
+        line = t("#{number} {text}", number=request.number, text=request.text[:80])
+        if request.claimed_by:
+            line += t(" (claimed by {name})", name=request.claimed_by)
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def handover_thanks(t: Translator, building: Building, incoming: Sequence[User]) -> OutMessage:
+    """The outgoing volunteer (who left no note) is thanked and asked for one."""
+    return OutMessage(
+        t(
+            "✅ Your shift in {building} is over. Thank you!\n{names} takes over. "
+            "To leave them a note, write /handover followed by the note.",
+            building=building.name,
+            names=names(incoming),
+        )
+    )
+
+
+def late_note(t: Translator, note: Note, building: Building, shift: Occurrence) -> OutMessage:
+    """A note written after the handover, sent on to those who took over."""
+    return OutMessage(
+        t(
+            "📝 A handover note from {name} ({building}, {shift}):\n{note}",
+            name=note.name,
+            building=building.name,
+            shift=occurrence_label(t, shift),
+            note=note.text,
+        )
+    )
+
+
+def duty_passes(t: Translator, before: Sequence[User], after: Sequence[User]) -> OutMessage:
+    """ "Duty passes from A to B", in the group."""
+    return OutMessage(
+        t("🔄 Duty passes from {before} to {after}.", before=names(before), after=names(after))
+    )
+
+
+def note_result(t: Translator, result: NoteResult) -> OutMessage:
+    """What the writer of a /handover note is told."""
+    if not result.handed_over:
+        text = t(
+            "📝 Noted. The next volunteer gets it when your shift ends ({shift}).",
+            shift=occurrence_label(t, result.occurrence),
+        )
+    elif result.forwarded_to:
+        text = t("📝 Sent to {names}, who took over.", names=names(result.forwarded_to))
+    else:
+        text = t("📝 Noted, but nobody takes over after this shift.")
+    return OutMessage(text)
