@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from telegram import Chat, Update
 from telegram.error import TelegramError
@@ -11,7 +12,7 @@ from bot.context import LinliContext
 from bot.domain.core import Building
 from bot.errors import InvalidInput, NotAllowed
 from bot.i18n import N_
-from bot.services.community import REFUSALS, Role
+from bot.services.community import REFUSALS, Actor, Role
 
 log = logging.getLogger(__name__)
 
@@ -66,3 +67,38 @@ async def group_building(update: Update, context: LinliContext) -> Building:
     if chat is None or chat.type not in (Chat.GROUP, Chat.SUPERGROUP):
         raise InvalidInput(N_("Please use this command in your building's group."))
     return await context.services.community.building_of_chat(chat.id)
+
+
+def actor_of(update: Update) -> Actor:
+    """Who is acting; an update without a user (a channel post) acts on nothing."""
+    user = update.effective_user
+    if user is None:
+        raise InvalidInput(N_("This button is no longer valid."))
+    return Actor(user.id)
+
+
+def place_of(update: Update) -> int | None:
+    """The group the update came from (None in private), as ``Community.scope`` takes it."""
+    chat = update.effective_chat
+    return chat.id if chat is not None and chat.type != Chat.PRIVATE else None
+
+
+async def fresh_admins(
+    update: Update, context: LinliContext, buildings: Iterable[Building | None]
+) -> None:
+    """The Telegram facts a rights check on these buildings rests on: their groups' admin
+    lists, fetched where the cache is old (tracking refreshed the update's own group)."""
+    here = place_of(update)
+    for building in buildings:
+        if building is not None and building.chat_id != here:
+            await refresh_admins(context, building.chat_id)
+
+
+async def owner_actor(update: Update, context: LinliContext) -> Actor:
+    """The Actor, with the admin lists of every group they own fresh when they act from a
+    private chat (a right checked there may rest on any of them)."""
+    actor = actor_of(update)
+    community = context.services.community
+    if place_of(update) is None and not community.is_admin(actor.user_id):
+        await fresh_admins(update, context, await community.owned_buildings(actor.user_id))
+    return actor

@@ -37,7 +37,7 @@ from bot.services.events import (
 )
 from bot.views import events as views
 from bot.views.common import OutMessage
-from handlers.access import group_building, refresh_admins
+from handlers.access import fresh_admins, group_building
 from handlers.common import command_text, inline_markup, message_key, reply, show
 from handlers.errors import quoted
 
@@ -95,7 +95,7 @@ async def _targets(update: Update, context: LinliContext, spec: str | None) -> l
     if not names:
         raise InvalidInput(N_("Write the names of the buildings, separated by commas, or all."))
     named = {b.id: b for b in [await community.building_named(name) for name in names]}
-    await _fresh_admins(update, context, list(named.values()))
+    await fresh_admins(update, context, list(named.values()))
     return list(named.values())
 
 
@@ -313,18 +313,10 @@ def _chat_and_user(update: Update) -> tuple[Chat, User]:
 async def _owner_actor(update: Update, context: LinliContext, event_id: int) -> Actor:
     """The presser, with the admin lists of the event's groups fresh for the service's check."""
     _chat, user = _chat_and_user(update)
-    await _fresh_admins(update, context, await context.services.events.buildings_of(event_id))
+    await fresh_admins(update, context, await context.services.events.buildings_of(event_id))
     return Actor(user.id)
 
 
-async def _fresh_admins(
-    update: Update, context: LinliContext, buildings: list[Building]
-) -> None:
-    """Fetch the admins of these buildings' groups unless fresh (tracking did the update's own)."""
-    chat, _user = _chat_and_user(update)
-    for building in buildings:
-        if building.chat_id != chat.id:
-            await refresh_admins(context, building.chat_id)
 
 
 async def _fresh_admins_of(
@@ -332,7 +324,7 @@ async def _fresh_admins_of(
 ) -> None:
     repo = context.services.community.buildings
     found = [await repo.by_id(building_id) for building_id in building_ids]
-    await _fresh_admins(update, context, [b for b in found if b is not None])
+    await fresh_admins(update, context, [b for b in found if b is not None])
 
 
 # --- wiring -------------------------------------------------------------------------------

@@ -24,12 +24,12 @@ from bot.callbacks import parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext
 from bot.domain.core import User
-from bot.errors import InvalidInput, NotAllowed
+from bot.errors import InvalidInput
 from bot.features import Feature
 from bot.i18n import N_
-from bot.services.community import REFUSALS, Actor, Role
+from bot.services.community import Role
 from bot.views import groups as views
-from handlers.access import group_building, refresh_admins
+from handlers.access import actor_of, group_building, refresh_admins
 from handlers.common import command_text, show
 
 MENU = [
@@ -116,7 +116,7 @@ async def setup(update: Update, context: LinliContext) -> None:
     chat = update.effective_chat
     if chat is None or chat.type not in (Chat.GROUP, Chat.SUPERGROUP):
         raise InvalidInput(N_("Please use /setup in the building's group."))
-    actor = _actor(update)
+    actor = actor_of(update)
     await refresh_admins(context, chat.id, force=True)  # who may register rests on it
     result = await context.services.community.setup(
         chat.id, command_text(update), actor.user_id, actor=actor
@@ -166,7 +166,7 @@ async def _set_language(update: Update, context: LinliContext, language: str) ->
         return
     if chat.type != Chat.PRIVATE:
         place = await group_building(update, context)
-        await context.services.community.scope(_actor(update), place.chat_id, Role.OWNER)
+        await context.services.community.scope(actor_of(update), place.chat_id, Role.OWNER)
     await context.services.people.set_language(chat.id, language)
     context.language = language
     await show(update, context, views.language_set(context.t))
@@ -174,7 +174,7 @@ async def _set_language(update: Update, context: LinliContext, language: str) ->
 
 async def volunteer(update: Update, context: LinliContext) -> None:
     """/volunteer (as a reply, or with @username) [skills…]: add a volunteer (owners)."""
-    actor, place = _actor(update), await group_building(update, context)
+    actor, place = actor_of(update), await group_building(update, context)
     [building] = await context.services.community.scope(actor, place.chat_id, Role.OWNER)
     person, skills = await _named_person(update, context)
     await context.services.community.add_volunteer(building, person, skills, actor=actor)
@@ -183,19 +183,13 @@ async def volunteer(update: Update, context: LinliContext) -> None:
 
 async def unvolunteer(update: Update, context: LinliContext) -> None:
     """/unvolunteer (as a reply, or with @username): remove a volunteer (owners)."""
-    actor, place = _actor(update), await group_building(update, context)
+    actor, place = actor_of(update), await group_building(update, context)
     [building] = await context.services.community.scope(actor, place.chat_id, Role.OWNER)
     person, _skills = await _named_person(update, context)
     await context.services.community.remove_volunteer(building, person, actor=actor)
     await show(update, context, views.volunteer_removed(context.t, person, building))
 
 
-def _actor(update: Update) -> Actor:
-    """Who wrote the command (an update without a user may do nothing here)."""
-    user = update.effective_user
-    if user is None:
-        raise NotAllowed(REFUSALS[Role.OWNER])
-    return Actor(user.id)
 
 
 async def _named_person(update: Update, context: LinliContext) -> tuple[User, list[str]]:

@@ -16,8 +16,9 @@ from bot.services.community import Actor, Role
 from bot.services.lockup import PROMPT, parse_facility
 from bot.views import lockup as views
 from bot.views.lockup import FACILITY_USAGE
+from handlers.access import owner_actor, place_of
 from handlers.common import show
-from handlers.roster import actor_of, chosen_building, edit_in_place, place_of
+from handlers.roster import chosen_building, edit_in_place
 
 FEATURE = "lockup"
 MENU = [
@@ -29,7 +30,7 @@ MENU = [
 
 async def facility(update: Update, context: LinliContext) -> None:
     """/facility [add name | times | checklist] [remove name]: a building's facilities."""
-    actor = await actor_of(update, context)
+    actor = await owner_actor(update, context)
     building, rest = await chosen_building(update, context, actor, Role.OWNER, "facility")
     action, _space, details = rest.partition(" ")
     service = context.services.lockup
@@ -47,7 +48,7 @@ async def lockup(update: Update, context: LinliContext) -> None:
     """/lockup: the checklist of the facility you close, as buttons to tick."""
     if place_of(update) is not None or update.effective_user is None:
         raise InvalidInput(N_("Please use /lockup in a private chat with me."))
-    actor = await actor_of(update, context)
+    actor = await owner_actor(update, context)
     service = context.services.lockup
     choices = await service.facilities_for(actor)
     if len(choices) > 1:
@@ -63,7 +64,7 @@ async def lockup_button(update: Update, context: LinliContext) -> None:
     if query is None:
         return
     data = parse_button(query.data, FEATURE)
-    actor = await actor_of(update, context)
+    actor = await owner_actor(update, context)
     service, t = context.services.lockup, context.t
     if data.action == "start":
         shown = views.checklist(t, await service.start(actor, data.int_arg(0)), service.tz)
@@ -99,7 +100,7 @@ async def lockup_note(update: Update, context: LinliContext, prompt: Prompt) -> 
 
 async def lockups(update: Update, context: LinliContext) -> None:
     """/lockups: the lock-ups of the last two weeks: on time, late or missing."""
-    actor = await actor_of(update, context)
+    actor = await owner_actor(update, context)
     buildings = await context.services.community.scope(actor, place_of(update), Role.VOLUNTEER)
     if not buildings:
         raise NotFound(N_("You are not an owner or a volunteer of any building."))

@@ -17,12 +17,12 @@ from bot.domain.core import Building
 from bot.errors import InvalidInput, NotAllowed
 from bot.features import Feature, Wiring
 from bot.i18n import N_
-from bot.services.community import REFUSALS, Actor, Role
+from bot.services.community import REFUSALS, Role
 from bot.services.notices import NOTICE_KIND, PIN_KIND, SEND_JOB, SETTLE_JOB
 from bot.views import notices as views
 from bot.views.common import OutMessage
 from bot.views.notices import FEATURE
-from handlers.access import group_building, refresh_admins
+from handlers.access import actor_of, fresh_admins, group_building, owner_actor
 from handlers.common import command_text, inline_markup, show
 
 MENU = [
@@ -45,7 +45,7 @@ async def notice(update: Update, context: LinliContext) -> None:
 
 async def _notice_in_group(update: Update, context: LinliContext) -> None:
     """Post to this group's building (owners only), now or at the time given."""
-    actor, place = _actor(update), await group_building(update, context)
+    actor, place = actor_of(update), await group_building(update, context)
     [building] = await context.services.community.scope(actor, place.chat_id, Role.OWNER)
     service, t = context.services.notices, context.t
     draft = await service.draft(command_text(update), private=False)
@@ -61,8 +61,8 @@ async def _notice_in_group(update: Update, context: LinliContext) -> None:
 
 async def _notice_from_private(update: Update, context: LinliContext) -> None:
     """Post to several buildings (or all an owner has) through the outbox, with one summary."""
-    actor = _actor(update)
-    owned = await owned_in_private(context, actor)
+    actor = actor_of(update)
+    owned = await owned_in_private(update, context)
     service, t = context.services.notices, context.t
     draft = await service.draft(command_text(update), private=True)
     targets = owned if draft.to_all else list(draft.buildings)
@@ -73,22 +73,14 @@ async def _notice_from_private(update: Update, context: LinliContext) -> None:
         await show(update, context, views.scheduled_to(t, posted, service.tz, targets))
 
 
-async def owned_in_private(context: LinliContext, actor: Actor) -> list[Building]:
-    """The buildings the actor owns now (every one, for a community admin); refuses if none."""
+async def owned_in_private(update: Update, context: LinliContext) -> list[Building]:
+    """The buildings the person owns now (every one, for a community admin); refuses if none."""
     community = context.services.community
-    if not community.is_admin(actor.user_id):
-        await fresh_admins(context, await community.owned_buildings(actor.user_id))
+    actor = await owner_actor(update, context)
     owned = await community.scope(actor, None, Role.OWNER, with_inactive=True)
     if not owned and not community.is_admin(actor.user_id):
         raise NotAllowed(REFUSALS[Role.OWNER])
     return owned
-
-
-async def fresh_admins(context: LinliContext, buildings: list[Building]) -> None:
-    """Fetch the admins of these groups where the cached list is old: roles rest on them
-    (tracking refreshed only the update's own group)."""
-    for building in buildings:
-        await refresh_admins(context, building.chat_id)
 
 
 async def bot_can_pin(context: LinliContext, chat_id: int) -> bool:
@@ -128,11 +120,11 @@ def notice_number(text: str) -> int:
 
 async def listing(update: Update, context: LinliContext) -> OutMessage:
     """The owner's notices: in a group, that building's; in private, all their buildings'."""
-    actor, service = _actor(update), context.services.notices
+    actor, service = actor_of(update), context.services.notices
     chat = update.effective_chat
     private = chat is not None and chat.type == Chat.PRIVATE
     if private:
-        buildings, author = await owned_in_private(context, actor), actor.user_id
+        buildings, author = await owned_in_private(update, context), actor.user_id
     else:
         place = await group_building(update, context)
         buildings = await context.services.community.scope(actor, place.chat_id, Role.OWNER)
@@ -144,8 +136,8 @@ async def listing(update: Update, context: LinliContext) -> OutMessage:
 async def confirmers(update: Update, context: LinliContext, notice_id: int) -> OutMessage:
     """Who confirmed the notice, if the user owns one of its buildings."""
     service = context.services.notices
-    await fresh_admins(context, await service.buildings_of(notice_id))
-    return views.confirmers(context.t, await service.confirmations(_actor(update), notice_id))
+    await fresh_admins(update, context, await service.buildings_of(notice_id))
+    return views.confirmers(context.t, await service.confirmations(actor_of(update), notice_id))
 
 
 # --- buttons ------------------------------------------------------------------------------
@@ -171,7 +163,7 @@ async def confirm_pressed(update: Update, context: LinliContext, post_id: int) -
     if message is None:
         raise InvalidInput(N_("This button is no longer valid."))
     services = context.services
-    await services.notices.confirm(_actor(update), post_id, message.chat.id, message.message_id)
+    await services.notices.confirm(actor_of(update), post_id, message.chat.id, message.message_id)
     await query.answer(views.confirmed_alert(context.t))
     await services.community.resident_seen(message.chat.id, user.id)
 
@@ -192,8 +184,8 @@ async def cancel_pressed(update: Update, context: LinliContext, notice_id: int) 
     query = update.callback_query
     assert query is not None
     service = context.services.notices
-    await fresh_admins(context, await service.buildings_of(notice_id))
-    await service.cancel(_actor(update), notice_id)
+    await fresh_admins(update, context, await service.buildings_of(notice_id))
+    await service.cancel(actor_of(update), notice_id)
     await query.answer(views.cancelled_alert(context.t, notice_id))
     shown = await listing(update, context)
     with contextlib.suppress(TelegramError):  # the list is only a view; the cancel is done
@@ -205,12 +197,6 @@ async def cancel_pressed(update: Update, context: LinliContext, notice_id: int) 
 ACTIONS = {"ok": confirm_pressed, "names": names_pressed, "cancel": cancel_pressed}
 
 
-def _actor(update: Update) -> Actor:
-    """Who pressed or wrote (an update without a user, such as a channel post, may not)."""
-    user = update.effective_user
-    if user is None:
-        raise NotAllowed(REFUSALS[Role.OWNER])
-    return Actor(user.id)
 
 
 def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:

@@ -7,9 +7,9 @@ on) and call the service, which decides who may; the texts come from bot.views.p
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 
-from telegram import Chat, Update
+from telegram import Update
 from telegram import User as TelegramUser
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
@@ -33,7 +33,7 @@ from bot.services.points import (
 )
 from bot.views import points as views
 from bot.views.common import OutMessage
-from handlers.access import group_building, refresh_admins
+from handlers.access import actor_of, fresh_admins, group_building, place_of
 from handlers.common import command_text, message_key, show
 
 MENU = [
@@ -52,22 +52,10 @@ MAX_POST_BUTTONS = 6
 # --- who is who ----------------------------------------------------------------------------
 
 
-def _in_group(update: Update) -> bool:
-    chat = update.effective_chat
-    return chat is not None and chat.type in (Chat.GROUP, Chat.SUPERGROUP)
 
 
-def _group_of(update: Update) -> int | None:
-    """The group the update came from (None: a private chat)."""
-    chat = update.effective_chat
-    return chat.id if chat is not None and _in_group(update) else None
 
 
-def _actor(update: Update) -> Actor:
-    """Who is acting: the update's user."""
-    if update.effective_user is None:
-        raise NotAllowed(REFUSALS[Role.VOLUNTEER])
-    return Actor(update.effective_user.id)
 
 
 async def _me(context: LinliContext, user: TelegramUser | None) -> User:
@@ -92,15 +80,6 @@ async def _named_person(update: Update, context: LinliContext, username: str | N
     raise InvalidInput(AWARD_USAGE)
 
 
-async def _know_admins(
-    update: Update, context: LinliContext, buildings: Iterable[Building | None]
-) -> None:
-    """The Telegram facts a rights check on these buildings rests on: their groups' admins
-    (tracking refreshed the update's own group already)."""
-    here = _group_of(update)
-    for building in buildings:
-        if building is not None and building.chat_id != here:
-            await refresh_admins(context, building.chat_id)
 
 
 # --- points ----------------------------------------------------------------------------------
@@ -113,11 +92,11 @@ async def points(update: Update, context: LinliContext) -> None:
     person = await context.services.community.find_person(words[0]) if words else me
     service = context.services.points
     if person.id != me.id:
-        await _know_admins(update, context, await service.volunteering(person.id))
+        await fresh_admins(update, context, await service.volunteering(person.id))
     statement = await service.statement(Actor(me.id), person.id)
     own = person.id == me.id
     tz = context.services.settings.community.tz
-    private = not _in_group(update) and own
+    private = place_of(update) is None and own
     await show(
         update,
         context,
@@ -132,9 +111,9 @@ async def award(update: Update, context: LinliContext) -> None:
     order = parse_award(command_text(update))
     volunteer = await _named_person(update, context, order.username)
     service = context.services.points
-    await _know_admins(update, context, await service.volunteering(volunteer.id))
+    await fresh_admins(update, context, await service.volunteering(volunteer.id))
     source = f"award:{message_key(update)}"  # a replayed update pays once
-    result = await service.award(_actor(update), volunteer, order.amount, order.note, source)
+    result = await service.award(actor_of(update), volunteer, order.amount, order.note, source)
     await show(update, context, views.award_reply(context.t, result))
 
 
@@ -144,7 +123,7 @@ async def award(update: Update, context: LinliContext) -> None:
 async def rewards(update: Update, context: LinliContext) -> None:
     """/rewards: the catalogue open to this building (in a group) or to you (in private)."""
     scope = await context.services.community.scope(
-        _actor(update), _group_of(update), Role.RESIDENT
+        actor_of(update), place_of(update), Role.RESIDENT
     )
     found = await context.services.points.catalogue(scope)
     await show(update, context, views.catalogue(context.t, found))
@@ -162,9 +141,9 @@ async def reward(update: Update, context: LinliContext) -> None:
 async def _add_reward(update: Update, context: LinliContext, text: str) -> OutMessage:
     """/reward add name | shop | points | stock [| monthly]: in a group to its building, in
     private to the whole community."""
-    building = await group_building(update, context) if _in_group(update) else None
+    building = await group_building(update, context) if place_of(update) is not None else None
     added = await context.services.points.add_reward(
-        _actor(update), building, parse_reward(text), message_key(update)
+        actor_of(update), building, parse_reward(text), message_key(update)
     )
     place = building.name if building else context.services.settings.community.name
     return views.reward_added(context.t, place, added)
@@ -174,8 +153,8 @@ async def _edit_reward(update: Update, context: LinliContext, text: str) -> OutM
     """/reward edit <number> <field> <value>."""
     number, field, value = parse_reward_edit(text)
     service = context.services.points
-    await _know_admins(update, context, [await _reward_building(context, number)])
-    changed = await service.edit_reward(_actor(update), number, field, value)
+    await fresh_admins(update, context, [await _reward_building(context, number)])
+    changed = await service.edit_reward(actor_of(update), number, field, value)
     return views.reward_changed(context.t, changed)
 
 
@@ -183,8 +162,8 @@ async def _retire_reward(update: Update, context: LinliContext, text: str) -> Ou
     """/reward retire <number>."""
     number = parse_number(text, REWARD_USAGE)
     service = context.services.points
-    await _know_admins(update, context, [await _reward_building(context, number)])
-    retired = await service.retire_reward(_actor(update), number)
+    await fresh_admins(update, context, [await _reward_building(context, number)])
+    retired = await service.retire_reward(actor_of(update), number)
     return views.reward_retired(context.t, retired)
 
 
@@ -237,7 +216,7 @@ async def _ranking_place(update: Update, context: LinliContext) -> Building | No
         return None
     if name:
         return await context.services.community.building_named(name)
-    return await group_building(update, context) if _in_group(update) else None
+    return await group_building(update, context) if place_of(update) is not None else None
 
 
 async def _posting_places(
@@ -246,8 +225,8 @@ async def _posting_places(
     """The buildings whose group this person may post the ranking in (owners)."""
     if update.effective_user is None:
         return []
-    await _know_admins(update, context, [building])
-    owned = await context.services.community.scope(_actor(update), None, Role.OWNER)
+    await fresh_admins(update, context, [building])
+    owned = await context.services.community.scope(actor_of(update), None, Role.OWNER)
     if building is not None:
         return [b for b in owned if b.id == building.id]
     return owned[:MAX_POST_BUTTONS]
@@ -283,8 +262,8 @@ async def _reject(update: Update, context: LinliContext, redemption_id: int) -> 
 async def _decide(update: Update, context: LinliContext, redemption_id: int, approve: bool) -> str:
     """An owner of the redemption's building decides it."""
     service = context.services.points
-    await _know_admins(update, context, [await service.deciding(redemption_id)])
-    decided = await service.decide(_actor(update), redemption_id, approve)
+    await fresh_admins(update, context, [await service.deciding(redemption_id)])
+    decided = await service.decide(actor_of(update), redemption_id, approve)
     volunteer = await context.services.users.get(decided.user_id)
     name = volunteer.display_name if volunteer else str(decided.user_id)
     return views.decided_answer(context.t, decided, name)
@@ -295,8 +274,8 @@ async def _post(update: Update, context: LinliContext, building_id: int) -> str:
     building = await context.services.community.buildings.by_id(building_id)
     if building is None:
         raise NotFound(N_("This button is no longer valid."))
-    await _know_admins(update, context, [building])
-    posted = await context.services.points.post_leaderboard(_actor(update), building)
+    await fresh_admins(update, context, [building])
+    posted = await context.services.points.post_leaderboard(actor_of(update), building)
     return views.posted_answer(context.t, building, posted)
 
 

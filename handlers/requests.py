@@ -20,10 +20,9 @@ from bot.domain.requests import Source, Submission
 from bot.errors import InvalidInput
 from bot.features import Feature, Wiring
 from bot.i18n import N_
-from bot.services.community import Actor
 from bot.services.requests import CARD, ESCALATE_JOB, PROMPT, STALE_JOB
 from bot.views import requests as view
-from handlers.access import refresh_admins
+from handlers.access import actor_of, refresh_admins
 from handlers.common import command_text, reply, show
 
 MENU = [
@@ -62,12 +61,6 @@ def place_of(update: Update) -> int | None:
     return None if chat is None or chat.type == Chat.PRIVATE else chat.id
 
 
-def actor_of(update: Update) -> Actor:
-    """Who is acting; an update without a user (a channel post) acts on nothing."""
-    user = update.effective_user
-    if user is None:
-        raise InvalidInput(N_("This button is no longer valid."))
-    return Actor(user.id)
 
 
 # --- submitting ---------------------------------------------------------------------------

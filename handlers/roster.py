@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from telegram import CallbackQuery, Chat, Update
+from telegram import CallbackQuery, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
@@ -22,7 +22,7 @@ from bot.services.community import Actor, Role
 from bot.services.roster import parse_roster_command
 from bot.views import roster as views
 from bot.views.common import OutMessage
-from handlers.access import refresh_admins
+from handlers.access import owner_actor, place_of
 from handlers.common import command_text, inline_markup, show
 
 FEATURE = "roster"
@@ -45,23 +45,8 @@ class Screen:
 # --- who is asking, and where ----------------------------------------------------------
 
 
-async def actor_of(update: Update, context: LinliContext) -> Actor:
-    """The Actor of the update's user. In private the admin lists of the groups they own
-    are refreshed first (tracking refreshes only the update's own group)."""
-    user = update.effective_user
-    if user is None:
-        raise InvalidInput(N_("This button is no longer valid."))
-    community = context.services.community
-    if place_of(update) is None and not community.is_admin(user.id):
-        for building in await community.owned_buildings(user.id):
-            await refresh_admins(context, building.chat_id)
-    return Actor(user.id)
 
 
-def place_of(update: Update) -> int | None:
-    """The group the update came from (None in private), as ``Community.scope`` takes it."""
-    chat = update.effective_chat
-    return chat.id if chat is not None and chat.type != Chat.PRIVATE else None
 
 
 def split_building(text: str, candidates: list[Building]) -> tuple[Building | None, str]:
@@ -101,7 +86,7 @@ async def chosen_building(
 
 async def roster(update: Update, context: LinliContext) -> None:
     """/roster [building] [add|remove|assign|unassign|announce …]: the weekly duty roster."""
-    actor = await actor_of(update, context)
+    actor = await owner_actor(update, context)
     service = context.services.roster
     needed = Role.VOLUNTEER
     text = command_text(update)
@@ -118,7 +103,7 @@ async def roster(update: Update, context: LinliContext) -> None:
 
 async def duty(update: Update, context: LinliContext) -> None:
     """/duty: who is on duty now and who is next, in this group's building or in yours."""
-    actor = await actor_of(update, context)
+    actor = await owner_actor(update, context)
     buildings = await context.services.community.scope(actor, place_of(update), Role.RESIDENT)
     if not buildings:
         raise NotFound(N_("You do not belong to any building yet."))
@@ -130,7 +115,7 @@ async def swap(update: Update, context: LinliContext) -> None:
     """/swap [@name]: choose one of your coming shifts to offer to another volunteer."""
     if place_of(update) is not None:
         raise InvalidInput(N_("Please use /swap in a private chat with me."))
-    actor = await actor_of(update, context)
+    actor = await owner_actor(update, context)
     words = command_text(update).split()
     target = await context.services.community.find_person(words[0]) if words else None
     shifts = await context.services.roster.coming_shifts(actor)
@@ -139,7 +124,7 @@ async def swap(update: Update, context: LinliContext) -> None:
 
 async def handover(update: Update, context: LinliContext) -> None:
     """/handover <note>: a note for the volunteer who takes over after your shift."""
-    actor = await actor_of(update, context)
+    actor = await owner_actor(update, context)
     result = await context.services.roster.write_note(actor, command_text(update))
     await show(update, context, views.note_result(context.t, result))
 
@@ -157,7 +142,7 @@ async def roster_button(update: Update, context: LinliContext) -> None:
     action = BUTTONS.get(data.action)
     if action is None:
         raise InvalidInput(N_("This button is no longer valid."))
-    screen = await action(context, await actor_of(update, context), data)
+    screen = await action(context, await owner_actor(update, context), data)
     await query.answer(screen.toast or None)
     await edit_in_place(query, screen.message)
 

@@ -16,8 +16,8 @@ from bot.i18n import N_
 from bot.services.community import REFUSALS, Role
 from bot.services.stats import CHART_REF, REPORT_JOB
 from bot.views import stats as views
+from handlers.access import owner_actor, place_of
 from handlers.common import command_text, show
-from handlers.roster import actor_of, place_of
 
 MENU = [
     MenuCommand("stats", N_("A month's figures and chart: /stats 2026-10 (owners)")),
@@ -30,7 +30,7 @@ MENU = [
 async def owned_here(update: Update, context: LinliContext) -> list[Building]:
     """The buildings whose figures the user may see here: in a group, that group's (owners);
     in private, every building they own (community admins: every building)."""
-    actor = await actor_of(update, context)
+    actor = await owner_actor(update, context)
     buildings = await context.services.community.scope(actor, place_of(update), Role.OWNER)
     if not buildings:
         raise NotAllowed(REFUSALS[Role.OWNER])
