@@ -31,12 +31,18 @@ from pydantic_settings import (
 from storage.db import database_file_problem
 from storage.migrate import latest_version
 
-LANGUAGES = ("zh", "en")
+LANGUAGES = ("zh", "zh-Hant", "en")  # Simplified Chinese, Traditional Chinese, English
 OFFICIAL_API_HOST = "api.telegram.org"
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts
 DEFAULT_CONFIG_PATH = "config.toml"
 # Commands that never talk to Telegram (migrate, backup, export) load the config without a token.
 _token_required: ContextVar[bool] = ContextVar("token_required", default=True)
+
+
+def known_language(word: str) -> str | None:
+    """The language named by ``word`` in any letter case ("zh-hant" → "zh-Hant"), or None."""
+    wanted = word.strip().lower().replace("_", "-")
+    return next((language for language in LANGUAGES if language.lower() == wanted), None)
 
 
 class KeyedProblem(ValueError):
@@ -185,10 +191,11 @@ class CommunitySettings(Section):
     @field_validator("language")
     @classmethod
     def language_is_known(cls, value: str) -> str:
-        """Only the languages that have catalogs."""
-        if value not in LANGUAGES:
+        """Only the languages that have catalogs ("zh-hant" is read as "zh-Hant")."""
+        language = known_language(value)
+        if language is None:
             raise ValueError(f"unknown language {value!r}; use one of: {', '.join(LANGUAGES)}")
-        return value
+        return language
 
     @property
     def tz(self) -> ZoneInfo:

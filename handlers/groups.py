@@ -159,7 +159,7 @@ async def rights_advice(context: LinliContext, chat_id: int) -> str:
 
 
 async def lang(update: Update, context: LinliContext) -> None:
-    """/lang zh|en: the group's language (owners), or your own in private.
+    """/lang zh|zh-hant|en: the group's language (owners), or your own in private.
 
     Bare /lang shows the language in use, with a button for each.
     """
@@ -201,8 +201,7 @@ async def _set_language(update: Update, context: LinliContext, language: str) ->
         return
     if chat.type != Chat.PRIVATE:
         await require_role(update, context, await group_building(update, context), Role.OWNER)
-    await context.services.people.set_language(chat.id, language)
-    context.language = language
+    context.language = await context.services.people.set_language(chat.id, language)
     await reply(update, context, context.t("Language set: English."))
 
 
