@@ -67,6 +67,7 @@ def build_application(settings: Settings) -> LinliApplication:
        1  the features' commands and buttons, then the answer to stale buttons.
     Errors from any of them go to handlers.errors.on_error.
     """
+    telegram = settings.telegram
     application: LinliApplication = (
         Application.builder()
         .token(settings.telegram.token.get_secret_value())
@@ -74,8 +75,10 @@ def build_application(settings: Settings) -> LinliApplication:
         .base_file_url(_file_url(settings.telegram.api_url))
         .context_types(ContextTypes(context=LinliContext, bot_data=BotData))
         .rate_limiter(LoggingRateLimiter(max_retries=3))
-        .request(AiohttpRequest(timeout=settings.telegram.request_timeout))
-        .get_updates_request(AiohttpRequest(timeout=settings.telegram.request_timeout, pool_size=2))
+        .request(AiohttpRequest(timeout=telegram.request_timeout, proxy=telegram.proxy_url))
+        .get_updates_request(
+            AiohttpRequest(timeout=telegram.request_timeout, pool_size=2, proxy=telegram.proxy_url)
+        )
         .updater(None)
         .build()
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import __version__
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings, redact_url
 from bot.logs import setup_logging
 from storage.db import UnusableDatabase
 
@@ -116,10 +116,12 @@ def _run(args: argparse.Namespace) -> int:
 
 def _check_config(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    proxy = settings.telegram.proxy_url
     print(
         f"The configuration is valid. Database: {settings.database.path}; "
         f"time zone: {settings.community.timezone}; language: {settings.community.language}; "
-        f"Bot API: {settings.telegram.api_url} ({settings.telegram.mode})."
+        f"Bot API: {settings.telegram.api_url} ({settings.telegram.mode})"
+        + (f" through the proxy {redact_url(proxy)}." if proxy else ".")
     )
     return 0
 

@@ -19,7 +19,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from bot.app import LinliApplication, build_application, open_services, start_features
 from bot.clock import Clock, SystemClock
 from bot.commands import register_menus
-from bot.config import Settings
+from bot.config import Settings, redact_url
 from bot.context import Services
 from bot.inbox import InboxPoller, InboxWorker, Intake
 from bot.webhook import WebhookServer, webhook_secret
@@ -67,7 +67,8 @@ class Runtime:
         await start_features(services)
         await self._connect()
         await app.start()
-        log.info("connected as @%s to %s", app.bot.username, _host(self.settings.telegram.api_url))
+        log.info("connected as @%s to %s%s", app.bot.username,
+                 _host(self.settings.telegram.api_url), _through(self.settings))
         try:
             await register_menus(app.bot, services.menu, self.settings.community.language)
         except TelegramError as error:
@@ -199,6 +200,12 @@ class Runtime:
 def _log_crash(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("%s stopped: %r", task.get_name(), task.exception())
+
+
+def _through(settings: Settings) -> str:
+    """Where the log says the Bot API calls go through: the proxy, without its password."""
+    proxy = settings.telegram.proxy_url
+    return f" through the proxy {redact_url(proxy)}" if proxy else ""
 
 
 def _host(url: str) -> str:
