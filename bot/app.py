@@ -16,6 +16,7 @@ from bot.features import Feature, Wiring
 from bot.outbox import Outbox, OutboxSender
 from bot.ratelimit import LoggingRateLimiter
 from bot.scheduler import Scheduler
+from bot.services.backups import Backups
 from bot.services.community import Community
 from bot.services.events import EventService
 from bot.services.lockup import LockupService
@@ -41,6 +42,7 @@ from handlers import (
     start,
     stats,
     tracking,
+    upkeep,
 )
 from storage.chats import ChatRepository
 from storage.db import Database
@@ -53,7 +55,9 @@ LinliApplication = Application[Any, LinliContext, Any, Any, BotData, Any]
 # Feature modules, in the order their handlers are tried (handler group 1).
 FEATURES: list[Feature] = [
     module.DESCRIPTION
-    for module in (start, groups, notices, requests, roster, lockup, points, events, stats)
+    for module in (
+        start, groups, notices, requests, roster, lockup, points, events, stats, upkeep,
+    )
 ]
 
 
@@ -165,6 +169,10 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     services.stats = StatsService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, users=users,
+    )
+    services.backups = Backups(
+        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
+        people=people, users=users,
     )
     db.space.on_recovered(
         Upkeep(db=db, clock=clock, config=settings, outbox=outbox, people=people, users=users)

@@ -306,6 +306,34 @@ class LockupSettings(Section):
     grace_minutes: int = Field(20, ge=1, le=12 * 60)
 
 
+class BackupSettings(Section):
+    """Scheduled online backups of the database (none while ``folder`` is unset)."""
+
+    folder: Path | None = None
+    every_hours: float = Field(24, gt=0, le=24 * 31)
+    keep: int = Field(7, ge=1, le=10_000)
+
+    @field_validator("folder")
+    @classmethod
+    def folder_is_writable(cls, value: Path | None) -> Path | None:
+        """The folder must exist and take a new file (written for real, as for the database)."""
+        if value is None or not str(value).strip():
+            return None
+        if not value.is_dir():
+            raise ValueError(f"the backup folder {value} does not exist (create it first)")
+        try:
+            with tempfile.TemporaryFile(dir=value):
+                pass
+        except OSError as error:
+            raise ValueError(f"cannot write backups to {value}: {error.strerror}") from None
+        return value
+
+    @property
+    def every(self) -> timedelta:
+        """The time between two backups."""
+        return timedelta(hours=self.every_hours)
+
+
 class Settings(BaseSettings):
     """All of Linli's settings."""
 
@@ -325,6 +353,7 @@ class Settings(BaseSettings):
     events: EventsSettings = EventsSettings()
     requests: RequestsSettings = RequestsSettings()
     points: PointsSettings = PointsSettings()
+    backup: BackupSettings = BackupSettings()
 
     @classmethod
     def settings_customise_sources(

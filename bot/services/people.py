@@ -10,6 +10,7 @@ from bot.errors import InvalidInput
 from bot.i18n import N_, Translator, language_of_person, translator
 from storage.chats import ChatRepository
 from storage.db import Database
+from storage.health import HealthRepository
 from storage.users import UserRepository
 
 
@@ -42,6 +43,7 @@ class People:
         self.default_language = default_language
         self.users = UserRepository(db)
         self.chats = ChatRepository(db)
+        self.health = HealthRepository(db)
         self._known_people: dict[int, Person] = {}
         self._known_places: dict[int, Place] = {}
         self._languages: dict[int, str | None] = {}
@@ -107,6 +109,11 @@ class People:
             await self.chats.set_language(tx, chat_id, language, self.clock.now())
         self._languages[chat_id] = language
         return language
+
+    async def bot_rights_changed(self, chat_id: int, rights: str | None) -> None:
+        """Remember what the bot may do in a chat (for `linli status`), as Telegram told it."""
+        async with self.db.transaction() as tx:
+            await self.health.set_bot_rights(tx, chat_id, rights, self.clock.now())
 
     def forget_chat(self, chat_id: int) -> None:
         """Drop cached facts about a chat (after a migration)."""
