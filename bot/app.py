@@ -16,6 +16,7 @@ from bot.features import Feature, Wiring
 from bot.outbox import Outbox, OutboxSender
 from bot.ratelimit import LoggingRateLimiter
 from bot.scheduler import Scheduler
+from bot.services.backups import Backups
 from bot.services.community import Community
 from bot.services.events import EventService
 from bot.services.lockup import LockupService
@@ -41,6 +42,7 @@ from handlers import (
     start,
     stats,
     tracking,
+    upkeep,
 )
 from storage.chats import ChatRepository
 from storage.db import Database
@@ -53,7 +55,9 @@ LinliApplication = Application[Any, LinliContext, Any, Any, BotData, Any]
 # Feature modules, in the order their handlers are tried (handler group 1).
 FEATURES: list[Feature] = [
     module.DESCRIPTION
-    for module in (start, groups, notices, requests, roster, lockup, points, events, stats)
+    for module in (
+        start, groups, notices, requests, roster, lockup, points, events, stats, upkeep,
+    )
 ]
 
 
@@ -67,6 +71,7 @@ def build_application(settings: Settings) -> LinliApplication:
        1  the features' commands and buttons, then the answer to stale buttons.
     Errors from any of them go to handlers.errors.on_error.
     """
+    telegram = settings.telegram
     application: LinliApplication = (
         Application.builder()
         .token(settings.telegram.token.get_secret_value())
@@ -74,8 +79,10 @@ def build_application(settings: Settings) -> LinliApplication:
         .base_file_url(_file_url(settings.telegram.api_url))
         .context_types(ContextTypes(context=LinliContext, bot_data=BotData))
         .rate_limiter(LoggingRateLimiter(max_retries=3))
-        .request(AiohttpRequest(timeout=settings.telegram.request_timeout))
-        .get_updates_request(AiohttpRequest(timeout=settings.telegram.request_timeout, pool_size=2))
+        .request(AiohttpRequest(timeout=telegram.request_timeout, proxy=telegram.proxy_url))
+        .get_updates_request(
+            AiohttpRequest(timeout=telegram.request_timeout, pool_size=2, proxy=telegram.proxy_url)
+        )
         .updater(None)
         .build()
     )
@@ -163,6 +170,10 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     services.stats = StatsService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, users=users,
+    )
+    services.backups = Backups(
+        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
+        people=people, users=users,
     )
     db.space.on_recovered(
         Upkeep(db=db, clock=clock, config=settings, outbox=outbox, people=people, users=users)

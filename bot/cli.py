@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import __version__
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings, redact_url
 from bot.logs import setup_logging
 from storage.db import UnusableDatabase
 
@@ -66,14 +66,20 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="create or upgrade the database")
     status = commands.add_parser(
         "status",
-        help="what needs looking at (updates set aside), from the database; "
-        "exits 1 when something does",
+        help="whether the bot runs, its backlog, jobs, groups, backups and updates set aside, "
+        "from the database; exits 1 when something needs a person",
     )
     status.add_argument(
         "--ack", action="store_true", help="mark the updates set aside so far as looked at"
     )
     backup = commands.add_parser("backup", help="write a consistent copy of the database")
     backup.add_argument("path", help="where to write the copy")
+    restore = commands.add_parser(
+        "restore",
+        help="put a backup in place of the database (the bot must be stopped); "
+        "the replaced file is kept beside it",
+    )
+    restore.add_argument("path", help="the backup to restore")
     export = commands.add_parser(
         "export", help="write a month's spreadsheet (.xlsx) of every building, for the office"
     )
@@ -116,10 +122,12 @@ def _run(args: argparse.Namespace) -> int:
 
 def _check_config(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    proxy = settings.telegram.proxy_url
     print(
         f"The configuration is valid. Database: {settings.database.path}; "
         f"time zone: {settings.community.timezone}; language: {settings.community.language}; "
-        f"Bot API: {settings.telegram.api_url} ({settings.telegram.mode})."
+        f"Bot API: {settings.telegram.api_url} ({settings.telegram.mode})"
+        + (f" through the proxy {redact_url(proxy)}." if proxy else ".")
     )
     return 0
 
@@ -192,6 +200,25 @@ def _backup(args: argparse.Namespace) -> int:
 
     asyncio.run(go())
     print(f"Wrote a copy of {settings.database.path} to {target}.")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    """A checked backup in place of the database, refused while a bot runs on it."""
+    settings = _settings(args, require_token=False)
+    from bot.clock import SystemClock
+    from bot.services.backups import RestoreRefused, restore
+
+    database, source = Path(settings.database.path), Path(args.path)
+    try:
+        done = asyncio.run(restore(database, source, SystemClock().now()))
+    except RestoreRefused as refused:
+        print(f"Not restored: {refused}.", file=sys.stderr)
+        return 1
+    print(f"Restored {source} to {database} (schema version {done.version}; "
+          "`linli run` upgrades an older one).")
+    if done.kept is not None:
+        print(f"The replaced database is kept at {done.kept}.")
     return 0
 
 
@@ -297,6 +324,7 @@ _COMMANDS = {
     "migrate": _migrate,
     "status": _status,
     "backup": _backup,
+    "restore": _restore,
     "export": _export,
     "demo": _demo,
     "emulator": _emulator,

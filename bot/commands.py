@@ -9,6 +9,9 @@ from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, BotCommandSc
 from bot.config import LANGUAGES
 from bot.i18n import translator
 
+# setMyCommands takes two-letter codes only: Traditional Chinese readers get the "zh" menu.
+MENU_LANGUAGES = tuple(language for language in LANGUAGES if "-" not in language)
+
 
 @dataclass(frozen=True)
 class MenuCommand:
@@ -31,9 +34,19 @@ async def register_menus(bot: Bot, menu: list[MenuCommand], default_language: st
         (BotCommandScopeAllGroupChats(), "group"),
     ):
         chosen = [item for item in menu if getattr(item, wanted)]
-        for language in (None, *LANGUAGES):
-            t = translator(language or default_language)
+        for language in (None, *MENU_LANGUAGES):
+            t = translator(_menu_language(language, default_language))
             commands = [
                 BotCommand(item.command, t.plain(item.description)[:256]) for item in chosen
             ]
             await bot.set_my_commands(commands, scope=scope, language_code=language)
+
+
+def _menu_language(code: str | None, default_language: str) -> str:
+    """The language of the menu for a client language code (None: every other client).
+
+    A community that reads Traditional Chinese gets it in the "zh" menu too.
+    """
+    if code is None or (code == "zh" and default_language.startswith("zh")):
+        return default_language
+    return code

@@ -31,12 +31,19 @@ from pydantic_settings import (
 from storage.db import database_file_problem
 from storage.migrate import latest_version
 
-LANGUAGES = ("zh", "en")
+LANGUAGES = ("zh", "zh-Hant", "en")  # Simplified Chinese, Traditional Chinese, English
 OFFICIAL_API_HOST = "api.telegram.org"
+PROXY_SCHEMES = ("socks5", "socks5h", "socks4", "http")
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts
 DEFAULT_CONFIG_PATH = "config.toml"
 # Commands that never talk to Telegram (migrate, backup, export) load the config without a token.
 _token_required: ContextVar[bool] = ContextVar("token_required", default=True)
+
+
+def known_language(word: str) -> str | None:
+    """The language named by ``word`` in any letter case ("zh-hant" → "zh-Hant"), or None."""
+    wanted = word.strip().lower().replace("_", "-")
+    return next((language for language in LANGUAGES if language.lower() == wanted), None)
 
 
 class KeyedProblem(ValueError):
@@ -81,7 +88,24 @@ class TelegramSettings(Section):
     mode: Literal["polling", "webhook"] = "polling"
     poll_timeout: int = Field(30, ge=0, le=50)
     request_timeout: float = Field(10.0, gt=0, le=120)
+    proxy: SecretStr | None = None  # its password must never reach a log
     webhook: WebhookSettings = WebhookSettings()
+
+    @field_validator("proxy")
+    @classmethod
+    def proxy_is_a_proxy_url(cls, value: SecretStr | None) -> SecretStr | None:
+        """socks5://, socks5h://, socks4:// or http:// with a host and a port; empty: none."""
+        if value is None or not value.get_secret_value().strip():
+            return None
+        problem = proxy_url_problem(value.get_secret_value().strip())
+        if problem is not None:
+            raise ValueError(problem)
+        return SecretStr(value.get_secret_value().strip())
+
+    @property
+    def proxy_url(self) -> str | None:
+        """The proxy every Bot API call goes through, or None."""
+        return self.proxy.get_secret_value() if self.proxy is not None else None
 
     @field_validator("api_url")
     @classmethod
@@ -185,10 +209,11 @@ class CommunitySettings(Section):
     @field_validator("language")
     @classmethod
     def language_is_known(cls, value: str) -> str:
-        """Only the languages that have catalogs."""
-        if value not in LANGUAGES:
+        """Only the languages that have catalogs ("zh-hant" is read as "zh-Hant")."""
+        language = known_language(value)
+        if language is None:
             raise ValueError(f"unknown language {value!r}; use one of: {', '.join(LANGUAGES)}")
-        return value
+        return language
 
     @property
     def tz(self) -> ZoneInfo:
@@ -281,6 +306,34 @@ class LockupSettings(Section):
     grace_minutes: int = Field(20, ge=1, le=12 * 60)
 
 
+class BackupSettings(Section):
+    """Scheduled online backups of the database (none while ``folder`` is unset)."""
+
+    folder: Path | None = None
+    every_hours: float = Field(24, gt=0, le=24 * 31)
+    keep: int = Field(7, ge=1, le=10_000)
+
+    @field_validator("folder")
+    @classmethod
+    def folder_is_writable(cls, value: Path | None) -> Path | None:
+        """The folder must exist and take a new file (written for real, as for the database)."""
+        if value is None or not str(value).strip():
+            return None
+        if not value.is_dir():
+            raise ValueError(f"the backup folder {value} does not exist (create it first)")
+        try:
+            with tempfile.TemporaryFile(dir=value):
+                pass
+        except OSError as error:
+            raise ValueError(f"cannot write backups to {value}: {error.strerror}") from None
+        return value
+
+    @property
+    def every(self) -> timedelta:
+        """The time between two backups."""
+        return timedelta(hours=self.every_hours)
+
+
 class Settings(BaseSettings):
     """All of Linli's settings."""
 
@@ -300,6 +353,7 @@ class Settings(BaseSettings):
     events: EventsSettings = EventsSettings()
     requests: RequestsSettings = RequestsSettings()
     points: PointsSettings = PointsSettings()
+    backup: BackupSettings = BackupSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -329,6 +383,40 @@ class ConfigError(Exception):
     def describe(self) -> str:
         """One line for each problem, with its key."""
         return "\n".join(f"{key}: {reason}" for key, reason in self.problems)
+
+
+def proxy_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be the proxy, or None."""
+    example = "(examples: 'socks5://127.0.0.1:1080', 'http://user:password@proxy.example:3128')"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return f"{redact_url(url)!r} has a port that is not a number {example}"
+    if parts.scheme not in PROXY_SCHEMES:
+        return (
+            f"{redact_url(url)!r} is not a proxy URL: it must start with "
+            f"{', '.join(s + '://' for s in PROXY_SCHEMES)} {example}"
+        )
+    if not parts.hostname or port is None:
+        return f"{redact_url(url)!r} needs a host and a port {example}"
+    return None
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, for logs and messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" if parts.username else f"***@{host}"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is not None:
+        netloc += f":{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def webhook_url_problem(url: str, api_url: str) -> str | None:

@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.i18n import Translator, translator
 from bot.outbox import Outbox, OutboxSender
 from bot.scheduler import Scheduler
+from bot.services.backups import Backups
 from bot.services.community import Community
 from bot.services.events import EventService
 from bot.services.lockup import LockupService
@@ -58,6 +59,7 @@ class Services:
     points: PointsService = field(init=False)
     events: EventService = field(init=False)
     stats: StatsService = field(init=False)
+    backups: Backups = field(init=False)
 
 
 class BotData:

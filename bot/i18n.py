@@ -23,7 +23,10 @@ from bot.config import LANGUAGES
 
 SOURCE_LANGUAGE = "en"
 # Each language by its own name, as a language button shows it to everyone.
-LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
+LANGUAGE_NAMES = {"zh": "中文", "zh-Hant": "繁體中文", "en": "English"}
+# Telegram's language_code of a person (an IETF tag) → the language they read.
+_SIMPLIFIED = {"zh", "zh-hans", "zh-cn", "zh-sg", "zh-my"}
+_TRADITIONAL = {"zh-hant", "zh-tw", "zh-hk", "zh-mo"}
 
 
 def N_(message: str) -> str:
@@ -87,6 +90,27 @@ def _escape(value: Any) -> str:
     return html.escape(str(value), quote=False)
 
 
+def language_of_person(language_code: str | None) -> str | None:
+    """The language a person's Telegram app is set to, or None when we have no catalog for it.
+
+    Telegram sends an IETF tag: "zh-hans" or "zh-cn" read Simplified Chinese, "zh-hant",
+    "zh-tw" or "zh-hk" Traditional, "en-GB" English.
+    """
+    code = (language_code or "").strip().lower().replace("_", "-")
+    if code in _SIMPLIFIED or code.startswith("zh-hans-"):
+        return "zh"
+    if code in _TRADITIONAL or code.startswith("zh-hant-"):
+        return "zh-Hant"
+    if code == "en" or code.startswith("en-"):
+        return "en"
+    return None
+
+
+def babel_locale(language: str) -> str:
+    """Babel's name of a language ("zh-Hant" → "zh_Hant")."""
+    return language.replace("-", "_")
+
+
 def _catalog_files(language: str) -> list[Any]:
     folder = resources.files("bot") / "locale" / language
     if not folder.is_dir():
@@ -102,7 +126,7 @@ def catalog_parts(language: str) -> dict[str, Catalog]:
     parts = {}
     for entry in _catalog_files(language):
         with entry.open("rb") as handle:
-            parts[entry.name] = read_po(handle, locale=language)
+            parts[entry.name] = read_po(handle, locale=babel_locale(language))
     return parts
 
 
@@ -112,7 +136,7 @@ def load_catalog(language: str) -> Catalog:
     The files must not disagree: a test fails when two of them translate one message
     (msgid and msgctxt) differently, since only one translation can win here.
     """
-    merged = Catalog(locale=language, domain="linli")
+    merged = Catalog(locale=babel_locale(language), domain="linli")
     for part in catalog_parts(language).values():
         for message in part:
             if message.id and message.string and not message.fuzzy:

@@ -19,9 +19,11 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from bot.app import LinliApplication, build_application, open_services, start_features
 from bot.clock import Clock, SystemClock
 from bot.commands import register_menus
-from bot.config import Settings
+from bot.config import Settings, redact_url
 from bot.context import Services
+from bot.heartbeat import BEAT_SECONDS, beat
 from bot.inbox import InboxPoller, InboxWorker, Intake
+from bot.status import StatusContext, status_json
 from bot.webhook import WebhookServer, webhook_secret
 from storage.dead_letters import DeadLetterRepository
 from storage.meta import MetaRepository
@@ -64,10 +66,12 @@ class Runtime:
         app = self.application
         services = await open_services(self.settings, self.clock, app)
         app.bot_data.services = services
+        await beat(MetaRepository(services.db), self.clock.now())
         await start_features(services)
         await self._connect()
         await app.start()
-        log.info("connected as @%s to %s", app.bot.username, _host(self.settings.telegram.api_url))
+        log.info("connected as @%s to %s%s", app.bot.username,
+                 _host(self.settings.telegram.api_url), _through(self.settings))
         try:
             await register_menus(app.bot, services.menu, self.settings.community.language)
         except TelegramError as error:
@@ -83,6 +87,8 @@ class Runtime:
             services.scheduler.start(app.job_queue, self.settings.scheduling.tick_seconds)
             app.job_queue.run_repeating(self._prune_inbox, interval=3600, first=60,
                                         name="inbox prune")
+            app.job_queue.run_repeating(self._beat, interval=BEAT_SECONDS, first=BEAT_SECONDS,
+                                        name="heartbeat")
         log.info("Linli is running (%s)", self.settings.telegram.mode)
 
     async def _connect(self) -> None:
@@ -123,6 +129,11 @@ class Runtime:
             await app.shutdown()
         await app.bot.shutdown()  # its HTTP sessions, opened even when getMe never answered
         if services is not None:
+            await services.backups.idle()
+            with contextlib.suppress(Exception):  # a full disk must not hold up the stop
+                await asyncio.wait_for(
+                    beat(MetaRepository(services.db), self.clock.now(), stopped=True), 5
+                )
             await services.db.close()
             app.bot_data.services = None
         log.info("Linli stopped")
@@ -180,9 +191,17 @@ class Runtime:
             self._spawn(poller.run(), "inbox poller")
             return
         secret = await webhook_secret(telegram.webhook, MetaRepository(services.db))
-        self._webhook = WebhookServer(intake, telegram.webhook, secret)
+        self._webhook = WebhookServer(intake, telegram.webhook, secret, health=self._health)
         await self._webhook.start()
         await self._webhook.register(self.application.bot)
+
+    async def _health(self) -> dict[str, object]:
+        """What `linli status` would print, for /healthz."""
+        return await status_json(StatusContext(self.services.db, self.settings, self.clock.now()))
+
+    async def _beat(self, _context: object) -> None:
+        """Tell `linli status` and `linli restore` that this bot is alive."""
+        await beat(MetaRepository(self.services.db), self.clock.now())
 
     async def _prune_inbox(self, _context: object) -> None:
         """Forget handled updates after a week (Telegram redelivers for a day at most)."""
@@ -199,6 +218,12 @@ class Runtime:
 def _log_crash(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("%s stopped: %r", task.get_name(), task.exception())
+
+
+def _through(settings: Settings) -> str:
+    """Where the log says the Bot API calls go through: the proxy, without its password."""
+    proxy = settings.telegram.proxy_url
+    return f" through the proxy {redact_url(proxy)}" if proxy else ""
 
 
 def _host(url: str) -> str:

@@ -12,6 +12,7 @@ import hmac
 import json
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from telegram import Bot
@@ -42,16 +43,25 @@ async def webhook_secret(settings: WebhookSettings, meta: MetaRepository) -> str
 class WebhookServer:
     """Listens for Telegram's calls and hands each body to the intake."""
 
-    def __init__(self, intake: Intake, settings: WebhookSettings, secret: str) -> None:
+    def __init__(
+        self,
+        intake: Intake,
+        settings: WebhookSettings,
+        secret: str,
+        health: Callable[[], Awaitable[dict[str, object]]] | None = None,
+    ) -> None:
         self.intake = intake
         self.settings = settings
         self.secret = secret.encode()
+        self.health = health
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
         """Listen on ``listen:port/url_path``."""
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_post("/" + self.settings.url_path.strip("/"), self.receive)
+        if self.health is not None:
+            app.router.add_get("/healthz", self.healthz)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.listen, self.settings.port)
@@ -85,3 +95,10 @@ class WebhookServer:
         else:
             await self.intake.take([item], "webhook")
         return web.Response(status=200)
+
+    async def healthz(self, _request: web.Request) -> web.Response:
+        """`linli status` as JSON: 200 when all is well, 503 when a person is needed."""
+        assert self.health is not None
+        report = await self.health()
+        return web.json_response(report, status=200 if report["ok"] else 503,
+                                 dumps=lambda value: json.dumps(value, ensure_ascii=False))

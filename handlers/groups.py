@@ -138,7 +138,7 @@ async def rights_advice(context: LinliContext, chat_id: int) -> str:
 
 
 async def lang(update: Update, context: LinliContext) -> None:
-    """/lang zh|en: the group's language (owners), or your own in private.
+    """/lang zh|zh-hant|en: the group's language (owners), or your own in private.
 
     Bare /lang shows the language in use, with a button for each.
     """
@@ -167,8 +167,7 @@ async def _set_language(update: Update, context: LinliContext, language: str) ->
     if chat.type != Chat.PRIVATE:
         place = await group_building(update, context)
         await context.services.community.scope(actor_of(update), place.chat_id, Role.OWNER)
-    await context.services.people.set_language(chat.id, language)
-    context.language = language
+    context.language = await context.services.people.set_language(chat.id, language)
     await show(update, context, views.language_set(context.t))
 
 

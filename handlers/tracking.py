@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Chat, Update
+from telegram import Chat, ChatMember, ChatMemberUpdated, Update
 from telegram.ext import BaseHandler, TypeHandler
 
 from bot.context import LinliContext
@@ -17,10 +17,22 @@ async def track(update: Update, context: LinliContext) -> None:
     await people.seen(person_of(user), place_of(chat))
     if chat is not None:
         context.language = await people.language_of(chat.id)
+    if update.my_chat_member is not None and chat is not None:
+        await people.bot_rights_changed(chat.id, bot_rights(update.my_chat_member))
     if _spoke_in_group(update) and chat is not None and user is not None:
         await context.services.community.resident_seen(chat.id, user.id)
     if _asks_in_group(update) and chat is not None:
         await refresh_admins(context, chat.id)  # once per update: roles rest on it
+
+
+def bot_rights(change: ChatMemberUpdated) -> str | None:
+    """What the bot may do in the chat now: admin (able to pin or not), member, or gone."""
+    member = change.new_chat_member
+    if member.status == ChatMember.ADMINISTRATOR:
+        return "admin" if getattr(member, "can_pin_messages", False) else "admin_cannot_pin"
+    if member.status in (ChatMember.MEMBER, ChatMember.RESTRICTED):
+        return "member"
+    return None
 
 
 def _asks_in_group(update: Update) -> bool:

@@ -278,6 +278,40 @@ class Transaction(_Reads):
         self.connection.execute("RELEASE part")
 
 
+def integrity_problem(path: str | Path) -> str | None:
+    """What ``PRAGMA integrity_check`` finds wrong with a database file, or None when it is
+    sound (blocking: run it in a worker thread)."""
+    problem = database_file_problem(path)
+    if problem is not None:
+        return problem
+    try:
+        connection = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
+        try:
+            rows = connection.execute("PRAGMA integrity_check").fetchall()
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        return f"cannot be checked ({error})"
+    found = [str(row[0]) for row in rows]
+    return None if found == ["ok"] else "; ".join(found[:5])
+
+
+def schema_version_of(path: str | Path) -> int:
+    """The ``PRAGMA user_version`` of a database file, read from its header."""
+    with Path(path).open("rb") as file:
+        header = file.read(100)
+    return int.from_bytes(header[USER_VERSION_OFFSET : USER_VERSION_OFFSET + 4], "big")
+
+
+def checkpoint(path: str | Path) -> None:
+    """Fold the write-ahead log into the file, so that the file alone is the database."""
+    connection = sqlite3.connect(str(path))
+    try:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        connection.close()
+
+
 def _value(row: Row | None) -> Any:
     return None if row is None else row[0]
 
@@ -289,3 +323,8 @@ def _backup(source: str, target: str) -> None:
     finally:
         origin.close()
         destination.close()
+
+
+def copy_database(source: str | Path, target: str | Path) -> None:
+    """Copy a database file with SQLite's backup API (blocking: run it in a worker thread)."""
+    _backup(str(source), str(target))

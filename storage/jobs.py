@@ -76,3 +76,11 @@ class JobRepository:
     async def count_pending(self) -> int:
         """Jobs still to run."""
         return int(await self.db.fetch_value("SELECT count(*) FROM jobs WHERE status = 'pending'"))
+
+    async def pending_of_kind(self, kind: str) -> Job | None:
+        """The earliest pending job of a kind."""
+        row = await self.db.fetch_one(
+            "SELECT * FROM jobs WHERE kind = ? AND status = 'pending' ORDER BY due_at LIMIT 1",
+            (kind,),
+        )
+        return None if row is None else Job.from_row(row)

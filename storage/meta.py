@@ -27,3 +27,11 @@ class MetaRepository:
             value = make()
             await tx.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
             return value, True
+
+    async def put(self, key: str, value: str) -> None:
+        """Store a value on its own (waiting out a full disk, as every standalone write)."""
+        await self.db.write(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )

@@ -186,3 +186,26 @@ def test_a_webhook_without_an_https_url_is_refused_by_check_config_and_run(
 def test_a_webhook_secret_telegram_would_refuse_is_named(tmp_path: Path) -> None:
     text = WEBHOOK.replace("{url}", 'url = "https://example.org/tg"\nsecret_token = "a b!"')
     assert "letters, digits" in problems(write(tmp_path, text))["telegram.webhook.secret_token"]
+
+
+def test_a_proxy_url_is_checked_and_its_password_never_shown(
+    tmp_path: Path, clean_env: dict[str, str]
+) -> None:
+    for bad, why in (
+        ("socks6://127.0.0.1:1080", "must start with socks5://"),
+        ("socks5://127.0.0.1", "needs a host and a port"),
+        ("127.0.0.1:1080", "must start with"),
+        ("http://user:hunter2@proxy:port", "not a number"),
+    ):
+        path = write(tmp_path, GOOD.replace("[database]", f'proxy = "{bad}"\n[database]'))
+        checked = run_cli("--config", str(path), "check-config", env=clean_env)
+        assert checked.returncode == 2
+        assert "telegram.proxy: " in checked.stderr and why in checked.stderr, checked.stderr
+        assert "hunter2" not in checked.stderr
+    good = 'proxy = "socks5://linli:hunter2@127.0.0.1:1080"\n[database]'
+    path = write(tmp_path, GOOD.replace("[database]", good))
+    checked = run_cli("--config", str(path), "check-config", env=clean_env)
+    assert checked.returncode == 0, checked.stderr
+    assert "through the proxy socks5://linli:***@127.0.0.1:1080" in checked.stdout
+    assert "hunter2" not in checked.stdout
+    assert load_settings(path).telegram.proxy_url == "socks5://linli:hunter2@127.0.0.1:1080"

@@ -58,7 +58,9 @@ async def test_bare_lang_shows_the_language_in_use_with_a_button_for_each(
     harness.emu.add_user(ZHANG, "张阿姨", username="zhang")
     shown = await harness.say(ZHANG, ZHANG, "/lang", expect="这里的语言是中文")
     assert "不认识" not in shown.text
-    assert shown.buttons == [("中文", "lang:set:zh"), ("English", "lang:set:en")]
+    assert shown.buttons == [
+        ("中文", "lang:set:zh"), ("繁體中文", "lang:set:zh-Hant"), ("English", "lang:set:en")
+    ]
     assert await harness.press(ZHANG, ZHANG, shown.message_id, "lang:set:en") == (
         "Language set: English."
     )

@@ -1,15 +1,16 @@
-"""Who the bot has seen, and in which chats; the language of each chat."""
+"""Who the bot has seen, and in which chats; the language of each chat and person."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from bot.clock import Clock
-from bot.config import LANGUAGES
+from bot.config import known_language
 from bot.errors import InvalidInput
-from bot.i18n import N_, Translator, translator
+from bot.i18n import N_, Translator, language_of_person, translator
 from storage.chats import ChatRepository
 from storage.db import Database
+from storage.health import HealthRepository
 from storage.users import UserRepository
 
 
@@ -42,6 +43,7 @@ class People:
         self.default_language = default_language
         self.users = UserRepository(db)
         self.chats = ChatRepository(db)
+        self.health = HealthRepository(db)
         self._known_people: dict[int, Person] = {}
         self._known_places: dict[int, Place] = {}
         self._languages: dict[int, str | None] = {}
@@ -68,6 +70,8 @@ class People:
                 await self.chats.upsert(tx, place.id, place.type, place.title, now)
         if person is not None:
             self._known_people[person.id] = person
+            if new_person:  # their Telegram language may have changed
+                self._languages.pop(person.id, None)
         if place is not None:
             self._known_places[place.id] = place
 
@@ -77,23 +81,39 @@ class People:
             await self.users.set_started(tx, user_id, True, self.clock.now())
 
     async def language_of(self, chat_id: int) -> str | None:
-        """The chat's own language, or None for the community default."""
+        """The chat's own language, or None for the community default.
+
+        A private chat (a positive id, the person's own) that was never given one with
+        /lang speaks the language the person's Telegram app is set to, when we have it.
+        """
         if chat_id not in self._languages:
             chat = await self.chats.get(chat_id)
-            self._languages[chat_id] = chat.language if chat else None
+            language = chat.language if chat else None
+            if language is None and chat_id > 0:
+                user = await self.users.get(chat_id)
+                language = language_of_person(user.language_code) if user else None
+            self._languages[chat_id] = language
         return self._languages[chat_id]
 
     async def translator_for(self, chat_id: int) -> Translator:
-        """The translator of a chat: its own language, else the community's."""
+        """The translator of a chat, or of a person for what is sent to them in private:
+        its own language, else the community's."""
         return translator(await self.language_of(chat_id) or self.default_language)
 
-    async def set_language(self, chat_id: int, language: str) -> None:
-        """Set a chat's language."""
-        if language not in LANGUAGES:
+    async def set_language(self, chat_id: int, word: str) -> str:
+        """Set a chat's language (in private: the person's); returns it as stored."""
+        language = known_language(word)
+        if language is None:
             raise InvalidInput(N_("Unknown language. Write /lang zh or /lang en."))
         async with self.db.transaction() as tx:
             await self.chats.set_language(tx, chat_id, language, self.clock.now())
         self._languages[chat_id] = language
+        return language
+
+    async def bot_rights_changed(self, chat_id: int, rights: str | None) -> None:
+        """Remember what the bot may do in a chat (for `linli status`), as Telegram told it."""
+        async with self.db.transaction() as tx:
+            await self.health.set_bot_rights(tx, chat_id, rights, self.clock.now())
 
     def forget_chat(self, chat_id: int) -> None:
         """Drop cached facts about a chat (after a migration)."""

@@ -23,8 +23,10 @@ WEEKDAY_WORDS = {
         )
     },
     **{f"周{c}": n for n, c in enumerate("一二三四五六日")},
+    **{f"週{c}": n for n, c in enumerate("一二三四五六日")},
     **{f"星期{c}": n for n, c in enumerate("一二三四五六日")},
     "周天": 6,
+    "週天": 6,
     "星期天": 6,
 }
 EVERY_DAY = {"daily", "everyday", "每天", "每日"}
