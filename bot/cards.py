@@ -31,7 +31,7 @@ from storage.db import Database, Transaction
 log = logging.getLogger(__name__)
 
 REFRESH_JOB = "card_refresh"
-LATE_OK = 3600  # a batched refresh found late still runs: it only shows the present
+LATE_OK = 7 * 86400  # a batched refresh found late still runs: it only shows the present
 
 # The card ``ref`` as chat ``chat_id`` should see it now; None leaves that copy as it is.
 Render = Callable[[Transaction, str, int], Awaitable[OutMessage | None]]
