@@ -23,7 +23,7 @@ def person_of(user: User | None) -> Person | None:
     return Person(user.id, user.first_name, user.last_name, user.username, user.language_code)
 
 
-def place_of(chat: Chat | None) -> Place | None:
+def chat_place(chat: Chat | None) -> Place | None:
     """The plain value of a Telegram chat."""
     if chat is None:
         return None

@@ -22,7 +22,7 @@ from bot.features import Feature, Wiring
 from bot.i18n import N_
 from bot.services.requests import CARD, ESCALATE_JOB, PROMPT, STALE_JOB
 from bot.views import requests as view
-from handlers.access import actor_of, refresh_admins
+from handlers.access import actor_of, place_of, refresh_admins
 from handlers.common import command_text, reply, show
 
 MENU = [
@@ -53,14 +53,6 @@ def request_number(text: str, command: str) -> tuple[int, str]:
 def source_of(message: Message) -> Source:
     """Where a request was asked (its chat and message)."""
     return Source(message.chat.id, message.message_id, message.chat.type == Chat.PRIVATE)
-
-
-def place_of(update: Update) -> int | None:
-    """The group the update came from, or None in a private chat (for ``Community.scope``)."""
-    chat = update.effective_chat
-    return None if chat is None or chat.type == Chat.PRIVATE else chat.id
-
-
 
 
 # --- submitting ---------------------------------------------------------------------------

@@ -7,14 +7,14 @@ from telegram.ext import BaseHandler, TypeHandler
 
 from bot.context import LinliContext
 from handlers.access import refresh_admins
-from handlers.common import person_of, place_of
+from handlers.common import chat_place, person_of
 
 
 async def track(update: Update, context: LinliContext) -> None:
     """Remember who wrote where, and set the language for the handlers that follow."""
     people = context.services.people
     user, chat = update.effective_user, update.effective_chat
-    await people.seen(person_of(user), place_of(chat))
+    await people.seen(person_of(user), chat_place(chat))
     if chat is not None:
         context.language = await people.language_of(chat.id)
     if update.my_chat_member is not None and chat is not None:
