@@ -18,6 +18,7 @@ from bot.ratelimit import LoggingRateLimiter
 from bot.scheduler import Scheduler
 from bot.services.community import Community
 from bot.services.events import EventService
+from bot.services.hours import HoursService
 from bot.services.lockup import LockupService
 from bot.services.notices import NoticeService
 from bot.services.people import People
@@ -32,6 +33,7 @@ from handlers import (
     errors,
     events,
     groups,
+    hours,
     lockup,
     notices,
     points,
@@ -53,7 +55,9 @@ LinliApplication = Application[Any, LinliContext, Any, Any, BotData, Any]
 # Feature modules, in the order their handlers are tried (handler group 1).
 FEATURES: list[Feature] = [
     module.DESCRIPTION
-    for module in (start, groups, notices, requests, roster, lockup, points, events, stats)
+    for module in (
+        start, groups, notices, requests, roster, lockup, points, events, stats, hours
+    )
 ]
 
 
@@ -160,6 +164,10 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         people=people, users=users, prompts=prompts, points=points,
     )
     services.stats = StatsService(
+        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
+        community=community, people=people, users=users,
+    )
+    services.hours = HoursService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, users=users,
     )

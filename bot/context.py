@@ -17,6 +17,7 @@ from bot.outbox import Outbox, OutboxSender
 from bot.scheduler import Scheduler
 from bot.services.community import Community
 from bot.services.events import EventService
+from bot.services.hours import HoursService
 from bot.services.lockup import LockupService
 from bot.services.notices import NoticeService
 from bot.services.people import People
@@ -58,6 +59,7 @@ class Services:
     points: PointsService = field(init=False)
     events: EventService = field(init=False)
     stats: StatsService = field(init=False)
+    hours: HoursService = field(init=False)
 
 
 class BotData:
