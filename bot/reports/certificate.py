@@ -73,11 +73,11 @@ def render(t: Translator, issued: IssuedCertificate, tz: ZoneInfo,
         pdf.cell(0, 14, t.plain("Volunteer service record"), align="C",
                  new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_font(FONT, size=11)
+        start, end = f"{cert.year}-01-01", f"{cert.year}-12-31"
         facts = [
             t.plain("Volunteer: {name}", name=volunteer.display_name),
             t.plain("Community: {community}", community=issued.community),
-            t.plain("Period: {start} to {end}", start=f"{cert.year}-01-01",
-                    end=f"{cert.year}-12-31"),
+            t.plain("Period: {start} to {end}", start=start, end=end),
         ]
         if issued.buildings:
             facts.append(t.plain("Buildings: {buildings}", buildings=", ".join(issued.buildings)))
