@@ -58,6 +58,7 @@ def render(t: Translator, issued: IssuedCertificate, tz: ZoneInfo,
     """The PDF of a certificate in the translator's language."""
     from fpdf import FPDF
     from fpdf.enums import XPos, YPos
+    from fpdf.fonts import FontFace
 
     font = font or certificate_font()
     if font is None:
@@ -85,7 +86,9 @@ def render(t: Translator, issued: IssuedCertificate, tz: ZoneInfo,
             pdf.cell(0, 7, fact, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(3)
         with pdf.table(col_widths=(28, 112, 22, 28), text_align=("LEFT", "LEFT", "RIGHT", "LEFT"),
-                       line_height=6.5, first_row_as_headings=True) as table:
+                       line_height=6.5, first_row_as_headings=True,
+                       headings_style=FontFace(emphasis="", fill_color=(235, 235, 235))
+                       ) as table:
             table.row([t.plain("Date"), t.plain("Activity"), t.plain("Hours"), t.plain("Kind")])
             for line in issued.lines:
                 entry = line.entry
