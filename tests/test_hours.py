@@ -55,8 +55,8 @@ async def event(harness: Harness, title: str, days: int) -> tuple[int, datetime]
     """The owner posts an event; the volunteer signs up as a helper on its card."""
     today = datetime.fromtimestamp(harness.clock.now(), SHANGHAI)
     when = (today + timedelta(days=days)).replace(hour=9, minute=0, second=0, microsecond=0)
-    card = await harness.say(OWNER, GROUP, f"/event {when:%Y-%m-%d %H:%M} | {title} | 活动室 | 20 | 2",
-                             expect="📅")
+    line = f"/event {when:%Y-%m-%d %H:%M} | {title} | 活动室 | 20 | 2"
+    card = await harness.say(OWNER, GROUP, line, expect="📅")
     event_id = int(re.findall(r"event:join:(\d+)", str(card.buttons))[0])
     answer = await harness.press(VOLUNTEER, GROUP, card.message_id, f"event:help:{event_id}")
     assert "您是第 1 位志愿者" in answer, answer
@@ -133,14 +133,15 @@ async def test_a_volunteers_year_checked_in_corrected_certified_and_verified(
     assert len(await hours_entries(harness)) == 2  # nothing counts before the confirmation
     missing = last(harness, OWNER, "没有签退")
     assert "小赵" in missing.text
-    [(label, data)] = missing.buttons
+    [(_label, data)] = missing.buttons
     assert "小赵" in await harness.press(OWNER, OWNER, missing.message_id, str(data))
     await harness.settle()
     # 2 + 1.5 + 2 = 5.5 h: the first star level (5 h) is reached, and congratulated.
     assert "恭喜" in last(harness, VOLUNTEER, "星级志愿者").text
 
     # A make-up entry, then a correction of the first event to 1.5 h.
-    reply = await harness.say(OWNER, GROUP, f"/hours add @u{VOLUNTEER} 2 社区反诈宣传", expect="记录")
+    reply = await harness.say(OWNER, GROUP, f"/hours add @u{VOLUNTEER} 2 社区反诈宣传",
+                              expect="记录")
     assert "累计志愿服务 7.5 小时" in reply.text
     await harness.settle()
     assert "已为您补录 2 小时" in last(harness, VOLUNTEER, "补录").text
