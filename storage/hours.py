@@ -63,6 +63,13 @@ class HoursRepository:
         )
         return None if value is None else float(value)
 
+    async def job_pending(self, kind: str) -> bool:
+        """Whether a job of this kind waits to run."""
+        row = await self.db.fetch_one(
+            "SELECT 1 FROM jobs WHERE kind = ? AND status = 'pending' LIMIT 1", (kind,)
+        )
+        return row is not None
+
     async def code_in_use(self, tx: Transaction, code: str, opens_at: float) -> bool:
         """Whether a window that is still open then holds this code."""
         row = await tx.fetch_one(

@@ -177,25 +177,33 @@ class HoursService:
         return {JOB_SWEEP: self.sweep, JOB_CLOSE: self.close}
 
     async def plan(self) -> None:
-        """At every start: a sweep now (windows that opened while the bot was down)."""
+        """At every start: a sweep now, unless one is planned (each sweep plans the next)."""
         now = self.clock.now()
+        if await self.repo.job_pending(JOB_SWEEP):
+            return
         async with self.db.transaction() as tx:
             await self.scheduler.schedule(tx, JOB_SWEEP, f"hours sweep start {now}", now,
                                           grace_seconds=LATE_OK)
 
     async def sweep(self, tx: Transaction, job: Job) -> None:
-        """Job: open the check-in window of every event whose window is open now."""
+        """Job: open the check-in windows due, and plan the next sweep."""
+        await self.open_windows(tx)
+        now = self.clock.now()
+        before = self.settings.checkin_before_minutes * 60
+        grid = (math.floor(now / SWEEP_SECONDS) + 1) * SWEEP_SECONDS
+        opening = await self.repo.next_opening(now, before)
+        due = min(grid, opening) if opening is not None else grid
+        await self.scheduler.schedule(tx, JOB_SWEEP, f"hours sweep {due:.0f}", due,
+                                      grace_seconds=LATE_OK)
+
+    async def open_windows(self, tx: Transaction) -> None:
+        """Open the check-in window of every event whose window is open now."""
         now = self.clock.now()
         before = self.settings.checkin_before_minutes * 60
         length = self.settings.event_length_minutes * 60
         for row in await self.repo.events_to_open(now, before, length):
             await self._open_window(tx, row["id"], row["title"], row["starts_at"],
                                     row["created_by"])
-        grid = (math.floor(now / SWEEP_SECONDS) + 1) * SWEEP_SECONDS
-        opening = await self.repo.next_opening(now, before)
-        due = min(grid, opening) if opening is not None else grid
-        await self.scheduler.schedule(tx, JOB_SWEEP, f"hours sweep {due:.0f}", due,
-                                      grace_seconds=LATE_OK)
 
     async def _open_window(
         self, tx: Transaction, event_id: int, title: str, starts_at: float, organiser: int
@@ -355,9 +363,13 @@ class HoursService:
         return minutes
 
     async def close(self, tx: Transaction, job: Job) -> None:
-        """Job: at the end, close every attendance without a check-out at the end, marked
-        "no check-out", and ask the organiser to confirm them."""
-        activity = await self.repo.activity(tx, int(job.data["activity"]))
+        """Job: the end of an activity."""
+        await self.close_activity(tx, int(job.data["activity"]))
+
+    async def close_activity(self, tx: Transaction, activity_id: int) -> None:
+        """Close every attendance without a check-out at the end, marked "no check-out", and
+        ask the organiser to confirm them (once)."""
+        activity = await self.repo.activity(tx, activity_id)
         if activity is None or not await self.repo.close_activity(tx, activity.id,
                                                                   self.clock.now()):
             return
