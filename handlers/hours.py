@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from telegram import Chat, InputFile, Update
@@ -184,7 +185,7 @@ async def certificate(update: Update, context: LinliContext) -> None:
     year = service.year(command_text(update))
     issued = await service.certificate(_actor(update), year, f"certificate:{message_key(update)}")
     tz = context.services.settings.community.tz
-    pdf = render(context.t, issued, tz)
+    pdf = await asyncio.to_thread(render, context.t, issued, tz)  # a second for 1,000 lines
     await message.reply_document(
         InputFile(pdf, filename=f"linli-hours-{year}.pdf"),
         caption=views.certificate_caption(context.t, issued), parse_mode=ParseMode.HTML)

@@ -12,6 +12,7 @@ is that time, so two chains (after a restart) meet on the same rows instead of d
 from __future__ import annotations
 
 import math
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,6 +51,7 @@ SWEEP_SECONDS = 300  # an event posted less than this before its window opens is
 LATE_OK = 365 * 86400  # a late sweep or close still does the right thing
 LATEST = 8  # entries on /hours
 MAX_REASON = 200
+HOURS = re.compile(r"^[+-]?\d{1,4}(?:\.\d)?$", re.ASCII)  # 2, 1.5, -1: tenths at most
 MAX_SKILLS = 10
 MAKEUP_USAGE = N_("Write it like this: /hours add @user 2 reason (hours, up to one decimal).")
 CORRECT_USAGE = N_(
@@ -120,13 +122,9 @@ class Applied:
 def parse_hours(text: str, usage: str) -> int:
     """Hours as written (2, 1.5, 0.5) in minutes; anything else is refused with ``usage``."""
     text = text.strip().replace("，", ".").replace(",", ".")
-    try:
-        value = float(text)
-    except ValueError:
-        raise InvalidInput(usage) from None
-    if not math.isfinite(value) or round(value, 1) != value or len(text) > 8:
+    if not HOURS.match(text):
         raise InvalidInput(usage)
-    return round(value * 60)
+    return round(float(text) * 60)
 
 
 def month_of(moment: float, tz: ZoneInfo) -> tuple[int, str]:
