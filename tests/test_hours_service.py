@@ -3,15 +3,20 @@ monthly make-up limit, corrections as new entries, and /hours read from an index
 
 from __future__ import annotations
 
+import io
 import sqlite3
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from bot.domain.core import User
 from bot.domain.hours import credited_minutes, hours_text, star_level
 from bot.errors import Conflict, InvalidInput, NotAllowed
+from bot.i18n import translator
+from bot.reports import certificate
 from bot.services.community import Actor
 from bot.services.hours import CORRECT_USAGE, HoursService, parse_hours
 from tests.test_points_service import OWNER, VOLUNTEERS, World, open_world
@@ -136,3 +141,21 @@ async def test_a_resident_who_is_already_a_volunteer_cannot_apply(world: World) 
         await service.apply(Actor(LI), world.building, ["不行 的"], "apply:2")
     assert await world.value("SELECT count(*) FROM volunteer_applications") == 0
     assert isinstance(world.people[LI], User)
+
+
+async def test_the_certificate_is_in_english_for_an_english_chat_and_refused_without_a_font(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service, li = hours_of(world), world.people[LI]
+    await service.add_makeup(Actor(OWNER), li, "2", "整理图书角", "m:1")
+    year = datetime.fromtimestamp(world.clock.now(), world.services.settings.community.tz).year
+    issued = await service.certificate(Actor(LI), year, "cert:1")
+    tz = world.services.settings.community.tz
+    pdf = certificate.render(translator("en"), issued, tz)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Volunteer service record" in text and "整理图书角" in text
+    assert "Total: 2 hours" in text and issued.certificate.number in text
+    monkeypatch.setattr(certificate, "certificate_font", lambda: None)
+    with pytest.raises(certificate.NoFont) as refused:
+        certificate.render(translator("zh"), issued, tz)
+    assert "fonts-wqy-microhei" in refused.value.message
