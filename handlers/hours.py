@@ -19,7 +19,8 @@ from bot.features import Feature, Wiring
 from bot.i18n import N_
 from bot.reports.certificate import render
 from bot.services.community import REFUSALS, Actor, Role
-from bot.services.hours import CORRECT_USAGE, JOB_CLOSE, JOB_SWEEP, MAKEUP_USAGE
+from bot.services.events import KIND_CARD
+from bot.services.hours import CORRECT_USAGE, MAKEUP_USAGE
 from bot.views import hours as views
 from handlers.access import group_building, refresh_admins
 from handlers.common import command_text, message_key, reply, show
@@ -280,10 +281,12 @@ BUTTON_ACTIONS: dict[str, ButtonAction] = {
 
 
 def wire(services: Services) -> Wiring:
-    """The jobs that open check-in windows and close them; at every start, a sweep."""
+    """The jobs that open check-in windows and close them; the hook that plans an event's
+    window when its card reaches a group (the events code stays as it is); at every start,
+    the windows that opened meanwhile."""
     hours_service = services.hours
-    return Wiring(jobs={JOB_SWEEP: hours_service.sweep, JOB_CLOSE: hours_service.close},
-                  on_start=hours_service.plan)
+    return Wiring(jobs=hours_service.jobs(), settled={KIND_CARD: hours_service.event_posted},
+                  on_start=hours_service.catch_up)
 
 
 def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:

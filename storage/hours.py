@@ -43,32 +43,26 @@ class HoursRepository:
 
     # --- activities -----------------------------------------------------------------------
 
-    async def events_to_open(self, now: float, before: float, length: float) -> list[Row]:
-        """Events whose check-in window is open now and has no activity yet."""
+    async def events_to_open(
+        self, now: float, before: float, length: float, event_id: int | None = None
+    ) -> list[Row]:
+        """Events (or one) whose check-in window is open now and has no activity yet."""
+        one = "AND e.id = ?" if event_id is not None else ""
         return await self.db.fetch_all(
-            """SELECT e.id, e.title, e.starts_at, e.created_by FROM events e
-               WHERE e.status <> 'cancelled' AND e.starts_at - ? <= ? AND e.starts_at + ? > ?
-                 AND NOT EXISTS (SELECT 1 FROM hours_activities a
-                                 WHERE a.ref = 'event:' || e.id)
-               ORDER BY e.starts_at""",
-            (before, now, length, now),
+            f"""SELECT e.id, e.title, e.starts_at, e.created_by FROM events e
+                WHERE e.status <> 'cancelled' AND e.starts_at - ? <= ? AND e.starts_at + ? > ?
+                  AND e.starts_at > ? - 86400 {one}
+                  AND NOT EXISTS (SELECT 1 FROM hours_activities a
+                                  WHERE a.ref = 'event:' || e.id)
+                ORDER BY e.starts_at""",
+            (before, now, length, now, now, *((event_id,) if event_id is not None else ())),
         )
 
-    async def next_opening(self, now: float, before: float) -> float | None:
-        """When the next event's check-in window opens."""
-        value = await self.db.fetch_value(
-            """SELECT min(starts_at) - ? FROM events
-               WHERE status = 'open' AND starts_at - ? > ?""",
-            (before, before, now),
-        )
+    async def event_start(self, reader: Reader, event_id: int) -> float | None:
+        """When an event starts."""
+        value = await reader.fetch_value("SELECT starts_at FROM events WHERE id = ?",
+                                         (event_id,))
         return None if value is None else float(value)
-
-    async def job_pending(self, kind: str) -> bool:
-        """Whether a job of this kind waits to run."""
-        row = await self.db.fetch_one(
-            "SELECT 1 FROM jobs WHERE kind = ? AND status = 'pending' LIMIT 1", (kind,)
-        )
-        return row is not None
 
     async def code_in_use(self, tx: Transaction, code: str, opens_at: float) -> bool:
         """Whether a window that is still open then holds this code."""

@@ -2,20 +2,20 @@
 ledger apart from points, make-up hours and corrections, star levels, certificates that
 anyone can verify, and residents who ask to become volunteers.
 
-Check-in windows are opened by a stored job that reads the events table: from
-``hours.checkin_before_minutes`` before an event's start to its end (events have a start
-only: the end is ``hours.event_length_minutes`` later). The job plans its next run at the
-next window's opening, or within SWEEP_SECONDS for events posted meanwhile; each run's key
-is that time, so two chains (after a restart) meet on the same rows instead of doubling.
+A check-in window is open from ``hours.checkin_before_minutes`` before an event's start
+to its end (events have a start only: the end is ``hours.event_length_minutes`` later).
+Hours do not touch the events code: when an event's card reaches a group (an outbox hook
+on the events' card kind), a stored job is planned for the window's opening, one per event;
+at every start, windows that should have opened meanwhile are opened.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
@@ -35,7 +35,7 @@ from bot.domain.hours import (
 )
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_
-from bot.outbox import Outbox
+from bot.outbox import Delivery, Outbox
 from bot.scheduler import JobHandler, Scheduler
 from bot.services.community import SKILL, Actor, Community, Role
 from bot.services.people import People
@@ -45,10 +45,9 @@ from storage.db import Database, Transaction
 from storage.hours import HoursRepository
 from storage.users import UserRepository
 
-JOB_SWEEP = "hours_sweep"
+JOB_OPEN = "hours_open"
 JOB_CLOSE = "hours_close"
-SWEEP_SECONDS = 300  # an event posted less than this before its window opens is seen late
-LATE_OK = 365 * 86400  # a late sweep or close still does the right thing
+LATE_OK = 365 * 86400  # a late opening or close still does the right thing
 LATEST = 8  # entries on /hours
 MAX_REASON = 200
 HOURS = re.compile(r"^[+-]?\d{1,4}(?:\.\d)?$", re.ASCII)  # 2, 1.5, -1: tenths at most
@@ -172,34 +171,41 @@ class HoursService:
 
     def jobs(self) -> dict[str, JobHandler]:
         """The job kinds of hours, and what runs each."""
-        return {JOB_SWEEP: self.sweep, JOB_CLOSE: self.close}
+        return {JOB_OPEN: self.open_event, JOB_CLOSE: self.close}
 
-    async def plan(self) -> None:
-        """At every start: a sweep now, unless one is planned (each sweep plans the next)."""
-        now = self.clock.now()
-        if await self.repo.job_pending(JOB_SWEEP):
+    async def event_posted(self, tx: Transaction, delivery: Delivery) -> None:
+        """Outbox hook: an event's card reached a group, so the event exists: plan the
+        opening of its check-in window (one job per event, whatever the number of groups)."""
+        ref = delivery.row.ref or ""
+        if not delivery.ok or not ref.startswith("event:"):
             return
-        async with self.db.transaction() as tx:
-            await self.scheduler.schedule(tx, JOB_SWEEP, f"hours sweep start {now}", now,
-                                          grace_seconds=LATE_OK)
+        event_id = int(ref.split(":")[1])
+        starts_at = await self.repo.event_start(tx, event_id)
+        if starts_at is None:
+            return
+        opens_at = starts_at - self.settings.checkin_before_minutes * 60
+        await self.scheduler.schedule(tx, JOB_OPEN, f"hours open event {event_id}", opens_at,
+                                      {"event": event_id}, grace_seconds=LATE_OK)
 
-    async def sweep(self, tx: Transaction, job: Job) -> None:
-        """Job: open the check-in windows due, and plan the next sweep."""
-        await self.open_windows(tx)
-        now = self.clock.now()
-        before = self.settings.checkin_before_minutes * 60
-        grid = (math.floor(now / SWEEP_SECONDS) + 1) * SWEEP_SECONDS
-        opening = await self.repo.next_opening(now, before)
-        due = min(grid, opening) if opening is not None else grid
-        await self.scheduler.schedule(tx, JOB_SWEEP, f"hours sweep {due:.0f}", due,
-                                      grace_seconds=LATE_OK)
+    async def open_event(self, tx: Transaction, job: Job) -> None:
+        """Job: an event's check-in window opens (unless it was cancelled or is over)."""
+        await self.open_windows(tx, int(job.data["event"]))
 
-    async def open_windows(self, tx: Transaction) -> None:
-        """Open the check-in window of every event whose window is open now."""
-        now = self.clock.now()
+    async def catch_up(self) -> None:
+        """At every start: open the windows that opened while no job could (a write only
+        when there is one)."""
+        if await self._due_events():
+            async with self.db.transaction() as tx:
+                await self.open_windows(tx)
+
+    async def _due_events(self, event_id: int | None = None) -> list[Any]:
         before = self.settings.checkin_before_minutes * 60
         length = self.settings.event_length_minutes * 60
-        for row in await self.repo.events_to_open(now, before, length):
+        return await self.repo.events_to_open(self.clock.now(), before, length, event_id)
+
+    async def open_windows(self, tx: Transaction, event_id: int | None = None) -> None:
+        """Open the check-in window of every event (or of one) whose window is open now."""
+        for row in await self._due_events(event_id):
             await self._open_window(tx, row["id"], row["title"], row["starts_at"],
                                     row["created_by"])
 
