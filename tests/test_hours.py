@@ -81,8 +81,9 @@ async def window(harness: Harness, title: str, when: datetime) -> tuple[str, Sen
     """The check-in window opens 20 minutes before: the code to the organiser, the
     Check in / Check out message to the volunteer."""
     await at(harness, when - timedelta(minutes=20))
-    code_message = last(harness, OWNER, f"{title} 的签到已开始")
-    code = re.findall(r"签到码：(\d{6})", code_message.text)[0]
+    code_message = last(harness, OWNER, f"{title} 的志愿者打卡已开始")
+    assert "签到" not in code_message.text  # the owner's 签到 is the events' attendance sheet
+    code = re.findall(r"打卡码：(\d{6})", code_message.text)[0]
     invitation = last(harness, VOLUNTEER, f"{title}")
     assert [label for label, _ in invitation.buttons] == ["✅ 签到", "👋 签退"]
     return code, invitation
@@ -196,7 +197,7 @@ async def test_bad_input_gets_a_clear_answer_and_changes_nothing(harness: Harnes
 
     await refused(VOLUNTEER, "/checkout", "您还没有签到")
     await refused(VOLUNTEER, "/checkin 12ab", "六位数字")
-    await refused(VOLUNTEER, "/checkin 000000", "没有活动使用签到码")
+    await refused(VOLUNTEER, "/checkin 000000", "没有活动使用打卡码")
     await refused(VOLUNTEER, f"/certificate {datetime.now(SHANGHAI).year}", "没有志愿服务时长")
     await refused(VOLUNTEER, "/certificate 1999", "2000 到")
     await refused(RESIDENT, "/verify LL2026-00000000", "没有编号")
