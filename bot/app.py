@@ -19,6 +19,7 @@ from bot.scheduler import Scheduler
 from bot.services.backups import Backups
 from bot.services.community import Community
 from bot.services.events import EventService
+from bot.services.hours import HoursService
 from bot.services.lockup import LockupService
 from bot.services.notices import NoticeService
 from bot.services.people import People
@@ -33,6 +34,7 @@ from handlers import (
     errors,
     events,
     groups,
+    hours,
     lockup,
     notices,
     points,
@@ -56,7 +58,8 @@ LinliApplication = Application[Any, LinliContext, Any, Any, BotData, Any]
 FEATURES: list[Feature] = [
     module.DESCRIPTION
     for module in (
-        start, groups, notices, requests, roster, lockup, points, events, stats, upkeep,
+        start, groups, notices, requests, roster, lockup, points, events, stats, hours,
+        upkeep,
     )
 ]
 
@@ -174,6 +177,10 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     services.backups = Backups(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         people=people, users=users,
+    )
+    services.hours = HoursService(
+        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
+        community=community, people=people, users=users,
     )
     db.space.on_recovered(
         Upkeep(db=db, clock=clock, config=settings, outbox=outbox, people=people, users=users)

@@ -7,6 +7,7 @@ import re
 import tempfile
 from contextvars import ContextVar
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -334,6 +335,28 @@ class BackupSettings(Section):
         return timedelta(hours=self.every_hours)
 
 
+class HoursSettings(Section):
+    """Service hours: the check-in window, the rounding rule, make-up limits, star levels."""
+
+    checkin_before_minutes: int = Field(30, ge=0, le=24 * 60)
+    event_length_minutes: int = Field(120, ge=15, le=24 * 60)  # events have a start only
+    step_minutes: int = Field(30, ge=1, le=60)  # hours count in whole steps (half-hours)
+    minimum_minutes: int = Field(15, ge=0, le=120)  # under this an attendance counts 0
+    makeup_max_hours: float = Field(12, gt=0, le=24)  # one make-up entry at most
+    makeup_monthly_hours: float = Field(20, ge=0, le=744)  # per volunteer and month
+    star_levels: list[int] = Field(default_factory=lambda: [100, 300, 600, 1000, 1500])
+    count_shifts: bool = True  # a roster shift served counts its length
+    count_requests: bool = False  # a request done counts request_minutes
+    request_minutes: int = Field(60, ge=0, le=24 * 60)
+
+    @field_validator("star_levels")
+    @classmethod
+    def _rising(cls, levels: list[int]) -> list[int]:
+        if not levels or len(levels) > 20 or any(b <= a for a, b in pairwise([0, *levels])):
+            raise ValueError("star_levels must be 1 to 20 rising numbers of hours above 0")
+        return levels
+
+
 class Settings(BaseSettings):
     """All of Linli's settings."""
 
@@ -354,6 +377,7 @@ class Settings(BaseSettings):
     requests: RequestsSettings = RequestsSettings()
     points: PointsSettings = PointsSettings()
     backup: BackupSettings = BackupSettings()
+    hours: HoursSettings = HoursSettings()
 
     @classmethod
     def settings_customise_sources(

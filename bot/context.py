@@ -18,6 +18,7 @@ from bot.scheduler import Scheduler
 from bot.services.backups import Backups
 from bot.services.community import Community
 from bot.services.events import EventService
+from bot.services.hours import HoursService
 from bot.services.lockup import LockupService
 from bot.services.notices import NoticeService
 from bot.services.people import People
@@ -60,6 +61,7 @@ class Services:
     events: EventService = field(init=False)
     stats: StatsService = field(init=False)
     backups: Backups = field(init=False)
+    hours: HoursService = field(init=False)
 
 
 class BotData:

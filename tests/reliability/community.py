@@ -62,6 +62,13 @@ STATE = {
     "event_drafts": "*",
     "prompts": "*",
     "cards": "id, kind, ref, chat_id",
+    "hours_activities": "*",
+    "hours_attendance": "*",
+    "hours_entries": "*",
+    "hours_levels": "*",
+    "hours_building_settings": "*",
+    "hours_certificates": "*",
+    "volunteer_applications": "*",
 }
 
 # Left out as well: residents, recorded as they speak in a group whatever they say; and

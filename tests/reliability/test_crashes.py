@@ -487,6 +487,16 @@ REPLAYS = [
     ("roster:toggle:{shift}:{partner}:1", "private", "owner", "shift"),
     ("roster:yes:{swap}", "private", "volunteer", "swap"),
     ("points:approve:{redemption}", "private", "owner", "redemption"),
+    ("/checkin {code}", "private", "volunteer", "checkin_window"),
+    ("/checkout", "private", "volunteer", "checked_in"),
+    ("/hours add @{volunteer} 2 帮忙{n}", "group", "owner", ""),
+    ("/hours correct {entry} 0.5 记错了{n}", "private", "owner", "hours_entry"),
+    ("/certificate", "private", "volunteer", "hours_entry"),
+    ("/apply repair", "group", "resident", ""),
+    ("hours:in:{activity}", "private", "volunteer", "checkin_window"),
+    ("hours:out:{activity}", "private", "volunteer", "checked_in"),
+    ("hours:confirm:{attendance}", "private", "owner", "no_checkout"),
+    ("hours:approve:{application}", "private", "owner", "application"),
 ]
 
 @pytest.fixture

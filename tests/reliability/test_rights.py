@@ -29,6 +29,7 @@ from bot.emulator import BotApiEmulator
 from bot.services.community import Actor
 from bot.services.lockup import parse_facility
 from bot.services.points import parse_reward
+from bot.views import hours as hours_views
 from handlers import events, notices, points, requests, roster
 from tests.harness import Harness, settings_for
 from tests.reliability.community import (
@@ -119,6 +120,22 @@ COMMANDS = [
     Row("/events", "group", EVERYONE),
     Row("/stats", "group", OWNERS),
     Row("/export", "private", OWNERS),
+    Row("/checkin", "private", EVERYONE, note="an organiser's codes, or how to check in"),
+    Row("/checkin {code}", "private", frozenset({"volunteer"}), "checkin_window",
+        note="a volunteer on the event's list"),
+    Row("/checkout", "private", frozenset({"volunteer"}), "checked_in",
+        note="the volunteer who checked in"),
+    Row("/hours", "private", EVERYONE, note="one's own hours"),
+    Row("/hours @{target}", "private", OWNERS, "target_volunteer",
+        note="another volunteer's hours"),
+    Row("/hours add @{volunteer} 2 打扫楼道", "group", OWNERS),
+    Row("/hours correct {entry} 0.5 记错了", "private", OWNERS, "hours_entry"),
+    Row("/hours announce on", "group", OWNERS),
+    Row("/certificate", "private", frozenset({"volunteer"}), "hours_entry",
+        note="whoever has hours this year"),
+    Row("/verify {certificate}", "private", EVERYONE, "certificate"),
+    Row("/apply repair", "group", frozenset({"resident", "owner", "admin"}),
+        note="a member of the building who is not a volunteer yet"),
 ]
 
 BUTTONS = [
@@ -167,6 +184,13 @@ BUTTONS = [
     Row("event:sheet:{started}:0", "private", OWNERS, "started_event"),
     Row("event:mark:{started}:{neighbour}:0", "private", OWNERS, "started_event"),
     Row("event:save:{started}", "private", OWNERS, "started_event"),
+    Row("hours:in:{activity}", "private", frozenset({"volunteer"}), "checkin_window"),
+    Row("hours:out:{activity}", "private", frozenset({"volunteer"}), "checked_in"),
+    Row("hours:code:{activity}", "private", OWNERS, "checkin_window",
+        note="the organiser (here the owner) and the owners of the event's buildings"),
+    Row("hours:confirm:{attendance}", "private", OWNERS, "no_checkout"),
+    Row("hours:approve:{application}", "private", OWNERS, "application"),
+    Row("hours:decline:{application}", "private", OWNERS, "application"),
 ]
 
 
@@ -186,7 +210,7 @@ def test_the_table_has_every_command_and_every_button() -> None:
     actions = {
         "requests": requests.BUTTONS, "notice": notices.ACTIONS, "roster": roster.BUTTONS,
         "lockup": ("start", "tick", "post"), "points": points.BUTTON_ACTIONS,
-        "event": events.BUTTONS,
+        "event": events.BUTTONS, "hours": hours_views.BUTTONS,
     }  # fmt: skip
     pressed = {tuple(row.what.split(":")[:2]) for row in BUTTONS}
     assert pressed == {(feature, action) for feature, names in actions.items()
@@ -549,6 +573,76 @@ async def started_event(community: Community, place: Place, role: str) -> dict[s
     return {"started": values["event"]}
 
 
+async def checkin_window(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """An event in 20 minutes with the volunteer on its list as a helper: its check-in
+    window is open (the owner organises it)."""
+    when = local(community, hours=1 / 3)
+    await ok(community, place.owner, place.owner,
+             f"/event {place.name} | {when} | 义诊{next(_numbers)} | 活动室 | 40 | 2")
+    event_id = await last_id(community, "events")
+    services = community.harness.bot.services
+    await services.events.join(Actor(place.volunteer), event_id,
+                               await community.building(place), "helper")
+    async with community.harness.db.transaction() as tx:
+        await services.hours.open_windows(tx)
+    await community.harness.settle()
+    row = await community.harness.db.fetch_one(
+        "SELECT id, code FROM hours_activities WHERE ref = ?", (f"event:{event_id}",))
+    assert row is not None
+    return {"activity": row[0], "code": row[1]}
+
+
+async def checked_in(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The volunteer checked in at an open window."""
+    values = await checkin_window(community, place, role)
+    await community.harness.bot.services.hours.check_in(Actor(place.volunteer),
+                                                        values["activity"])
+    return values
+
+
+async def no_checkout(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The activity ended with the volunteer still checked in: "no check-out"."""
+    values = await checked_in(community, place, role)
+    async with community.harness.db.transaction() as tx:
+        await community.harness.bot.services.hours.close_activity(tx, values["activity"])
+    attendance = await last_id(community, "hours_attendance")
+    return {**values, "attendance": attendance}
+
+
+async def hours_entry(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """Two make-up hours of the person (the volunteer's, for a correction by others)."""
+    services = community.harness.bot.services
+    user = await services.users.get(place.volunteer if role != "volunteer" else place.user(role))
+    assert user is not None
+    await services.hours.add_makeup(Actor(ADMIN), user, "2", "帮忙搬家",
+                                    f"rights:makeup:{next(_numbers)}")
+    return {"entry": await last_id(community, "hours_entries")}
+
+
+async def certificate(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """A certificate of the volunteer's hours this year."""
+    await hours_entry(community, place, "volunteer")
+    services = community.harness.bot.services
+    year = datetime.fromtimestamp(services.clock.now(), services.settings.community.tz).year
+    issued = await services.hours.certificate(Actor(place.volunteer), year,
+                                              f"rights:certificate:{next(_numbers)}")
+    return {"certificate": issued.certificate.number}
+
+
+async def application(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The person to make a volunteer asked to be one (a pending application)."""
+    await target(community, place, role)
+    services = community.harness.bot.services
+    found = await community.harness.value(
+        "SELECT max(id) FROM volunteer_applications WHERE user_id = ? AND status = 'pending'",
+        place.target)
+    if found is None:
+        applied = await services.hours.apply(Actor(place.target), await community.building(place),
+                                             [], f"rights:apply:{next(_numbers)}")
+        found = applied.application.id
+    return {"application": found}
+
+
 PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, Any]]]] = {
     "target": target,
     "target_volunteer": target_volunteer,
@@ -571,4 +665,10 @@ PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, An
     "event_form": event_form,
     "joined_event": joined_event,
     "started_event": started_event,
+    "checkin_window": checkin_window,
+    "checked_in": checked_in,
+    "no_checkout": no_checkout,
+    "hours_entry": hours_entry,
+    "certificate": certificate,
+    "application": application,
 }

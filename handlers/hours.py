@@ -1,0 +1,305 @@
+"""Service hours: /checkin, /checkout, /hours (and its add, correct and announce), /certificate,
+/verify, /apply, and the buttons of check-in messages, codes and applications."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from telegram import Chat, InputFile, Update
+from telegram.constants import ParseMode
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from bot.callbacks import parse_button, pattern
+from bot.commands import MenuCommand
+from bot.context import LinliContext, Services
+from bot.domain.core import User
+from bot.errors import InvalidInput, NotAllowed
+from bot.features import Feature, Wiring
+from bot.i18n import N_
+from bot.reports.certificate import render
+from bot.services.community import REFUSALS, Actor, Role
+from bot.services.events import KIND_CARD
+from bot.services.hours import CORRECT_USAGE, MAKEUP_USAGE
+from bot.views import hours as views
+from handlers.access import group_building, refresh_admins
+from handlers.common import command_text, message_key, reply, show
+
+MENU = [
+    MenuCommand("checkin", N_("Check in at an activity: /checkin 123456")),
+    MenuCommand("checkout", N_("Check out of the activity you checked in to")),
+    MenuCommand("hours", N_("Your service hours and star level")),
+    MenuCommand("certificate", N_("A PDF of your year's service hours: /certificate 2026"),
+                group=False),
+    MenuCommand("verify", N_("Check a certificate's number: /verify LL2026-…")),
+    MenuCommand("apply", N_("Ask to be a volunteer of your building: /apply repair health"),
+                private=False),
+]
+HOURS_USAGE = N_(
+    "Write /hours for your own hours, /hours @user for a volunteer's (owners), "
+    "/hours add @user 2 reason, /hours correct 12 1.5 reason, or /hours announce on|off."
+)
+ANNOUNCE_WORDS = {"on": True, "开": True, "开启": True, "off": False, "关": False, "关闭": False}
+
+
+def _actor(update: Update) -> Actor:
+    user = update.effective_user
+    if user is None:
+        raise NotAllowed(REFUSALS[Role.RESIDENT])
+    return Actor(user.id)
+
+
+def _private(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type == Chat.PRIVATE
+
+
+async def _fresh_owners(context: LinliContext, volunteer_id: int) -> None:
+    """The admin lists of the buildings a volunteer serves, fresh (owners' rights rest on
+    them)."""
+    for building in await context.services.community.buildings.volunteering(volunteer_id):
+        await refresh_admins(context, building.chat_id)
+
+
+async def _named(update: Update, context: LinliContext, word: str | None, usage: str) -> User:
+    """The person named by @username, or the author of the replied-to message."""
+    community = context.services.community
+    if word and word.startswith("@"):
+        return await community.find_person(word)
+    message = update.effective_message
+    replied = message.reply_to_message if message else None
+    if replied is not None and replied.from_user and not replied.from_user.is_bot:
+        known = await community.users.get(replied.from_user.id)
+        if known is not None:
+            return known
+    raise InvalidInput(usage)
+
+
+# --- check-in and check-out ------------------------------------------------------------------
+
+
+async def checkin(update: Update, context: LinliContext) -> None:
+    """/checkin <code>: check in at an activity; alone, an organiser's open codes."""
+    service, tz = context.services.hours, context.services.settings.community.tz
+    code = command_text(update)
+    if not code:
+        if not _private(update):
+            raise InvalidInput(N_("Check in with the code the organiser shows: "
+                                  "/checkin 123456"))
+        await show(update, context, views.organised(context.t, await service.organised(
+            _actor(update)), tz))
+        return
+    done = await service.check_in_code(_actor(update), code)
+    await reply(update, context, views.checked_in(context.t, done, tz))
+
+
+async def checkout(update: Update, context: LinliContext) -> None:
+    """/checkout: check out of the activity one checked in to."""
+    done = await context.services.hours.check_out(_actor(update))
+    minimum = context.services.settings.hours.minimum_minutes
+    await reply(update, context, views.checked_out(context.t, done, minimum))
+
+
+# --- /hours ----------------------------------------------------------------------------------
+
+
+async def hours(update: Update, context: LinliContext) -> None:
+    """/hours [@user | add … | correct … | announce on|off]."""
+    words = command_text(update).split(maxsplit=1)
+    action = HOURS_ACTIONS.get(words[0].lower()) if words else None
+    if action is not None:
+        await reply(update, context, await action(update, context,
+                                                  words[1] if len(words) > 1 else ""))
+        return
+    if words and not words[0].startswith("@"):
+        raise InvalidInput(HOURS_USAGE)
+    me = _actor(update)
+    person = await _named(update, context, words[0], HOURS_USAGE) if words else \
+        await context.services.users.get(me.user_id)
+    if person is None:
+        raise NotAllowed(REFUSALS[Role.RESIDENT])
+    await _fresh_owners(context, person.id)
+    shown = await context.services.hours.summary(me, person)
+    tz = context.services.settings.community.tz
+    await reply(update, context, views.summary(context.t, shown, tz, own=person.id == me.user_id))
+
+
+async def _add(update: Update, context: LinliContext, text: str) -> str:
+    """/hours add @user <hours> <reason>."""
+    words = text.split(maxsplit=2)
+    if len(words) < 2:
+        raise InvalidInput(MAKEUP_USAGE)
+    if not words[0].startswith("@"):
+        words = ["", *words]  # a reply names the person
+    volunteer = await _named(update, context, words[0] or None, MAKEUP_USAGE)
+    if len(words) < 3:
+        raise InvalidInput(MAKEUP_USAGE)
+    await _fresh_owners(context, volunteer.id)
+    result = await context.services.hours.add_makeup(
+        _actor(update), volunteer, words[1], words[2], f"makeup:{message_key(update)}")
+    return views.made(context.t, result, context.services.settings.community.tz)
+
+
+async def _correct(update: Update, context: LinliContext, text: str) -> str:
+    """/hours correct <entry> <hours> <reason>."""
+    words = text.split(maxsplit=2)
+    number = words[0].lstrip("#") if words else ""
+    if len(words) < 3 or not (number.isascii() and number.isdigit() and len(number) < 12):
+        raise InvalidInput(CORRECT_USAGE)
+    service = context.services.hours
+    volunteer_id = await service.entry_volunteer(int(number))
+    if volunteer_id is not None:
+        await _fresh_owners(context, volunteer_id)
+    result = await service.correct(_actor(update), int(number), words[1], words[2],
+                                   f"correction:{message_key(update)}")
+    return views.made(context.t, result, context.services.settings.community.tz)
+
+
+async def _announce(update: Update, context: LinliContext, text: str) -> str:
+    """/hours announce on|off, in the building's group (owners)."""
+    building = await group_building(update, context)
+    on = ANNOUNCE_WORDS.get(text.strip().lower())
+    if on is None:
+        raise InvalidInput(N_("Write /hours announce on or /hours announce off."))
+    await context.services.hours.set_announce(_actor(update), building, on)
+    return views.announce_set(context.t, building, on)
+
+
+HoursAction = Callable[[Update, LinliContext, str], Awaitable[str]]
+HOURS_ACTIONS: dict[str, HoursAction] = {
+    "add": _add, "补录": _add,
+    "correct": _correct, "更正": _correct,
+    "announce": _announce, "通报": _announce,
+}  # fmt: skip
+
+
+# --- certificates ----------------------------------------------------------------------------
+
+
+async def certificate(update: Update, context: LinliContext) -> None:
+    """/certificate [year]: the PDF of a year's service hours, in private."""
+    message = update.effective_message
+    if message is None or not _private(update):
+        raise InvalidInput(N_("The certificate is personal: ask for it with /certificate in a "
+                              "private chat with me."))
+    service = context.services.hours
+    year = service.year(command_text(update))
+    issued = await service.certificate(_actor(update), year, f"certificate:{message_key(update)}")
+    tz = context.services.settings.community.tz
+    pdf = await asyncio.to_thread(render, context.t, issued, tz)  # a second for 1,000 lines
+    await message.reply_document(
+        InputFile(pdf, filename=f"linli-hours-{year}.pdf"),
+        caption=views.certificate_caption(context.t, issued), parse_mode=ParseMode.HTML)
+
+
+async def verify(update: Update, context: LinliContext) -> None:
+    """/verify <number>: whether a certificate is genuine (anyone)."""
+    number = command_text(update)
+    if not number:
+        raise InvalidInput(N_("Write the certificate's number: /verify LL2026-1A2B3C4D"))
+    found = await context.services.hours.verify(number)
+    tz = context.services.settings.community.tz
+    await reply(update, context, views.verification(context.t, found, tz))
+
+
+# --- applying ----------------------------------------------------------------------------------
+
+
+async def apply(update: Update, context: LinliContext) -> None:
+    """/apply [skills]: a resident asks to be a volunteer of the group's building."""
+    building = await group_building(update, context)
+    result = await context.services.hours.apply(
+        _actor(update), building, command_text(update).split(), f"apply:{message_key(update)}")
+    await reply(update, context, views.applied(context.t, result))
+
+
+# --- buttons ---------------------------------------------------------------------------------
+
+
+async def button(update: Update, context: LinliContext) -> None:
+    """Check in / Check out, Show the code again, Confirm, Approve / Decline.
+
+    Rights are checked again in the service on every press; a refusal becomes the alert.
+    """
+    query = update.callback_query
+    if query is None:
+        return
+    pressed = parse_button(query.data, views.FEATURE)
+    action = BUTTON_ACTIONS.get(pressed.action)
+    if action is None:
+        raise InvalidInput(N_("This button is no longer valid."))
+    await reply(update, context, await action(update, context, pressed.int_arg()))
+
+
+async def _in(update: Update, context: LinliContext, activity_id: int) -> str:
+    done = await context.services.hours.check_in(_actor(update), activity_id)
+    return views.checked_in(context.t, done, context.services.settings.community.tz)
+
+
+async def _out(update: Update, context: LinliContext, activity_id: int) -> str:
+    done = await context.services.hours.check_out(_actor(update), activity_id)
+    minimum = context.services.settings.hours.minimum_minutes
+    return views.checked_out(context.t, done, minimum)
+
+
+async def _code(update: Update, context: LinliContext, activity_id: int) -> str:
+    activity = await context.services.hours.show_code(_actor(update), activity_id)
+    return views.code_alert(context.t, activity, context.services.settings.community.tz)
+
+
+async def _confirm(update: Update, context: LinliContext, attendance_id: int) -> str:
+    done = await context.services.hours.confirm(_actor(update), attendance_id)
+    volunteer = await context.services.users.get(done.attendance.user_id)
+    name = volunteer.display_name if volunteer else str(done.attendance.user_id)
+    return views.confirmed(context.t, done, name)
+
+
+async def _decide(update: Update, context: LinliContext, application_id: int,
+                  approve: bool) -> str:
+    service = context.services.hours
+    building = await service.application_building(application_id)
+    if building is not None:
+        await refresh_admins(context, building.chat_id)
+    decided = await service.decide(_actor(update), application_id, approve)
+    resident = await context.services.users.get(decided.user_id)
+    return views.decided(context.t, decided, resident.display_name if resident else "")
+
+
+async def _approve(update: Update, context: LinliContext, application_id: int) -> str:
+    return await _decide(update, context, application_id, approve=True)
+
+
+async def _decline(update: Update, context: LinliContext, application_id: int) -> str:
+    return await _decide(update, context, application_id, approve=False)
+
+
+ButtonAction = Callable[[Update, LinliContext, int], Awaitable[str]]
+BUTTON_ACTIONS: dict[str, ButtonAction] = {
+    "in": _in, "out": _out, "code": _code, "confirm": _confirm,
+    "approve": _approve, "decline": _decline,
+}
+
+
+def wire(services: Services) -> Wiring:
+    """The jobs that open check-in windows and close them; the hook that plans an event's
+    window when its card reaches a group (the events code stays as it is); at every start,
+    the windows that opened meanwhile."""
+    hours_service = services.hours
+    return Wiring(jobs=hours_service.jobs(), settled={KIND_CARD: hours_service.event_posted},
+                  on_start=hours_service.catch_up)
+
+
+def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
+    """Handlers of this feature."""
+    return [
+        CommandHandler("checkin", checkin),
+        CommandHandler("checkout", checkout),
+        CommandHandler("hours", hours),
+        CommandHandler("certificate", certificate),
+        CommandHandler("verify", verify),
+        CommandHandler("apply", apply),
+        CallbackQueryHandler(button, pattern=pattern(views.FEATURE)),
+    ]
+
+
+DESCRIPTION = Feature("hours", get_handlers, MENU, wire=wire)
