@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from bot.domain.roster import Handover, HandoverNote, Shift, Swap
+from bot.domain.roster import Away, Handover, HandoverNote, OpenShift, Shift, Swap
 from bot.errors import Conflict, NotFound
 from bot.i18n import N_
 from storage.db import Database, Transaction
@@ -206,3 +206,119 @@ class RosterRepository:
                    handover_in_group = excluded.handover_in_group""",
             (building_id, int(on)),
         )
+
+    # --- aways -------------------------------------------------------------------------
+
+    async def add_away(
+        self,
+        tx: Transaction,
+        user_id: int,
+        starts_on: str,
+        ends_on: str,
+        note: str,
+        by: int,
+        now: float,
+    ) -> Away:
+        """Record a period away."""
+        cursor = await tx.execute(
+            """INSERT INTO aways (user_id, starts_on, ends_on, note, set_by, created_at)
+               VALUES (?, ?, ?, ?, ?, ?)""",
+            (user_id, starts_on, ends_on, note, by, now),
+        )
+        row = await tx.fetch_one("SELECT * FROM aways WHERE id = ?", (cursor.lastrowid,))
+        return Away.from_row(row)
+
+    async def aways(self, user_id: int, from_day: str) -> list[Away]:
+        """A volunteer's periods away that end on or after a date, soonest first."""
+        rows = await self.db.fetch_all(
+            "SELECT * FROM aways WHERE user_id = ? AND ends_on >= ? ORDER BY starts_on",
+            (user_id, from_day),
+        )
+        return [Away.from_row(row) for row in rows]
+
+    async def away_on(self, day: str) -> set[int]:
+        """The users away on a local date."""
+        rows = await self.db.fetch_all(
+            "SELECT DISTINCT user_id FROM aways WHERE starts_on <= ? AND ends_on >= ?",
+            (day, day),
+        )
+        return {row[0] for row in rows}
+
+    async def end_aways(self, tx: Transaction, user_id: int, today: str, yesterday: str) -> int:
+        """End a volunteer's aways: one under way now ends yesterday, coming ones are dropped;
+        returns how many changed."""
+        dropped = await tx.execute(
+            "DELETE FROM aways WHERE user_id = ? AND starts_on >= ?", (user_id, today)
+        )
+        cut = await tx.execute(
+            "UPDATE aways SET ends_on = ? WHERE user_id = ? AND ends_on >= ?",
+            (yesterday, user_id, today),
+        )
+        return dropped.rowcount + cut.rowcount
+
+    # --- open shifts -------------------------------------------------------------------
+
+    async def open_seat(
+        self, tx: Transaction, shift_id: int, day: str, user_id: int, reason: str, now: float
+    ) -> OpenShift | None:
+        """Open a volunteer's seat of an occurrence (again, if it was cancelled); None if it
+        is open or taken already."""
+        cursor = await tx.execute(
+            """INSERT INTO open_shifts (shift_id, day, user_id, reason, created_at)
+               VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (shift_id, day, user_id) DO UPDATE SET status = 'open',
+                   reason = excluded.reason, created_at = excluded.created_at
+               WHERE status = 'cancelled'""",
+            (shift_id, day, user_id, reason, now),
+        )
+        if cursor.rowcount != 1:
+            return None
+        row = await tx.fetch_one(
+            "SELECT * FROM open_shifts WHERE shift_id = ? AND day = ? AND user_id = ?",
+            (shift_id, day, user_id),
+        )
+        return OpenShift.from_row(row)
+
+    async def open_shift(self, open_id: int) -> OpenShift | None:
+        """An open shift by id."""
+        row = await self.db.fetch_one(
+            "SELECT * FROM open_shifts WHERE id = ?", (open_id,)
+        )
+        return None if row is None else OpenShift.from_row(row)
+
+    async def open_shifts_of(self, shift_id: int, day: str) -> list[OpenShift]:
+        """The open (or taken) seats of one occurrence, in the order they were opened."""
+        rows = await self.db.fetch_all(
+            """SELECT * FROM open_shifts WHERE shift_id = ? AND day = ?
+               AND status != 'cancelled' ORDER BY id""",
+            (shift_id, day),
+        )
+        return [OpenShift.from_row(row) for row in rows]
+
+    async def open_seats_of(self, user_id: int, from_day: str) -> list[OpenShift]:
+        """A volunteer's seats still open, from a date on."""
+        rows = await self.db.fetch_all(
+            """SELECT * FROM open_shifts WHERE user_id = ? AND day >= ? AND status = 'open'
+               ORDER BY day, id""",
+            (user_id, from_day),
+        )
+        return [OpenShift.from_row(row) for row in rows]
+
+    async def take_open_shift(
+        self, tx: Transaction, open_id: int, user_id: int, now: float
+    ) -> bool:
+        """The one conditional update of a race: True for the single winner."""
+        cursor = await tx.execute(
+            """UPDATE open_shifts SET status = 'taken', taken_by = ?, taken_at = ?
+               WHERE id = ? AND status = 'open'""",
+            (user_id, now, open_id),
+        )
+        return cursor.rowcount == 1
+
+    async def cancel_open_shift(self, tx: Transaction, open_id: int) -> bool:
+        """The seat's volunteer is back: the offer no longer stands."""
+        cursor = await tx.execute(
+            "UPDATE open_shifts SET status = 'cancelled' WHERE id = ? AND status = 'open'",
+            (open_id,),
+        )
+        return cursor.rowcount == 1

@@ -13,6 +13,8 @@ from bot.i18n import N_
 
 SwapStatus = Literal["offered", "accepted", "declined", "withdrawn"]
 RosterAction = Literal["add", "remove", "assign", "unassign", "announce"]
+OpenReason = Literal["away", "removed", "cant"]
+OpenStatus = Literal["open", "taken", "cancelled"]
 # The hours an owner picks with buttons (other hours: the text form of /roster).
 PRESET_HOURS = ((8 * 60, 12 * 60), (12 * 60, 18 * 60), (18 * 60, 22 * 60), (22 * 60, 8 * 60))
 DAY_CODE = re.compile(r"^\d{8}$")
@@ -81,15 +83,70 @@ class Handover(Model):
         return [int(part) for part in self.incoming.split()]
 
 
+class Away(Model):
+    """A volunteer's period away: local dates, first and last day inclusive."""
+
+    id: int
+    user_id: int
+    starts_on: str
+    ends_on: str
+    note: str = ""
+    set_by: int | None = None
+    created_at: float
+
+    def covers(self, day: date) -> bool:
+        """Whether the volunteer is away on this local date."""
+        return self.starts_on <= day.isoformat() <= self.ends_on
+
+
+class OpenShift(Model):
+    """One seat of one occurrence left without its volunteer, offered to the others."""
+
+    id: int
+    shift_id: int
+    day: str
+    user_id: int
+    reason: OpenReason
+    status: OpenStatus = "open"
+    taken_by: int | None = None
+    taken_at: float | None = None
+    created_at: float
+
+
 @dataclass(frozen=True)
 class Occurrence:
-    """One shift on one date, with the volunteers of that date (swaps applied)."""
+    """One shift on one date, with the volunteers of that date (swaps, aways and taken open
+    shifts applied); ``covering``: (taker, whose seat) pairs; ``open_seats``: seats nobody
+    took yet."""
 
     shift: Shift
     day: date
     starts_at: float
     ends_at: float
     volunteer_ids: tuple[int, ...]
+    covering: tuple[tuple[int, int], ...] = ()
+    open_seats: int = 0
+
+
+@dataclass(frozen=True)
+class OpenShiftView:
+    """An open shift with its building, occurrence and the people it names."""
+
+    open_shift: OpenShift
+    building: Building
+    occurrence: Occurrence
+    vacated_by: User | None
+    taker: User | None
+    started: bool
+
+
+@dataclass(frozen=True)
+class AwayResult:
+    """A period away that was set, and the shifts of it that are now open."""
+
+    away: Away
+    user: User
+    opened: list[Occurrence]
 
 
 @dataclass(frozen=True)

@@ -12,19 +12,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.cards import LiveCards
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.core import Building, Job, User
 from bot.domain.roster import (
     PRESET_HOURS,
+    Away,
+    AwayResult,
     Duty,
     Note,
     NoteResult,
     Occurrence,
+    OpenReason,
     OpenRequest,
+    OpenShift,
+    OpenShiftView,
     RosterAction,
     RosterShift,
     Shift,
@@ -52,6 +58,7 @@ from bot.services.weektime import (
 )
 from bot.text import tidy
 from bot.views import roster as views
+from bot.views.common import OutMessage
 from storage.db import Database, Transaction
 from storage.roster import RosterRepository
 from storage.users import UserRepository
@@ -66,6 +73,11 @@ MAX_SWAP_CHOICES = 12
 REMIND = "duty remind"
 HANDOVER = "duty handover"
 PLAN = "roster plan"
+OFFER = "duty offer"  # "duty offer 7 48": open shift 7 offered 48 hours ahead
+OPEN_ALERT = "duty open alert"  # "duty open alert 7": still open, the owners hear
+OPEN_CARD = "open_shift"  # the live card kind of an offer (ref "7:48": shift 7, round 48)
+MAX_AWAY_DAYS = 180
+REMOVED_HORIZON = 7 * 86400  # a volunteer taken off a shift leaves this week's seats open
 
 ROSTER_USAGE = N_(
     "Write it like this:\n"
@@ -76,6 +88,10 @@ ROSTER_USAGE = N_(
     "/roster announce on (or off): post handovers in the group"
 )
 BAD_BUTTON = N_("This button is no longer valid.")
+AWAY_USAGE = N_(
+    "Write it like this: /away 2026-12-10 2026-12-20 visiting my daughter\n"
+    "(the first and the last day away; the note is optional). /back ends it early."
+)
 
 
 def slot_of(shift: Shift) -> WeeklySlot:
@@ -123,6 +139,36 @@ def parse_roster_command(text: str) -> RosterCommand:
     return RosterCommand(kind, weekday, times[0], times[1], usernames)
 
 
+@dataclass(frozen=True)
+class AwayCommand:
+    """The text form of /away: ``[@name] 2026-12-10 2026-12-20 [note]``."""
+
+    username: str | None
+    first: date
+    last: date
+    note: str = ""
+
+
+def parse_day(word: str) -> date | None:
+    """A date written 2026-12-10; None if it is not one."""
+    try:
+        return date.fromisoformat(word) if len(word) == 10 else None
+    except ValueError:
+        return None
+
+
+def parse_away_command(text: str) -> AwayCommand:
+    """Parse /away's text; a single date is one day away. Malformed: the usage."""
+    words = text.split()
+    username = words.pop(0).lstrip("@") if words and words[0].startswith("@") else None
+    first = parse_day(words[0]) if words else None
+    if first is None:
+        raise InvalidInput(AWAY_USAGE)
+    last = parse_day(words[1]) if len(words) > 1 else None
+    rest = words[2:] if last is not None else words[1:]
+    return AwayCommand(username, first, last or first, " ".join(rest))
+
+
 async def schedule_daily_plan(
     scheduler: Scheduler, tz: ZoneInfo, tx: Transaction, kind: str, after: float
 ) -> None:
@@ -153,6 +199,7 @@ class RosterService:
         users: UserRepository,
         points: PointsService,
         requests: UnfinishedRequests,
+        cards: LiveCards,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -164,7 +211,10 @@ class RosterService:
         self.users = users
         self.points = points
         self.requests = requests
+        self.cards = cards
         self.repo = RosterRepository(db)
+        cards.register(OPEN_CARD, self._render_offer, send_kind="open_shift",
+                       edit_kind="open_shift_edit")
 
     @property
     def tz(self) -> ZoneInfo:
@@ -182,7 +232,13 @@ class RosterService:
             REMIND: self._remind,
             HANDOVER: self._handover,
             PLAN: self._plan,
+            OFFER: self._offer,
+            OPEN_ALERT: self._open_alert,
         }
+
+    def today(self) -> date:
+        """The community's local date now."""
+        return datetime.fromtimestamp(self.clock.now(), self.tz).date()
 
     # --- the weekly roster -------------------------------------------------------------
 
@@ -284,7 +340,9 @@ class RosterService:
         await self.community.require(actor, building, Role.OWNER)
         shift = await self.shift_of(building, shift_id)
         async with self.db.transaction() as tx:
-            if on is not True and await self.repo.unassign(tx, shift.id, user_id):
+            if on is not True and user_id in await self.repo.assigned(shift.id):
+                await self._open_removed_seats(tx, building, shift, user_id)
+                await self.repo.unassign(tx, shift.id, user_id)
                 return False
             if on is False:
                 return False
@@ -314,7 +372,8 @@ class RosterService:
             for user in people:
                 if command.action == "assign":
                     await self.repo.assign(tx, shift.id, user.id)
-                else:
+                elif user.id in await self.repo.assigned(shift.id):
+                    await self._open_removed_seats(tx, building, shift, user.id)
                     await self.repo.unassign(tx, shift.id, user.id)
 
     async def shift_of(self, building: Building, shift_id: int) -> Shift:
@@ -341,12 +400,27 @@ class RosterService:
         slot = slot_of(shift)
         assigned = await self.repo.assigned(shift.id)
         swaps = await self.repo.accepted_swaps(shift.id, day.isoformat())
+        people = apply_swaps(assigned, swaps)
+        covering: list[tuple[int, int]] = []
+        open_seats = 0
+        for seat in await self.repo.open_shifts_of(shift.id, day.isoformat()):
+            if seat.user_id in people:
+                people.remove(seat.user_id)
+            if seat.status == "taken" and seat.taken_by is not None:
+                if seat.taken_by not in people:
+                    people.append(seat.taken_by)
+                covering.append((seat.taken_by, seat.user_id))
+            else:
+                open_seats += 1
+        away = await self.repo.away_on(day.isoformat())
         return Occurrence(
             shift,
             day,
             slot.starts_at(day, self.tz),
             slot.ends_at(day, self.tz),
-            tuple(apply_swaps(assigned, swaps)),
+            tuple(p for p in people if p not in away),
+            tuple(pair for pair in covering if pair[0] not in away),
+            open_seats,
         )
 
     async def occurrences_at(self, building_id: int, at: float) -> list[Occurrence]:
@@ -382,7 +456,8 @@ class RosterService:
         people: dict[int, None] = {}
         for occurrence in await self.occurrences_at(building_id, at):
             people.update(dict.fromkeys(occurrence.volunteer_ids))
-        return list(people)
+        away = await self.repo.away_on(datetime.fromtimestamp(at, self.tz).date().isoformat())
+        return [user_id for user_id in people if user_id not in away]
 
     async def duty(self, building: Building) -> Duty:
         """Who is on duty now and who is next, with their names."""
@@ -390,6 +465,7 @@ class RosterService:
         current = await self.occurrences_at(building.id, now)
         coming = await self.next_occurrences(building.id, now)
         ids = dict.fromkeys(u for o in [*current, *coming] for u in o.volunteer_ids)
+        ids.update(dict.fromkeys(gone for o in [*current, *coming] for _u, gone in o.covering))
         people = {user.id: user for user in await self.people_of(ids)}
         return Duty(building, current, coming, people)
 
@@ -484,6 +560,263 @@ class RosterService:
     ) -> SwapSummary:
         giver, taker = await self.users.get(swap.from_user), await self.users.get(swap.to_user)
         return SwapSummary(swap, building, occurrence, giver, taker)
+
+    # --- aways and open shifts ---------------------------------------------------------
+
+    async def set_away(
+        self, actor: Actor, user: User, first: date, last: date, note: str = ""
+    ) -> AwayResult:
+        """A volunteer is away from ``first`` to ``last`` (local dates, inclusive): routing
+        skips them and their shifts of the period are offered to the others. Owners may set
+        it for a volunteer of their building."""
+        buildings = await self._away_buildings(actor, user)
+        today = self.today()
+        if last < first:
+            raise InvalidInput(N_("The away period ends before it starts."))
+        if first < today:
+            raise InvalidInput(
+                N_("That period is in the past: the first day away is today or later.")
+            )
+        if (last - first).days >= MAX_AWAY_DAYS:
+            raise InvalidInput(N_("An away period is at most {days} days."), days=MAX_AWAY_DAYS)
+        note = tidy(note)[:NOTE_LIMIT]
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            mine = await self._own_occurrences(buildings, user.id, first, last)
+            away = await self.repo.add_away(
+                tx, user.id, first.isoformat(), last.isoformat(), note, actor.user_id, now
+            )
+            for building, occurrence in mine:
+                await self._open_seat(tx, building, occurrence, user.id, "away")
+        return AwayResult(away, user, [occurrence for _building, occurrence in mine])
+
+    async def come_back(self, actor: Actor, user: User) -> int:
+        """End a volunteer's aways early; their seats nobody took yet are theirs again.
+        Returns how many open shifts were withdrawn."""
+        await self._away_buildings(actor, user)
+        today = self.today()
+        now = self.clock.now()
+        withdrawn = 0
+        async with self.db.transaction() as tx:
+            changed = await self.repo.end_aways(
+                tx, user.id, today.isoformat(), (today - timedelta(days=1)).isoformat()
+            )
+            for seat in await self.repo.open_seats_of(user.id, today.isoformat()):
+                shift = await self.repo.shift(seat.shift_id)
+                if shift is None or seat.reason == "removed":
+                    continue
+                occurrence = await self.occurrence(shift, date.fromisoformat(seat.day))
+                if occurrence.starts_at > now and await self.repo.cancel_open_shift(tx, seat.id):
+                    withdrawn += 1
+                    await self._touch_offer(tx, seat.id)
+            if not changed and not withdrawn:
+                raise NotFound(N_("{name} is not away."), name=user.display_name)
+        return withdrawn
+
+    async def aways_of(self, user_id: int) -> list[Away]:
+        """A volunteer's periods away from today on."""
+        return await self.repo.aways(user_id, self.today().isoformat())
+
+    async def cant_make_it(self, actor: Actor, shift_id: int, day: date) -> OpenShiftView:
+        """A volunteer cannot come to one of their coming shifts: it is offered to the others."""
+        mine = [
+            seat
+            for seat in await self.repo.open_shifts_of(shift_id, day.isoformat())
+            if seat.user_id == actor.user_id
+        ]
+        if not mine:  # a press handled twice finds the seat it opened
+            building, occurrence = await self._own_coming(actor, shift_id, day)
+            async with self.db.transaction() as tx:
+                await self._open_seat(tx, building, occurrence, actor.user_id, "cant")
+            return await self.cant_make_it(actor, shift_id, day)
+        return await self.open_shift_view(mine[0])
+
+    async def take_open_shift(self, actor: Actor, open_id: int) -> OpenShiftView:
+        """The first volunteer to press "Take this shift" gets it (one conditional update);
+        every offer card then says who took it, and the owners are told."""
+        seat = await self.repo.open_shift(open_id)
+        if seat is None:
+            raise NotFound(BAD_BUTTON)
+        shown = await self.open_shift_view(seat)
+        await self.community.require(actor, shown.building, Role.VOLUNTEER)
+        if not await self.community.buildings.is_volunteer(shown.building.id, actor.user_id):
+            raise NotAllowed(N_("Only the volunteers of {building} can take its shifts."),
+                             building=shown.building.name)
+        self._check_takeable(actor, shown)
+        async with self.db.transaction() as tx:
+            if not await self.repo.take_open_shift(tx, open_id, actor.user_id, self.clock.now()):
+                raced = await self.repo.open_shift(open_id)
+                assert raced is not None
+                self._check_takeable(actor, await self.open_shift_view(raced))
+                raise Conflict(N_("This shift is no longer open."))
+            await self._touch_offer(tx, open_id)
+            taken = await self.open_shift_view(await self._seat(open_id))
+            for owner in await self.owner_ids(taken.building):
+                t = await self.translator_for(owner)
+                await self.outbox.queue_message(
+                    tx, owner, views.open_shift_taken(t, taken), kind="open_shift_owner",
+                    dedupe_key=f"open {open_id} taken {owner}",
+                )
+        return taken
+
+    async def open_shift_view(self, seat: OpenShift) -> OpenShiftView:
+        """An open shift with its building, its occurrence and the people it names."""
+        shift = await self.repo.shift(seat.shift_id)
+        if shift is None:
+            raise NotFound(N_("That shift no longer exists."))
+        building = await self._building(shift.building_id)
+        occurrence = await self.occurrence(shift, date.fromisoformat(seat.day))
+        vacated = await self.users.get(seat.user_id)
+        taker = await self.users.get(seat.taken_by) if seat.taken_by is not None else None
+        started = occurrence.starts_at <= self.clock.now()
+        return OpenShiftView(seat, building, occurrence, vacated, taker, started)
+
+    def _check_takeable(self, actor: Actor, shown: OpenShiftView) -> None:
+        """Refuse a take that cannot stand, saying why."""
+        seat = shown.open_shift
+        if seat.status == "taken":
+            name = shown.taker.display_name if shown.taker else "?"
+            raise Conflict(N_("{name} already took this shift."), name=name)
+        if seat.status == "cancelled":
+            raise Conflict(N_("This shift is no longer open: its volunteer is back."))
+        if shown.started:
+            raise Conflict(N_("This shift has already started."))
+        if actor.user_id == seat.user_id:
+            raise Conflict(N_("This is the shift you gave up; /back if you can make it."))
+        if actor.user_id in shown.occurrence.volunteer_ids:
+            raise Conflict(N_("You are on this shift already."))
+
+    async def _seat(self, open_id: int) -> OpenShift:
+        seat = await self.repo.open_shift(open_id)
+        if seat is None:
+            raise NotFound(BAD_BUTTON)
+        return seat
+
+    async def _away_buildings(self, actor: Actor, user: User) -> list[Building]:
+        """The buildings the volunteer serves; someone else must own one of them."""
+        buildings = await self.community.buildings.volunteering(user.id)
+        if not buildings:
+            raise NotFound(
+                N_("{name} is not a volunteer of any building."), name=user.display_name
+            )
+        if actor.user_id != user.id:
+            refusal: NotAllowed | None = None
+            for building in buildings:
+                try:
+                    await self.community.require(actor, building, Role.OWNER)
+                    return buildings
+                except NotAllowed as error:
+                    refusal = error
+            assert refusal is not None
+            raise refusal
+        return buildings
+
+    async def _own_occurrences(
+        self, buildings: list[Building], user_id: int, first: date, last: date
+    ) -> list[tuple[Building, Occurrence]]:
+        """The volunteer's occurrences starting on the dates from ``first`` to ``last`` that
+        have not started yet."""
+        now = self.clock.now()
+        found = []
+        for building in buildings:
+            for shift in await self.repo.shifts(building.id):
+                slot = slot_of(shift)
+                day = first
+                while day <= last:
+                    if slot.on(day):
+                        occurrence = await self.occurrence(shift, day)
+                        if user_id in occurrence.volunteer_ids and occurrence.starts_at > now:
+                            found.append((building, occurrence))
+                    day += timedelta(days=1)
+        found.sort(key=lambda pair: pair[1].starts_at)
+        return found
+
+    async def _open_seat(
+        self,
+        tx: Transaction,
+        building: Building,
+        occurrence: Occurrence,
+        user_id: int,
+        reason: OpenReason,
+    ) -> None:
+        """Open a volunteer's seat of a coming occurrence and plan its offers and alert."""
+        seat = await self.repo.open_seat(
+            tx, occurrence.shift.id, occurrence.day.isoformat(), user_id, reason,
+            self.clock.now(),
+        )
+        if seat is None:
+            return
+        now, start = self.clock.now(), occurrence.starts_at
+        rounds = sorted(set(self.config.duty.offer_hours), reverse=True)
+        late = [hours for hours in rounds if start - hours * 3600 <= now]
+        for hours in rounds:
+            due = start - hours * 3600
+            if due > now or (late and hours == late[-1]):
+                await self.scheduler.schedule(
+                    tx, OFFER, f"{OFFER} {seat.id} {hours}", max(due, now),
+                    {"open": seat.id, "round": hours},
+                )
+        alert = max(now, start - self.config.duty.open_alert_hours * 3600)
+        await self.scheduler.schedule(
+            tx, OPEN_ALERT, f"{OPEN_ALERT} {seat.id}", alert, {"open": seat.id}
+        )
+
+    async def _offer(self, tx: Transaction, job: Job) -> None:
+        """One round of offers: every other volunteer of the building gets the card."""
+        seat = await self.repo.open_shift(job.data["open"])
+        if seat is None or seat.status != "open":
+            return
+        shown = await self.open_shift_view(seat)
+        if shown.started:
+            return
+        away = await self.repo.away_on(seat.day)
+        taken = set(shown.occurrence.volunteer_ids) | away | {seat.user_id}
+        for volunteer in await self.community.buildings.volunteers(shown.building.id):
+            if volunteer.user.id in taken:
+                continue
+            await self.cards.send(
+                tx, OPEN_CARD, f"{seat.id}:{job.data['round']}", volunteer.user.id,
+                dedupe_key=f"{job.key} {volunteer.user.id}",
+            )
+
+    async def _open_alert(self, tx: Transaction, job: Job) -> None:
+        """Shortly before the shift, still open: the owners hear of it."""
+        seat = await self.repo.open_shift(job.data["open"])
+        if seat is None or seat.status != "open":
+            return
+        shown = await self.open_shift_view(seat)
+        if shown.started:
+            return
+        for owner in await self.owner_ids(shown.building):
+            t = await self.translator_for(owner)
+            await self.outbox.queue_message(
+                tx, owner, views.open_shift_alert(t, shown), kind="open_shift_owner",
+                dedupe_key=f"{job.key} {owner}",
+            )
+
+    async def _touch_offer(self, tx: Transaction, open_id: int) -> None:
+        """Every offer card of this open shift, of every round, shows its state now."""
+        for hours in sorted(set(self.config.duty.offer_hours)):
+            await self.cards.touch(tx, OPEN_CARD, f"{open_id}:{hours}")
+
+    async def _render_offer(self, tx: Transaction, ref: str, chat_id: int) -> OutMessage | None:
+        """The live card's render: open shift ``ref`` as the volunteer in ``chat_id`` sees it."""
+        seat = await self.repo.open_shift(int(ref.split(":")[0]))
+        if seat is None:
+            return None
+        t = await self.translator_for(chat_id)
+        return views.open_shift_card(t, await self.open_shift_view(seat), chat_id)
+
+    async def _open_removed_seats(
+        self, tx: Transaction, building: Building, shift: Shift, user_id: int
+    ) -> None:
+        """A volunteer taken off a shift: the coming week's occurrences they were on are
+        offered (later weeks are the owners' to staff, /coverage shows them)."""
+        now = self.clock.now()
+        for day in slot_of(shift).starting_between(now, now + REMOVED_HORIZON, self.tz):
+            occurrence = await self.occurrence(shift, day)
+            if user_id in occurrence.volunteer_ids:
+                await self._open_seat(tx, building, occurrence, user_id, "removed")
 
     # --- handover notes ----------------------------------------------------------------
 

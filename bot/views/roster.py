@@ -11,11 +11,13 @@ from bot.callbacks import button_data
 from bot.domain.core import Building, User
 from bot.domain.roster import (
     PRESET_HOURS,
+    AwayResult,
     Duty,
     Note,
     NoteResult,
     Occurrence,
     OpenRequest,
+    OpenShiftView,
     Shift,
     ShiftVolunteers,
     SwapCandidates,
@@ -24,7 +26,7 @@ from bot.domain.roster import (
     Week,
     day_code,
 )
-from bot.i18n import N_, Translator
+from bot.i18n import N_, Html, Translator
 from bot.services.weektime import range_text
 from bot.views.common import Button, OutMessage, fit, keyboard
 
@@ -192,10 +194,25 @@ def _occurrences(t: Translator, duty: Duty, occurrences: Sequence[Occurrence]) -
     """ "Li, Wang (Mon 11-23 18:00–22:00)" for each occurrence, joined."""
     parts = []
     for occurrence in occurrences:
-        people = [duty.people[u] for u in occurrence.volunteer_ids if u in duty.people]
-        who = names(people) or t.plain("nobody")
+        covering = dict(occurrence.covering)
+        people = [
+            _covering(t, duty, u, covering.get(u))
+            for u in occurrence.volunteer_ids
+            if u in duty.people
+        ]
+        if occurrence.open_seats:
+            people.append(t.plain("open shift: nobody yet"))
+        who = ", ".join(people) or t.plain("nobody")
         parts.append(t.plain("{names} ({shift})", names=who, shift=occurrence_label(t, occurrence)))
     return t.plain("; ").join(parts)
+
+
+def _covering(t: Translator, duty: Duty, user_id: int, instead_of: int | None) -> str:
+    """ "Zhao", or "Zhao (for Li)" when Zhao took Li's seat."""
+    name = duty.people[user_id].display_name
+    if instead_of is None or instead_of not in duty.people:
+        return name
+    return t.plain("{name} (for {other})", name=name, other=duty.people[instead_of].display_name)
 
 
 # --- swaps ----------------------------------------------------------------------------------
@@ -314,7 +331,9 @@ def duty_reminder(t: Translator, building: Building, occurrence: Occurrence) -> 
             "/handover followed by the note.",
             building=building.name,
             shift=occurrence_label(t, occurrence),
-        )
+        ),
+        keyboard([button(t("I can't make it"), "cant", occurrence.shift.id,
+                         day_code(occurrence.day))]),
     )
 
 
@@ -393,3 +412,109 @@ def note_result(t: Translator, result: NoteResult) -> OutMessage:
     else:
         text = t("📝 Noted, but nobody takes over after this shift.")
     return OutMessage(text)
+
+
+# --- aways and open shifts ------------------------------------------------------------------
+
+
+def away_menu(t: Translator) -> OutMessage:
+    """/away alone: the usual periods as buttons, and the text form."""
+    return OutMessage(
+        t("Away for how long? While you are away, requests skip you and your shifts are "
+          "offered to the other volunteers."),
+        keyboard(
+            [button(t("Today"), "away", "today"), button(t("This week"), "away", "week")],
+            [button(t("Until a date…"), "away", "until")],
+        ),
+    )
+
+
+def away_until(t: Translator) -> OutMessage:
+    """The "until a date" button: the text form."""
+    return OutMessage(
+        t("Write the first and the last day away, for example:\n"
+          "/away 2026-12-10 2026-12-20 visiting my daughter")
+    )
+
+
+def away_set(t: Translator, result: AwayResult, own: bool) -> OutMessage:
+    """An away was recorded: the period and the shifts now offered to others."""
+    away = result.away
+    if own:
+        lines = [t("✅ You are away from {first} to {last}. Requests skip you meanwhile; "
+                   "/back ends it early.", first=away.starts_on, last=away.ends_on)]
+    else:
+        lines = [t("✅ {name} is away from {first} to {last}.", name=result.user.display_name,
+                   first=away.starts_on, last=away.ends_on)]
+    if result.opened:
+        lines.append(t("These shifts are offered to the other volunteers:"))
+        lines += [f"• {occurrence_label(t, o)}" for o in result.opened]
+    else:
+        lines.append(t("No shift falls in that period."))
+    return OutMessage(fit(t, lines))
+
+
+def back_done(t: Translator, name: str, withdrawn: int, own: bool) -> OutMessage:
+    """/back: the away ended; the shifts nobody took are theirs again."""
+    first = t("Welcome back!") if own else t("{name} is back.", name=name)
+    rest = t("Open shifts withdrawn: {count}.", count=withdrawn) if withdrawn else ""
+    return OutMessage("\n".join(line for line in (first, rest) if line))
+
+
+def open_shift_card(t: Translator, shown: OpenShiftView, viewer: int) -> OutMessage:
+    """The offer card a volunteer gets: open with its button, then who took it."""
+    seat = shown.open_shift
+    where = Html(t(
+        "{building}: {shift}", building=shown.building.name,
+        shift=occurrence_label(t, shown.occurrence),
+    ))
+    if seat.status == "taken":
+        if seat.taken_by == viewer:
+            return OutMessage(t("✅ You took this shift. Thank you!\n{shift}", shift=where))
+        name = shown.taker.display_name if shown.taker else "?"
+        return OutMessage(t("This shift was taken by {name}.\n{shift}", name=name, shift=where))
+    if seat.status == "cancelled":
+        return OutMessage(t("This shift is no longer open: its volunteer is back.\n{shift}",
+                            shift=where))
+    if shown.started:
+        return OutMessage(t("This shift has started.\n{shift}", shift=where))
+    who = shown.vacated_by.display_name if shown.vacated_by else "?"
+    return OutMessage(
+        t("🙋 An open shift: {name} cannot come.\n{shift}\nCan you take it?",
+          name=who, shift=where),
+        keyboard([button(t("Take this shift"), "take", seat.id)]),
+    )
+
+
+def open_shift_taken_toast(t: Translator, shown: OpenShiftView) -> str:
+    """The answer to the winning press."""
+    return t.plain("You took the shift: {shift}.", shift=occurrence_label(t, shown.occurrence))
+
+
+def cant_done(t: Translator, shown: OpenShiftView) -> OutMessage:
+    """The reminder after "I can't make it": the shift is offered to the others."""
+    return OutMessage(
+        t("Thank you for saying so. Your shift {shift} in {building} is offered to the other "
+          "volunteers; the owners hear if nobody takes it.",
+          shift=occurrence_label(t, shown.occurrence), building=shown.building.name)
+    )
+
+
+def open_shift_taken(t: Translator, shown: OpenShiftView) -> OutMessage:
+    """The owners hear who took an open shift."""
+    taker = shown.taker.display_name if shown.taker else "?"
+    who = shown.vacated_by.display_name if shown.vacated_by else "?"
+    return OutMessage(
+        t("{taker} took the open shift {shift} in {building} (for {name}).", taker=taker,
+          shift=occurrence_label(t, shown.occurrence), building=shown.building.name, name=who)
+    )
+
+
+def open_shift_alert(t: Translator, shown: OpenShiftView) -> OutMessage:
+    """The owners hear of a shift still open shortly before it starts."""
+    who = shown.vacated_by.display_name if shown.vacated_by else "?"
+    return OutMessage(
+        t("⚠️ Nobody has taken the open shift {shift} in {building} (left by {name}). "
+          "It starts soon: /roster to assign someone.",
+          shift=occurrence_label(t, shown.occurrence), building=shown.building.name, name=who)
+    )

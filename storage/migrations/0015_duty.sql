@@ -1,0 +1,33 @@
+-- Aways and open shifts (issue 18).
+--
+-- An away is a period of local dates (first and last day away, inclusive) when a
+-- volunteer is not routed requests and is on no shift. An open shift is one seat of one
+-- occurrence (shift, day) left without its volunteer: because of an away, a volunteer
+-- taken off the shift, or "I can't make it" on the reminder. It is offered to the
+-- building's other volunteers; the first to take it fills the seat for that date only.
+
+CREATE TABLE IF NOT EXISTS aways (
+    id         INTEGER PRIMARY KEY,
+    user_id    INTEGER NOT NULL REFERENCES users (id),
+    starts_on  TEXT NOT NULL,                 -- YYYY-MM-DD, local
+    ends_on    TEXT NOT NULL,                 -- YYYY-MM-DD, local, inclusive
+    note       TEXT NOT NULL DEFAULT '',
+    set_by     INTEGER,
+    created_at REAL NOT NULL,
+    CHECK (ends_on >= starts_on)
+);
+CREATE INDEX IF NOT EXISTS aways_user ON aways (user_id, ends_on);
+
+CREATE TABLE IF NOT EXISTS open_shifts (
+    id         INTEGER PRIMARY KEY,
+    shift_id   INTEGER NOT NULL REFERENCES shifts (id) ON DELETE CASCADE,
+    day        TEXT NOT NULL,                 -- the occurrence, by the date it starts
+    user_id    INTEGER NOT NULL,              -- whose seat is open
+    reason     TEXT NOT NULL CHECK (reason IN ('away', 'removed', 'cant')),
+    status     TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'taken', 'cancelled')),
+    taken_by   INTEGER REFERENCES users (id),
+    taken_at   REAL,
+    created_at REAL NOT NULL,
+    UNIQUE (shift_id, day, user_id)
+);
+CREATE INDEX IF NOT EXISTS open_shifts_occurrence ON open_shifts (shift_id, day);
