@@ -493,7 +493,11 @@ async def swap_partner_shift(community: Community, place: Place) -> dict[str, An
     await ok(community, place.owner, place.owner,
              f"/roster {place.name} add {code} {hour:02d}:00-{hour:02d}:30 "
              f"@{place.username(place.target)}")
-    return {"shift": await last_id(community, "shifts"), "day": tomorrow.strftime("%Y%m%d")}
+    building = await community.building(place)
+    shift_id = await community.harness.value(  # the slot may exist already: not the newest
+        "SELECT id FROM shifts WHERE building_id = ? AND weekday = ? AND start_minute = ?",
+        building.id, tomorrow.weekday(), hour * 60)
+    return {"shift": shift_id, "day": tomorrow.strftime("%Y%m%d")}
 
 
 async def facility(community: Community, place: Place, role: str) -> dict[str, Any]:
