@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, InputFile, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
@@ -35,6 +35,8 @@ MENU = [
     MenuCommand("away", N_("Say you are away: requests skip you, your shifts are offered"),
                 group=False),
     MenuCommand("back", N_("End your away early"), group=False),
+    MenuCommand("calendar", N_("Your coming shifts and events as a calendar file"),
+                group=False),
 ]
 
 
@@ -160,6 +162,28 @@ async def back(update: Update, context: LinliContext) -> None:
     withdrawn = await context.services.roster.come_back(actor, user)
     own = user.id == actor.user_id
     await show(update, context, views.back_done(context.t, user.display_name, withdrawn, own))
+
+
+async def calendar(update: Update, context: LinliContext) -> None:
+    """/calendar: an .ics file of your coming shifts and events (owners: the whole rota)."""
+    message = update.effective_message
+    if message is None or place_of(update) is not None:
+        raise InvalidInput(N_("Please use /calendar in a private chat with me."))
+    actor = await owner_actor(update, context)
+    service = context.services.roster
+    found = await service.calendar(actor)
+    settings = context.services.settings
+    ics = views.calendar_file(
+        context.t, found, service.tz,
+        shift_alarm_minutes=settings.duty.remind_before_minutes,
+        event_alarm_minutes=settings.events.remind_before_minutes,
+        now=context.services.clock.now(),
+    )
+    await message.reply_document(
+        InputFile(ics, filename="linli-duty.ics"),
+        caption=views.calendar_caption(context.t, found),
+        parse_mode=ParseMode.HTML,
+    )
 
 
 async def away_person(context: LinliContext, actor: Actor, username: str | None) -> User:
@@ -364,6 +388,7 @@ def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
         CommandHandler("handover", handover),
         CommandHandler("away", away),
         CommandHandler("back", back),
+        CommandHandler("calendar", calendar),
         CallbackQueryHandler(roster_button, pattern=pattern(FEATURE)),
     ]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from bot.domain.roster import Away, Handover, HandoverNote, OpenShift, Shift, Swap
+from bot.domain.roster import Away, CalendarEvent, Handover, HandoverNote, OpenShift, Shift, Swap
 from bot.errors import Conflict, NotFound
 from bot.i18n import N_
 from storage.db import Database, Transaction
@@ -322,3 +322,16 @@ class RosterRepository:
             (open_id,),
         )
         return cursor.rowcount == 1
+
+    # --- calendar ----------------------------------------------------------------------
+
+    async def signed_up_events(self, user_id: int, now: float) -> list[CalendarEvent]:
+        """The open events someone is going to (not waiting for) that have not started."""
+        rows = await self.db.fetch_all(
+            """SELECT e.id, e.title, e.place, e.starts_at, s.role FROM events e
+               JOIN event_signups s ON s.event_id = e.id
+               WHERE s.user_id = ? AND s.status = 'going' AND e.status = 'open'
+               AND e.starts_at > ? ORDER BY e.starts_at""",
+            (user_id, now),
+        )
+        return [CalendarEvent(row[0], row[1], row[2], row[3], row[4]) for row in rows]

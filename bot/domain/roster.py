@@ -239,3 +239,33 @@ class Note:
     writer: int
     name: str
     text: str
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    """An event someone signed up for, as their calendar file shows it."""
+
+    id: int
+    title: str
+    place: str
+    starts_at: float
+    role: str  # guest or helper
+
+
+@dataclass(frozen=True)
+class CalendarShift:
+    """One coming occurrence in a calendar file, with the names of its volunteers."""
+
+    building: Building
+    occurrence: Occurrence
+    names: list[str]
+
+
+@dataclass(frozen=True)
+class DutyCalendar:
+    """What /calendar puts in the file: the person's coming shifts (or, for owners, the
+    whole rota of their buildings) and the events they signed up for."""
+
+    shifts: list[CalendarShift]
+    events: list[CalendarEvent]
+    whole_rota: bool

@@ -23,7 +23,9 @@ from bot.domain.roster import (
     PRESET_HOURS,
     Away,
     AwayResult,
+    CalendarShift,
     Duty,
+    DutyCalendar,
     Note,
     NoteResult,
     Occurrence,
@@ -77,6 +79,7 @@ OFFER = "duty offer"  # "duty offer 7 48": open shift 7 offered 48 hours ahead
 OPEN_ALERT = "duty open alert"  # "duty open alert 7": still open, the owners hear
 OPEN_CARD = "open_shift"  # the live card kind of an offer (ref "7:48": shift 7, round 48)
 MAX_AWAY_DAYS = 180
+CALENDAR_WEEKS = 8  # how far ahead /calendar's file reaches
 REMOVED_HORIZON = 7 * 86400  # a volunteer taken off a shift leaves this week's seats open
 
 ROSTER_USAGE = N_(
@@ -817,6 +820,35 @@ class RosterService:
             occurrence = await self.occurrence(shift, day)
             if user_id in occurrence.volunteer_ids:
                 await self._open_seat(tx, building, occurrence, user_id, "removed")
+
+    # --- calendar files ----------------------------------------------------------------
+
+    async def calendar(self, actor: Actor) -> DutyCalendar:
+        """The person's coming shifts and the events they signed up for; an owner gets the
+        whole rota of their buildings. Refused when nothing is coming."""
+        now = self.clock.now()
+        until = now + CALENDAR_WEEKS * 7 * 86400
+        owned = await self.community.scope(actor, None, Role.OWNER)
+        whole = bool(owned)
+        buildings = owned or await self.community.buildings.volunteering(actor.user_id)
+        shifts = []
+        for building in buildings:
+            for shift in await self.repo.shifts(building.id):
+                for day in slot_of(shift).starting_between(now, until, self.tz):
+                    occurrence = await self.occurrence(shift, day)
+                    if whole or actor.user_id in occurrence.volunteer_ids:
+                        people = await self.people_of(occurrence.volunteer_ids)
+                        names = [person.display_name for person in people]
+                        shifts.append(CalendarShift(building, occurrence, names))
+        shifts.sort(key=lambda item: item.occurrence.starts_at)
+        events = await self.repo.signed_up_events(actor.user_id, now)
+        if not shifts and not events:
+            raise NotFound(
+                N_("Nothing is coming: no shifts of yours in the next {weeks} weeks and no "
+                   "events you signed up for."),
+                weeks=CALENDAR_WEEKS,
+            )
+        return DutyCalendar(shifts, events, whole)
 
     # --- handover notes ----------------------------------------------------------------
 

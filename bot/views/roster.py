@@ -6,6 +6,10 @@ Pure functions of domain values; the service decides who gets which, the handler
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Alarm, Calendar, Event
 
 from bot.callbacks import button_data
 from bot.domain.core import Building, User
@@ -13,6 +17,7 @@ from bot.domain.roster import (
     PRESET_HOURS,
     AwayResult,
     Duty,
+    DutyCalendar,
     Note,
     NoteResult,
     Occurrence,
@@ -518,3 +523,74 @@ def open_shift_alert(t: Translator, shown: OpenShiftView) -> OutMessage:
           "It starts soon: /roster to assign someone.",
           shift=occurrence_label(t, shown.occurrence), building=shown.building.name, name=who)
     )
+
+
+# --- calendar files -------------------------------------------------------------------------
+
+
+def calendar_file(
+    t: Translator,
+    calendar: DutyCalendar,
+    tz: ZoneInfo,
+    *,
+    shift_alarm_minutes: int,
+    event_alarm_minutes: int,
+    now: float,
+) -> bytes:
+    """/calendar's .ics: local times with the zone's VTIMEZONE, and UIDs that stay the same
+    when the file is made again, so a calendar app updates its entries instead of adding."""
+    ical = Calendar()
+    ical.add("prodid", "-//Linli//duty roster//EN")
+    ical.add("version", "2.0")
+    ical.add("x-wr-calname", t.plain("Linli duty"))
+    stamp = datetime.fromtimestamp(now, tz)
+    for item in calendar.shifts:
+        occurrence = item.occurrence
+        entry = Event()
+        entry.add("uid", f"shift-{occurrence.shift.id}-{occurrence.day.isoformat()}@linli")
+        entry.add("dtstamp", stamp)
+        entry.add("dtstart", datetime.fromtimestamp(occurrence.starts_at, tz))
+        entry.add("dtend", datetime.fromtimestamp(occurrence.ends_at, tz))
+        if calendar.whole_rota:
+            who = ", ".join(item.names) or t.plain("nobody")
+            summary = t.plain("Duty {building}: {names}", building=item.building.name, names=who)
+        else:
+            summary = t.plain("Duty in {building}", building=item.building.name)
+        entry.add("summary", summary)
+        if not calendar.whole_rota:
+            entry.add_component(_alarm(summary, shift_alarm_minutes))
+        ical.add_component(entry)
+    for event in calendar.events:
+        entry = Event()
+        entry.add("uid", f"event-{event.id}@linli")
+        entry.add("dtstamp", stamp)
+        entry.add("dtstart", datetime.fromtimestamp(event.starts_at, tz))
+        entry.add("duration", timedelta(hours=2))
+        entry.add("summary", event.title)
+        entry.add("location", event.place)
+        if event.role == "helper":
+            entry.add("description", t.plain("You signed up to help."))
+        entry.add_component(_alarm(event.title, event_alarm_minutes))
+        ical.add_component(entry)
+    ical.add_missing_timezones()
+    return bytes(ical.to_ical())
+
+
+def _alarm(summary: str, minutes: int) -> Alarm:
+    """A reminder that many minutes before the start."""
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", summary)
+    alarm.add("trigger", timedelta(minutes=-minutes))
+    return alarm
+
+
+def calendar_caption(t: Translator, calendar: DutyCalendar) -> str:
+    """The caption of the .ics file."""
+    if calendar.whole_rota:
+        return t("📅 The rota of your buildings ({shifts} shifts) and your events ({events}). "
+                 "Open the file to add it to your calendar; a new file updates it.",
+                 shifts=len(calendar.shifts), events=len(calendar.events))
+    return t("📅 Your coming shifts ({shifts}) and events ({events}), with reminders. Open "
+             "the file to add them to your calendar; a new file updates them.",
+             shifts=len(calendar.shifts), events=len(calendar.events))

@@ -107,6 +107,8 @@ COMMANDS = [
         note="owners set it for a volunteer of their building (or the volunteer, themselves)"),
     Row("/back", "private", frozenset({"volunteer"}), "away", note="only someone away"),
     Row("/back @{volunteer}", "private", OWNERS | frozenset({"volunteer"}), "away"),
+    Row("/calendar", "private", SERVING, "shift",
+        note="owners get the whole rota; with nothing coming it is a refusal"),
     Row("/facility {name}", "private", OWNERS),
     Row("/facility {name} add 健身房{n} | 22:00 | 关灯", "private", OWNERS),
     Row("/lockup", "private", frozenset({"volunteer"}) | OWN_BUILDING, "facility",
