@@ -335,3 +335,31 @@ class RosterRepository:
             (user_id, now),
         )
         return [CalendarEvent(row[0], row[1], row[2], row[3], row[4]) for row in rows]
+
+    # --- the weekly digest -------------------------------------------------------------
+
+    async def digest_at(self, building_id: int) -> tuple[int, int] | None:
+        """When the building's weekly digest goes out (weekday, minute); None: off."""
+        row = await self.db.fetch_one(
+            "SELECT weekday, minute FROM digest_settings WHERE building_id = ?", (building_id,)
+        )
+        return None if row is None else (row[0], row[1])
+
+    async def digests(self) -> list[tuple[int, int, int]]:
+        """Every building with the digest on: (building, weekday, minute)."""
+        rows = await self.db.fetch_all("SELECT building_id, weekday, minute FROM digest_settings")
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    async def set_digest(
+        self, tx: Transaction, building_id: int, at: tuple[int, int] | None
+    ) -> None:
+        """Turn the weekly digest on at a weekday and minute, or off (None)."""
+        if at is None:
+            await tx.execute("DELETE FROM digest_settings WHERE building_id = ?", (building_id,))
+            return
+        await tx.execute(
+            """INSERT INTO digest_settings (building_id, weekday, minute) VALUES (?, ?, ?)
+               ON CONFLICT (building_id) DO UPDATE SET weekday = excluded.weekday,
+                   minute = excluded.minute""",
+            (building_id, *at),
+        )

@@ -8,11 +8,13 @@ from datetime import date
 from typing import Literal
 
 from bot.domain.core import Building, Model, User
+from bot.domain.events import EventSummary
+from bot.domain.lockups import Facility
 from bot.errors import InvalidInput
 from bot.i18n import N_
 
 SwapStatus = Literal["offered", "accepted", "declined", "withdrawn"]
-RosterAction = Literal["add", "remove", "assign", "unassign", "announce"]
+RosterAction = Literal["add", "remove", "assign", "unassign", "announce", "digest"]
 OpenReason = Literal["away", "removed", "cant"]
 OpenStatus = Literal["open", "taken", "cancelled"]
 # The hours an owner picks with buttons (other hours: the text form of /roster).
@@ -164,6 +166,7 @@ class Week:
     building: Building
     shifts: list[RosterShift]
     handover_in_group: bool
+    digest_at: tuple[int, int] | None = None  # the weekly digest's weekday and minute
 
 
 @dataclass(frozen=True)
@@ -269,3 +272,17 @@ class DutyCalendar:
     shifts: list[CalendarShift]
     events: list[CalendarEvent]
     whole_rota: bool
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A building's coming week for its group: who is on duty each day, the requests still
+    open, the coming events and the facilities' closing times."""
+
+    building: Building
+    days: list[tuple[date, list[Occurrence]]]
+    people: dict[int, User]
+    open_requests: int
+    events: list[EventSummary]
+    facilities: list[Facility]
+    gap_hours: float | None = None  # hours of the week with nobody on duty

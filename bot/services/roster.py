@@ -24,6 +24,7 @@ from bot.domain.roster import (
     Away,
     AwayResult,
     CalendarShift,
+    Digest,
     Duty,
     DutyCalendar,
     Note,
@@ -54,7 +55,9 @@ from bot.services.points import PointsService
 from bot.services.weektime import (
     WeeklySlot,
     first_day_after,
+    local_date,
     local_moment,
+    parse_clock,
     parse_range,
     parse_weekday,
 )
@@ -62,6 +65,8 @@ from bot.text import tidy
 from bot.views import roster as views
 from bot.views.common import OutMessage
 from storage.db import Database, Transaction
+from storage.events import EventRepository
+from storage.lockups import LockupRepository
 from storage.roster import RosterRepository
 from storage.users import UserRepository
 
@@ -79,6 +84,9 @@ OFFER = "duty offer"  # "duty offer 7 48": open shift 7 offered 48 hours ahead
 OPEN_ALERT = "duty open alert"  # "duty open alert 7": still open, the owners hear
 OPEN_CARD = "open_shift"  # the live card kind of an offer (ref "7:48": shift 7, round 48)
 MAX_AWAY_DAYS = 180
+DIGEST = "duty digest"  # "duty digest 3 2026-12-06": building 3's digest of that Sunday
+DIGEST_DEFAULT = (6, 19 * 60)  # Sunday 19:00
+DIGEST_EVENTS = 10
 CALENDAR_WEEKS = 8  # how far ahead /calendar's file reaches
 REMOVED_HORIZON = 7 * 86400  # a volunteer taken off a shift leaves this week's seats open
 
@@ -88,7 +96,8 @@ ROSTER_USAGE = N_(
     "/roster remove mon 18:00-22:00\n"
     "/roster assign mon 18:00-22:00 @zhao\n"
     "/roster unassign mon 18:00-22:00 @li\n"
-    "/roster announce on (or off): post handovers in the group"
+    "/roster announce on (or off): post handovers in the group\n"
+    "/roster digest on sun 19:00 (or off): the weekly digest in the group"
 )
 BAD_BUTTON = N_("This button is no longer valid.")
 AWAY_USAGE = N_(
@@ -121,6 +130,7 @@ class RosterCommand:
     end: int = 0
     usernames: tuple[str, ...] = ()
     switch: bool = False
+    at: tuple[int, int] | None = None  # digest: its weekday and minute (None: off)
 
 
 def parse_roster_command(text: str) -> RosterCommand:
@@ -129,6 +139,8 @@ def parse_roster_command(text: str) -> RosterCommand:
     action = words[0].lower() if words else ""
     if action == "announce" and len(words) == 2 and words[1].lower() in ("on", "off"):
         return RosterCommand("announce", switch=words[1].lower() == "on")
+    if action == "digest":
+        return parse_digest(words[1:])
     if action not in ("add", "remove", "assign", "unassign") or len(words) < 3:
         raise InvalidInput(ROSTER_USAGE)
     weekday = parse_weekday(words[1])
@@ -140,6 +152,22 @@ def parse_roster_command(text: str) -> RosterCommand:
         raise InvalidInput(ROSTER_USAGE)
     kind: RosterAction = action  # type: ignore[assignment]  # one of the four, checked above
     return RosterCommand(kind, weekday, times[0], times[1], usernames)
+
+
+def parse_digest(words: list[str]) -> RosterCommand:
+    """``on [sun 19:00]`` or ``off``."""
+    switch = words[0].lower() if words else ""
+    if switch == "off" and len(words) == 1:
+        return RosterCommand("digest")
+    if switch != "on" or len(words) not in (1, 3):
+        raise InvalidInput(ROSTER_USAGE)
+    weekday, minute = DIGEST_DEFAULT
+    if len(words) == 3:
+        day, clock = parse_weekday(words[1]), parse_clock(words[2])
+        if day is None or clock is None:
+            raise InvalidInput(ROSTER_USAGE)
+        weekday, minute = day, clock
+    return RosterCommand("digest", switch=True, at=(weekday, minute))
 
 
 @dataclass(frozen=True)
@@ -237,6 +265,7 @@ class RosterService:
             PLAN: self._plan,
             OFFER: self._offer,
             OPEN_ALERT: self._open_alert,
+            DIGEST: self._digest,
         }
 
     def today(self) -> date:
@@ -359,6 +388,9 @@ class RosterService:
         await self.community.require(actor, building, Role.OWNER)
         if command.action == "announce":
             await self.set_handover_in_group(actor, building, command.switch)
+            return
+        if command.action == "digest":
+            await self.set_digest(actor, building, command.at)
             return
         people = [await self.community.find_person(name) for name in command.usernames]
         if command.action == "add":
@@ -821,6 +853,83 @@ class RosterService:
             if user_id in occurrence.volunteer_ids:
                 await self._open_seat(tx, building, occurrence, user_id, "removed")
 
+    # --- the weekly digest -------------------------------------------------------------
+
+    async def set_digest(
+        self, actor: Actor, building: Building, at: tuple[int, int] | None
+    ) -> None:
+        """Turn the group's weekly digest on at a local weekday and time, or off (owners)."""
+        await self.community.require(actor, building, Role.OWNER)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            before = await self.repo.digest_at(building.id)
+            if before is not None:
+                await self.scheduler.cancel(tx, self._digest_key(building.id, before, now))
+            await self.repo.set_digest(tx, building.id, at)
+            if at is not None:
+                await self._schedule_digest(tx, building.id, at, now)
+                await self._schedule_plan(tx, now)
+
+    async def digest(self, building: Building) -> Digest:
+        """The coming seven days of a building, from tomorrow, for its group."""
+        now = self.clock.now()
+        first = local_date(now, self.tz) + timedelta(days=1)
+        days = [first + timedelta(days=n) for n in range(7)]
+        shifts = await self.repo.shifts(building.id)
+        week = [
+            (day, [await self.occurrence(s, day) for s in shifts if slot_of(s).on(day)])
+            for day in days
+        ]
+        ids = dict.fromkeys(u for _day, found in week for o in found for u in o.volunteer_ids)
+        people = {user.id: user for user in await self.people_of(ids)}
+        until = local_moment(days[-1] + timedelta(days=1), 0, self.tz)
+        events = [
+            summary
+            for summary in await EventRepository(self.db).coming([building.id], now, DIGEST_EVENTS)
+            if summary.event.starts_at < until
+        ]
+        facilities = await LockupRepository(self.db).facilities(building.id)
+        requests = len(await self.requests.unfinished(building.id))
+        return Digest(building, week, people, requests, events, facilities)
+
+    async def _digest(self, tx: Transaction, job: Job) -> None:
+        """Post the weekly digest in the group, and plan next week's (if it is still on)."""
+        building = await self.community.buildings.by_id(job.data["building"])
+        if building is None:
+            return
+        at = await self.repo.digest_at(building.id)
+        if at is None or at != (job.data["weekday"], job.data["minute"]):
+            return  # turned off, or moved: the job of the new time posts it
+        t = await self.translator_for(building.chat_id)
+        await self.outbox.queue_message(
+            tx, building.chat_id, views.digest(t, await self.digest(building), self.tz),
+            kind="duty_digest", dedupe_key=job.key,
+        )
+        await self._schedule_digest(tx, building.id, at, job.due_at)
+
+    def _digest_key(self, building_id: int, at: tuple[int, int], after: float) -> str:
+        """The key of a building's next digest job after a moment."""
+        return f"{DIGEST} {building_id} {self._digest_day(at, after)}"
+
+    def _digest_day(self, at: tuple[int, int], after: float) -> date:
+        weekday, minute = at
+        day = first_day_after(
+            after,
+            lambda d: local_moment(d, minute, self.tz) if d.weekday() == weekday else None,
+            self.tz,
+        )
+        assert day is not None
+        return day
+
+    async def _schedule_digest(
+        self, tx: Transaction, building_id: int, at: tuple[int, int], after: float
+    ) -> None:
+        day = self._digest_day(at, after)
+        await self.scheduler.schedule(
+            tx, DIGEST, f"{DIGEST} {building_id} {day}", local_moment(day, at[1], self.tz),
+            {"building": building_id, "weekday": at[0], "minute": at[1]},
+        )
+
     # --- calendar files ----------------------------------------------------------------
 
     async def calendar(self, actor: Actor) -> DutyCalendar:
@@ -918,6 +1027,8 @@ class RosterService:
         now = self.clock.now()
         for shift in await self.repo.shifts():
             await self._plan_shift(tx, shift, now)
+        for building_id, weekday, minute in await self.repo.digests():
+            await self._schedule_digest(tx, building_id, (weekday, minute), now)
         await self._schedule_plan(tx, now)
 
     async def _on_shift_served(self, tx: Transaction, occurrence: Occurrence) -> None:
@@ -1155,7 +1266,12 @@ class RosterService:
     # --- lookups -----------------------------------------------------------------------
 
     async def _week(self, building: Building) -> Week:
-        return Week(building, await self.week(building), await self.handover_in_group(building))
+        return Week(
+            building,
+            await self.week(building),
+            await self.handover_in_group(building),
+            await self.repo.digest_at(building.id),
+        )
 
     async def _building(
         self, building_id: int, missing: str = N_("That shift no longer exists.")

@@ -16,6 +16,7 @@ from bot.domain.core import Building, User
 from bot.domain.roster import (
     PRESET_HOURS,
     AwayResult,
+    Digest,
     Duty,
     DutyCalendar,
     Note,
@@ -32,8 +33,8 @@ from bot.domain.roster import (
     day_code,
 )
 from bot.i18n import N_, Html, Translator
-from bot.services.weektime import range_text
-from bot.views.common import Button, OutMessage, fit, keyboard
+from bot.services.weektime import clock_text, range_text
+from bot.views.common import Button, OutMessage, fit, keyboard, local_time
 
 FEATURE = "roster"
 WEEKDAYS = [N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun")]
@@ -75,6 +76,10 @@ def week_card(t: Translator, week: Week, *, editable: bool, done: bool = False) 
         lines.append(t("{shift}: {names}", shift=shift_times(t, item.shift), names=people))
     if not week.shifts:
         lines.append(t("No shifts yet."))
+    if week.digest_at is not None:
+        weekday, minute = week.digest_at
+        lines.append(t("Weekly digest in the group: {day} {time}",
+                       day=t.plain(WEEKDAYS[weekday]), time=clock_text(minute)))
     prefix = t("✅ Done.") + "\n\n" if done else ""
     if not editable:
         return OutMessage(prefix + "\n".join(lines))
@@ -594,3 +599,44 @@ def calendar_caption(t: Translator, calendar: DutyCalendar) -> str:
     return t("📅 Your coming shifts ({shifts}) and events ({events}), with reminders. Open "
              "the file to add them to your calendar; a new file updates them.",
              shifts=len(calendar.shifts), events=len(calendar.events))
+
+
+# --- the weekly digest ----------------------------------------------------------------------
+
+
+def digest(t: Translator, found: Digest, tz: ZoneInfo) -> OutMessage:
+    """The group's weekly digest: who is on duty each day, open requests, coming events,
+    the facilities' closing times."""
+    from bot.views.lockup import closing_text  # lockup's views import this module
+
+    lines = [t("🗓 <b>{building}: the coming week</b>", building=found.building.name)]
+    for day, occurrences in found.days:
+        parts = []
+        for occurrence in occurrences:
+            people = [found.people[u] for u in occurrence.volunteer_ids if u in found.people]
+            who = names(people) or t.plain("nobody")
+            if occurrence.open_seats:
+                who = t.plain("{names}, open shift", names=who) if people else t.plain(
+                    "open shift: nobody yet")
+            shift = occurrence.shift
+            parts.append(f"{range_text(shift.start_minute, shift.end_minute)} {who}")
+        shown = t.plain("; ").join(parts) or t.plain("nobody on duty")
+        lines.append(t("{day}: {shifts}", day=f"{t.plain(WEEKDAYS[day.weekday()])} {day:%m-%d}",
+                       shifts=shown))
+    lines.append("")
+    lines.append(t("Requests still open: {count}", count=found.open_requests))
+    if found.gap_hours is not None:
+        lines.append(t("Hours with nobody on duty: {hours}", hours=f"{found.gap_hours:g}"))
+    if found.events:
+        lines.append(t("Coming events:"))
+        for summary in found.events:
+            event = summary.event
+            lines.append(t("• {when} {title} ({place})", title=event.title, place=event.place,
+                           when=local_time(t, event.starts_at, tz)))
+    if found.facilities:
+        lines.append(t("Closing times:"))
+        for facility in found.facilities:
+            lines.append(t("• {name}: {times}", name=facility.name,
+                           times=closing_text(t, facility.closing)))
+    return OutMessage(fit(t, lines))
+

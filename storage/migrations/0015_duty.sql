@@ -31,3 +31,11 @@ CREATE TABLE IF NOT EXISTS open_shifts (
     UNIQUE (shift_id, day, user_id)
 );
 CREATE INDEX IF NOT EXISTS open_shifts_occurrence ON open_shifts (shift_id, day);
+
+-- The weekly digest a building's group gets (off unless a row is here): its local weekday
+-- (0 = Monday) and minute after midnight.
+CREATE TABLE IF NOT EXISTS digest_settings (
+    building_id INTEGER PRIMARY KEY REFERENCES buildings (id) ON DELETE CASCADE,
+    weekday     INTEGER NOT NULL CHECK (weekday BETWEEN 0 AND 6),
+    minute      INTEGER NOT NULL CHECK (minute BETWEEN 0 AND 1439)
+);
