@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,6 +20,7 @@ from bot.domain.roster import parse_day_code
 from bot.errors import InvalidInput, NotFound
 from bot.features import Feature, Wiring
 from bot.i18n import N_
+from bot.reports.coverage import render_coverage
 from bot.services.community import Actor, Role
 from bot.services.roster import parse_away_command, parse_roster_command
 from bot.views import roster as views
@@ -35,6 +37,7 @@ MENU = [
     MenuCommand("away", N_("Say you are away: requests skip you, your shifts are offered"),
                 group=False),
     MenuCommand("back", N_("End your away early"), group=False),
+    MenuCommand("coverage", N_("The coming hours with nobody on duty (owners)")),
     MenuCommand("calendar", N_("Your coming shifts and events as a calendar file"),
                 group=False),
 ]
@@ -182,6 +185,24 @@ async def calendar(update: Update, context: LinliContext) -> None:
     await message.reply_document(
         InputFile(ics, filename="linli-duty.ics"),
         caption=views.calendar_caption(context.t, found),
+        parse_mode=ParseMode.HTML,
+    )
+
+
+async def coverage(update: Update, context: LinliContext) -> None:
+    """/coverage [weeks]: the hours of the coming weeks with nobody on duty, as text and as a
+    week grid picture (owners)."""
+    message = update.effective_message
+    if message is None:
+        return
+    actor = await owner_actor(update, context)
+    service = context.services.roster
+    found = await service.coverage(actor, place_of(update), command_text(update))
+    await show(update, context, views.coverage_text(context.t, found, service.tz))
+    picture = await asyncio.to_thread(render_coverage, found, context.t)
+    await message.reply_photo(
+        InputFile(picture, filename="linli-coverage.png"),
+        caption=views.coverage_caption(context.t),
         parse_mode=ParseMode.HTML,
     )
 
@@ -389,6 +410,7 @@ def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
         CommandHandler("away", away),
         CommandHandler("back", back),
         CommandHandler("calendar", calendar),
+        CommandHandler("coverage", coverage),
         CallbackQueryHandler(roster_button, pattern=pattern(FEATURE)),
     ]
 

@@ -67,6 +67,7 @@ async def test_the_digest_is_off_until_turned_on_then_posts_each_week(services: 
     assert "周一 12-07：18:00–22:00 Li; 22:00–02:00 Wang" in text.replace("；", "; ")
     assert "周二 12-08：无人值班" in text
     assert "待处理的求助：0 个" in text
+    assert "无人值班的小时数：160" in text  # 168 hours, Monday 18:00 to Tuesday 02:00 covered
     assert "自习室：周一–周五 21:00, 周六 18:00" in text.replace("，", ", ")
     following = await services.scheduler.repo.get(f"duty digest {building.id} 2026-12-13")
     assert following is not None and following.status == "pending"

@@ -286,3 +286,19 @@ class Digest:
     events: list[EventSummary]
     facilities: list[Facility]
     gap_hours: float | None = None  # hours of the week with nobody on duty
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The hours of a building's coming weeks with nobody on duty: the gaps, and a grid of
+    each day's hours with the share of each hour that someone covers (0 to 1)."""
+
+    building: Building
+    days: list[date]
+    grid: list[list[float]]
+    gaps: list[tuple[float, float]]
+
+    @property
+    def gap_hours(self) -> float:
+        """How many hours nobody is on duty, to a tenth."""
+        return round(sum(end - start for start, end in self.gaps) / 3600, 1)

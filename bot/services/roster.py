@@ -24,6 +24,7 @@ from bot.domain.roster import (
     Away,
     AwayResult,
     CalendarShift,
+    Coverage,
     Digest,
     Duty,
     DutyCalendar,
@@ -84,6 +85,7 @@ OFFER = "duty offer"  # "duty offer 7 48": open shift 7 offered 48 hours ahead
 OPEN_ALERT = "duty open alert"  # "duty open alert 7": still open, the owners hear
 OPEN_CARD = "open_shift"  # the live card kind of an offer (ref "7:48": shift 7, round 48)
 MAX_AWAY_DAYS = 180
+COVERAGE_WEEKS = (1, 8)  # /coverage's default and longest span, in weeks
 DIGEST = "duty digest"  # "duty digest 3 2026-12-06": building 3's digest of that Sunday
 DIGEST_DEFAULT = (6, 19 * 60)  # Sunday 19:00
 DIGEST_EVENTS = 10
@@ -168,6 +170,27 @@ def parse_digest(words: list[str]) -> RosterCommand:
             raise InvalidInput(ROSTER_USAGE)
         weekday, minute = day, clock
     return RosterCommand("digest", switch=True, at=(weekday, minute))
+
+
+def parse_weeks(text: str) -> int:
+    """/coverage's number of weeks: none for the default, else 1 to the longest."""
+    default, longest = COVERAGE_WEEKS
+    if not text.strip():
+        return default
+    word = text.strip()
+    if not word.isascii() or not word.isdigit() or len(word) > 2:
+        raise InvalidInput(N_("Write /coverage, or /coverage 4 for the next 4 weeks "
+                              "(at most {weeks})."), weeks=longest)
+    weeks = int(text.strip())
+    if not 1 <= weeks <= longest:
+        raise InvalidInput(N_("Write /coverage, or /coverage 4 for the next 4 weeks "
+                              "(at most {weeks})."), weeks=longest)
+    return weeks
+
+
+def _overlap(spans: list[tuple[float, float]], start: float, end: float) -> float:
+    """Seconds of [start, end) inside the spans."""
+    return sum(max(0.0, min(end, until) - max(start, since)) for since, until in spans)
 
 
 @dataclass(frozen=True)
@@ -853,6 +876,60 @@ class RosterService:
             if user_id in occurrence.volunteer_ids:
                 await self._open_seat(tx, building, occurrence, user_id, "removed")
 
+    # --- coverage gaps -----------------------------------------------------------------
+
+    async def coverage(self, actor: Actor, place: int | None, weeks_text: str) -> list[Coverage]:
+        """The coming weeks' hours with nobody on duty, for each building the actor owns
+        (here, in a group), from tomorrow on."""
+        weeks = parse_weeks(weeks_text)
+        buildings = await self.community.scope(actor, place, Role.OWNER)
+        if not buildings:
+            raise NotAllowed(N_("Only owners see the coverage gaps: the group's admins."))
+        first = local_date(self.clock.now(), self.tz) + timedelta(days=1)
+        return [await self.coverage_of(building, first, weeks * 7) for building in buildings]
+
+    async def coverage_of(self, building: Building, first: date, days: int) -> Coverage:
+        """One building's coverage of ``days`` local days from ``first``."""
+        dates = [first + timedelta(days=n) for n in range(days)]
+        start = local_moment(first, 0, self.tz)
+        end = local_moment(first + timedelta(days=days), 0, self.tz)
+        covered = await self._covered(building.id, start, end)
+        gaps, at = [], start
+        for since, until in covered:
+            if since > at:
+                gaps.append((at, since))
+            at = max(at, until)
+        if at < end:
+            gaps.append((at, end))
+        grid = []
+        for day in dates:
+            hours = []
+            for hour in range(24):
+                cell = local_moment(day, hour * 60, self.tz)
+                hours.append(_overlap(covered, cell, cell + 3600) / 3600)
+            grid.append(hours)
+        return Coverage(building, dates, grid, gaps)
+
+    async def _covered(
+        self, building_id: int, start: float, end: float
+    ) -> list[tuple[float, float]]:
+        """The merged intervals of [start, end) with someone on duty."""
+        spans = []
+        for shift in await self.repo.shifts(building_id):
+            for day in slot_of(shift).starting_between(start - 86400, end, self.tz):
+                occurrence = await self.occurrence(shift, day)
+                if occurrence.volunteer_ids:
+                    since, until = max(start, occurrence.starts_at), min(end, occurrence.ends_at)
+                    if since < until:
+                        spans.append((since, until))
+        merged: list[tuple[float, float]] = []
+        for since, until in sorted(spans):
+            if merged and since <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], until))
+            else:
+                merged.append((since, until))
+        return merged
+
     # --- the weekly digest -------------------------------------------------------------
 
     async def set_digest(
@@ -890,7 +967,8 @@ class RosterService:
         ]
         facilities = await LockupRepository(self.db).facilities(building.id)
         requests = len(await self.requests.unfinished(building.id))
-        return Digest(building, week, people, requests, events, facilities)
+        gaps = (await self.coverage_of(building, first, 7)).gap_hours
+        return Digest(building, week, people, requests, events, facilities, gaps)
 
     async def _digest(self, tx: Transaction, job: Job) -> None:
         """Post the weekly digest in the group, and plan next week's (if it is still on)."""

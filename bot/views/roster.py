@@ -16,6 +16,7 @@ from bot.domain.core import Building, User
 from bot.domain.roster import (
     PRESET_HOURS,
     AwayResult,
+    Coverage,
     Digest,
     Duty,
     DutyCalendar,
@@ -640,3 +641,32 @@ def digest(t: Translator, found: Digest, tz: ZoneInfo) -> OutMessage:
                            times=closing_text(t, facility.closing)))
     return OutMessage(fit(t, lines))
 
+
+
+# --- coverage gaps --------------------------------------------------------------------------
+
+MAX_GAP_LINES = 12
+
+
+def coverage_text(t: Translator, found: Sequence[Coverage], tz: ZoneInfo) -> OutMessage:
+    """/coverage: for each building the hours with nobody on duty, and the gaps."""
+    blocks = []
+    for item in found:
+        first, last = item.days[0], item.days[-1]
+        lines = [t("<b>{building}</b>: {hours} hours with nobody on duty from {first} to "
+                   "{last}", building=item.building.name, hours=f"{item.gap_hours:g}",
+                   first=f"{first:%m-%d}", last=f"{last:%m-%d}")]
+        for start, end in item.gaps[:MAX_GAP_LINES]:
+            lines.append(t("• {start} – {end}", start=local_time(t, start, tz),
+                           end=local_time(t, end, tz)))
+        if len(item.gaps) > MAX_GAP_LINES:
+            lines.append(t("… and {count} more gaps", count=len(item.gaps) - MAX_GAP_LINES))
+        if not item.gaps:
+            lines.append(t("Every hour is covered."))
+        blocks.append("\n".join(lines))
+    return OutMessage(fit(t, paragraphs(blocks)))
+
+
+def coverage_caption(t: Translator) -> str:
+    """The caption of the coverage picture."""
+    return t("Red: hours with nobody on duty. Green: covered.")

@@ -108,6 +108,8 @@ COMMANDS = [
         note="owners set it for a volunteer of their building (or the volunteer, themselves)"),
     Row("/back", "private", frozenset({"volunteer"}), "away", note="only someone away"),
     Row("/back @{volunteer}", "private", OWNERS | frozenset({"volunteer"}), "away"),
+    Row("/coverage", "group", OWNERS),
+    Row("/coverage 2", "private", OWNERS),
     Row("/calendar", "private", SERVING, "shift",
         note="owners get the whole rota; with nothing coming it is a refusal"),
     Row("/facility {name}", "private", OWNERS),
