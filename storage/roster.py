@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import sqlite3
 
-from bot.domain.roster import Away, CalendarEvent, Handover, HandoverNote, OpenShift, Shift, Swap
+from bot.domain.roster import (
+    Assignment,
+    Away,
+    CalendarEvent,
+    Handover,
+    HandoverNote,
+    OpenShift,
+    Shift,
+    Swap,
+)
 from bot.errors import Conflict, NotFound
 from bot.i18n import N_
 from storage.db import Database, Transaction
@@ -64,25 +73,63 @@ class RosterRepository:
 
     # --- who is on a shift -------------------------------------------------------------
 
-    async def assigned(self, shift_id: int) -> list[int]:
-        """The volunteers on a shift every week, in the order they were added."""
-        rows = await self.db.fetch_all(
-            "SELECT user_id FROM shift_volunteers WHERE shift_id = ? ORDER BY rowid",
-            (shift_id,),
-        )
-        return [row[0] for row in rows]
+    async def assigned(self, shift_id: int, today: str | None = None) -> list[int]:
+        """The volunteers on a shift (from ``today`` on, if given), in the order they were
+        added."""
+        return [a.user_id for a in await self.assignments(shift_id, today)]
 
-    async def assign(self, tx: Transaction, shift_id: int, user_id: int) -> bool:
-        """Put a volunteer on a shift; False if they were on it already."""
+    async def assignments(self, shift_id: int, today: str | None = None) -> list[Assignment]:
+        """A shift's volunteers with their dates and weeks, not ended before ``today``."""
+        rows = await self.db.fetch_all(
+            """SELECT user_id, from_day, until_day, every_weeks FROM shift_volunteers
+               WHERE shift_id = ? AND (? IS NULL OR until_day IS NULL OR until_day >= ?)
+               ORDER BY rowid""",
+            (shift_id, today, today),
+        )
+        return [Assignment.from_row(row) for row in rows]
+
+    async def assign(
+        self,
+        tx: Transaction,
+        shift_id: int,
+        user_id: int,
+        from_day: str | None = None,
+        every_weeks: int = 1,
+    ) -> bool:
+        """Put a volunteer on a shift (from a date, every week or every other week); False if
+        they were on it already as asked."""
         try:
             cursor = await tx.execute(
-                """INSERT INTO shift_volunteers (shift_id, user_id) VALUES (?, ?)
-                   ON CONFLICT DO NOTHING""",
-                (shift_id, user_id),
+                """INSERT INTO shift_volunteers (shift_id, user_id, from_day, every_weeks)
+                   VALUES (?, ?, ?, ?)
+                   ON CONFLICT DO UPDATE SET from_day = excluded.from_day, until_day = NULL,
+                       every_weeks = excluded.every_weeks
+                   WHERE until_day IS NOT NULL OR every_weeks != excluded.every_weeks
+                      OR (excluded.from_day IS NOT NULL
+                          AND coalesce(from_day, '') != excluded.from_day)""",
+                (shift_id, user_id, from_day, every_weeks),
             )
         except sqlite3.IntegrityError:
             raise NotFound(N_("That shift no longer exists.")) from None
         return cursor.rowcount == 1
+
+    async def unassign_from(self, tx: Transaction, shift_id: int, user_id: int, last: str) -> bool:
+        """Take a volunteer off a shift after the date ``last``; False if they were not on it."""
+        cursor = await tx.execute(
+            """UPDATE shift_volunteers SET until_day = ?
+               WHERE shift_id = ? AND user_id = ? AND (until_day IS NULL OR until_day > ?)""",
+            (last, shift_id, user_id, last),
+        )
+        return cursor.rowcount == 1
+
+    async def set_shift_dates(
+        self, tx: Transaction, shift_id: int, valid_from: str | None, valid_until: str | None
+    ) -> None:
+        """Set when a shift starts and stops occurring."""
+        await tx.execute(
+            "UPDATE shifts SET valid_from = ?, valid_until = ? WHERE id = ?",
+            (valid_from, valid_until, shift_id),
+        )
 
     async def unassign(self, tx: Transaction, shift_id: int, user_id: int) -> bool:
         """Take a volunteer off a shift; False if they were not on it."""

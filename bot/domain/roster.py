@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
 from bot.domain.core import Building, Model, User
@@ -45,6 +45,31 @@ class Shift(Model):
     weekday: int
     start_minute: int
     end_minute: int
+    valid_from: str | None = None  # first local date it occurs on (None: always)
+    valid_until: str | None = None  # last local date (None: no end)
+
+
+class Assignment(Model):
+    """A volunteer on a shift: from a date, until a date, every week or every other week."""
+
+    user_id: int
+    from_day: str | None = None
+    until_day: str | None = None
+    every_weeks: int = 1
+
+    def on(self, day: date) -> bool:
+        """Whether the volunteer is on the shift's occurrence of this date."""
+        text = day.isoformat()
+        if self.from_day is not None and text < self.from_day:
+            return False
+        if self.until_day is not None and text > self.until_day:
+            return False
+        if self.every_weeks == 1 or self.from_day is None:
+            return True
+        anchor = date.fromisoformat(self.from_day)
+        weeks = ((day - timedelta(days=day.weekday())) - (anchor - timedelta(
+            days=anchor.weekday()))).days // 7
+        return weeks % self.every_weeks == 0
 
 
 class Swap(Model):

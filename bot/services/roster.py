@@ -59,6 +59,7 @@ from bot.services.weektime import (
     local_date,
     local_moment,
     parse_clock,
+    parse_days,
     parse_range,
     parse_weekday,
 )
@@ -99,8 +100,13 @@ ROSTER_USAGE = N_(
     "/roster assign mon 18:00-22:00 @zhao\n"
     "/roster unassign mon 18:00-22:00 @li\n"
     "/roster announce on (or off): post handovers in the group\n"
-    "/roster digest on sun 19:00 (or off): the weekly digest in the group"
+    "/roster digest on sun 19:00 (or off): the weekly digest in the group\n"
+    "From a date on: /roster from 2026-12-15 add mon 18:00-22:00 @li\n"
+    "Weekdays only: /roster add weekdays 09:00-12:00 @zhao; "
+    "alternate weeks: /roster add sat 09:00-12:00 @wang alternate"
 )
+ALTERNATE = frozenset({"alternate", "biweekly", "fortnightly", "隔周"})
+WEEKDAYS_ONLY = frozenset({"weekdays", "workdays", "工作日"})
 BAD_BUTTON = N_("This button is no longer valid.")
 AWAY_USAGE = N_(
     "Write it like this: /away 2026-12-10 2026-12-20 visiting my daughter\n"
@@ -108,9 +114,49 @@ AWAY_USAGE = N_(
 )
 
 
-def slot_of(shift: Shift) -> WeeklySlot:
-    """The weekly time range of a shift."""
-    return WeeklySlot(shift.weekday, shift.start_minute, shift.end_minute)
+@dataclass(frozen=True)
+class RosterSlot(WeeklySlot):
+    """A shift's weekly slot that occurs only from ``valid_from`` to ``valid_until``."""
+
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+    def on(self, day: date) -> bool:
+        """Whether an occurrence starts on this local date."""
+        if self.valid_from is not None and day < self.valid_from:
+            return False
+        if self.valid_until is not None and day > self.valid_until:
+            return False
+        return super().on(day)
+
+    def next_day(
+        self, after: float, tz: ZoneInfo, *, lead: float = 0.0, at_end: bool = False
+    ) -> date:
+        """The first day whose start (minus ``lead``), or end, is later than ``after``; for a
+        shift that has ended, a day after its end (on which it does not occur)."""
+        if self.valid_from is not None:
+            after = max(after, local_moment(self.valid_from, 0, tz) - 2 * 86400)
+
+        def moment(day: date) -> float | None:
+            if not self.on(day):
+                return None
+            return self.ends_at(day, tz) if at_end else self.starts_at(day, tz) - lead
+
+        found = first_day_after(after, moment, tz)
+        if found is not None:
+            return found
+        return (self.valid_until or local_date(after, tz)) + timedelta(days=1)
+
+
+def slot_of(shift: Shift) -> RosterSlot:
+    """The weekly time range of a shift, with the dates it occurs between."""
+    return RosterSlot(
+        shift.weekday,
+        shift.start_minute,
+        shift.end_minute,
+        date.fromisoformat(shift.valid_from) if shift.valid_from else None,
+        date.fromisoformat(shift.valid_until) if shift.valid_until else None,
+    )
 
 
 def apply_swaps(assigned: Iterable[int], swaps: Iterable[Swap]) -> list[int]:
@@ -133,27 +179,45 @@ class RosterCommand:
     usernames: tuple[str, ...] = ()
     switch: bool = False
     at: tuple[int, int] | None = None  # digest: its weekday and minute (None: off)
+    weekdays: tuple[int, ...] = ()  # every weekday the command is for (``weekday``: the first)
+    from_day: date | None = None  # the change holds from this date on
+    every_weeks: int = 1  # 2: the volunteers are on it every other week
 
 
 def parse_roster_command(text: str) -> RosterCommand:
     """Parse the text form of /roster; anything malformed is refused with the usage."""
     words = text.split()
+    from_day = None
+    if words and words[0].lower() == "from":
+        from_day = parse_day(words[1]) if len(words) > 1 else None
+        if from_day is None:
+            raise InvalidInput(ROSTER_USAGE)
+        words = words[2:]
     action = words[0].lower() if words else ""
+    if from_day is not None and action not in ("add", "remove", "assign", "unassign"):
+        raise InvalidInput(ROSTER_USAGE)
     if action == "announce" and len(words) == 2 and words[1].lower() in ("on", "off"):
         return RosterCommand("announce", switch=words[1].lower() == "on")
     if action == "digest":
         return parse_digest(words[1:])
     if action not in ("add", "remove", "assign", "unassign") or len(words) < 3:
         raise InvalidInput(ROSTER_USAGE)
-    weekday = parse_weekday(words[1])
-    usernames = tuple(word.lstrip("@") for word in words[2:] if word.startswith("@"))
-    times = parse_range("".join(word for word in words[2:] if not word.startswith("@")))
-    if weekday is None or times is None:
+    days = [0, 1, 2, 3, 4] if words[1].lower() in WEEKDAYS_ONLY else parse_days(words[1])
+    rest = [word for word in words[2:] if word.lower() not in ALTERNATE]
+    every = 2 if len(rest) < len(words) - 2 else 1
+    usernames = tuple(word.lstrip("@") for word in rest if word.startswith("@"))
+    times = parse_range("".join(word for word in rest if not word.startswith("@")))
+    if not days or times is None:
         raise InvalidInput(ROSTER_USAGE)
     if action in ("assign", "unassign") and not usernames:
         raise InvalidInput(ROSTER_USAGE)
+    if every == 2 and action not in ("add", "assign"):
+        raise InvalidInput(ROSTER_USAGE)
     kind: RosterAction = action  # type: ignore[assignment]  # one of the four, checked above
-    return RosterCommand(kind, weekday, times[0], times[1], usernames)
+    return RosterCommand(
+        kind, days[0], times[0], times[1], usernames,
+        weekdays=tuple(days), from_day=from_day, every_weeks=every,
+    )
 
 
 def parse_digest(words: list[str]) -> RosterCommand:
@@ -299,9 +363,11 @@ class RosterService:
 
     async def week(self, building: Building) -> list[RosterShift]:
         """The building's shifts in weekly order, each with its volunteers."""
+        today = self.today().isoformat()
         return [
-            RosterShift(shift, await self.people_of(await self.repo.assigned(shift.id)))
+            RosterShift(shift, await self.people_of(await self.repo.assigned(shift.id, today)))
             for shift in await self.repo.shifts(building.id)
+            if shift.valid_until is None or shift.valid_until >= today
         ]
 
     async def week_for(self, actor: Actor, building: Building) -> tuple[Week, Role]:
@@ -344,17 +410,29 @@ class RosterService:
         start: int,
         end: int,
         volunteers: list[User],
+        *,
+        from_day: date | None = None,
+        every_weeks: int = 1,
     ) -> Shift:
-        """Add a shift (or take the existing one with these times) and put volunteers on it."""
+        """Add a shift (or take the existing one with these times) and put volunteers on it;
+        from a date on (a new shift starts then), every week or every other week."""
         await self.community.require(actor, building, Role.OWNER)
         await self._require_volunteers(building, volunteers)
         now = self.clock.now()
+        anchor = self._anchor(from_day, every_weeks)
         async with self.db.transaction() as tx:
             shift, created = await self.repo.add_shift(
                 tx, building.id, weekday, start, end, actor.user_id, now
             )
+            if created and from_day is not None:
+                await self.repo.set_shift_dates(tx, shift.id, from_day.isoformat(), None)
+                shift = shift.model_copy(update={"valid_from": from_day.isoformat()})
+            elif shift.valid_until is not None:  # added again: it goes on
+                await self.repo.set_shift_dates(tx, shift.id, shift.valid_from, None)
+                shift = shift.model_copy(update={"valid_until": None})
+                created = True
             for user in volunteers:
-                await self.repo.assign(tx, shift.id, user.id)
+                await self.repo.assign(tx, shift.id, user.id, anchor, every_weeks)
             if created:
                 await self._plan_shift(tx, shift, now)
                 await self._schedule_plan(tx, now)
@@ -415,24 +493,60 @@ class RosterService:
         if command.action == "digest":
             await self.set_digest(actor, building, command.at)
             return
+        if command.from_day is not None and command.from_day < self.today():
+            raise InvalidInput(N_("That date is in the past: a change holds from today on."))
         people = [await self.community.find_person(name) for name in command.usernames]
-        if command.action == "add":
-            await self.add_shift(
-                actor, building, command.weekday, command.start, command.end, people
-            )
-            return
-        shift = await self._shift_at(building, command)
-        if command.action == "remove":
+        await self._require_volunteers(building, people)
+        shifts = []
+        if command.action != "add":  # every named shift must exist before anything changes
+            for weekday in command.weekdays or (command.weekday,):
+                shifts.append(await self._shift_at(building, weekday, command))
+        for weekday in command.weekdays or (command.weekday,):
+            if command.action == "add":
+                await self.add_shift(
+                    actor, building, weekday, command.start, command.end, people,
+                    from_day=command.from_day, every_weeks=command.every_weeks,
+                )
+        for shift in shifts:
+            await self._change_shift(actor, building, shift, command, people)
+
+    async def _change_shift(
+        self,
+        actor: Actor,
+        building: Building,
+        shift: Shift,
+        command: RosterCommand,
+        people: list[User],
+    ) -> None:
+        """remove, assign or unassign one shift, now or from ``command.from_day``."""
+        since = command.from_day
+        if command.action == "remove" and since is None:
             await self.remove_shift(actor, building, shift.id)
             return
-        await self._require_volunteers(building, people)
         async with self.db.transaction() as tx:
+            if command.action == "remove" and since is not None:
+                last = (since - timedelta(days=1)).isoformat()
+                await self.repo.set_shift_dates(tx, shift.id, shift.valid_from, last)
+                return
             for user in people:
                 if command.action == "assign":
-                    await self.repo.assign(tx, shift.id, user.id)
+                    await self.repo.assign(
+                        tx, shift.id, user.id, self._anchor(since, command.every_weeks),
+                        command.every_weeks,
+                    )
+                elif since is not None:
+                    last = (since - timedelta(days=1)).isoformat()
+                    await self.repo.unassign_from(tx, shift.id, user.id, last)
                 elif user.id in await self.repo.assigned(shift.id):
                     await self._open_removed_seats(tx, building, shift, user.id)
                     await self.repo.unassign(tx, shift.id, user.id)
+
+    def _anchor(self, since: date | None, every_weeks: int) -> str | None:
+        """From when an assignment holds: the date asked, or today for alternate weeks (the
+        week they count from)."""
+        if since is not None:
+            return since.isoformat()
+        return self.today().isoformat() if every_weeks > 1 else None
 
     async def shift_of(self, building: Building, shift_id: int) -> Shift:
         """A shift of this building (a button may name a shift that is gone or elsewhere)."""
@@ -456,7 +570,7 @@ class RosterService:
     async def occurrence(self, shift: Shift, day: date) -> Occurrence:
         """One date of a shift, with that date's volunteers."""
         slot = slot_of(shift)
-        assigned = await self.repo.assigned(shift.id)
+        assigned = [a.user_id for a in await self.repo.assignments(shift.id) if a.on(day)]
         swaps = await self.repo.accepted_swaps(shift.id, day.isoformat())
         people = apply_swaps(assigned, swaps)
         covering: list[tuple[int, int]] = []
@@ -496,7 +610,11 @@ class RosterService:
             (slot_of(shift).next_day(after, self.tz), shift)
             for shift in await self.repo.shifts(building_id)
         ]
-        moments = [(slot_of(shift).starts_at(day, self.tz), shift, day) for day, shift in starts]
+        moments = [
+            (slot_of(shift).starts_at(day, self.tz), shift, day)
+            for day, shift in starts
+            if slot_of(shift).on(day)
+        ]
         if not moments:
             return []
         first = min(moment for moment, _shift, _day in moments)
@@ -1138,6 +1256,8 @@ class RosterService:
     async def _schedule_reminder(self, tx: Transaction, shift: Shift, after: float) -> None:
         slot = slot_of(shift)
         day = slot.next_day(after, self.tz, lead=self.remind_before)
+        if not slot.on(day):
+            return  # the shift has ended
         due = slot.starts_at(day, self.tz) - self.remind_before
         await self.scheduler.schedule(
             tx, REMIND, f"{REMIND} {shift.id} {day}", due, {"shift": shift.id, "day": str(day)}
@@ -1146,6 +1266,8 @@ class RosterService:
     async def _schedule_handover(self, tx: Transaction, shift: Shift, after: float) -> None:
         slot = slot_of(shift)
         day = slot.next_day(after, self.tz, at_end=True)
+        if not slot.on(day):
+            return  # the shift has ended
         await self.scheduler.schedule(
             tx,
             HANDOVER,
@@ -1278,10 +1400,10 @@ class RosterService:
                     building=building.name,
                 )
 
-    async def _shift_at(self, building: Building, command: RosterCommand) -> Shift:
+    async def _shift_at(self, building: Building, weekday: int, command: RosterCommand) -> Shift:
         for shift in await self.repo.shifts(building.id):
             if (shift.weekday, shift.start_minute, shift.end_minute) == (
-                command.weekday,
+                weekday,
                 command.start,
                 command.end,
             ):

@@ -61,6 +61,17 @@ def occurrence_label(t: Translator, occurrence: Occurrence) -> str:
     return f"{weekday} {occurrence.day:%m-%d} {range_text(shift.start_minute, shift.end_minute)}"
 
 
+def _validity(t: Translator, shift: Shift) -> str:
+    """ " (from 2026-12-15)", " (until 2026-12-14)", or nothing for a shift without dates."""
+    if shift.valid_from and shift.valid_until:
+        return t(" (from {first} to {last})", first=shift.valid_from, last=shift.valid_until)
+    if shift.valid_from:
+        return t(" (from {first})", first=shift.valid_from)
+    if shift.valid_until:
+        return t(" (until {last})", last=shift.valid_until)
+    return ""
+
+
 def names(people: Sequence[User]) -> str:
     """ "Li, Wang"."""
     return ", ".join(person.display_name for person in people)
@@ -74,7 +85,8 @@ def week_card(t: Translator, week: Week, *, editable: bool, done: bool = False) 
     lines = [t("<b>Duty roster of {building}</b>", building=week.building.name)]
     for item in week.shifts:
         people = names(item.volunteers) or t.plain("nobody yet")
-        lines.append(t("{shift}: {names}", shift=shift_times(t, item.shift), names=people))
+        lines.append(t("{shift}: {names}", shift=shift_times(t, item.shift), names=people)
+                     + _validity(t, item.shift))
     if not week.shifts:
         lines.append(t("No shifts yet."))
     if week.digest_at is not None:

@@ -39,3 +39,13 @@ CREATE TABLE IF NOT EXISTS digest_settings (
     weekday     INTEGER NOT NULL CHECK (weekday BETWEEN 0 AND 6),
     minute      INTEGER NOT NULL CHECK (minute BETWEEN 0 AND 1439)
 );
+
+-- Changes from a date on, and alternate weeks. A shift occurs from valid_from to
+-- valid_until (local dates, NULL: open-ended); a volunteer is on it from from_day to
+-- until_day, every week or every other week (counted from the week of from_day).
+ALTER TABLE shifts ADD COLUMN valid_from TEXT;
+ALTER TABLE shifts ADD COLUMN valid_until TEXT;
+ALTER TABLE shift_volunteers ADD COLUMN from_day TEXT;
+ALTER TABLE shift_volunteers ADD COLUMN until_day TEXT;
+ALTER TABLE shift_volunteers ADD COLUMN every_weeks INTEGER NOT NULL DEFAULT 1
+    CHECK (every_weeks IN (1, 2));

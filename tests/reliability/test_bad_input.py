@@ -187,7 +187,8 @@ NUMBERED = [
     "/award @u10012 {n} 奖励", "/roster 1号楼 add mon {n}:00-{n}:30",
     "/event 1号楼 | 2099-12-31 09:00 | 义诊 | 活动室 | {n} | {n}", "/leaderboard {n}",
     "/stats {n}", "/export 2026-{n}",
-    "/away 2026-12-{n}", "/away 2099-01-01 2099-{n}-01", "/points {n}", "/lang {n}",
+    "/away 2026-12-{n}", "/away 2099-01-01 2099-{n}-01", "/coverage {n}",
+    "/roster 1号楼 from 2099-{n}-01 add weekdays 09:00-10:00", "/points {n}", "/lang {n}",
     "/facility 1号楼 add x | {n} | a",
 ]
 

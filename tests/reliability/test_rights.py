@@ -99,6 +99,7 @@ COMMANDS = [
     Row("/roster {name}", "private", SERVING),
     Row("/roster {name} add tue 08:00-12:00", "private", OWNERS),
     Row("/roster {name} digest on sun 19:00", "private", OWNERS),
+    Row("/roster {name} from {tomorrow} add weekdays 08:00-12:00", "private", OWNERS),
     Row("/swap", "private", frozenset({"volunteer"}), "shift", note="one's own shifts"),
     Row("/handover 钥匙在门卫处", "private", frozenset({"volunteer"}), "shift_now",
         note="the volunteer on duty"),
