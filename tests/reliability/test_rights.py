@@ -486,7 +486,7 @@ async def open_shift(community: Community, place: Place, role: str) -> dict[str,
 
 
 async def swap_partner_shift(community: Community, place: Place) -> dict[str, Any]:
-    """A shift of the other volunteer (place.target) tomorrow."""
+    """A shift of the other volunteer (place.target) tomorrow, to open."""
     services = community.harness.bot.services
     partner = await services.users.get(place.target)
     assert partner is not None
@@ -496,13 +496,14 @@ async def swap_partner_shift(community: Community, place: Place) -> dict[str, An
     code = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[tomorrow.weekday()]
     _slots[0] += 1
     hour = 6 + _slots[0] % 16
+    # Minutes :30 to :59, apart from the swaps' slots: a seat opened here stays open.
     await ok(community, place.owner, place.owner,
-             f"/roster {place.name} add {code} {hour:02d}:00-{hour:02d}:30 "
+             f"/roster {place.name} add {code} {hour:02d}:30-{hour:02d}:59 "
              f"@{place.username(place.target)}")
     building = await community.building(place)
     shift_id = await community.harness.value(  # the slot may exist already: not the newest
         "SELECT id FROM shifts WHERE building_id = ? AND weekday = ? AND start_minute = ?",
-        building.id, tomorrow.weekday(), hour * 60)
+        building.id, tomorrow.weekday(), hour * 60 + 30)
     return {"shift": shift_id, "day": tomorrow.strftime("%Y%m%d")}
 
 
