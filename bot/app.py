@@ -153,7 +153,7 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     services.roster = RosterService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, users=users, points=points,
-        requests=UnfinishedRequestsReader(db),
+        requests=UnfinishedRequestsReader(db), cards=services.cards,
     )
     services.requests = RequestService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,

@@ -299,6 +299,10 @@ class DutySettings(Section):
     """The duty roster: when volunteers are reminded of their shift."""
 
     remind_before_minutes: int = Field(30, ge=0, le=24 * 60)
+    # An open shift is offered to the other volunteers this many hours before it starts
+    # (each a round), and the owners hear of it if it is still open this close to it.
+    offer_hours: list[int] = Field(default_factory=lambda: [48, 12])
+    open_alert_hours: int = Field(2, ge=0, le=7 * 24)
 
 
 class LockupSettings(Section):

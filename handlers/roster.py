@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, InputFile, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
@@ -13,13 +15,14 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot.callbacks import ButtonData, parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
-from bot.domain.core import Building
+from bot.domain.core import Building, User
 from bot.domain.roster import parse_day_code
 from bot.errors import InvalidInput, NotFound
 from bot.features import Feature, Wiring
 from bot.i18n import N_
+from bot.reports.coverage import render_coverage
 from bot.services.community import Actor, Role
-from bot.services.roster import parse_roster_command
+from bot.services.roster import parse_away_command, parse_roster_command
 from bot.views import roster as views
 from bot.views.common import OutMessage
 from handlers.access import owner_actor, place_of
@@ -31,6 +34,12 @@ MENU = [
     MenuCommand("roster", N_("The weekly duty roster (owners edit it)")),
     MenuCommand("swap", N_("Offer one of your shifts to another volunteer"), group=False),
     MenuCommand("handover", N_("Leave a note for the volunteer who takes over")),
+    MenuCommand("away", N_("Say you are away: requests skip you, your shifts are offered"),
+                group=False),
+    MenuCommand("back", N_("End your away early"), group=False),
+    MenuCommand("coverage", N_("The coming hours with nobody on duty (owners)")),
+    MenuCommand("calendar", N_("Your coming shifts and events as a calendar file"),
+                group=False),
 ]
 
 
@@ -127,6 +136,85 @@ async def handover(update: Update, context: LinliContext) -> None:
     actor = await owner_actor(update, context)
     result = await context.services.roster.write_note(actor, command_text(update))
     await show(update, context, views.note_result(context.t, result))
+
+
+async def away(update: Update, context: LinliContext) -> None:
+    """/away [@name] <first day> [last day] [note]: away, or buttons for the usual periods."""
+    if place_of(update) is not None:
+        raise InvalidInput(N_("Please use /away in a private chat with me."))
+    actor = await owner_actor(update, context)
+    text = command_text(update)
+    if not text:
+        await show(update, context, views.away_menu(context.t))
+        return
+    command = parse_away_command(text)
+    user = await away_person(context, actor, command.username)
+    result = await context.services.roster.set_away(
+        actor, user, command.first, command.last, command.note
+    )
+    await show(update, context, views.away_set(context.t, result, own=user.id == actor.user_id))
+
+
+async def back(update: Update, context: LinliContext) -> None:
+    """/back [@name]: end an away early."""
+    if place_of(update) is not None:
+        raise InvalidInput(N_("Please use /back in a private chat with me."))
+    actor = await owner_actor(update, context)
+    words = command_text(update).split()
+    user = await away_person(context, actor, words[0] if words else None)
+    withdrawn = await context.services.roster.come_back(actor, user)
+    own = user.id == actor.user_id
+    await show(update, context, views.back_done(context.t, user.display_name, withdrawn, own))
+
+
+async def calendar(update: Update, context: LinliContext) -> None:
+    """/calendar: an .ics file of your coming shifts and events (owners: the whole rota)."""
+    message = update.effective_message
+    if message is None or place_of(update) is not None:
+        raise InvalidInput(N_("Please use /calendar in a private chat with me."))
+    actor = await owner_actor(update, context)
+    service = context.services.roster
+    found = await service.calendar(actor)
+    settings = context.services.settings
+    ics = views.calendar_file(
+        context.t, found, service.tz,
+        shift_alarm_minutes=settings.duty.remind_before_minutes,
+        event_alarm_minutes=settings.events.remind_before_minutes,
+        now=context.services.clock.now(),
+    )
+    await message.reply_document(
+        InputFile(ics, filename="linli-duty.ics"),
+        caption=views.calendar_caption(context.t, found),
+        parse_mode=ParseMode.HTML,
+    )
+
+
+async def coverage(update: Update, context: LinliContext) -> None:
+    """/coverage [weeks]: the hours of the coming weeks with nobody on duty, as text and as a
+    week grid picture (owners)."""
+    message = update.effective_message
+    if message is None:
+        return
+    actor = await owner_actor(update, context)
+    service = context.services.roster
+    found = await service.coverage(actor, place_of(update), command_text(update))
+    await show(update, context, views.coverage_text(context.t, found, service.tz))
+    picture = await asyncio.to_thread(render_coverage, found, context.t)
+    await message.reply_photo(
+        InputFile(picture, filename="linli-coverage.png"),
+        caption=views.coverage_caption(context.t),
+        parse_mode=ParseMode.HTML,
+    )
+
+
+async def away_person(context: LinliContext, actor: Actor, username: str | None) -> User:
+    """The person named (an owner setting it for a volunteer), else the actor."""
+    if username:
+        return await context.services.community.find_person(username)
+    user = await context.services.users.get(actor.user_id)
+    if user is None:
+        raise NotFound(N_("Please send /start to me first."))
+    return user
 
 
 # --- buttons ---------------------------------------------------------------------------
@@ -256,6 +344,35 @@ async def on_answer(context: LinliContext, actor: Actor, data: ButtonData) -> Sc
     return Screen(views.swap_answered(context.t, await service.swap_summary(answered)))
 
 
+async def on_away(context: LinliContext, actor: Actor, data: ButtonData) -> Screen:
+    """/away's buttons: today, this week (to Sunday), or the text form for a date."""
+    period = data.args[0] if data.args else ""
+    if period == "until":
+        return Screen(views.away_until(context.t))
+    service = context.services.roster
+    today = service.today()
+    if period not in ("today", "week"):
+        raise InvalidInput(N_("This button is no longer valid."))
+    last = today if period == "today" else today + timedelta(days=6 - today.weekday())
+    user = await away_person(context, actor, None)
+    result = await service.set_away(actor, user, today, last)
+    return Screen(views.away_set(context.t, result, own=True))
+
+
+async def on_take(context: LinliContext, actor: Actor, data: ButtonData) -> Screen:
+    """Take this shift: the first press wins; the card then says so."""
+    taken = await context.services.roster.take_open_shift(actor, data.int_arg(0))
+    card = views.open_shift_card(context.t, taken, actor.user_id)
+    return Screen(card, views.open_shift_taken_toast(context.t, taken))
+
+
+async def on_cant(context: LinliContext, actor: Actor, data: ButtonData) -> Screen:
+    """I can't make it (on the reminder): the shift is offered to the others."""
+    day = parse_day_code(data.args[1] if len(data.args) > 1 else "")
+    shown = await context.services.roster.cant_make_it(actor, data.int_arg(0), day)
+    return Screen(views.cant_done(context.t, shown))
+
+
 ButtonAction = Callable[[LinliContext, Actor, ButtonData], Awaitable[Screen]]
 BUTTONS: dict[str, ButtonAction] = {
     "view": on_view,
@@ -272,6 +389,9 @@ BUTTONS: dict[str, ButtonAction] = {
     "swapto": on_swap_to,
     "yes": on_answer,
     "no": on_answer,
+    "away": on_away,
+    "take": on_take,
+    "cant": on_cant,
 }
 
 
@@ -287,6 +407,10 @@ def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
         CommandHandler("duty", duty),
         CommandHandler("swap", swap),
         CommandHandler("handover", handover),
+        CommandHandler("away", away),
+        CommandHandler("back", back),
+        CommandHandler("calendar", calendar),
+        CommandHandler("coverage", coverage),
         CallbackQueryHandler(roster_button, pattern=pattern(FEATURE)),
     ]
 

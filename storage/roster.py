@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import sqlite3
 
-from bot.domain.roster import Handover, HandoverNote, Shift, Swap
+from bot.domain.roster import (
+    Assignment,
+    Away,
+    CalendarEvent,
+    Handover,
+    HandoverNote,
+    OpenShift,
+    Shift,
+    Swap,
+)
 from bot.errors import Conflict, NotFound
 from bot.i18n import N_
 from storage.db import Database, Transaction
@@ -64,25 +73,63 @@ class RosterRepository:
 
     # --- who is on a shift -------------------------------------------------------------
 
-    async def assigned(self, shift_id: int) -> list[int]:
-        """The volunteers on a shift every week, in the order they were added."""
-        rows = await self.db.fetch_all(
-            "SELECT user_id FROM shift_volunteers WHERE shift_id = ? ORDER BY rowid",
-            (shift_id,),
-        )
-        return [row[0] for row in rows]
+    async def assigned(self, shift_id: int, today: str | None = None) -> list[int]:
+        """The volunteers on a shift (from ``today`` on, if given), in the order they were
+        added."""
+        return [a.user_id for a in await self.assignments(shift_id, today)]
 
-    async def assign(self, tx: Transaction, shift_id: int, user_id: int) -> bool:
-        """Put a volunteer on a shift; False if they were on it already."""
+    async def assignments(self, shift_id: int, today: str | None = None) -> list[Assignment]:
+        """A shift's volunteers with their dates and weeks, not ended before ``today``."""
+        rows = await self.db.fetch_all(
+            """SELECT user_id, from_day, until_day, every_weeks FROM shift_volunteers
+               WHERE shift_id = ? AND (? IS NULL OR until_day IS NULL OR until_day >= ?)
+               ORDER BY rowid""",
+            (shift_id, today, today),
+        )
+        return [Assignment.from_row(row) for row in rows]
+
+    async def assign(
+        self,
+        tx: Transaction,
+        shift_id: int,
+        user_id: int,
+        from_day: str | None = None,
+        every_weeks: int = 1,
+    ) -> bool:
+        """Put a volunteer on a shift (from a date, every week or every other week); False if
+        they were on it already as asked."""
         try:
             cursor = await tx.execute(
-                """INSERT INTO shift_volunteers (shift_id, user_id) VALUES (?, ?)
-                   ON CONFLICT DO NOTHING""",
-                (shift_id, user_id),
+                """INSERT INTO shift_volunteers (shift_id, user_id, from_day, every_weeks)
+                   VALUES (?, ?, ?, ?)
+                   ON CONFLICT DO UPDATE SET from_day = excluded.from_day, until_day = NULL,
+                       every_weeks = excluded.every_weeks
+                   WHERE until_day IS NOT NULL OR every_weeks != excluded.every_weeks
+                      OR (excluded.from_day IS NOT NULL
+                          AND coalesce(from_day, '') != excluded.from_day)""",
+                (shift_id, user_id, from_day, every_weeks),
             )
         except sqlite3.IntegrityError:
             raise NotFound(N_("That shift no longer exists.")) from None
         return cursor.rowcount == 1
+
+    async def unassign_from(self, tx: Transaction, shift_id: int, user_id: int, last: str) -> bool:
+        """Take a volunteer off a shift after the date ``last``; False if they were not on it."""
+        cursor = await tx.execute(
+            """UPDATE shift_volunteers SET until_day = ?
+               WHERE shift_id = ? AND user_id = ? AND (until_day IS NULL OR until_day > ?)""",
+            (last, shift_id, user_id, last),
+        )
+        return cursor.rowcount == 1
+
+    async def set_shift_dates(
+        self, tx: Transaction, shift_id: int, valid_from: str | None, valid_until: str | None
+    ) -> None:
+        """Set when a shift starts and stops occurring."""
+        await tx.execute(
+            "UPDATE shifts SET valid_from = ?, valid_until = ? WHERE id = ?",
+            (valid_from, valid_until, shift_id),
+        )
 
     async def unassign(self, tx: Transaction, shift_id: int, user_id: int) -> bool:
         """Take a volunteer off a shift; False if they were not on it."""
@@ -205,4 +252,161 @@ class RosterRepository:
                ON CONFLICT (building_id) DO UPDATE SET
                    handover_in_group = excluded.handover_in_group""",
             (building_id, int(on)),
+        )
+
+    # --- aways -------------------------------------------------------------------------
+
+    async def add_away(
+        self,
+        tx: Transaction,
+        user_id: int,
+        starts_on: str,
+        ends_on: str,
+        note: str,
+        by: int,
+        now: float,
+    ) -> Away:
+        """Record a period away."""
+        cursor = await tx.execute(
+            """INSERT INTO aways (user_id, starts_on, ends_on, note, set_by, created_at)
+               VALUES (?, ?, ?, ?, ?, ?)""",
+            (user_id, starts_on, ends_on, note, by, now),
+        )
+        row = await tx.fetch_one("SELECT * FROM aways WHERE id = ?", (cursor.lastrowid,))
+        return Away.from_row(row)
+
+    async def aways(self, user_id: int, from_day: str) -> list[Away]:
+        """A volunteer's periods away that end on or after a date, soonest first."""
+        rows = await self.db.fetch_all(
+            "SELECT * FROM aways WHERE user_id = ? AND ends_on >= ? ORDER BY starts_on",
+            (user_id, from_day),
+        )
+        return [Away.from_row(row) for row in rows]
+
+    async def away_on(self, day: str) -> set[int]:
+        """The users away on a local date."""
+        rows = await self.db.fetch_all(
+            "SELECT DISTINCT user_id FROM aways WHERE starts_on <= ? AND ends_on >= ?",
+            (day, day),
+        )
+        return {row[0] for row in rows}
+
+    async def end_aways(self, tx: Transaction, user_id: int, today: str, yesterday: str) -> int:
+        """End a volunteer's aways: one under way now ends yesterday, coming ones are dropped;
+        returns how many changed."""
+        dropped = await tx.execute(
+            "DELETE FROM aways WHERE user_id = ? AND starts_on >= ?", (user_id, today)
+        )
+        cut = await tx.execute(
+            "UPDATE aways SET ends_on = ? WHERE user_id = ? AND ends_on >= ?",
+            (yesterday, user_id, today),
+        )
+        return dropped.rowcount + cut.rowcount
+
+    # --- open shifts -------------------------------------------------------------------
+
+    async def open_seat(
+        self, tx: Transaction, shift_id: int, day: str, user_id: int, reason: str, now: float
+    ) -> OpenShift | None:
+        """Open a volunteer's seat of an occurrence (again, if it was cancelled); None if it
+        is open or taken already."""
+        cursor = await tx.execute(
+            """INSERT INTO open_shifts (shift_id, day, user_id, reason, created_at)
+               VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (shift_id, day, user_id) DO UPDATE SET status = 'open',
+                   reason = excluded.reason, created_at = excluded.created_at
+               WHERE status = 'cancelled'""",
+            (shift_id, day, user_id, reason, now),
+        )
+        if cursor.rowcount != 1:
+            return None
+        row = await tx.fetch_one(
+            "SELECT * FROM open_shifts WHERE shift_id = ? AND day = ? AND user_id = ?",
+            (shift_id, day, user_id),
+        )
+        return OpenShift.from_row(row)
+
+    async def open_shift(self, open_id: int) -> OpenShift | None:
+        """An open shift by id."""
+        row = await self.db.fetch_one(
+            "SELECT * FROM open_shifts WHERE id = ?", (open_id,)
+        )
+        return None if row is None else OpenShift.from_row(row)
+
+    async def open_shifts_of(self, shift_id: int, day: str) -> list[OpenShift]:
+        """The open (or taken) seats of one occurrence, in the order they were opened."""
+        rows = await self.db.fetch_all(
+            """SELECT * FROM open_shifts WHERE shift_id = ? AND day = ?
+               AND status != 'cancelled' ORDER BY id""",
+            (shift_id, day),
+        )
+        return [OpenShift.from_row(row) for row in rows]
+
+    async def open_seats_of(self, user_id: int, from_day: str) -> list[OpenShift]:
+        """A volunteer's seats still open, from a date on."""
+        rows = await self.db.fetch_all(
+            """SELECT * FROM open_shifts WHERE user_id = ? AND day >= ? AND status = 'open'
+               ORDER BY day, id""",
+            (user_id, from_day),
+        )
+        return [OpenShift.from_row(row) for row in rows]
+
+    async def take_open_shift(
+        self, tx: Transaction, open_id: int, user_id: int, now: float
+    ) -> bool:
+        """The one conditional update of a race: True for the single winner."""
+        cursor = await tx.execute(
+            """UPDATE open_shifts SET status = 'taken', taken_by = ?, taken_at = ?
+               WHERE id = ? AND status = 'open'""",
+            (user_id, now, open_id),
+        )
+        return cursor.rowcount == 1
+
+    async def cancel_open_shift(self, tx: Transaction, open_id: int) -> bool:
+        """The seat's volunteer is back: the offer no longer stands."""
+        cursor = await tx.execute(
+            "UPDATE open_shifts SET status = 'cancelled' WHERE id = ? AND status = 'open'",
+            (open_id,),
+        )
+        return cursor.rowcount == 1
+
+    # --- calendar ----------------------------------------------------------------------
+
+    async def signed_up_events(self, user_id: int, now: float) -> list[CalendarEvent]:
+        """The open events someone is going to (not waiting for) that have not started."""
+        rows = await self.db.fetch_all(
+            """SELECT e.id, e.title, e.place, e.starts_at, s.role FROM events e
+               JOIN event_signups s ON s.event_id = e.id
+               WHERE s.user_id = ? AND s.status = 'going' AND e.status = 'open'
+               AND e.starts_at > ? ORDER BY e.starts_at""",
+            (user_id, now),
+        )
+        return [CalendarEvent(row[0], row[1], row[2], row[3], row[4]) for row in rows]
+
+    # --- the weekly digest -------------------------------------------------------------
+
+    async def digest_at(self, building_id: int) -> tuple[int, int] | None:
+        """When the building's weekly digest goes out (weekday, minute); None: off."""
+        row = await self.db.fetch_one(
+            "SELECT weekday, minute FROM digest_settings WHERE building_id = ?", (building_id,)
+        )
+        return None if row is None else (row[0], row[1])
+
+    async def digests(self) -> list[tuple[int, int, int]]:
+        """Every building with the digest on: (building, weekday, minute)."""
+        rows = await self.db.fetch_all("SELECT building_id, weekday, minute FROM digest_settings")
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    async def set_digest(
+        self, tx: Transaction, building_id: int, at: tuple[int, int] | None
+    ) -> None:
+        """Turn the weekly digest on at a weekday and minute, or off (None)."""
+        if at is None:
+            await tx.execute("DELETE FROM digest_settings WHERE building_id = ?", (building_id,))
+            return
+        await tx.execute(
+            """INSERT INTO digest_settings (building_id, weekday, minute) VALUES (?, ?, ?)
+               ON CONFLICT (building_id) DO UPDATE SET weekday = excluded.weekday,
+                   minute = excluded.minute""",
+            (building_id, *at),
         )

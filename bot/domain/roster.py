@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
 from bot.domain.core import Building, Model, User
+from bot.domain.events import EventSummary
+from bot.domain.lockups import Facility
 from bot.errors import InvalidInput
 from bot.i18n import N_
 
 SwapStatus = Literal["offered", "accepted", "declined", "withdrawn"]
-RosterAction = Literal["add", "remove", "assign", "unassign", "announce"]
+RosterAction = Literal["add", "remove", "assign", "unassign", "announce", "digest"]
+OpenReason = Literal["away", "removed", "cant"]
+OpenStatus = Literal["open", "taken", "cancelled"]
 # The hours an owner picks with buttons (other hours: the text form of /roster).
 PRESET_HOURS = ((8 * 60, 12 * 60), (12 * 60, 18 * 60), (18 * 60, 22 * 60), (22 * 60, 8 * 60))
 DAY_CODE = re.compile(r"^\d{8}$")
@@ -41,6 +45,31 @@ class Shift(Model):
     weekday: int
     start_minute: int
     end_minute: int
+    valid_from: str | None = None  # first local date it occurs on (None: always)
+    valid_until: str | None = None  # last local date (None: no end)
+
+
+class Assignment(Model):
+    """A volunteer on a shift: from a date, until a date, every week or every other week."""
+
+    user_id: int
+    from_day: str | None = None
+    until_day: str | None = None
+    every_weeks: int = 1
+
+    def on(self, day: date) -> bool:
+        """Whether the volunteer is on the shift's occurrence of this date."""
+        text = day.isoformat()
+        if self.from_day is not None and text < self.from_day:
+            return False
+        if self.until_day is not None and text > self.until_day:
+            return False
+        if self.every_weeks == 1 or self.from_day is None:
+            return True
+        anchor = date.fromisoformat(self.from_day)
+        weeks = ((day - timedelta(days=day.weekday())) - (anchor - timedelta(
+            days=anchor.weekday()))).days // 7
+        return weeks % self.every_weeks == 0
 
 
 class Swap(Model):
@@ -81,15 +110,70 @@ class Handover(Model):
         return [int(part) for part in self.incoming.split()]
 
 
+class Away(Model):
+    """A volunteer's period away: local dates, first and last day inclusive."""
+
+    id: int
+    user_id: int
+    starts_on: str
+    ends_on: str
+    note: str = ""
+    set_by: int | None = None
+    created_at: float
+
+    def covers(self, day: date) -> bool:
+        """Whether the volunteer is away on this local date."""
+        return self.starts_on <= day.isoformat() <= self.ends_on
+
+
+class OpenShift(Model):
+    """One seat of one occurrence left without its volunteer, offered to the others."""
+
+    id: int
+    shift_id: int
+    day: str
+    user_id: int
+    reason: OpenReason
+    status: OpenStatus = "open"
+    taken_by: int | None = None
+    taken_at: float | None = None
+    created_at: float
+
+
 @dataclass(frozen=True)
 class Occurrence:
-    """One shift on one date, with the volunteers of that date (swaps applied)."""
+    """One shift on one date, with the volunteers of that date (swaps, aways and taken open
+    shifts applied); ``covering``: (taker, whose seat) pairs; ``open_seats``: seats nobody
+    took yet."""
 
     shift: Shift
     day: date
     starts_at: float
     ends_at: float
     volunteer_ids: tuple[int, ...]
+    covering: tuple[tuple[int, int], ...] = ()
+    open_seats: int = 0
+
+
+@dataclass(frozen=True)
+class OpenShiftView:
+    """An open shift with its building, occurrence and the people it names."""
+
+    open_shift: OpenShift
+    building: Building
+    occurrence: Occurrence
+    vacated_by: User | None
+    taker: User | None
+    started: bool
+
+
+@dataclass(frozen=True)
+class AwayResult:
+    """A period away that was set, and the shifts of it that are now open."""
+
+    away: Away
+    user: User
+    opened: list[Occurrence]
 
 
 @dataclass(frozen=True)
@@ -107,6 +191,7 @@ class Week:
     building: Building
     shifts: list[RosterShift]
     handover_in_group: bool
+    digest_at: tuple[int, int] | None = None  # the weekly digest's weekday and minute
 
 
 @dataclass(frozen=True)
@@ -182,3 +267,63 @@ class Note:
     writer: int
     name: str
     text: str
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    """An event someone signed up for, as their calendar file shows it."""
+
+    id: int
+    title: str
+    place: str
+    starts_at: float
+    role: str  # guest or helper
+
+
+@dataclass(frozen=True)
+class CalendarShift:
+    """One coming occurrence in a calendar file, with the names of its volunteers."""
+
+    building: Building
+    occurrence: Occurrence
+    names: list[str]
+
+
+@dataclass(frozen=True)
+class DutyCalendar:
+    """What /calendar puts in the file: the person's coming shifts (or, for owners, the
+    whole rota of their buildings) and the events they signed up for."""
+
+    shifts: list[CalendarShift]
+    events: list[CalendarEvent]
+    whole_rota: bool
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A building's coming week for its group: who is on duty each day, the requests still
+    open, the coming events and the facilities' closing times."""
+
+    building: Building
+    days: list[tuple[date, list[Occurrence]]]
+    people: dict[int, User]
+    open_requests: int
+    events: list[EventSummary]
+    facilities: list[Facility]
+    gap_hours: float | None = None  # hours of the week with nobody on duty
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The hours of a building's coming weeks with nobody on duty: the gaps, and a grid of
+    each day's hours with the share of each hour that someone covers (0 to 1)."""
+
+    building: Building
+    days: list[date]
+    grid: list[list[float]]
+    gaps: list[tuple[float, float]]
+
+    @property
+    def gap_hours(self) -> float:
+        """How many hours nobody is on duty, to a tenth."""
+        return round(sum(end - start for start, end in self.gaps) / 3600, 1)

@@ -12,19 +12,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.cards import LiveCards
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.core import Building, Job, User
 from bot.domain.roster import (
     PRESET_HOURS,
+    Away,
+    AwayResult,
+    CalendarShift,
+    Coverage,
+    Digest,
     Duty,
+    DutyCalendar,
     Note,
     NoteResult,
     Occurrence,
+    OpenReason,
     OpenRequest,
+    OpenShift,
+    OpenShiftView,
     RosterAction,
     RosterShift,
     Shift,
@@ -46,13 +56,19 @@ from bot.services.points import PointsService
 from bot.services.weektime import (
     WeeklySlot,
     first_day_after,
+    local_date,
     local_moment,
+    parse_clock,
+    parse_days,
     parse_range,
     parse_weekday,
 )
 from bot.text import tidy
 from bot.views import roster as views
+from bot.views.common import OutMessage
 from storage.db import Database, Transaction
+from storage.events import EventRepository
+from storage.lockups import LockupRepository
 from storage.roster import RosterRepository
 from storage.users import UserRepository
 
@@ -66,6 +82,16 @@ MAX_SWAP_CHOICES = 12
 REMIND = "duty remind"
 HANDOVER = "duty handover"
 PLAN = "roster plan"
+OFFER = "duty offer"  # "duty offer 7 48": open shift 7 offered 48 hours ahead
+OPEN_ALERT = "duty open alert"  # "duty open alert 7": still open, the owners hear
+OPEN_CARD = "open_shift"  # the live card kind of an offer (ref "7:48": shift 7, round 48)
+MAX_AWAY_DAYS = 180
+COVERAGE_WEEKS = (1, 8)  # /coverage's default and longest span, in weeks
+DIGEST = "duty digest"  # "duty digest 3 2026-12-06": building 3's digest of that Sunday
+DIGEST_DEFAULT = (6, 19 * 60)  # Sunday 19:00
+DIGEST_EVENTS = 10
+CALENDAR_WEEKS = 8  # how far ahead /calendar's file reaches
+REMOVED_HORIZON = 7 * 86400  # a volunteer taken off a shift leaves this week's seats open
 
 ROSTER_USAGE = N_(
     "Write it like this:\n"
@@ -73,14 +99,64 @@ ROSTER_USAGE = N_(
     "/roster remove mon 18:00-22:00\n"
     "/roster assign mon 18:00-22:00 @zhao\n"
     "/roster unassign mon 18:00-22:00 @li\n"
-    "/roster announce on (or off): post handovers in the group"
+    "/roster announce on (or off): post handovers in the group\n"
+    "/roster digest on sun 19:00 (or off): the weekly digest in the group\n"
+    "From a date on: /roster from 2026-12-15 add mon 18:00-22:00 @li\n"
+    "Weekdays only: /roster add weekdays 09:00-12:00 @zhao; "
+    "alternate weeks: /roster add sat 09:00-12:00 @wang alternate"
 )
+ALTERNATE = frozenset({"alternate", "biweekly", "fortnightly", "隔周"})
+WEEKDAYS_ONLY = frozenset({"weekdays", "workdays", "工作日"})
 BAD_BUTTON = N_("This button is no longer valid.")
+AWAY_USAGE = N_(
+    "Write it like this: /away 2026-12-10 2026-12-20 visiting my daughter\n"
+    "(the first and the last day away; the note is optional). /back ends it early."
+)
 
 
-def slot_of(shift: Shift) -> WeeklySlot:
-    """The weekly time range of a shift."""
-    return WeeklySlot(shift.weekday, shift.start_minute, shift.end_minute)
+@dataclass(frozen=True)
+class RosterSlot(WeeklySlot):
+    """A shift's weekly slot that occurs only from ``valid_from`` to ``valid_until``."""
+
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+    def on(self, day: date) -> bool:
+        """Whether an occurrence starts on this local date."""
+        if self.valid_from is not None and day < self.valid_from:
+            return False
+        if self.valid_until is not None and day > self.valid_until:
+            return False
+        return super().on(day)
+
+    def next_day(
+        self, after: float, tz: ZoneInfo, *, lead: float = 0.0, at_end: bool = False
+    ) -> date:
+        """The first day whose start (minus ``lead``), or end, is later than ``after``; for a
+        shift that has ended, a day after its end (on which it does not occur)."""
+        if self.valid_from is not None:
+            after = max(after, local_moment(self.valid_from, 0, tz) - 2 * 86400)
+
+        def moment(day: date) -> float | None:
+            if not self.on(day):
+                return None
+            return self.ends_at(day, tz) if at_end else self.starts_at(day, tz) - lead
+
+        found = first_day_after(after, moment, tz)
+        if found is not None:
+            return found
+        return (self.valid_until or local_date(after, tz)) + timedelta(days=1)
+
+
+def slot_of(shift: Shift) -> RosterSlot:
+    """The weekly time range of a shift, with the dates it occurs between."""
+    return RosterSlot(
+        shift.weekday,
+        shift.start_minute,
+        shift.end_minute,
+        date.fromisoformat(shift.valid_from) if shift.valid_from else None,
+        date.fromisoformat(shift.valid_until) if shift.valid_until else None,
+    )
 
 
 def apply_swaps(assigned: Iterable[int], swaps: Iterable[Swap]) -> list[int]:
@@ -102,25 +178,113 @@ class RosterCommand:
     end: int = 0
     usernames: tuple[str, ...] = ()
     switch: bool = False
+    at: tuple[int, int] | None = None  # digest: its weekday and minute (None: off)
+    weekdays: tuple[int, ...] = ()  # every weekday the command is for (``weekday``: the first)
+    from_day: date | None = None  # the change holds from this date on
+    every_weeks: int = 1  # 2: the volunteers are on it every other week
 
 
 def parse_roster_command(text: str) -> RosterCommand:
     """Parse the text form of /roster; anything malformed is refused with the usage."""
     words = text.split()
+    from_day = None
+    if words and words[0].lower() == "from":
+        from_day = parse_day(words[1]) if len(words) > 1 else None
+        if from_day is None:
+            raise InvalidInput(ROSTER_USAGE)
+        words = words[2:]
     action = words[0].lower() if words else ""
+    if from_day is not None and action not in ("add", "remove", "assign", "unassign"):
+        raise InvalidInput(ROSTER_USAGE)
     if action == "announce" and len(words) == 2 and words[1].lower() in ("on", "off"):
         return RosterCommand("announce", switch=words[1].lower() == "on")
+    if action == "digest":
+        return parse_digest(words[1:])
     if action not in ("add", "remove", "assign", "unassign") or len(words) < 3:
         raise InvalidInput(ROSTER_USAGE)
-    weekday = parse_weekday(words[1])
-    usernames = tuple(word.lstrip("@") for word in words[2:] if word.startswith("@"))
-    times = parse_range("".join(word for word in words[2:] if not word.startswith("@")))
-    if weekday is None or times is None:
+    days = [0, 1, 2, 3, 4] if words[1].lower() in WEEKDAYS_ONLY else parse_days(words[1])
+    rest = [word for word in words[2:] if word.lower() not in ALTERNATE]
+    every = 2 if len(rest) < len(words) - 2 else 1
+    usernames = tuple(word.lstrip("@") for word in rest if word.startswith("@"))
+    times = parse_range("".join(word for word in rest if not word.startswith("@")))
+    if not days or times is None:
         raise InvalidInput(ROSTER_USAGE)
     if action in ("assign", "unassign") and not usernames:
         raise InvalidInput(ROSTER_USAGE)
+    if every == 2 and action not in ("add", "assign"):
+        raise InvalidInput(ROSTER_USAGE)
     kind: RosterAction = action  # type: ignore[assignment]  # one of the four, checked above
-    return RosterCommand(kind, weekday, times[0], times[1], usernames)
+    return RosterCommand(
+        kind, days[0], times[0], times[1], usernames,
+        weekdays=tuple(days), from_day=from_day, every_weeks=every,
+    )
+
+
+def parse_digest(words: list[str]) -> RosterCommand:
+    """``on [sun 19:00]`` or ``off``."""
+    switch = words[0].lower() if words else ""
+    if switch == "off" and len(words) == 1:
+        return RosterCommand("digest")
+    if switch != "on" or len(words) not in (1, 3):
+        raise InvalidInput(ROSTER_USAGE)
+    weekday, minute = DIGEST_DEFAULT
+    if len(words) == 3:
+        day, clock = parse_weekday(words[1]), parse_clock(words[2])
+        if day is None or clock is None:
+            raise InvalidInput(ROSTER_USAGE)
+        weekday, minute = day, clock
+    return RosterCommand("digest", switch=True, at=(weekday, minute))
+
+
+def parse_weeks(text: str) -> int:
+    """/coverage's number of weeks: none for the default, else 1 to the longest."""
+    default, longest = COVERAGE_WEEKS
+    if not text.strip():
+        return default
+    word = text.strip()
+    if not word.isascii() or not word.isdigit() or len(word) > 2:
+        raise InvalidInput(N_("Write /coverage, or /coverage 4 for the next 4 weeks "
+                              "(at most {weeks})."), weeks=longest)
+    weeks = int(text.strip())
+    if not 1 <= weeks <= longest:
+        raise InvalidInput(N_("Write /coverage, or /coverage 4 for the next 4 weeks "
+                              "(at most {weeks})."), weeks=longest)
+    return weeks
+
+
+def _overlap(spans: list[tuple[float, float]], start: float, end: float) -> float:
+    """Seconds of [start, end) inside the spans."""
+    return sum(max(0.0, min(end, until) - max(start, since)) for since, until in spans)
+
+
+@dataclass(frozen=True)
+class AwayCommand:
+    """The text form of /away: ``[@name] 2026-12-10 2026-12-20 [note]``."""
+
+    username: str | None
+    first: date
+    last: date
+    note: str = ""
+
+
+def parse_day(word: str) -> date | None:
+    """A date written 2026-12-10; None if it is not one."""
+    try:
+        return date.fromisoformat(word) if len(word) == 10 else None
+    except ValueError:
+        return None
+
+
+def parse_away_command(text: str) -> AwayCommand:
+    """Parse /away's text; a single date is one day away. Malformed: the usage."""
+    words = text.split()
+    username = words.pop(0).lstrip("@") if words and words[0].startswith("@") else None
+    first = parse_day(words[0]) if words else None
+    if first is None:
+        raise InvalidInput(AWAY_USAGE)
+    last = parse_day(words[1]) if len(words) > 1 else None
+    rest = words[2:] if last is not None else words[1:]
+    return AwayCommand(username, first, last or first, " ".join(rest))
 
 
 async def schedule_daily_plan(
@@ -153,6 +317,7 @@ class RosterService:
         users: UserRepository,
         points: PointsService,
         requests: UnfinishedRequests,
+        cards: LiveCards,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -164,7 +329,10 @@ class RosterService:
         self.users = users
         self.points = points
         self.requests = requests
+        self.cards = cards
         self.repo = RosterRepository(db)
+        cards.register(OPEN_CARD, self._render_offer, send_kind="open_shift",
+                       edit_kind="open_shift_edit")
 
     @property
     def tz(self) -> ZoneInfo:
@@ -182,15 +350,24 @@ class RosterService:
             REMIND: self._remind,
             HANDOVER: self._handover,
             PLAN: self._plan,
+            OFFER: self._offer,
+            OPEN_ALERT: self._open_alert,
+            DIGEST: self._digest,
         }
+
+    def today(self) -> date:
+        """The community's local date now."""
+        return datetime.fromtimestamp(self.clock.now(), self.tz).date()
 
     # --- the weekly roster -------------------------------------------------------------
 
     async def week(self, building: Building) -> list[RosterShift]:
         """The building's shifts in weekly order, each with its volunteers."""
+        today = self.today().isoformat()
         return [
-            RosterShift(shift, await self.people_of(await self.repo.assigned(shift.id)))
+            RosterShift(shift, await self.people_of(await self.repo.assigned(shift.id, today)))
             for shift in await self.repo.shifts(building.id)
+            if shift.valid_until is None or shift.valid_until >= today
         ]
 
     async def week_for(self, actor: Actor, building: Building) -> tuple[Week, Role]:
@@ -233,17 +410,29 @@ class RosterService:
         start: int,
         end: int,
         volunteers: list[User],
+        *,
+        from_day: date | None = None,
+        every_weeks: int = 1,
     ) -> Shift:
-        """Add a shift (or take the existing one with these times) and put volunteers on it."""
+        """Add a shift (or take the existing one with these times) and put volunteers on it;
+        from a date on (a new shift starts then), every week or every other week."""
         await self.community.require(actor, building, Role.OWNER)
         await self._require_volunteers(building, volunteers)
         now = self.clock.now()
+        anchor = self._anchor(from_day, every_weeks)
         async with self.db.transaction() as tx:
             shift, created = await self.repo.add_shift(
                 tx, building.id, weekday, start, end, actor.user_id, now
             )
+            if created and from_day is not None:
+                await self.repo.set_shift_dates(tx, shift.id, from_day.isoformat(), None)
+                shift = shift.model_copy(update={"valid_from": from_day.isoformat()})
+            elif shift.valid_until is not None:  # added again: it goes on
+                await self.repo.set_shift_dates(tx, shift.id, shift.valid_from, None)
+                shift = shift.model_copy(update={"valid_until": None})
+                created = True
             for user in volunteers:
-                await self.repo.assign(tx, shift.id, user.id)
+                await self.repo.assign(tx, shift.id, user.id, anchor, every_weeks)
             if created:
                 await self._plan_shift(tx, shift, now)
                 await self._schedule_plan(tx, now)
@@ -284,7 +473,9 @@ class RosterService:
         await self.community.require(actor, building, Role.OWNER)
         shift = await self.shift_of(building, shift_id)
         async with self.db.transaction() as tx:
-            if on is not True and await self.repo.unassign(tx, shift.id, user_id):
+            if on is not True and user_id in await self.repo.assigned(shift.id):
+                await self._open_removed_seats(tx, building, shift, user_id)
+                await self.repo.unassign(tx, shift.id, user_id)
                 return False
             if on is False:
                 return False
@@ -299,23 +490,63 @@ class RosterService:
         if command.action == "announce":
             await self.set_handover_in_group(actor, building, command.switch)
             return
-        people = [await self.community.find_person(name) for name in command.usernames]
-        if command.action == "add":
-            await self.add_shift(
-                actor, building, command.weekday, command.start, command.end, people
-            )
+        if command.action == "digest":
+            await self.set_digest(actor, building, command.at)
             return
-        shift = await self._shift_at(building, command)
-        if command.action == "remove":
+        if command.from_day is not None and command.from_day < self.today():
+            raise InvalidInput(N_("That date is in the past: a change holds from today on."))
+        people = [await self.community.find_person(name) for name in command.usernames]
+        await self._require_volunteers(building, people)
+        shifts = []
+        if command.action != "add":  # every named shift must exist before anything changes
+            for weekday in command.weekdays or (command.weekday,):
+                shifts.append(await self._shift_at(building, weekday, command))
+        for weekday in command.weekdays or (command.weekday,):
+            if command.action == "add":
+                await self.add_shift(
+                    actor, building, weekday, command.start, command.end, people,
+                    from_day=command.from_day, every_weeks=command.every_weeks,
+                )
+        for shift in shifts:
+            await self._change_shift(actor, building, shift, command, people)
+
+    async def _change_shift(
+        self,
+        actor: Actor,
+        building: Building,
+        shift: Shift,
+        command: RosterCommand,
+        people: list[User],
+    ) -> None:
+        """remove, assign or unassign one shift, now or from ``command.from_day``."""
+        since = command.from_day
+        if command.action == "remove" and since is None:
             await self.remove_shift(actor, building, shift.id)
             return
-        await self._require_volunteers(building, people)
         async with self.db.transaction() as tx:
+            if command.action == "remove" and since is not None:
+                last = (since - timedelta(days=1)).isoformat()
+                await self.repo.set_shift_dates(tx, shift.id, shift.valid_from, last)
+                return
             for user in people:
                 if command.action == "assign":
-                    await self.repo.assign(tx, shift.id, user.id)
-                else:
+                    await self.repo.assign(
+                        tx, shift.id, user.id, self._anchor(since, command.every_weeks),
+                        command.every_weeks,
+                    )
+                elif since is not None:
+                    last = (since - timedelta(days=1)).isoformat()
+                    await self.repo.unassign_from(tx, shift.id, user.id, last)
+                elif user.id in await self.repo.assigned(shift.id):
+                    await self._open_removed_seats(tx, building, shift, user.id)
                     await self.repo.unassign(tx, shift.id, user.id)
+
+    def _anchor(self, since: date | None, every_weeks: int) -> str | None:
+        """From when an assignment holds: the date asked, or today for alternate weeks (the
+        week they count from)."""
+        if since is not None:
+            return since.isoformat()
+        return self.today().isoformat() if every_weeks > 1 else None
 
     async def shift_of(self, building: Building, shift_id: int) -> Shift:
         """A shift of this building (a button may name a shift that is gone or elsewhere)."""
@@ -339,14 +570,29 @@ class RosterService:
     async def occurrence(self, shift: Shift, day: date) -> Occurrence:
         """One date of a shift, with that date's volunteers."""
         slot = slot_of(shift)
-        assigned = await self.repo.assigned(shift.id)
+        assigned = [a.user_id for a in await self.repo.assignments(shift.id) if a.on(day)]
         swaps = await self.repo.accepted_swaps(shift.id, day.isoformat())
+        people = apply_swaps(assigned, swaps)
+        covering: list[tuple[int, int]] = []
+        open_seats = 0
+        for seat in await self.repo.open_shifts_of(shift.id, day.isoformat()):
+            if seat.user_id in people:
+                people.remove(seat.user_id)
+            if seat.status == "taken" and seat.taken_by is not None:
+                if seat.taken_by not in people:
+                    people.append(seat.taken_by)
+                covering.append((seat.taken_by, seat.user_id))
+            else:
+                open_seats += 1
+        away = await self.repo.away_on(day.isoformat())
         return Occurrence(
             shift,
             day,
             slot.starts_at(day, self.tz),
             slot.ends_at(day, self.tz),
-            tuple(apply_swaps(assigned, swaps)),
+            tuple(p for p in people if p not in away),
+            tuple(pair for pair in covering if pair[0] not in away),
+            open_seats,
         )
 
     async def occurrences_at(self, building_id: int, at: float) -> list[Occurrence]:
@@ -364,7 +610,11 @@ class RosterService:
             (slot_of(shift).next_day(after, self.tz), shift)
             for shift in await self.repo.shifts(building_id)
         ]
-        moments = [(slot_of(shift).starts_at(day, self.tz), shift, day) for day, shift in starts]
+        moments = [
+            (slot_of(shift).starts_at(day, self.tz), shift, day)
+            for day, shift in starts
+            if slot_of(shift).on(day)
+        ]
         if not moments:
             return []
         first = min(moment for moment, _shift, _day in moments)
@@ -382,7 +632,8 @@ class RosterService:
         people: dict[int, None] = {}
         for occurrence in await self.occurrences_at(building_id, at):
             people.update(dict.fromkeys(occurrence.volunteer_ids))
-        return list(people)
+        away = await self.repo.away_on(datetime.fromtimestamp(at, self.tz).date().isoformat())
+        return [user_id for user_id in people if user_id not in away]
 
     async def duty(self, building: Building) -> Duty:
         """Who is on duty now and who is next, with their names."""
@@ -390,6 +641,7 @@ class RosterService:
         current = await self.occurrences_at(building.id, now)
         coming = await self.next_occurrences(building.id, now)
         ids = dict.fromkeys(u for o in [*current, *coming] for u in o.volunteer_ids)
+        ids.update(dict.fromkeys(gone for o in [*current, *coming] for _u, gone in o.covering))
         people = {user.id: user for user in await self.people_of(ids)}
         return Duty(building, current, coming, people)
 
@@ -485,6 +737,424 @@ class RosterService:
         giver, taker = await self.users.get(swap.from_user), await self.users.get(swap.to_user)
         return SwapSummary(swap, building, occurrence, giver, taker)
 
+    # --- aways and open shifts ---------------------------------------------------------
+
+    async def set_away(
+        self, actor: Actor, user: User, first: date, last: date, note: str = ""
+    ) -> AwayResult:
+        """A volunteer is away from ``first`` to ``last`` (local dates, inclusive): routing
+        skips them and their shifts of the period are offered to the others. Owners may set
+        it for a volunteer of their building."""
+        buildings = await self._away_buildings(actor, user)
+        today = self.today()
+        if last < first:
+            raise InvalidInput(N_("The away period ends before it starts."))
+        if first < today:
+            raise InvalidInput(
+                N_("That period is in the past: the first day away is today or later.")
+            )
+        if (last - first).days >= MAX_AWAY_DAYS:
+            raise InvalidInput(N_("An away period is at most {days} days."), days=MAX_AWAY_DAYS)
+        note = tidy(note)[:NOTE_LIMIT]
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            mine = await self._own_occurrences(buildings, user.id, first, last)
+            away = await self.repo.add_away(
+                tx, user.id, first.isoformat(), last.isoformat(), note, actor.user_id, now
+            )
+            for building, occurrence in mine:
+                await self._open_seat(tx, building, occurrence, user.id, "away")
+        return AwayResult(away, user, [occurrence for _building, occurrence in mine])
+
+    async def come_back(self, actor: Actor, user: User) -> int:
+        """End a volunteer's aways early; their seats nobody took yet are theirs again.
+        Returns how many open shifts were withdrawn."""
+        await self._away_buildings(actor, user)
+        today = self.today()
+        now = self.clock.now()
+        withdrawn = 0
+        async with self.db.transaction() as tx:
+            changed = await self.repo.end_aways(
+                tx, user.id, today.isoformat(), (today - timedelta(days=1)).isoformat()
+            )
+            for seat in await self.repo.open_seats_of(user.id, today.isoformat()):
+                shift = await self.repo.shift(seat.shift_id)
+                if shift is None or seat.reason == "removed":
+                    continue
+                occurrence = await self.occurrence(shift, date.fromisoformat(seat.day))
+                if occurrence.starts_at > now and await self.repo.cancel_open_shift(tx, seat.id):
+                    withdrawn += 1
+                    await self._touch_offer(tx, seat.id)
+            if not changed and not withdrawn:
+                raise NotFound(N_("{name} is not away."), name=user.display_name)
+        return withdrawn
+
+    async def aways_of(self, user_id: int) -> list[Away]:
+        """A volunteer's periods away from today on."""
+        return await self.repo.aways(user_id, self.today().isoformat())
+
+    async def cant_make_it(self, actor: Actor, shift_id: int, day: date) -> OpenShiftView:
+        """A volunteer cannot come to one of their coming shifts: it is offered to the others."""
+        mine = [
+            seat
+            for seat in await self.repo.open_shifts_of(shift_id, day.isoformat())
+            if seat.user_id == actor.user_id
+        ]
+        if not mine:  # a press handled twice finds the seat it opened
+            building, occurrence = await self._own_coming(actor, shift_id, day)
+            async with self.db.transaction() as tx:
+                await self._open_seat(tx, building, occurrence, actor.user_id, "cant")
+            return await self.cant_make_it(actor, shift_id, day)
+        return await self.open_shift_view(mine[0])
+
+    async def take_open_shift(self, actor: Actor, open_id: int) -> OpenShiftView:
+        """The first volunteer to press "Take this shift" gets it (one conditional update);
+        every offer card then says who took it, and the owners are told."""
+        seat = await self.repo.open_shift(open_id)
+        if seat is None:
+            raise NotFound(BAD_BUTTON)
+        shown = await self.open_shift_view(seat)
+        await self.community.require(actor, shown.building, Role.VOLUNTEER)
+        if not await self.community.buildings.is_volunteer(shown.building.id, actor.user_id):
+            raise NotAllowed(N_("Only the volunteers of {building} can take its shifts."),
+                             building=shown.building.name)
+        self._check_takeable(actor, shown)
+        async with self.db.transaction() as tx:
+            if not await self.repo.take_open_shift(tx, open_id, actor.user_id, self.clock.now()):
+                raced = await self.repo.open_shift(open_id)
+                assert raced is not None
+                self._check_takeable(actor, await self.open_shift_view(raced))
+                raise Conflict(N_("This shift is no longer open."))
+            await self._touch_offer(tx, open_id)
+            taken = await self.open_shift_view(await self._seat(open_id))
+            for owner in await self.owner_ids(taken.building):
+                t = await self.translator_for(owner)
+                await self.outbox.queue_message(
+                    tx, owner, views.open_shift_taken(t, taken), kind="open_shift_owner",
+                    dedupe_key=f"open {open_id} taken {owner}",
+                )
+        return taken
+
+    async def open_shift_view(self, seat: OpenShift) -> OpenShiftView:
+        """An open shift with its building, its occurrence and the people it names."""
+        shift = await self.repo.shift(seat.shift_id)
+        if shift is None:
+            raise NotFound(N_("That shift no longer exists."))
+        building = await self._building(shift.building_id)
+        occurrence = await self.occurrence(shift, date.fromisoformat(seat.day))
+        vacated = await self.users.get(seat.user_id)
+        taker = await self.users.get(seat.taken_by) if seat.taken_by is not None else None
+        started = occurrence.starts_at <= self.clock.now()
+        return OpenShiftView(seat, building, occurrence, vacated, taker, started)
+
+    def _check_takeable(self, actor: Actor, shown: OpenShiftView) -> None:
+        """Refuse a take that cannot stand, saying why."""
+        seat = shown.open_shift
+        if seat.status == "taken":
+            name = shown.taker.display_name if shown.taker else "?"
+            raise Conflict(N_("{name} already took this shift."), name=name)
+        if seat.status == "cancelled":
+            raise Conflict(N_("This shift is no longer open: its volunteer is back."))
+        if shown.started:
+            raise Conflict(N_("This shift has already started."))
+        if actor.user_id == seat.user_id:
+            raise Conflict(N_("This is the shift you gave up; /back if you can make it."))
+        if actor.user_id in shown.occurrence.volunteer_ids:
+            raise Conflict(N_("You are on this shift already."))
+
+    async def _seat(self, open_id: int) -> OpenShift:
+        seat = await self.repo.open_shift(open_id)
+        if seat is None:
+            raise NotFound(BAD_BUTTON)
+        return seat
+
+    async def _away_buildings(self, actor: Actor, user: User) -> list[Building]:
+        """The buildings the volunteer serves; someone else must own one of them."""
+        buildings = await self.community.buildings.volunteering(user.id)
+        if not buildings:
+            raise NotFound(
+                N_("{name} is not a volunteer of any building."), name=user.display_name
+            )
+        if actor.user_id != user.id:
+            refusal: NotAllowed | None = None
+            for building in buildings:
+                try:
+                    await self.community.require(actor, building, Role.OWNER)
+                    return buildings
+                except NotAllowed as error:
+                    refusal = error
+            assert refusal is not None
+            raise refusal
+        return buildings
+
+    async def _own_occurrences(
+        self, buildings: list[Building], user_id: int, first: date, last: date
+    ) -> list[tuple[Building, Occurrence]]:
+        """The volunteer's occurrences starting on the dates from ``first`` to ``last`` that
+        have not started yet."""
+        now = self.clock.now()
+        found = []
+        for building in buildings:
+            for shift in await self.repo.shifts(building.id):
+                slot = slot_of(shift)
+                day = first
+                while day <= last:
+                    if slot.on(day):
+                        occurrence = await self.occurrence(shift, day)
+                        if user_id in occurrence.volunteer_ids and occurrence.starts_at > now:
+                            found.append((building, occurrence))
+                    day += timedelta(days=1)
+        found.sort(key=lambda pair: pair[1].starts_at)
+        return found
+
+    async def _open_seat(
+        self,
+        tx: Transaction,
+        building: Building,
+        occurrence: Occurrence,
+        user_id: int,
+        reason: OpenReason,
+    ) -> None:
+        """Open a volunteer's seat of a coming occurrence and plan its offers and alert."""
+        seat = await self.repo.open_seat(
+            tx, occurrence.shift.id, occurrence.day.isoformat(), user_id, reason,
+            self.clock.now(),
+        )
+        if seat is None:
+            return
+        now, start = self.clock.now(), occurrence.starts_at
+        rounds = sorted(set(self.config.duty.offer_hours), reverse=True)
+        late = [hours for hours in rounds if start - hours * 3600 <= now]
+        for hours in rounds:
+            due = start - hours * 3600
+            if due > now or (late and hours == late[-1]):
+                await self.scheduler.schedule(
+                    tx, OFFER, f"{OFFER} {seat.id} {hours}", max(due, now),
+                    {"open": seat.id, "round": hours},
+                )
+        alert = max(now, start - self.config.duty.open_alert_hours * 3600)
+        await self.scheduler.schedule(
+            tx, OPEN_ALERT, f"{OPEN_ALERT} {seat.id}", alert, {"open": seat.id}
+        )
+
+    async def _offer(self, tx: Transaction, job: Job) -> None:
+        """One round of offers: every other volunteer of the building gets the card."""
+        seat = await self.repo.open_shift(job.data["open"])
+        if seat is None or seat.status != "open":
+            return
+        shown = await self.open_shift_view(seat)
+        if shown.started:
+            return
+        away = await self.repo.away_on(seat.day)
+        taken = set(shown.occurrence.volunteer_ids) | away | {seat.user_id}
+        for volunteer in await self.community.buildings.volunteers(shown.building.id):
+            if volunteer.user.id in taken:
+                continue
+            await self.cards.send(
+                tx, OPEN_CARD, f"{seat.id}:{job.data['round']}", volunteer.user.id,
+                dedupe_key=f"{job.key} {volunteer.user.id}",
+            )
+
+    async def _open_alert(self, tx: Transaction, job: Job) -> None:
+        """Shortly before the shift, still open: the owners hear of it."""
+        seat = await self.repo.open_shift(job.data["open"])
+        if seat is None or seat.status != "open":
+            return
+        shown = await self.open_shift_view(seat)
+        if shown.started:
+            return
+        for owner in await self.owner_ids(shown.building):
+            t = await self.translator_for(owner)
+            await self.outbox.queue_message(
+                tx, owner, views.open_shift_alert(t, shown), kind="open_shift_owner",
+                dedupe_key=f"{job.key} {owner}",
+            )
+
+    async def _touch_offer(self, tx: Transaction, open_id: int) -> None:
+        """Every offer card of this open shift, of every round, shows its state now."""
+        for hours in sorted(set(self.config.duty.offer_hours)):
+            await self.cards.touch(tx, OPEN_CARD, f"{open_id}:{hours}")
+
+    async def _render_offer(self, tx: Transaction, ref: str, chat_id: int) -> OutMessage | None:
+        """The live card's render: open shift ``ref`` as the volunteer in ``chat_id`` sees it."""
+        seat = await self.repo.open_shift(int(ref.split(":")[0]))
+        if seat is None:
+            return None
+        t = await self.translator_for(chat_id)
+        return views.open_shift_card(t, await self.open_shift_view(seat), chat_id)
+
+    async def _open_removed_seats(
+        self, tx: Transaction, building: Building, shift: Shift, user_id: int
+    ) -> None:
+        """A volunteer taken off a shift: the coming week's occurrences they were on are
+        offered (later weeks are the owners' to staff, /coverage shows them)."""
+        now = self.clock.now()
+        for day in slot_of(shift).starting_between(now, now + REMOVED_HORIZON, self.tz):
+            occurrence = await self.occurrence(shift, day)
+            if user_id in occurrence.volunteer_ids:
+                await self._open_seat(tx, building, occurrence, user_id, "removed")
+
+    # --- coverage gaps -----------------------------------------------------------------
+
+    async def coverage(self, actor: Actor, place: int | None, weeks_text: str) -> list[Coverage]:
+        """The coming weeks' hours with nobody on duty, for each building the actor owns
+        (here, in a group), from tomorrow on."""
+        weeks = parse_weeks(weeks_text)
+        buildings = await self.community.scope(actor, place, Role.OWNER)
+        if not buildings:
+            raise NotAllowed(N_("Only owners see the coverage gaps: the group's admins."))
+        first = local_date(self.clock.now(), self.tz) + timedelta(days=1)
+        return [await self.coverage_of(building, first, weeks * 7) for building in buildings]
+
+    async def coverage_of(self, building: Building, first: date, days: int) -> Coverage:
+        """One building's coverage of ``days`` local days from ``first``."""
+        dates = [first + timedelta(days=n) for n in range(days)]
+        start = local_moment(first, 0, self.tz)
+        end = local_moment(first + timedelta(days=days), 0, self.tz)
+        covered = await self._covered(building.id, start, end)
+        gaps, at = [], start
+        for since, until in covered:
+            if since > at:
+                gaps.append((at, since))
+            at = max(at, until)
+        if at < end:
+            gaps.append((at, end))
+        grid = []
+        for day in dates:
+            hours = []
+            for hour in range(24):
+                cell = local_moment(day, hour * 60, self.tz)
+                hours.append(_overlap(covered, cell, cell + 3600) / 3600)
+            grid.append(hours)
+        return Coverage(building, dates, grid, gaps)
+
+    async def _covered(
+        self, building_id: int, start: float, end: float
+    ) -> list[tuple[float, float]]:
+        """The merged intervals of [start, end) with someone on duty."""
+        spans = []
+        for shift in await self.repo.shifts(building_id):
+            for day in slot_of(shift).starting_between(start - 86400, end, self.tz):
+                occurrence = await self.occurrence(shift, day)
+                if occurrence.volunteer_ids:
+                    since, until = max(start, occurrence.starts_at), min(end, occurrence.ends_at)
+                    if since < until:
+                        spans.append((since, until))
+        merged: list[tuple[float, float]] = []
+        for since, until in sorted(spans):
+            if merged and since <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], until))
+            else:
+                merged.append((since, until))
+        return merged
+
+    # --- the weekly digest -------------------------------------------------------------
+
+    async def set_digest(
+        self, actor: Actor, building: Building, at: tuple[int, int] | None
+    ) -> None:
+        """Turn the group's weekly digest on at a local weekday and time, or off (owners)."""
+        await self.community.require(actor, building, Role.OWNER)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            before = await self.repo.digest_at(building.id)
+            if before is not None:
+                await self.scheduler.cancel(tx, self._digest_key(building.id, before, now))
+            await self.repo.set_digest(tx, building.id, at)
+            if at is not None:
+                await self._schedule_digest(tx, building.id, at, now)
+                await self._schedule_plan(tx, now)
+
+    async def digest(self, building: Building) -> Digest:
+        """The coming seven days of a building, from tomorrow, for its group."""
+        now = self.clock.now()
+        first = local_date(now, self.tz) + timedelta(days=1)
+        days = [first + timedelta(days=n) for n in range(7)]
+        shifts = await self.repo.shifts(building.id)
+        week = [
+            (day, [await self.occurrence(s, day) for s in shifts if slot_of(s).on(day)])
+            for day in days
+        ]
+        ids = dict.fromkeys(u for _day, found in week for o in found for u in o.volunteer_ids)
+        people = {user.id: user for user in await self.people_of(ids)}
+        until = local_moment(days[-1] + timedelta(days=1), 0, self.tz)
+        events = [
+            summary
+            for summary in await EventRepository(self.db).coming([building.id], now, DIGEST_EVENTS)
+            if summary.event.starts_at < until
+        ]
+        facilities = await LockupRepository(self.db).facilities(building.id)
+        requests = len(await self.requests.unfinished(building.id))
+        gaps = (await self.coverage_of(building, first, 7)).gap_hours
+        return Digest(building, week, people, requests, events, facilities, gaps)
+
+    async def _digest(self, tx: Transaction, job: Job) -> None:
+        """Post the weekly digest in the group, and plan next week's (if it is still on)."""
+        building = await self.community.buildings.by_id(job.data["building"])
+        if building is None:
+            return
+        at = await self.repo.digest_at(building.id)
+        if at is None or at != (job.data["weekday"], job.data["minute"]):
+            return  # turned off, or moved: the job of the new time posts it
+        t = await self.translator_for(building.chat_id)
+        await self.outbox.queue_message(
+            tx, building.chat_id, views.digest(t, await self.digest(building), self.tz),
+            kind="duty_digest", dedupe_key=job.key,
+        )
+        await self._schedule_digest(tx, building.id, at, job.due_at)
+
+    def _digest_key(self, building_id: int, at: tuple[int, int], after: float) -> str:
+        """The key of a building's next digest job after a moment."""
+        return f"{DIGEST} {building_id} {self._digest_day(at, after)}"
+
+    def _digest_day(self, at: tuple[int, int], after: float) -> date:
+        weekday, minute = at
+        day = first_day_after(
+            after,
+            lambda d: local_moment(d, minute, self.tz) if d.weekday() == weekday else None,
+            self.tz,
+        )
+        assert day is not None
+        return day
+
+    async def _schedule_digest(
+        self, tx: Transaction, building_id: int, at: tuple[int, int], after: float
+    ) -> None:
+        day = self._digest_day(at, after)
+        await self.scheduler.schedule(
+            tx, DIGEST, f"{DIGEST} {building_id} {day}", local_moment(day, at[1], self.tz),
+            {"building": building_id, "weekday": at[0], "minute": at[1]},
+        )
+
+    # --- calendar files ----------------------------------------------------------------
+
+    async def calendar(self, actor: Actor) -> DutyCalendar:
+        """The person's coming shifts and the events they signed up for; an owner gets the
+        whole rota of their buildings. Refused when nothing is coming."""
+        now = self.clock.now()
+        until = now + CALENDAR_WEEKS * 7 * 86400
+        owned = await self.community.scope(actor, None, Role.OWNER)
+        whole = bool(owned)
+        buildings = owned or await self.community.buildings.volunteering(actor.user_id)
+        shifts = []
+        for building in buildings:
+            for shift in await self.repo.shifts(building.id):
+                for day in slot_of(shift).starting_between(now, until, self.tz):
+                    occurrence = await self.occurrence(shift, day)
+                    if whole or actor.user_id in occurrence.volunteer_ids:
+                        people = await self.people_of(occurrence.volunteer_ids)
+                        names = [person.display_name for person in people]
+                        shifts.append(CalendarShift(building, occurrence, names))
+        shifts.sort(key=lambda item: item.occurrence.starts_at)
+        events = await self.repo.signed_up_events(actor.user_id, now)
+        if not shifts and not events:
+            raise NotFound(
+                N_("Nothing is coming: no shifts of yours in the next {weeks} weeks and no "
+                   "events you signed up for."),
+                weeks=CALENDAR_WEEKS,
+            )
+        return DutyCalendar(shifts, events, whole)
+
     # --- handover notes ----------------------------------------------------------------
 
     async def write_note(self, actor: Actor, note: str) -> NoteResult:
@@ -553,6 +1223,8 @@ class RosterService:
         now = self.clock.now()
         for shift in await self.repo.shifts():
             await self._plan_shift(tx, shift, now)
+        for building_id, weekday, minute in await self.repo.digests():
+            await self._schedule_digest(tx, building_id, (weekday, minute), now)
         await self._schedule_plan(tx, now)
 
     async def _on_shift_served(self, tx: Transaction, occurrence: Occurrence) -> None:
@@ -584,6 +1256,8 @@ class RosterService:
     async def _schedule_reminder(self, tx: Transaction, shift: Shift, after: float) -> None:
         slot = slot_of(shift)
         day = slot.next_day(after, self.tz, lead=self.remind_before)
+        if not slot.on(day):
+            return  # the shift has ended
         due = slot.starts_at(day, self.tz) - self.remind_before
         await self.scheduler.schedule(
             tx, REMIND, f"{REMIND} {shift.id} {day}", due, {"shift": shift.id, "day": str(day)}
@@ -592,6 +1266,8 @@ class RosterService:
     async def _schedule_handover(self, tx: Transaction, shift: Shift, after: float) -> None:
         slot = slot_of(shift)
         day = slot.next_day(after, self.tz, at_end=True)
+        if not slot.on(day):
+            return  # the shift has ended
         await self.scheduler.schedule(
             tx,
             HANDOVER,
@@ -724,10 +1400,10 @@ class RosterService:
                     building=building.name,
                 )
 
-    async def _shift_at(self, building: Building, command: RosterCommand) -> Shift:
+    async def _shift_at(self, building: Building, weekday: int, command: RosterCommand) -> Shift:
         for shift in await self.repo.shifts(building.id):
             if (shift.weekday, shift.start_minute, shift.end_minute) == (
-                command.weekday,
+                weekday,
                 command.start,
                 command.end,
             ):
@@ -790,7 +1466,12 @@ class RosterService:
     # --- lookups -----------------------------------------------------------------------
 
     async def _week(self, building: Building) -> Week:
-        return Week(building, await self.week(building), await self.handover_in_group(building))
+        return Week(
+            building,
+            await self.week(building),
+            await self.handover_in_group(building),
+            await self.repo.digest_at(building.id),
+        )
 
     async def _building(
         self, building_id: int, missing: str = N_("That shift no longer exists.")

@@ -49,6 +49,8 @@ STATE = {
     "swaps": "*",
     "handovers": "*",
     "handover_notes": "*",
+    "aways": "*",
+    "open_shifts": "*",
     "building_settings": "*",
     "facilities": "*",
     "lockups": "*",

@@ -64,7 +64,8 @@ ACTIONS = [
     "claim", "release", "done", "details", "rate", "building", "ok", "names", "cancel",
     "view", "add", "addday", "addshift", "remove", "drop", "assign", "pick", "toggle",
     "announce", "swap", "swapto", "yes", "no", "start", "tick", "post", "approve", "reject",
-    "join", "leave", "help", "cancelok", "keep", "sheet", "mark", "save", "zap", "",
+    "join", "leave", "help", "cancelok", "keep", "sheet", "mark", "save", "away", "take", "cant",
+    "today", "week", "until", "zap", "",
 ]
 ARGUMENT = st.one_of(st.sampled_from(NUMBERS), st.integers(-(2**70), 2**70).map(str),
                      st.sampled_from(["{id}", "{id}", "{day}", "20261301", "x", ""]))
@@ -185,7 +186,10 @@ NUMBERED = [
     "/reward edit {n} stock 5", "/reward edit 1 stock {n}", "/reward retire {n}",
     "/award @u10012 {n} 奖励", "/roster 1号楼 add mon {n}:00-{n}:30",
     "/event 1号楼 | 2099-12-31 09:00 | 义诊 | 活动室 | {n} | {n}", "/leaderboard {n}",
-    "/stats {n}", "/export 2026-{n}", "/points {n}", "/lang {n}", "/facility 1号楼 add x | {n} | a",
+    "/stats {n}", "/export 2026-{n}",
+    "/away 2026-12-{n}", "/away 2099-01-01 2099-{n}-01", "/coverage {n}",
+    "/roster 1号楼 from 2099-{n}-01 add weekdays 09:00-10:00", "/points {n}", "/lang {n}",
+    "/facility 1号楼 add x | {n} | a",
 ]
 
 

@@ -99,9 +99,21 @@ COMMANDS = [
     Row("/duty", "group", MEMBERS | OWN_BUILDING),
     Row("/roster {name}", "private", SERVING),
     Row("/roster {name} add tue 08:00-12:00", "private", OWNERS),
+    Row("/roster {name} digest on sun 19:00", "private", OWNERS),
+    Row("/roster {name} from {tomorrow} add weekdays 08:00-12:00", "private", OWNERS),
     Row("/swap", "private", frozenset({"volunteer"}), "shift", note="one's own shifts"),
     Row("/handover 钥匙在门卫处", "private", frozenset({"volunteer"}), "shift_now",
         note="the volunteer on duty"),
+    Row("/away {tomorrow}", "private", frozenset({"volunteer", "other_volunteer"}),
+        note="one's own away: a volunteer of any building"),
+    Row("/away @{volunteer} {tomorrow}", "private", OWNERS | frozenset({"volunteer"}),
+        note="owners set it for a volunteer of their building (or the volunteer, themselves)"),
+    Row("/back", "private", frozenset({"volunteer"}), "away", note="only someone away"),
+    Row("/back @{volunteer}", "private", OWNERS | frozenset({"volunteer"}), "away"),
+    Row("/coverage", "group", OWNERS),
+    Row("/coverage 2", "private", OWNERS),
+    Row("/calendar", "private", SERVING, "shift",
+        note="owners get the whole rota; with nothing coming it is a refusal"),
     Row("/facility {name}", "private", OWNERS),
     Row("/facility {name} add 健身房{n} | 22:00 | 关灯", "private", OWNERS),
     Row("/lockup", "private", frozenset({"volunteer"}) | OWN_BUILDING, "facility",
@@ -168,6 +180,12 @@ BUTTONS = [
     Row("roster:yes:{swap}", "private", frozenset({"volunteer"}), "swap",
         note="the volunteer asked"),
     Row("roster:no:{swap}", "private", frozenset({"volunteer"}), "swap"),
+    Row("roster:away:today", "private", frozenset({"volunteer", "other_volunteer"}),
+        note="one's own away"),
+    Row("roster:take:{open_shift}", "private", frozenset({"volunteer"}), "open_shift",
+        note="a volunteer of the building, not the one who gave it up"),
+    Row("roster:cant:{shift}:{day}", "private", frozenset({"volunteer"}), "shift",
+        note="one's own coming shift"),
     Row("lockup:start:{facility}", "private", frozenset({"volunteer"}), "facility"),
     Row("lockup:tick:{lockup}:0:1", "private", frozenset({"volunteer"}), "lockup"),
     Row("lockup:post:{ticked}", "private", frozenset({"volunteer"}), "ticked_lockup",
@@ -307,6 +325,7 @@ async def prepare(community: Community, place: Place, kind: str, role: str) -> d
         "neighbour": place.neighbour,
         "partner": place.target,
         "soon": local(community, hours=1),
+        "tomorrow": local(community, hours=24)[:10],
         "n": next(_numbers),
     }
     if kind:
@@ -467,6 +486,49 @@ async def swap(community: Community, place: Place, role: str) -> dict[str, Any]:
                                       f"roster:swapto:{shift_id}:{day}:{place.volunteer}")
     assert offered.error is None, offered.texts
     return {"swap": await last_id(community, "swaps")}
+
+
+async def away(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The volunteer is away tomorrow (and nobody else is)."""
+    async with community.harness.db.transaction() as tx:
+        await tx.execute("DELETE FROM aways")
+    tomorrow = local(community, hours=24)[:10]
+    await ok(community, place.volunteer, place.volunteer, f"/away {tomorrow}")
+    return {}
+
+
+async def open_shift(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The other volunteer of the building cannot make their shift tomorrow: it is open (a
+    shift of its own for each role: taking it changes who is on it)."""
+    values = await swap_partner_shift(community, place)
+    services = community.harness.bot.services
+    day = datetime.strptime(values["day"], "%Y%m%d").date()
+    shown = await services.roster.cant_make_it(Actor(place.target), values["shift"], day)
+    await services.scheduler.run_due()  # the offers that fall due at once go out now
+    await community.harness.settle()
+    return {"open_shift": shown.open_shift.id}
+
+
+async def swap_partner_shift(community: Community, place: Place) -> dict[str, Any]:
+    """A shift of the other volunteer (place.target) tomorrow, to open."""
+    services = community.harness.bot.services
+    partner = await services.users.get(place.target)
+    assert partner is not None
+    await services.community.add_volunteer(await community.building(place), partner, [])
+    tomorrow = datetime.fromtimestamp(services.clock.now(), services.settings.community.tz)
+    tomorrow += timedelta(days=1)
+    code = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[tomorrow.weekday()]
+    _slots[0] += 1
+    hour = 6 + _slots[0] % 16
+    # Minutes :30 to :59, apart from the swaps' slots: a seat opened here stays open.
+    await ok(community, place.owner, place.owner,
+             f"/roster {place.name} add {code} {hour:02d}:30-{hour:02d}:59 "
+             f"@{place.username(place.target)}")
+    building = await community.building(place)
+    shift_id = await community.harness.value(  # the slot may exist already: not the newest
+        "SELECT id FROM shifts WHERE building_id = ? AND weekday = ? AND start_minute = ?",
+        building.id, tomorrow.weekday(), hour * 60 + 30)
+    return {"shift": shift_id, "day": tomorrow.strftime("%Y%m%d")}
 
 
 async def facility(community: Community, place: Place, role: str) -> dict[str, Any]:
@@ -656,6 +718,8 @@ PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, An
     "shift": shift,
     "shift_now": shift_now,
     "swap": swap,
+    "away": away,
+    "open_shift": open_shift,
     "facility": facility,
     "lockup": lockup,
     "ticked_lockup": ticked_lockup,
