@@ -23,7 +23,7 @@ from bot.i18n import N_
 from bot.services.requests import CARD, ESCALATE_JOB, PROMPT, STALE_JOB
 from bot.views import requests as view
 from handlers.access import actor_of, refresh_admins
-from handlers.common import command_text, reply, show
+from handlers.common import command_text, inline_markup, reply, show
 
 MENU = [
     MenuCommand("request", N_("Ask the volunteers for help")),
@@ -243,13 +243,62 @@ async def building_button(update: Update, context: LinliContext, pressed: Button
     """A building for a private request: the request is opened there."""
     query = update.callback_query
     draft_id, building_id = pressed.int_arg(0), pressed.int_arg(1)
-    opened = await context.services.requests.choose(draft_id, building_id, actor_of(update))
+    category = pressed.args[2] if len(pressed.args) > 2 else None
+    opened = await context.services.requests.choose(
+        draft_id, building_id, actor_of(update), category
+    )
     shown = view.opened(context.t, opened)
     if query is None or not opened.created:  # pressed again: the same request
         await show(update, context, shown)
         return
     await query.answer()
     await query.edit_message_text(shown.text, parse_mode=ParseMode.HTML)
+
+
+# --- plain words offered as a request (handlers.chat makes the offer) ----------------------
+
+
+async def offer_plain_words(update: Update, context: LinliContext) -> None:
+    """Plain words in private: offer to register them as a help request."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    service = context.services.requests
+    draft_id, category = await service.offer(actor_of(update), message.text, source_of(message))
+    await show(update, context, view.offer(context.t, draft_id, message.text, category))
+
+
+async def category_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
+    """A category under an offer: draw the offer again with that one ticked."""
+    query = update.callback_query
+    draft_id, category = pressed.int_arg(0), pressed.args[1] if len(pressed.args) > 1 else ""
+    if query is None or category not in view.CATEGORIES:
+        raise InvalidInput(N_("This button is no longer valid."))
+    text = await context.services.requests.offered(draft_id, actor_of(update))
+    shown = view.offer(context.t, draft_id, text, category)
+    await query.answer()
+    with contextlib.suppress(BadRequest):  # the same category pressed again: nothing changed
+        await query.edit_message_text(
+            shown.text, parse_mode=ParseMode.HTML, reply_markup=inline_markup(shown)
+        )
+
+
+async def confirm_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
+    """Confirm under an offer: the request is opened, as /request opens it."""
+    query = update.callback_query
+    draft_id, category = pressed.int_arg(0), pressed.args[1] if len(pressed.args) > 1 else ""
+    submission = await context.services.requests.confirm(draft_id, category, actor_of(update))
+    if submission.opened is None:
+        shown = view.building_choice(context.t, draft_id, submission.buildings, category)
+    else:
+        shown = view.opened(context.t, submission.opened)
+    if query is None or (submission.opened is not None and not submission.opened.created):
+        await show(update, context, shown)  # pressed again: the same request
+        return
+    await query.answer()
+    await query.edit_message_text(
+        shown.text, parse_mode=ParseMode.HTML, reply_markup=inline_markup(shown)
+    )
 
 
 BUTTONS: dict[str, Callable[[Update, LinliContext, ButtonData], Awaitable[None]]] = {
@@ -259,6 +308,8 @@ BUTTONS: dict[str, Callable[[Update, LinliContext, ButtonData], Awaitable[None]]
     "details": details_button,
     "rate": rate_button,
     "building": building_button,
+    "offer": category_button,
+    "confirm": confirm_button,
 }
 
 

@@ -34,6 +34,7 @@ from bot.domain.requests import (
     Move,
     Opened,
     Request,
+    RequestDraft,
     RequestLine,
     RequestState,
     Source,
@@ -295,9 +296,20 @@ class RequestService:
             return Submission(draft_id=draft_id, buildings=buildings)
         return Submission(opened=await self.open(buildings[0], actor, text, source))
 
-    async def open(self, building: Building, actor: Actor, text: str, source: Source) -> Opened:
-        """Store the request and queue its cards, in one transaction; a replay opens nothing."""
-        category, body = parse_request(text)
+    async def open(
+        self,
+        building: Building,
+        actor: Actor,
+        text: str,
+        source: Source,
+        category: str | None = None,
+    ) -> Opened:
+        """Store the request and queue its cards, in one transaction; a replay opens nothing.
+
+        ``category`` is the one the resident picked with a button; else it is read from the text.
+        """
+        named, body = parse_request(text)
+        category = category if category in CATEGORIES else named
         await self.community.require(actor, building, Role.RESIDENT)
         resident_id = actor.user_id
         on_duty, decided = await self.volunteers_on_duty(building.id)
@@ -437,8 +449,43 @@ class RequestService:
                 expires_at=now + CHOICE_HOURS * 3600,
             )
 
-    async def choose(self, draft_id: int, building_id: int, actor: Actor) -> Opened:
+    async def choose(
+        self, draft_id: int, building_id: int, actor: Actor, category: str | None = None
+    ) -> Opened:
         """The building button: open the drafted request there (again: the same request)."""
+        draft, text = await self._draft(draft_id, actor)
+        building = next((b for b in await self.buildings_of(actor) if b.id == building_id), None)
+        if building is None:
+            raise InvalidInput(N_("This button is no longer valid."))
+        source = Source(draft.chat_id, draft.message_id, private=True)
+        return await self.open(building, actor, text, source, category)
+
+    async def offer(self, actor: Actor, text: str, source: Source) -> tuple[int, str]:
+        """Plain words in private: keep them as a draft to offer as a request; returns the
+        draft id and the guessed category. Someone with no building is told how to start."""
+        await self.buildings_of(actor)
+        category, _body = parse_request(text)
+        return await self.add_choice(actor, text, source), category
+
+    async def confirm(self, draft_id: int, category: str, actor: Actor) -> Submission:
+        """Confirm under an offer: the request is opened as /request opens it (a resident of
+        several buildings is asked which one first)."""
+        if category not in CATEGORIES:
+            raise InvalidInput(N_("This button is no longer valid."))
+        draft, text = await self._draft(draft_id, actor)
+        buildings = await self.buildings_of(actor)
+        if len(buildings) > 1:
+            return Submission(draft_id=draft.id, buildings=buildings)
+        source = Source(draft.chat_id, draft.message_id, private=True)
+        return Submission(opened=await self.open(buildings[0], actor, text, source, category))
+
+    async def offered(self, draft_id: int, actor: Actor) -> str:
+        """The text of one's own offer (to draw it again with another category)."""
+        _draft, text = await self._draft(draft_id, actor)
+        return text
+
+    async def _draft(self, draft_id: int, actor: Actor) -> tuple[RequestDraft, str]:
+        """A live draft of this person, with its text; anything else is a stale button."""
         draft = await self.repo.draft(draft_id)
         if (
             draft is None
@@ -448,11 +495,7 @@ class RequestService:
             or draft.expires_at <= self.clock.now()
         ):
             raise InvalidInput(N_("This button is no longer valid."))
-        building = next((b for b in await self.buildings_of(actor) if b.id == building_id), None)
-        if building is None:
-            raise InvalidInput(N_("This button is no longer valid."))
-        source = Source(draft.chat_id, draft.message_id, private=True)
-        return await self.open(building, actor, draft.text, source)
+        return draft, draft.text
 
     # --- moves -----------------------------------------------------------------------------
 

@@ -261,10 +261,43 @@ def opened(t: Translator, result: Opened) -> OutMessage:
     )
 
 
-def building_choice(t: Translator, draft_id: int, buildings: Sequence[Building]) -> OutMessage:
-    """One button for each building; the payload names the stored draft, not the text."""
-    rows = [[Button(b.name, button_data(FEATURE, "building", draft_id, b.id))] for b in buildings]
+def building_choice(
+    t: Translator, draft_id: int, buildings: Sequence[Building], category: str | None = None
+) -> OutMessage:
+    """One button for each building; the payload names the stored draft, not the text (and
+    the category picked under an offer, a code)."""
+    extra = () if category is None else (category,)
+    rows = [
+        [Button(b.name, button_data(FEATURE, "building", draft_id, b.id, *extra))]
+        for b in buildings
+    ]
     return OutMessage(t("Which building is this request for?"), keyboard(*rows))
+
+
+def offer(t: Translator, draft_id: int, text: str, chosen: str) -> OutMessage:
+    """The answer to plain words in private: register them as a help request? The category
+    buttons pick another one (the chosen has a tick); Confirm opens it with one tap."""
+    codes = list(CATEGORIES)
+    buttons = [
+        Button(
+            ("✓ " if code == chosen else "") + t.plain(CATEGORIES[code]),
+            button_data(FEATURE, "offer", draft_id, code),
+        )
+        for code in codes
+    ]
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    confirm = Button(
+        t.plain(N_("✅ Ask the volunteers")), button_data(FEATURE, "confirm", draft_id, chosen)
+    )
+    body = t(
+        "I can pass this on to the volunteers as a help request:\n"
+        "<i>{text}</i>\n\n"
+        "Category: <b>{category}</b> (tap another one if it fits better).\n"
+        "Tap the button below to send it, or just ignore this message.",
+        text=text,
+        category=t.plain(category_label(chosen)),
+    )
+    return OutMessage(body, keyboard(*rows, [confirm]))
 
 
 def question_text(t: Translator, minutes: int) -> str:

@@ -64,7 +64,8 @@ ACTIONS = [
     "claim", "release", "done", "details", "rate", "building", "ok", "names", "cancel",
     "view", "add", "addday", "addshift", "remove", "drop", "assign", "pick", "toggle",
     "announce", "swap", "swapto", "yes", "no", "start", "tick", "post", "approve", "reject",
-    "join", "leave", "help", "cancelok", "keep", "sheet", "mark", "save", "zap", "",
+    "join", "leave", "help", "cancelok", "keep", "sheet", "mark", "save", "offer", "confirm",
+    "zap", "",
 ]
 ARGUMENT = st.one_of(st.sampled_from(NUMBERS), st.integers(-(2**70), 2**70).map(str),
                      st.sampled_from(["{id}", "{id}", "{day}", "20261301", "x", ""]))

@@ -1,0 +1,68 @@
+"""Words that are not commands: plain words in private become an offer of a help request,
+a greeting gets the welcome, and in a group a reply to the bot gets a short answer.
+
+This is the one catch-all message handler, and it runs last among the features: the
+prompt dispatcher (group 0) took the answers to questions, and the features before this
+one took what they know (such as a "收到" reply to a notice).
+"""
+
+from __future__ import annotations
+
+from telegram import Message, Update
+from telegram.ext import BaseHandler, MessageHandler, filters
+
+from bot.context import LinliContext
+from bot.features import Feature
+from bot.text import is_greeting
+from bot.views import start as views
+from handlers.common import show
+from handlers.requests import offer_plain_words
+
+# A message a person wrote (not an edit, not a channel post), in private or in a group.
+WRITTEN = filters.UpdateType.MESSAGE & ~filters.COMMAND
+PRIVATE_TEXT = WRITTEN & filters.ChatType.PRIVATE & filters.TEXT
+PRIVATE_UNREADABLE = WRITTEN & filters.ChatType.PRIVATE & (filters.Sticker.ALL | filters.CONTACT)
+GROUP_REPLY = WRITTEN & filters.ChatType.GROUPS & filters.REPLY & filters.TEXT
+
+
+async def private_words(update: Update, context: LinliContext) -> None:
+    """Plain words in private: a greeting gets the welcome, anything else the offer."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or not message.text:
+        return
+    if message.forward_origin is not None:
+        await show(update, context, views.forwarded(context.t))
+    elif is_greeting(message.text):
+        await show(update, context, views.welcome_back(context.t, user.first_name))
+    else:
+        await offer_plain_words(update, context)
+
+
+async def unreadable(update: Update, context: LinliContext) -> None:
+    """A sticker or a contact card in private: say what the bot can read."""
+    await show(update, context, views.unreadable(context.t))
+
+
+async def group_reply(update: Update, context: LinliContext) -> None:
+    """A reply to one of the bot's messages in a group: point to /request and /help."""
+    message = update.effective_message
+    if message is None or not _replies_to_bot(message, context.bot.id):
+        return
+    await show(update, context, views.group_hint(context.t))
+
+
+def _replies_to_bot(message: Message, bot_id: int) -> bool:
+    replied = message.reply_to_message
+    return replied is not None and replied.from_user is not None and replied.from_user.id == bot_id
+
+
+def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
+    """Handlers of this feature (added after every other feature's)."""
+    return [
+        MessageHandler(PRIVATE_TEXT, private_words),
+        MessageHandler(PRIVATE_UNREADABLE, unreadable),
+        MessageHandler(GROUP_REPLY, group_reply),
+    ]
+
+
+DESCRIPTION = Feature("chat", get_handlers)

@@ -1,0 +1,124 @@
+"""Residents as they write: plain words become a request with one tap, a greeting gets the
+welcome, and odd messages get a clear answer or are left alone on purpose."""
+
+from __future__ import annotations
+
+from bot.emulator import SentMessage
+from tests.harness import Harness
+from tests.test_requests import GROUP, LI, OTHER_GROUP, OWNER, ZHANG, building, card
+
+LEAK = "我家水管漏水了，怎么办？"
+
+
+def data_of(message: SentMessage, label_part: str) -> str:
+    """The payload of the button whose label contains ``label_part``."""
+    found = [data for label, data in message.buttons if label_part in label]
+    assert found, f"no button {label_part!r} in {message.buttons}"
+    return found[0] or ""
+
+
+async def test_plain_words_in_private_become_a_request_with_one_tap(harness: Harness) -> None:
+    await building(harness, {LI: "repair"}, resident_started=True)
+    offer = await harness.say(ZHANG, ZHANG, LEAK, expect="志愿者")
+    assert "水管漏水" in offer.text and "维修" in offer.text
+    labels = [label for label, _data in offer.buttons]
+    assert "✓ 维修" in labels and "跑腿代办" in labels and "✅ 发给志愿者" in labels
+    assert all(data and "水管" not in data for _label, data in offer.buttons)  # ids, not text
+    assert await harness.value("SELECT count(*) FROM requests") == 0
+    await harness.press(ZHANG, ZHANG, offer.message_id, data_of(offer, "发给志愿者"))
+    await harness.settle()
+    edited = harness.emu.message(ZHANG, offer.message_id)
+    assert "求助 #1 已登记（维修）" in edited.text and edited.buttons == []
+    assert LEAK in card(harness, LI).text
+    row = await harness.db.fetch_one("SELECT category, text, private FROM requests")
+    assert row is not None and tuple(row) == ("repair", LEAK, 1)
+    again = await harness.press(ZHANG, ZHANG, offer.message_id, "requests:confirm:1:repair")
+    assert "求助 #1 已登记" in again  # pressed twice: the same request
+    assert await harness.value("SELECT count(*) FROM requests") == 1
+
+
+async def test_another_category_is_one_tap_and_the_request_keeps_it(harness: Harness) -> None:
+    await building(harness, {LI: ""}, resident_started=True)
+    offer = await harness.say(ZHANG, ZHANG, "楼下有人吵架很久了", expect="志愿者")
+    await harness.press(ZHANG, ZHANG, offer.message_id, data_of(offer, "其他"))
+    await harness.settle()
+    redrawn = harness.emu.message(ZHANG, offer.message_id)
+    assert "✓ 其他" in [label for label, _data in redrawn.buttons]
+    await harness.press(ZHANG, ZHANG, offer.message_id, data_of(redrawn, "发给志愿者"))
+    await harness.settle()
+    assert await harness.value("SELECT category FROM requests") == "other"
+    forged = await harness.press(ZHANG, ZHANG, offer.message_id, "requests:confirm:1:bogus")
+    assert "按钮已经失效" in forged
+    stranger = await harness.press(LI, LI, offer.message_id, "requests:offer:1:repair")
+    assert "按钮已经失效" in stranger  # someone else's draft
+
+
+async def test_a_resident_of_two_buildings_confirms_then_picks_the_building(
+    harness: Harness,
+) -> None:
+    await building(harness, {LI: ""}, resident_started=True)
+    harness.emu.add_group(OTHER_GROUP, "5号楼", members=[ZHANG], admins=[OWNER], bot_admin=True)
+    await harness.say(OWNER, OTHER_GROUP, "/setup 5号楼", expect="5号楼")
+    harness.emu.user_sends(ZHANG, OTHER_GROUP, "大家好")
+    await harness.settle()
+    offer = await harness.say(ZHANG, ZHANG, "帮我买点菜", expect="志愿者")
+    await harness.press(ZHANG, ZHANG, offer.message_id, data_of(offer, "发给志愿者"))
+    await harness.settle()
+    choice = harness.emu.message(ZHANG, offer.message_id)
+    assert "哪栋楼" in choice.text
+    assert [label for label, _data in choice.buttons] == ["3号楼", "5号楼"]
+    await harness.press(ZHANG, ZHANG, offer.message_id, choice.buttons[0][1] or "")
+    await harness.settle()
+    assert "求助 #1 已登记（跑腿代办）" in harness.emu.message(ZHANG, offer.message_id).text
+    assert await harness.value("SELECT category FROM requests") == "errand"
+
+
+async def test_a_greeting_gets_the_welcome_and_a_stranger_learns_how_to_start(
+    harness: Harness,
+) -> None:
+    await building(harness, {LI: ""}, resident_started=True)
+    hello = await harness.say(ZHANG, ZHANG, "你好！", expect="您好")
+    assert "告诉我" in hello.text
+    assert await harness.value("SELECT count(*) FROM request_drafts") == 0
+    harness.emu.add_user(77, "新邻居")
+    unknown = await harness.say(77, 77, LEAK, expect="楼")
+    assert "/request" in unknown.text  # no building known yet: how to start
+    assert await harness.value("SELECT count(*) FROM request_drafts") == 0
+
+
+async def test_in_a_group_plain_chat_is_left_alone_and_a_reply_to_the_bot_answered(
+    harness: Harness,
+) -> None:
+    await building(harness, {LI: ""})
+    before = len(harness.texts(GROUP))
+    harness.emu.user_sends(ZHANG, GROUP, LEAK)
+    await harness.settle()
+    assert len(harness.texts(GROUP)) == before
+    bot_message = harness.emu.sent(GROUP)[-1]
+    answer = await harness.say(ZHANG, GROUP, "怎么求助？", reply_to=bot_message.message_id)
+    assert "/request" in answer.text
+    assert await harness.value("SELECT count(*) FROM request_drafts") == 0
+
+
+async def test_odd_messages_get_a_clear_answer_or_are_ignored_and_make_nothing(
+    harness: Harness,
+) -> None:
+    await building(harness, {LI: ""}, resident_started=True)
+    emu = harness.emu
+    waiting = emu.wait_for_message(ZHANG, "表情", 5)
+    emu.user_sends_sticker(ZHANG, ZHANG)
+    await waiting
+    waiting = emu.wait_for_message(ZHANG, "名片", 5)
+    emu.user_sends_contact(ZHANG, ZHANG, "+8613800000000", "王师傅")
+    await waiting
+    waiting = emu.wait_for_message(ZHANG, "转发", 5)
+    emu.user_forwards_from_channel(ZHANG, ZHANG, "停水通知", -1009, "自来水公司")
+    await waiting
+    sent = emu.user_sends(ZHANG, ZHANG, "/myrequests")
+    await harness.settle()
+    before = len(harness.texts(ZHANG))
+    emu.user_edits(ZHANG, ZHANG, sent["message_id"], "水管漏水")  # an edit: left alone
+    await harness.settle()
+    assert len(harness.texts(ZHANG)) == before
+    assert await harness.value("SELECT count(*) FROM requests") == 0
+    assert await harness.value("SELECT count(*) FROM request_drafts") == 0
