@@ -16,6 +16,7 @@ from bot.features import Feature
 from bot.text import is_greeting
 from bot.views import start as views
 from handlers.common import show
+from handlers.notices import confirm_by_reply
 from handlers.requests import offer_plain_words
 
 # A message a person wrote (not an edit, not a channel post), in private or in a group.
@@ -44,9 +45,12 @@ async def unreadable(update: Update, context: LinliContext) -> None:
 
 
 async def group_reply(update: Update, context: LinliContext) -> None:
-    """A reply to one of the bot's messages in a group: point to /request and /help."""
+    """A reply to one of the bot's messages in a group: "收到" confirms a notice; anything
+    else is pointed to /request and /help."""
     message = update.effective_message
     if message is None or not _replies_to_bot(message, context.bot.id):
+        return
+    if await confirm_by_reply(update, context):  # "收到" to a notice
         return
     await show(update, context, views.group_hint(context.t))
 

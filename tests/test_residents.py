@@ -122,3 +122,56 @@ async def test_odd_messages_get_a_clear_answer_or_are_ignored_and_make_nothing(
     assert len(harness.texts(ZHANG)) == before
     assert await harness.value("SELECT count(*) FROM requests") == 0
     assert await harness.value("SELECT count(*) FROM request_drafts") == 0
+
+
+async def test_a_shoudao_reply_and_a_thumbs_up_confirm_a_notice_once_like_the_button(
+    harness: Harness,
+) -> None:
+    from bot.services.notices import COUNT_EDIT_SECONDS
+
+    await building(harness, {LI: ""})
+    emu = harness.emu
+    for user in (31, 32, 33):
+        emu.add_user(user, f"居民{user}")
+        emu.user_sends(user, GROUP, "大家好")
+    waiting = emu.wait_for_message(GROUP, "停水", 5)
+    emu.user_sends(OWNER, GROUP, "/notice 明天停水")
+    posted = await waiting
+    await harness.settle()
+    before = len(harness.texts(GROUP))
+    emu.user_sends(ZHANG, GROUP, "收到！", reply_to_message_id=posted.message_id)
+    emu.user_sends(ZHANG, GROUP, "收到", reply_to_message_id=posted.message_id)  # once only
+    emu.user_sends(31, GROUP, "OK", reply_to_message_id=posted.message_id)
+    emu.user_sends(32, GROUP, "明天几点？", reply_to_message_id=posted.message_id)  # a question
+    assert emu.user_reacts(33, GROUP, posted.message_id, ["👍"]) is not None
+    emu.user_reacts(LI, GROUP, posted.message_id, ["😢"])  # not a confirmation
+    await harness.settle()
+    confirmed = await harness.db.fetch_all(
+        "SELECT user_id FROM notice_confirmations ORDER BY user_id"
+    )
+    assert [row[0] for row in confirmed] == [ZHANG, 31, 33]
+    answer = await harness.press(LI, GROUP, posted.message_id, posted.buttons[0][1] or "")
+    assert "谢谢" in answer
+    again = await harness.press(ZHANG, GROUP, posted.message_id, posted.buttons[0][1] or "")
+    assert "已经确认过" in again  # the reply counted as the button would
+    harness.clock.advance(COUNT_EDIT_SECONDS)
+    await emu.wait_for(
+        lambda: "已确认：4 人" in emu.message(GROUP, posted.message_id).text, 5,
+        what="the live count to include the reply and the reaction",
+    )
+    new = harness.texts(GROUP)[before:]
+    assert len(new) == 1 and "/request" in new[0]  # only the question was answered
+
+
+async def test_reactions_are_asked_for_and_setup_says_they_need_admin_rights(
+    harness: Harness,
+) -> None:
+    from bot.inbox import ALLOWED_UPDATES
+
+    assert "message_reaction" in ALLOWED_UPDATES
+    emu = harness.emu
+    emu.add_user(OWNER, "王主任")
+    emu.add_group(-300, "7号楼", members=[], admins=[OWNER], bot_admin=False)
+    setup = await harness.say(OWNER, -300, "/setup 7号楼", expect="7号楼")
+    assert "👍" in setup.text and "管理员" in setup.text
+    assert emu.user_reacts(OWNER, -300, setup.message_id, ["👍"]) is None  # not an admin

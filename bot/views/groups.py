@@ -40,8 +40,9 @@ def rights_advice(t: Translator, *, admin: bool, can_pin: bool) -> str:
     """Plain words on what rights the bot still needs in the group, and why."""
     if not admin:
         return t(
-            "Please make me an admin of this group. I need it to pin notices and to "
-            "learn who joins and leaves (Telegram tells only admins)."
+            "Please make me an admin of this group. I need it to pin notices, to "
+            "learn who joins and leaves, and to count a 👍 on a notice as a confirmation "
+            "(Telegram tells only admins)."
         )
     if not can_pin:
         return t("Please give me the right to pin messages, so that notices stay on top.")
