@@ -146,6 +146,13 @@ async def confirmers(update: Update, context: LinliContext, notice_id: int) -> O
     return views.confirmers(context.t, await service.confirmations(actor_of(update), notice_id))
 
 
+async def latest(update: Update, context: LinliContext) -> None:
+    """A resident's «Notices» button: the latest notices of their buildings."""
+    service = context.services.notices
+    lines = await service.recent_for(actor_of(update))
+    await show(update, context, views.recent(context.t, lines, service.tz))
+
+
 # --- buttons ------------------------------------------------------------------------------
 
 

@@ -10,7 +10,8 @@ from bot.context import LinliContext
 from bot.features import Feature
 from bot.i18n import N_
 from bot.views import start as views
-from handlers.common import show
+from handlers.chat import menu_keyboard
+from handlers.common import reply, show
 
 MENU = [
     MenuCommand("start", N_("Start using Linli"), group=False),
@@ -23,7 +24,8 @@ async def start(update: Update, context: LinliContext) -> None:
     chat, user = update.effective_chat, update.effective_user
     if chat is not None and chat.type == Chat.PRIVATE and user is not None:
         await context.services.people.started(user.id)
-        await show(update, context, views.welcome(context.t, user.first_name))
+        shown = views.welcome(context.t, user.first_name)
+        await reply(update, context, shown.text, reply_markup=await menu_keyboard(update, context))
         return
     await show(update, context, views.welcome_group(context.t))
 

@@ -175,3 +175,43 @@ async def test_reactions_are_asked_for_and_setup_says_they_need_admin_rights(
     setup = await harness.say(OWNER, -300, "/setup 7号楼", expect="7号楼")
     assert "👍" in setup.text and "管理员" in setup.text
     assert emu.user_reacts(OWNER, -300, setup.message_id, ["👍"]) is None  # not an admin
+
+
+def keyboard_labels(message: SentMessage) -> list[str]:
+    """The labels of a reply keyboard, row by row."""
+    markup = message.reply_markup or {}
+    return [str(b.get("text", b)) if isinstance(b, dict) else str(b)
+            for row in markup.get("keyboard", []) for b in row]
+
+
+async def test_the_button_menu_fits_each_role_and_a_press_does_what_the_command_does(
+    harness: Harness,
+) -> None:
+    await building(harness, {LI: ""}, resident_started=True)
+    resident = await harness.say(ZHANG, ZHANG, "/menu", expect="菜单")
+    assert keyboard_labels(resident) == [
+        "🆘 求助", "📋 我的求助", "📅 活动", "📢 通知", "隐藏菜单"
+    ]
+    assert resident.reply_markup is not None and resident.reply_markup.get("is_persistent")
+    volunteer = await harness.say(LI, LI, "/menu", expect="菜单")
+    assert keyboard_labels(volunteer)[4:8] == ["🙋 待接单", "🗓 值班", "⭐ 积分", "隐藏菜单"]
+    owner = await harness.say(OWNER, OWNER, "/menu", expect="菜单")
+    assert "✍️ 发通知" in keyboard_labels(owner) and "📊 统计" in keyboard_labels(owner)
+
+    question = await harness.say(ZHANG, ZHANG, "🆘 求助", expect="您需要什么帮助")
+    mine = await harness.say(ZHANG, ZHANG, "📋 我的求助")  # a button, not the answer
+    assert "您需要什么帮助" not in mine.text
+    await harness.say(ZHANG, ZHANG, "灯坏了", reply_to=question.message_id, expect="#1")
+    mine = await harness.say(ZHANG, ZHANG, "📋 我的求助", expect="#1")
+    assert "灯坏了" in mine.text
+    waiting = await harness.say(LI, LI, "🙋 待接单", expect="#1")
+    assert "灯坏了" in waiting.text
+    await harness.say(OWNER, GROUP, "/notice 周六停电", expect="停电")
+    latest = await harness.say(ZHANG, ZHANG, "📢 通知", expect="停电")
+    assert "3号楼" in latest.text
+    hidden = await harness.say(ZHANG, ZHANG, "隐藏菜单", expect="/menu")
+    assert hidden.reply_markup == {"remove_keyboard": True}
+    assert await harness.value("SELECT count(*) FROM requests") == 1
+    assert await harness.value("SELECT count(*) FROM request_drafts") == 0
+    start = await harness.say(ZHANG, ZHANG, "/start")
+    assert "🆘 求助" in keyboard_labels(start)

@@ -398,6 +398,12 @@ class NoticeService:
         """Scheduled and recent notices of these buildings (and of the author)."""
         return await self.repo.lines([b.id for b in buildings], author_id, limit)
 
+    async def recent_for(self, actor: Actor, limit: int = 5) -> list[NoticeLine]:
+        """The latest notices posted to the buildings one lives in (a resident's «Notices»)."""
+        buildings = await self.community.scope(actor, None, Role.RESIDENT)
+        lines = await self.repo.lines([b.id for b in buildings], None, limit * 2)
+        return [line for line in lines if line.status == "sent"][:limit]
+
     async def require_owner(self, actor: Actor, notice_id: int) -> Notice:
         """The notice, if the actor owns one of its buildings (or is a community admin)."""
         found = await self.get(notice_id)

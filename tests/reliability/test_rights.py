@@ -75,6 +75,7 @@ class Row:
 COMMANDS = [
     Row("/start", "private", EVERYONE),
     Row("/help", "group", EVERYONE),
+    Row("/menu", "private", EVERYONE),
     Row("/setup {name}", "group", OWNERS, note="group admin"),
     Row("/lang zh", "group", OWNERS | NON_MEMBERS,
         note="non-members write in private, where it sets their own language"),
