@@ -22,6 +22,7 @@ from bot.commands import register_menus
 from bot.config import Settings
 from bot.context import Services
 from bot.inbox import InboxPoller, InboxWorker, Intake
+from bot.views.help import for_everyone
 from bot.webhook import WebhookServer, webhook_secret
 from storage.dead_letters import DeadLetterRepository
 from storage.meta import MetaRepository
@@ -69,7 +70,9 @@ class Runtime:
         await app.start()
         log.info("connected as @%s to %s", app.bot.username, _host(self.settings.telegram.api_url))
         try:
-            await register_menus(app.bot, services.menu, self.settings.community.language)
+            await register_menus(
+                app.bot, services.menu, self.settings.community.language, for_everyone
+            )
         except TelegramError as error:
             log.warning("could not register the command menus: %s", error)
         self.worker = InboxWorker(

@@ -8,17 +8,28 @@ one took what they know (such as a "收到" reply to a notice).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
-from telegram import Chat, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import (
+    BotCommandScopeChat,
+    Chat,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
-from bot.commands import MenuCommand
+from bot.commands import MenuCommand, set_menu
 from bot.context import LinliContext
+from bot.errors import LinliError
 from bot.features import Feature
 from bot.i18n import N_
 from bot.services.community import Role
 from bot.text import is_greeting
+from bot.views import help as help_view
 from bot.views import menu as menu_view
 from bot.views import start as views
 from handlers import events, notices, points, requests, roster, stats
@@ -27,6 +38,7 @@ from handlers.common import reply, show
 from handlers.notices import confirm_by_reply
 from handlers.requests import offer_plain_words
 
+log = logging.getLogger(__name__)
 MENU = [MenuCommand("menu", N_("Show the button menu"), group=False)]
 Command = Callable[[Update, LinliContext], Awaitable[None]]
 
@@ -68,11 +80,28 @@ async def menu_command(update: Update, context: LinliContext) -> None:
 
 
 async def menu_keyboard(update: Update, context: LinliContext) -> ReplyKeyboardMarkup:
-    """The person's menu: the buttons of their highest role, kept under the input field."""
-    role = await context.services.community.highest_role(actor_of(update))
+    """The person's menu: the buttons of their highest role, kept under the input field
+    (and their private chat's command menu set to match)."""
+    role = await personal_menu(update, context)
     return ReplyKeyboardMarkup(
         menu_view.rows(context.t, role), resize_keyboard=True, is_persistent=True
     )
+
+
+async def personal_menu(update: Update, context: LinliContext) -> Role:
+    """A volunteer's or an owner's private chat gets the command menu of their role (the
+    shared private menu has only everyone's commands); returns the role."""
+    chat = update.effective_chat
+    role = await context.services.community.highest_role(actor_of(update))
+    if chat is None or chat.type != Chat.PRIVATE or role <= Role.RESIDENT:
+        return role
+    chosen = help_view.allowed(context.services.menu, role, private=True)
+    try:
+        language = context.language or context.services.settings.community.language
+        await set_menu(context.bot, BotCommandScopeChat(chat.id), chosen, language)
+    except TelegramError as error:  # the menu is a convenience; the answer still goes out
+        log.warning("could not set the command menu of chat %s: %s", chat.id, error)
+    return role
 
 
 async def _menu_command(update: Update, context: LinliContext, command: str) -> Command:
@@ -116,6 +145,35 @@ def _replies_to_bot(message: Message, bot_id: int) -> bool:
     return replied is not None and replied.from_user is not None and replied.from_user.id == bot_id
 
 
+async def unknown_command(update: Update, context: LinliContext) -> None:
+    """A command no feature knows: say so, with the three most likely ones. In a group only
+    when it is addressed to this bot (``/foo@linli_bot``): others may be for another bot."""
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None or not message.text:
+        return
+    command, _, addressee = message.text.split()[0][1:].partition("@")
+    private = chat.type == Chat.PRIVATE
+    if not private and addressee.lower() != (context.bot.username or "").lower():
+        return
+    role, _registered = await role_here(update, context)
+    shown = help_view.unknown(context.t, command[:32], context.services.menu, role, private)
+    await show(update, context, shown)
+
+
+async def role_here(update: Update, context: LinliContext) -> tuple[Role, bool]:
+    """The person's role here (in private: their highest anywhere), and whether the group is
+    a building."""
+    chat, community = update.effective_chat, context.services.community
+    actor = actor_of(update)
+    if chat is None or chat.type == Chat.PRIVATE:
+        return await community.highest_role(actor), True
+    try:
+        building = await community.building_of_chat(chat.id)
+    except LinliError:
+        return (Role.ADMIN if community.is_admin(actor.user_id) else Role.STRANGER), False
+    return await community.role_in(actor.user_id, building), True
+
+
 def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
     """Handlers of this feature (added after every other feature's)."""
     return [
@@ -123,6 +181,7 @@ def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
         MessageHandler(PRIVATE_TEXT, private_words),
         MessageHandler(PRIVATE_UNREADABLE, unreadable),
         MessageHandler(GROUP_REPLY, group_reply),
+        MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, unknown_command),
     ]
 
 

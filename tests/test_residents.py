@@ -215,3 +215,56 @@ async def test_the_button_menu_fits_each_role_and_a_press_does_what_the_command_
     assert await harness.value("SELECT count(*) FROM request_drafts") == 0
     start = await harness.say(ZHANG, ZHANG, "/start")
     assert "🆘 求助" in keyboard_labels(start)
+
+
+async def test_help_shows_what_each_person_may_do_here_and_the_menus_match(
+    harness: Harness,
+) -> None:
+    from bot.app import menu
+    from bot.views.help import USAGE
+
+    assert {item.command for item in menu()} <= set(USAGE)
+    await building(harness, {LI: ""}, resident_started=True)
+    resident = await harness.say(ZHANG, ZHANG, "/help", expect="您在这里")
+    assert "/request" in resident.text and "例如：/request 厨房水龙头漏水" in resident.text
+    assert "/claim" not in resident.text and "/notice" not in resident.text
+    assert "/setup" not in resident.text
+    volunteer = await harness.say(LI, LI, "/help", expect="您在这里")
+    assert "<b>志愿者</b>" in volunteer.raw_text and "/claim" in volunteer.text
+    assert "/stats" not in volunteer.text
+    owner = await harness.say(OWNER, GROUP, "/help", expect="您在这里")
+    assert "/notice" in owner.text and "<b>楼栋负责人</b>" in owner.raw_text
+    assert "/start" not in owner.text  # a private command, not shown in the group
+    in_group = await harness.say(ZHANG, GROUP, "/help", expect="您在这里")
+    assert "/notice" not in in_group.text and "/setup" not in in_group.text
+
+    commands = harness.emu.commands
+    shared = {c["command"] for c in commands[("all_private_chats", "")]}
+    assert "request" in shared and "claim" not in shared and "stats" not in shared
+    admins = {c["command"] for c in commands[("all_chat_administrators", "")]}
+    assert {"notice", "stats", "setup"} <= admins
+    own = {c["command"] for c in commands[(f"chat:{LI}", "")]}
+    assert "claim" in own and "stats" not in own  # the volunteer's own chat
+
+
+async def test_an_unknown_command_names_the_three_likeliest(harness: Harness) -> None:
+    await building(harness, {LI: ""}, resident_started=True)
+    answer = await harness.say(ZHANG, ZHANG, "/requst", expect="不认识")
+    assert "我不认识 /requst" in answer.text
+    assert answer.text.count("\n/") == 3 and "/request —" in answer.text
+    assert "/claim" not in answer.text  # only what a resident may use
+    foo = await harness.say(ZHANG, ZHANG, "/foo", expect="不认识 /foo")
+    assert "/help" in foo.text
+    before = len(harness.texts(GROUP))
+    harness.emu.user_sends(ZHANG, GROUP, "/foo@other_bot")  # for another bot: left alone
+    await harness.settle()
+    assert len(harness.texts(GROUP)) == before
+
+
+def test_the_owner_role_has_one_word_in_chinese() -> None:
+    from pathlib import Path
+
+    folder = Path(__file__).parents[1] / "bot" / "locale" / "zh"
+    # roster.po is another branch's (issue 18); its five lines change at the merge
+    for catalogue in sorted(set(folder.glob("*.po")) - {folder / "roster.po"}):
+        assert "群主" not in catalogue.read_text(encoding="utf-8"), catalogue.name

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from bot.commands import MenuCommand
 from bot.i18n import Translator
 from bot.views.common import OutMessage
 
@@ -29,17 +26,6 @@ def welcome_group(t: Translator) -> OutMessage:
             "To get my messages in private, open a chat with me and press Start."
         )
     )
-
-
-def help_text(t: Translator, menu: Sequence[MenuCommand], private: bool) -> OutMessage:
-    """The commands that work in this kind of chat."""
-    lines = [t("<b>Linli commands</b>")]
-    lines += [
-        f"/{item.command} — {t(item.description)}"
-        for item in menu
-        if (item.private if private else item.group)
-    ]
-    return OutMessage("\n".join(lines))
 
 
 def welcome_back(t: Translator, name: str) -> OutMessage:

@@ -11,8 +11,8 @@
     zh: {
       actingAs: "你现在是",
       everyone: "更多邻居…",
-      moreRoles: { admin: "社区管理员", owner: "群主", volunteer: "志愿者", resident: "居民" },
-      roles: { admin: "社区管理员", owner: "群主", volunteer: "志愿者", resident: "居民" },
+      moreRoles: { admin: "社区管理员", owner: "负责人", volunteer: "志愿者", resident: "居民" },
+      roles: { admin: "社区管理员", owner: "负责人", volunteer: "志愿者", resident: "居民" },
       tour: "导览",
       chats: "聊天",
       offline: "一切都在你的电脑上运行：本地的 Telegram Bot API 模拟器和真正的 Linli 机器人。消息不会离开这台机器。",
@@ -129,7 +129,7 @@
     {
       command: "notice", person: "wangfang", chat: "b3",
       text: {
-        zh: "以群主 {wangfang} 的身份发通知，再切换到任意居民点「收到」，看确认人数实时变化。",
+        zh: "以负责人 {wangfang} 的身份发通知，再切换到任意居民点「收到」，看确认人数实时变化。",
         en: "As the owner {wangfang}, post a notice; then switch to any resident and press Got it, and watch the count go up.",
       },
       fill: { zh: "/notice 本周六 9:00–12:00 停水检修，请提前储水。", en: "/notice The water is off on Saturday 9:00–12:00 for repairs. Please store some water." },
