@@ -235,8 +235,9 @@ async def rate_button(update: Update, context: LinliContext, pressed: ButtonData
     await context.services.requests.rate(number, actor_of(update), stars)
     await reply(update, context, view.rated_text(context.t, number))
     if query is not None:
+        shown = view.rated(context.t, number, stars)
         with contextlib.suppress(BadRequest):  # a row already gone, or a forged press
-            await query.edit_message_reply_markup(reply_markup=None)
+            await query.edit_message_text(shown.text, parse_mode=ParseMode.HTML)
 
 
 async def building_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:

@@ -268,3 +268,42 @@ def test_the_owner_role_has_one_word_in_chinese() -> None:
     # roster.po is another branch's (issue 18); its five lines change at the merge
     for catalogue in sorted(set(folder.glob("*.po")) - {folder / "roster.po"}):
         assert "群主" not in catalogue.read_text(encoding="utf-8"), catalogue.name
+
+
+async def test_the_rating_shows_the_score_and_skills_read_as_words_in_the_spreadsheet(
+    harness: Harness,
+) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    await building(harness, {LI: ""}, resident_started=True)
+    added = await harness.say(OWNER, GROUP, "/volunteer @v11 repair errand", expect="志愿者")
+    assert "技能：维修、跑腿代办" in added.text and "repair" not in added.text
+    await harness.say(ZHANG, GROUP, "/request 厨房水龙头漏水", expect="#1")
+    await harness.say(LI, LI, "/claim 1", expect="#1")
+    await harness.say(LI, LI, "/done 1 换了垫圈", expect="#1")
+    await harness.settle()
+    rating = next(m for m in harness.emu.sent(ZHANG) if "打分" in m.text or "评价" in m.text
+                  or any("rate" in (d or "") for _l, d in m.buttons))
+    await harness.press(ZHANG, ZHANG, rating.message_id, "requests:rate:1:4")
+    await harness.settle()
+    shown = harness.emu.message(ZHANG, rating.message_id)
+    assert "⭐⭐⭐⭐" in shown.text and "⭐⭐⭐⭐⭐" not in shown.text and shown.buttons == []
+    assert "请" not in shown.text.split("\n")[-1]  # no longer asks to rate
+
+    waiting = harness.emu.wait_for(
+        lambda: any(m.kind == "document" for m in harness.emu.sent(OWNER)), 10,
+        what="the spreadsheet",
+    )
+    harness.emu.user_sends(OWNER, OWNER, "/export")
+    await waiting
+    document = [m for m in harness.emu.sent(OWNER) if m.kind == "document"][-1]
+    assert document.file_bytes is not None
+    book = load_workbook(io.BytesIO(document.file_bytes))
+    [request] = list(book["求助"].iter_rows(min_row=2, values_only=True))
+    history = str(request[14])
+    assert "维修" in history and "⭐⭐⭐⭐" in history
+    assert "repair" not in history and "duty:" not in history and "all:" not in history
+    [volunteer] = list(book["志愿者与积分"].iter_rows(min_row=2, values_only=True))
+    assert volunteer[3] == "维修、跑腿代办"

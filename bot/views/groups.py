@@ -9,6 +9,7 @@ from bot.config import LANGUAGES
 from bot.domain.core import Building, User
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.views.common import Button, OutMessage, keyboard
+from bot.views.requests import skill_words
 
 
 def greeting(t: Translator) -> OutMessage:
@@ -73,7 +74,7 @@ def volunteer_added(
         "{name} is now a volunteer of {building}.", name=person.display_name, building=building.name
     )
     if skills:
-        text += " " + t("Skills: {skills}.", skills=", ".join(skills))
+        text += " " + t("Skills: {skills}.", skills=skill_words(t, skills))
     if not person.started:
         text += "\n" + t(
             "{name}, please open a private chat with me and press Start, so that I "

@@ -62,6 +62,12 @@ EVENTS = {
     "reminded": N_("reminder sent to {who}"),
     "unreachable": N_("could not reach {who} (no private chat with me)"),
 }
+DETAILS = {  # who a request was sent to, as the history column says it
+    "duty": N_("volunteers on duty ({count})"),
+    "all": N_("all volunteers ({count})"),
+    "volunteers": N_("all volunteers ({count})"),
+    "owners": N_("owners ({count})"),
+}
 SHOWN_TEXT = 80  # how much of a request's text a list line shows
 
 
@@ -366,6 +372,17 @@ def cancelled_text(t: Translator, number: int) -> str:
     return t("Your request #{number} is cancelled.", number=number)
 
 
+def rated(t: Translator, number: int, stars: int) -> OutMessage:
+    """The rating message once pressed: the score given, in place of the question."""
+    return OutMessage(
+        t(
+            "Your request #{number} is done. You rated the help {stars} — thank you!",
+            number=number,
+            stars="⭐" * stars,
+        )
+    )
+
+
 def rated_text(t: Translator, number: int) -> str:
     """The answer to a rating."""
     return t("Thank you for rating #{number}!", number=number)
@@ -403,3 +420,26 @@ def event_text(t: Translator, event: RequestEvent) -> str:
     if event.kind == "done" and event.detail:
         text += ": " + html_escape(event.detail)
     return text
+
+
+def detail_words(t: Translator, kind: str, detail: str) -> str:
+    """An event's stored detail in plain words ("维修", "值班志愿者（2）"), never a code such
+    as "repair" or "duty:2" (for the spreadsheet's history column)."""
+    audience, _sep, count = detail.partition(":")
+    if kind == "opened":
+        return t.plain(category_label(detail))
+    if kind == "rated":
+        return "⭐" * int(detail) if detail.isdigit() and int(detail) <= 5 else detail
+    if kind in ("routed", "escalated") and audience in DETAILS:
+        return t.plain(DETAILS[audience], count=count or "0")
+    return detail
+
+
+def skill_words(t: Translator, skills: Sequence[str]) -> str:
+    """Volunteer skills as words in the reader's language ("维修、跑腿代办"), not codes."""
+    words = [
+        t.plain(CATEGORIES[skill.lower()]) if skill.lower() in CATEGORIES
+        else skill.replace("_", " ")
+        for skill in skills
+    ]
+    return t.plain(N_(", ")).join(words)
