@@ -36,7 +36,7 @@ from handlers import events, notices, points, requests, roster, stats
 from handlers.access import actor_of
 from handlers.common import reply, show
 from handlers.notices import confirm_by_reply
-from handlers.requests import offer_plain_words
+from handlers.requests import media_message, offer_plain_words
 
 log = logging.getLogger(__name__)
 MENU = [MenuCommand("menu", N_("Show the button menu"), group=False)]
@@ -46,6 +46,9 @@ Command = Callable[[Update, LinliContext], Awaitable[None]]
 WRITTEN = filters.UpdateType.MESSAGE & ~filters.COMMAND
 PRIVATE_TEXT = WRITTEN & filters.ChatType.PRIVATE & filters.TEXT
 PRIVATE_UNREADABLE = WRITTEN & filters.ChatType.PRIVATE & (filters.Sticker.ALL | filters.CONTACT)
+PRIVATE_MEDIA = WRITTEN & filters.ChatType.PRIVATE & (
+    filters.PHOTO | filters.VOICE | filters.VIDEO | filters.LOCATION
+)
 GROUP_REPLY = WRITTEN & filters.ChatType.GROUPS & filters.REPLY & filters.TEXT
 
 
@@ -180,6 +183,7 @@ def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
         CommandHandler("menu", menu_command),
         MessageHandler(PRIVATE_TEXT, private_words),
         MessageHandler(PRIVATE_UNREADABLE, unreadable),
+        MessageHandler(PRIVATE_MEDIA, media_message),
         MessageHandler(GROUP_REPLY, group_reply),
         MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, unknown_command),
     ]

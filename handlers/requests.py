@@ -16,7 +16,7 @@ from bot.callbacks import ButtonData, parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
 from bot.domain.core import Prompt
-from bot.domain.requests import Source, Submission
+from bot.domain.requests import Attachment, Source, Submission
 from bot.errors import InvalidInput
 from bot.features import Feature, Wiring
 from bot.i18n import N_
@@ -302,6 +302,66 @@ async def confirm_button(update: Update, context: LinliContext, pressed: ButtonD
     )
 
 
+# --- photos, voice notes, videos and locations (handlers.chat hands them here) -------------
+
+
+async def media_message(update: Update, context: LinliContext) -> None:
+    """A photo, voice note, video or location in private: kept, and the resident asked
+    which request it belongs to (once for an album)."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    media = attachment_of(message, user.id, context.services.clock.now())
+    if media is None:
+        return
+    kept, open_lines = await context.services.requests.keep_media(actor_of(update), media)
+    if kept is not None:
+        await show(update, context, view.media_question(context.t, kept.id, open_lines))
+
+
+def attachment_of(message: Message, user_id: int, now: float) -> Attachment | None:
+    """The attachment a message carries (the largest size of a photo), or None."""
+    base = {"id": 0, "user_id": user_id, "chat_id": message.chat.id,
+            "message_id": message.message_id, "album": message.media_group_id,
+            "caption": message.caption or "", "created_at": now}
+    if message.photo:
+        return Attachment(**base, kind="photo", file_id=message.photo[-1].file_id)
+    if message.voice:
+        return Attachment(**base, kind="voice", file_id=message.voice.file_id)
+    if message.video:
+        return Attachment(**base, kind="video", file_id=message.video.file_id)
+    if message.location:
+        return Attachment(**base, kind="location", latitude=message.location.latitude,
+                          longitude=message.location.longitude)
+    return None
+
+
+async def media_new_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
+    """«A new request» under an attachment: the offer, with the caption as its text."""
+    query = update.callback_query
+    service = context.services.requests
+    draft_id, category, text = await service.offer_media(pressed.int_arg(), actor_of(update))
+    shown = view.offer(context.t, draft_id, text, category)
+    if query is None:
+        return
+    await query.answer()
+    await query.edit_message_text(
+        shown.text, parse_mode=ParseMode.HTML, reply_markup=inline_markup(shown)
+    )
+
+
+async def media_to_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
+    """An open request under an attachment: the attachment joins it."""
+    query = update.callback_query
+    media_id, number = pressed.int_arg(0), pressed.int_arg(1)
+    await context.services.requests.attach_media(media_id, number, actor_of(update))
+    text = view.media_attached(context.t, number)
+    if query is None:
+        return
+    await query.answer()
+    await query.edit_message_text(text, parse_mode=ParseMode.HTML)
+
+
 BUTTONS: dict[str, Callable[[Update, LinliContext, ButtonData], Awaitable[None]]] = {
     "claim": claim_button,
     "release": release_button,
@@ -311,6 +371,8 @@ BUTTONS: dict[str, Callable[[Update, LinliContext, ButtonData], Awaitable[None]]
     "building": building_button,
     "offer": category_button,
     "confirm": confirm_button,
+    "mnew": media_new_button,
+    "mto": media_to_button,
 }
 
 

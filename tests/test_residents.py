@@ -307,3 +307,83 @@ async def test_the_rating_shows_the_score_and_skills_read_as_words_in_the_spread
     assert "repair" not in history and "duty:" not in history and "all:" not in history
     [volunteer] = list(book["志愿者与积分"].iter_rows(min_row=2, values_only=True))
     assert volunteer[3] == "维修、跑腿代办"
+
+
+async def test_a_hazard_photo_and_location_become_a_request_the_volunteers_see(
+    harness: Harness,
+) -> None:
+    await building(harness, {LI: ""}, resident_started=True)
+    emu = harness.emu
+    asked = emu.wait_for_message(ZHANG, "新的求助", 5)
+    emu.user_sends_photo(ZHANG, ZHANG, "随手报：三楼楼道电线裸露", album="a1")
+    emu.user_sends_photo(ZHANG, ZHANG, None, album="a1")  # the same album: asked once
+    question = await asked
+    await harness.settle()
+    assert sum("新的求助" in text for text in harness.texts(ZHANG)) == 1
+    await harness.press(ZHANG, ZHANG, question.message_id, question.buttons[0][1] or "")
+    await harness.settle()
+    offer = harness.emu.message(ZHANG, question.message_id)
+    assert "电线裸露" in offer.text and "✓ 安全隐患" in [label for label, _d in offer.buttons]
+    await harness.press(ZHANG, ZHANG, offer.message_id, data_of(offer, "发给志愿者"))
+    await harness.settle()
+    assert "求助 #1 已登记（安全隐患）" in harness.emu.message(ZHANG, offer.message_id).text
+
+    asked = emu.wait_for_message(ZHANG, "新的求助", 5)
+    emu.user_sends_location(ZHANG, ZHANG, 31.2304, 121.4737)  # then where it is
+    where = await asked
+    assert [label for label, _d in where.buttons][1].startswith("#1")
+    await harness.press(ZHANG, ZHANG, where.message_id, where.buttons[1][1] or "")
+    await harness.settle()
+    assert "已补充到求助 #1" in harness.emu.message(ZHANG, where.message_id).text
+
+    sent = harness.emu.sent(LI)
+    kinds = [m.kind for m in sent if m.kind != "text" or "求助 #1" in m.raw_text]
+    assert kinds[-4:] == ["text", "photo", "photo", "location"]  # the card, then in order
+    photos = [m for m in sent if m.kind == "photo"]
+    assert "📎 求助 #1" in (photos[0].caption or "") and "电线裸露" in (photos[0].caption or "")
+    assert next(m for m in sent if m.kind == "location").location == {
+        "latitude": 31.2304, "longitude": 121.4737}
+    rows = await harness.db.fetch_all("SELECT kind, file_id FROM request_media ORDER BY id")
+    assert [r[0] for r in rows] == ["photo", "photo", "location"] and rows[0][1]
+    mine = await harness.say(ZHANG, ZHANG, "/myrequests", expect="#1")
+    assert "📎 3" in mine.text
+    details = await harness.press(LI, LI, card(harness, LI).message_id, "requests:details:1")
+    await harness.settle()
+    assert details == "" and any("附件：照片 ×2, 位置" in t or "附件：照片 ×2、位置" in t
+                                 for t in harness.texts(LI))
+
+
+async def test_a_voice_note_a_long_caption_and_a_stray_button_are_handled(
+    harness: Harness,
+) -> None:
+    await building(harness, {LI: ""}, resident_started=True)
+    emu = harness.emu
+    asked = emu.wait_for_message(ZHANG, "新的求助", 5)
+    emu.user_sends_voice(ZHANG, ZHANG)  # no caption, no request open
+    question = await asked
+    assert len(question.buttons) == 1  # only «a new request»
+    await harness.press(ZHANG, ZHANG, question.message_id, question.buttons[0][1] or "")
+    await harness.settle()
+    offer = harness.emu.message(ZHANG, question.message_id)
+    await harness.press(ZHANG, ZHANG, offer.message_id, data_of(offer, "发给志愿者"))
+    await harness.settle()
+    assert await harness.value("SELECT text FROM requests") == "🎤"
+    assert any(m.kind == "voice" for m in harness.emu.sent(LI))
+    forged = await harness.press(LI, LI, question.message_id, "requests:mto:1:1")
+    assert "按钮已经失效" in forged  # not their attachment
+    asked = emu.wait_for_message(ZHANG, "新的求助", 5)
+    emu.user_sends_video(ZHANG, ZHANG, "水" * 3000)
+    video_question = await asked
+    await harness.press(ZHANG, ZHANG, video_question.message_id,
+                        video_question.buttons[1][1] or "")
+    await harness.settle()
+    videos = [m for m in harness.emu.sent(LI) if m.kind == "video"]
+    caption = videos[0].caption or "" if videos else ""
+    assert len(caption) <= 1024 and caption.endswith("…")
+    harness.emu.add_user(78, "路过的人")
+    unknown = await harness.say(78, 78, "/start")
+    assert unknown is not None
+    waiting = emu.wait_for_message(78, "/request", 5)
+    emu.user_sends_photo(78, 78, "看这里")
+    await waiting  # no building yet: told how to start; nothing kept
+    assert await harness.value("SELECT count(*) FROM request_media WHERE user_id = 78") == 0

@@ -473,9 +473,25 @@ class BotApiEmulator:
             user_id, chat_id, text, reply_to_message_id=reply_to_message_id
         )
 
-    def user_sends_photo(self, user_id: int, chat_id: int, caption: str | None = None) -> JSON:
-        """A user sends a photo with an optional caption."""
-        return self.world.user_sends_photo(user_id, chat_id, caption)
+    def user_sends_photo(
+        self, user_id: int, chat_id: int, caption: str | None = None, *, album: str | None = None
+    ) -> JSON:
+        """A user sends a photo with an optional caption (one of an album, if named)."""
+        return self.world.user_sends_photo(user_id, chat_id, caption, album=album)
+
+    def user_sends_voice(self, user_id: int, chat_id: int, caption: str | None = None) -> JSON:
+        """A user sends a voice note."""
+        return self.world.user_sends_voice(user_id, chat_id, caption)
+
+    def user_sends_video(self, user_id: int, chat_id: int, caption: str | None = None) -> JSON:
+        """A user sends a short video."""
+        return self.world.user_sends_video(user_id, chat_id, caption)
+
+    def user_sends_location(
+        self, user_id: int, chat_id: int, latitude: float, longitude: float
+    ) -> JSON:
+        """A user shares a location."""
+        return self.world.user_sends_location(user_id, chat_id, latitude, longitude)
 
     def user_sends_other(
         self, user_id: int, chat_id: int, fields: JSON, *, reply_to_message_id: int | None = None

@@ -132,6 +132,7 @@ class SentMessage:
     file_bytes: bytes | None = field(default=None, repr=False)
     file_name: str | None = None
     mime_type: str | None = None
+    location: JSON | None = None  # sendLocation: {"latitude": …, "longitude": …}
     sent_at: float = field(default_factory=time.monotonic)
 
     @property
@@ -445,13 +446,17 @@ class World:
         caption: str | None = None,
         *,
         data: bytes = b"\x89PNG emulated photo",
+        album: str | None = None,
     ) -> JSON:
-        """A user sends a photo, with an optional caption."""
+        """A user sends a photo, with an optional caption; ``album`` is the media_group_id
+        the photos of one album share."""
         message = self._user_message(user_id, chat_id, None)
         stored = self.store_file(data, "photo.jpg", "image/jpeg")
         message["photo"] = photo_sizes(stored)
         if caption:
             message["caption"] = caption
+        if album:
+            message["media_group_id"] = album
         self._deliver_user_message(message)
         return message
 
@@ -464,6 +469,29 @@ class World:
         message.update(fields)
         self._deliver_user_message(message)
         return message
+
+    def user_sends_voice(self, user_id: int, chat_id: int, caption: str | None = None) -> JSON:
+        """A user sends a voice note (or, with kind "video", a short video)."""
+        return self._user_media(user_id, chat_id, "voice", caption)
+
+    def user_sends_video(self, user_id: int, chat_id: int, caption: str | None = None) -> JSON:
+        """A user sends a short video."""
+        return self._user_media(user_id, chat_id, "video", caption)
+
+    def _user_media(self, user_id: int, chat_id: int, kind: str, caption: str | None) -> JSON:
+        name, mime = ("voice.ogg", "audio/ogg") if kind == "voice" else ("clip.mp4", "video/mp4")
+        stored = self.store_file(f"emulated {kind}".encode(), name, mime)
+        fields: JSON = {kind: media_json(stored, kind)}
+        if caption:
+            fields["caption"] = caption
+        return self.user_sends_other(user_id, chat_id, fields)
+
+    def user_sends_location(
+        self, user_id: int, chat_id: int, latitude: float, longitude: float
+    ) -> JSON:
+        """A user shares a location."""
+        location = {"latitude": latitude, "longitude": longitude}
+        return self.user_sends_other(user_id, chat_id, {"location": location})
 
     def user_sends_sticker(self, user_id: int, chat_id: int) -> JSON:
         """A user sends a sticker."""
@@ -776,11 +804,15 @@ class World:
         return message
 
     def _media_json(self, sent: SentMessage) -> JSON:
+        if sent.location is not None:
+            return {"location": sent.location}
         if sent.file_id is None:
             return {}
         stored = self.files[sent.file_id]
         if sent.kind == "photo":
             return {"photo": photo_sizes(stored)}
+        if sent.kind in ("voice", "video"):
+            return {sent.kind: media_json(stored, sent.kind)}
         document: JSON = {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,
@@ -798,6 +830,17 @@ class World:
         stored = StoredFile(f"EMUFILE{number:06d}", f"EMU{number:06d}", data, file_name, mime_type)
         self.files[stored.file_id] = stored
         return stored
+
+
+def media_json(stored: StoredFile, kind: str) -> JSON:
+    """The Voice or Video object of a stored file."""
+    shown: JSON = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+                   "duration": 3, "file_size": len(stored.data)}
+    if kind == "video":
+        shown.update(width=640, height=360)
+    if stored.mime_type:
+        shown["mime_type"] = stored.mime_type
+    return shown
 
 
 def photo_sizes(stored: StoredFile) -> list[JSON]:

@@ -31,6 +31,7 @@ WRAP_WIDTH = 30  # columns this wide hold long text: wrap it
 
 HISTORY_KINDS = {
     "opened": N_("opened"),
+    "attached": N_("attachment"),
     "routed": N_("sent to volunteers"),
     "claimed": N_("claimed"),
     "released": N_("given back"),

@@ -135,6 +135,9 @@ BUTTONS = [
     Row("requests:offer:{draft}:repair", "private", frozenset({"resident"}), "draft",
         note="another category under the offer of plain words"),
     Row("requests:confirm:{draft}:repair", "private", frozenset({"resident"}), "draft"),
+    Row("requests:mnew:{media}", "private", frozenset({"resident"}), "media",
+        note="only the resident who sent the photo"),
+    Row("requests:mto:{media}:{own}", "private", frozenset({"resident"}), "media"),
     Row("notice:ok:{post}", "post", EVERYONE, "notice",
         note="whoever sees the post is in the group"),
     Row("notice:names:{notice}", "private", OWNERS, "notice"),
@@ -357,6 +360,17 @@ async def draft(community: Community, place: Place, role: str) -> dict[str, Any]
     return {"draft": await last_id(community, "request_drafts")}
 
 
+async def media(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The resident sent a photo in private, with an open request of theirs."""
+    number = await ask(community, place, place.resident)
+    harness = community.harness
+    waiting = harness.emu.wait_for_message(place.resident, "新的求助", 5)
+    harness.emu.user_sends_photo(place.resident, place.resident, "楼道的灯")
+    await waiting
+    await harness.settle()
+    return {"media": await last_id(community, "request_media"), "own": number}
+
+
 async def target(community: Community, place: Place, role: str) -> dict[str, Any]:
     """The person to make a volunteer is not one yet."""
     services = community.harness.bot.services
@@ -563,6 +577,7 @@ PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, An
     "claimed_request": claimed_request,
     "done_request": done_request,
     "draft": draft,
+    "media": media,
     "shift": shift,
     "shift_now": shift_now,
     "swap": swap,
