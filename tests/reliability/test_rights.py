@@ -450,11 +450,17 @@ async def swap(community: Community, place: Place, role: str) -> dict[str, Any]:
     tomorrow += timedelta(days=1)
     code = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[tomorrow.weekday()]
     _slots[0] += 1
-    hour = 6 + _slots[0] % 16
+    slot = _slots[0] % 64  # quarter hours from 06:00, so that few repeat in one building
+    hour, minute = 6 + slot // 4, 15 * (slot % 4)
+    times = f"{hour:02d}:{minute:02d}-{hour:02d}:{minute + 10:02d}"
     await ok(community, place.owner, place.owner,
-             f"/roster {place.name} add {code} {hour:02d}:00-{hour:02d}:30 "
-             f"@{place.username(place.target)}")
-    shift_id = await last_id(community, "shifts")
+             f"/roster {place.name} add {code} {times} @{place.username(place.target)}")
+    building = await community.building(place)
+    # the shift of this building at that time (a slot used before makes no new row)
+    shift_id = int(await community.harness.value(
+        "SELECT id FROM shifts WHERE building_id = ? AND weekday = ? AND start_minute = ?",
+        building.id, tomorrow.weekday(), hour * 60 + minute,
+    ))
     day = tomorrow.strftime("%Y%m%d")
     offered = await community.presses(place.target, place.target,
                                       community.harness.emu.sent(place.target)[0].message_id,
