@@ -31,6 +31,7 @@ from bot.services.stats import StatsService
 from bot.services.upkeep import Upkeep
 from bot.transport import AiohttpRequest
 from handlers import (
+    chat,
     errors,
     events,
     groups,
@@ -54,12 +55,13 @@ from storage.users import UserRepository
 
 LinliApplication = Application[Any, LinliContext, Any, Any, BotData, Any]
 
-# Feature modules, in the order their handlers are tried (handler group 1).
+# Feature modules, in the order their handlers are tried (handler group 1); chat, the one
+# catch-all for words that are not commands, comes last.
 FEATURES: list[Feature] = [
     module.DESCRIPTION
     for module in (
         start, groups, notices, requests, roster, lockup, points, events, stats, hours,
-        upkeep,
+        upkeep, chat,
     )
 ]
 

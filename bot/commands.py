@@ -1,10 +1,19 @@
-"""The command menus Telegram shows, one for private chats and one for groups."""
+"""The command menus Telegram shows: for private chats, for groups, for groups' admins, and
+a person's own private chat."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+)
 
 from bot.config import LANGUAGES
 from bot.i18n import translator
@@ -23,23 +32,27 @@ class MenuCommand:
     group: bool = True
 
 
-async def register_menus(bot: Bot, menu: list[MenuCommand], default_language: str) -> None:
-    """setMyCommands for private chats and for groups, in each language.
+async def register_menus(
+    bot: Bot,
+    menu: Sequence[MenuCommand],
+    default_language: str,
+    everyone: Callable[[MenuCommand], bool] = lambda _item: True,
+) -> None:
+    """setMyCommands for private chats, for groups and for the groups' admins, in each language.
 
-    The menu without a language code is in the community's language; clients set to
-    another language we have get theirs.
+    Private chats get the commands ``everyone`` may use (a volunteer's or an owner's own
+    chat gets theirs with ``set_menu`` when they open it); a group's admins get every
+    group command. The menu without a language code is in the community's language;
+    clients set to another language we have get theirs.
     """
-    for scope, wanted in (
-        (BotCommandScopeAllPrivateChats(), "private"),
-        (BotCommandScopeAllGroupChats(), "group"),
+    for scope, chosen in (
+        (BotCommandScopeAllPrivateChats(), [i for i in menu if i.private and everyone(i)]),
+        (BotCommandScopeAllGroupChats(), [i for i in menu if i.group]),
+        (BotCommandScopeAllChatAdministrators(), [i for i in menu if i.group]),
     ):
-        chosen = [item for item in menu if getattr(item, wanted)]
         for language in (None, *MENU_LANGUAGES):
-            t = translator(_menu_language(language, default_language))
-            commands = [
-                BotCommand(item.command, t.plain(item.description)[:256]) for item in chosen
-            ]
-            await bot.set_my_commands(commands, scope=scope, language_code=language)
+            menu_language = _menu_language(language, default_language)
+            await set_menu(bot, scope, chosen, menu_language, language)
 
 
 def _menu_language(code: str | None, default_language: str) -> str:
@@ -50,3 +63,16 @@ def _menu_language(code: str | None, default_language: str) -> str:
     if code is None or (code == "zh" and default_language.startswith("zh")):
         return default_language
     return code
+
+
+async def set_menu(
+    bot: Bot,
+    scope: BotCommandScope,
+    chosen: Sequence[MenuCommand],
+    language: str,
+    language_code: str | None = None,
+) -> None:
+    """One command menu, in ``language``, for a scope (and a client language, if given)."""
+    t = translator(language)
+    commands = [BotCommand(item.command, t.plain(item.description)[:256]) for item in chosen]
+    await bot.set_my_commands(commands, scope=scope, language_code=language_code)

@@ -222,6 +222,19 @@ class CommunitySettings(Section):
         return ZoneInfo(self.timezone)
 
 
+class NoticesSettings(Section):
+    """What counts as a resident's confirmation of a notice besides the button."""
+
+    # A reply to the notice that says only this (any case, with punctuation after it).
+    confirm_words: list[str] = Field(
+        default_factory=lambda: [
+            "收到", "收到了", "已收到", "好的", "好", "知道了", "明白", "了解", "ok", "okay",
+            "got it", "noted", "received", "thanks", "thank you", "谢谢",
+        ]
+    )  # fmt: skip
+    confirm_reactions: list[str] = Field(default_factory=lambda: ["👍", "👌", "❤", "🙏"])
+
+
 class SchedulingSettings(Section):
     """Stored scheduled work: how late a job may still run after downtime."""
 
@@ -374,6 +387,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     community: CommunitySettings = CommunitySettings()
     scheduling: SchedulingSettings = SchedulingSettings()
+    notices: NoticesSettings = NoticesSettings()
     outbox: OutboxSettings = OutboxSettings()
     duty: DutySettings = DutySettings()
     lockup: LockupSettings = LockupSettings()

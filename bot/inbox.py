@@ -35,7 +35,11 @@ from storage.inbox import InboxRepository
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "chat_member"]
+# message_reaction: a 👍 on a notice counts as a confirmation (sent only to group admins).
+ALLOWED_UPDATES = [
+    "message", "edited_message", "callback_query", "my_chat_member", "chat_member",
+    "message_reaction",
+]
 MAX_ATTEMPTS = 3  # an update that brought the process down this often is set aside
 PENDING_BATCH = 500  # stored updates read at a time (more than are ever in hand at once)
 MAX_UPDATE_ID = 2**62  # beyond any id Telegram gives, and within SQLite's integers

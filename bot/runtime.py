@@ -24,6 +24,7 @@ from bot.context import Services
 from bot.heartbeat import BEAT_SECONDS, beat
 from bot.inbox import InboxPoller, InboxWorker, Intake
 from bot.status import StatusContext, status_json
+from bot.views.help import for_everyone
 from bot.webhook import WebhookServer, webhook_secret
 from storage.dead_letters import DeadLetterRepository
 from storage.meta import MetaRepository
@@ -73,7 +74,9 @@ class Runtime:
         log.info("connected as @%s to %s%s", app.bot.username,
                  _host(self.settings.telegram.api_url), _through(self.settings))
         try:
-            await register_menus(app.bot, services.menu, self.settings.community.language)
+            await register_menus(
+                app.bot, services.menu, self.settings.community.language, for_everyone
+            )
         except TelegramError as error:
             log.warning("could not register the command menus: %s", error)
         self.worker = InboxWorker(

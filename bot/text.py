@@ -35,3 +35,17 @@ def tidy(text: str) -> str:
 def one_line(text: str) -> str:
     """The text on one line with single spaces, or "" when it shows nothing."""
     return "" if is_blank(text) else " ".join(text.split())
+
+
+GREETINGS = frozenset(
+    {
+        "你好", "您好", "你们好", "大家好", "嗨", "哈喽", "在吗", "在么", "在不在", "早",
+        "早上好", "下午好", "晚上好", "hi", "hello", "hey", "good morning", "good evening",
+    }
+)  # fmt: skip
+_TRAILING = " \t\n!！?？.。,，~～呀啊哦"
+
+
+def is_greeting(text: str) -> bool:
+    """Whether the text only says hello ("你好!", "Hi", "在吗？")."""
+    return one_line(text).lower().strip(_TRAILING) in GREETINGS

@@ -72,8 +72,8 @@ def inline_markup(message: OutMessage) -> InlineKeyboardMarkup | None:
 def command_text(update: Update) -> str:
     """The text after the command, as typed (``context.args`` would lose line breaks)."""
     message = update.effective_message
-    if message is None or not message.text:
-        return ""
+    if message is None or not message.text or not message.text.startswith("/"):
+        return ""  # a menu button's label runs the command without arguments
     parts = message.text.split(maxsplit=1)
     return parts[1].strip() if len(parts) > 1 else ""
 

@@ -5,10 +5,16 @@ from __future__ import annotations
 import contextlib
 from dataclasses import replace
 
-from telegram import Chat, ChatMember, Update
+from telegram import Chat, ChatMember, ReactionTypeEmoji, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageReactionHandler,
+    filters,
+)
 
 from bot.callbacks import parse_button, pattern
 from bot.commands import MenuCommand
@@ -140,6 +146,13 @@ async def confirmers(update: Update, context: LinliContext, notice_id: int) -> O
     return views.confirmers(context.t, await service.confirmations(actor_of(update), notice_id))
 
 
+async def latest(update: Update, context: LinliContext) -> None:
+    """A resident's «Notices» button: the latest notices of their buildings."""
+    service = context.services.notices
+    lines = await service.recent_for(actor_of(update))
+    await show(update, context, views.recent(context.t, lines, service.tz))
+
+
 # --- buttons ------------------------------------------------------------------------------
 
 
@@ -194,6 +207,34 @@ async def cancel_pressed(update: Update, context: LinliContext, notice_id: int) 
         )
 
 
+# --- "收到" replies and 👍 reactions: the same confirmation as the button ------------------
+
+
+async def confirm_by_reply(update: Update, context: LinliContext) -> bool:
+    """A reply that says only "收到" to a message of the bot in a group: if it is a notice's
+    post, count it once. True when the reply was a confirmation word (nothing else to say:
+    the live count is the answer, and a group is not flooded with thanks)."""
+    message = update.effective_message
+    replied = message.reply_to_message if message is not None else None
+    service = context.services.notices
+    if message is None or replied is None or not service.is_confirmation(message.text or ""):
+        return False
+    if update.effective_user is not None:
+        await service.confirm_at(actor_of(update), message.chat.id, replied.message_id)
+    return True
+
+
+async def reaction(update: Update, context: LinliContext) -> None:
+    """A 👍 on a notice's post (Telegram sends reactions only to admins): it confirms."""
+    changed = update.message_reaction
+    if changed is None or changed.user is None:
+        return
+    emoji = [r.emoji for r in changed.new_reaction if isinstance(r, ReactionTypeEmoji)]
+    service = context.services.notices
+    if service.is_confirming_reaction(emoji):
+        await service.confirm_at(actor_of(update), changed.chat.id, changed.message_id)
+
+
 ACTIONS = {"ok": confirm_pressed, "names": names_pressed, "cancel": cancel_pressed}
 
 
@@ -206,6 +247,9 @@ def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
         CommandHandler("notice", notice, filters=filters.UpdateType.MESSAGE),
         CommandHandler("notices", notices, filters=filters.UpdateType.MESSAGE),
         CallbackQueryHandler(button, pattern=pattern(FEATURE)),
+        MessageReactionHandler(
+            reaction, message_reaction_types=MessageReactionHandler.MESSAGE_REACTION_UPDATED
+        ),
     ]
 
 

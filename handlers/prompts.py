@@ -17,6 +17,7 @@ from telegram.ext import ApplicationHandlerStop, BaseHandler, MessageHandler, fi
 from bot.context import BotData, LinliContext
 from bot.errors import LinliError
 from bot.features import PromptAnswer
+from bot.views.menu import command_of
 from handlers.errors import refuse
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,8 @@ class WaitedOn(filters.MessageFilter):
         user, services = message.from_user, self.bot_data.services
         if services is None or user is None or user.is_bot:
             return False
-        if (message.text or "").startswith("/"):
-            return False
+        if (message.text or "").startswith("/") or command_of(message.text or ""):
+            return False  # a command, or a menu button that stands for one
         return services.prompts.may_answer(message.chat.id, user.id)
 
 

@@ -16,14 +16,14 @@ from bot.callbacks import ButtonData, parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
 from bot.domain.core import Prompt
-from bot.domain.requests import Source, Submission
+from bot.domain.requests import Attachment, Source, Submission
 from bot.errors import InvalidInput
 from bot.features import Feature, Wiring
 from bot.i18n import N_
 from bot.services.requests import CARD, ESCALATE_JOB, PROMPT, STALE_JOB
 from bot.views import requests as view
 from handlers.access import actor_of, place_of, refresh_admins
-from handlers.common import command_text, reply, show
+from handlers.common import command_text, inline_markup, reply, show
 
 MENU = [
     MenuCommand("request", N_("Ask the volunteers for help")),
@@ -227,21 +227,131 @@ async def rate_button(update: Update, context: LinliContext, pressed: ButtonData
     await context.services.requests.rate(number, actor_of(update), stars)
     await reply(update, context, view.rated_text(context.t, number))
     if query is not None:
+        shown = view.rated(context.t, number, stars)
         with contextlib.suppress(BadRequest):  # a row already gone, or a forged press
-            await query.edit_message_reply_markup(reply_markup=None)
+            await query.edit_message_text(shown.text, parse_mode=ParseMode.HTML)
 
 
 async def building_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
     """A building for a private request: the request is opened there."""
     query = update.callback_query
     draft_id, building_id = pressed.int_arg(0), pressed.int_arg(1)
-    opened = await context.services.requests.choose(draft_id, building_id, actor_of(update))
+    category = pressed.args[2] if len(pressed.args) > 2 else None
+    opened = await context.services.requests.choose(
+        draft_id, building_id, actor_of(update), category
+    )
     shown = view.opened(context.t, opened)
     if query is None or not opened.created:  # pressed again: the same request
         await show(update, context, shown)
         return
     await query.answer()
     await query.edit_message_text(shown.text, parse_mode=ParseMode.HTML)
+
+
+# --- plain words offered as a request (handlers.chat makes the offer) ----------------------
+
+
+async def offer_plain_words(update: Update, context: LinliContext) -> None:
+    """Plain words in private: offer to register them as a help request."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    service = context.services.requests
+    draft_id, category = await service.offer(actor_of(update), message.text, source_of(message))
+    await show(update, context, view.offer(context.t, draft_id, message.text, category))
+
+
+async def category_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
+    """A category under an offer: draw the offer again with that one ticked."""
+    query = update.callback_query
+    draft_id, category = pressed.int_arg(0), pressed.args[1] if len(pressed.args) > 1 else ""
+    if query is None or category not in view.CATEGORIES:
+        raise InvalidInput(N_("This button is no longer valid."))
+    text = await context.services.requests.offered(draft_id, actor_of(update))
+    shown = view.offer(context.t, draft_id, text, category)
+    await query.answer()
+    with contextlib.suppress(BadRequest):  # the same category pressed again: nothing changed
+        await query.edit_message_text(
+            shown.text, parse_mode=ParseMode.HTML, reply_markup=inline_markup(shown)
+        )
+
+
+async def confirm_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
+    """Confirm under an offer: the request is opened, as /request opens it."""
+    query = update.callback_query
+    draft_id, category = pressed.int_arg(0), pressed.args[1] if len(pressed.args) > 1 else ""
+    submission = await context.services.requests.confirm(draft_id, category, actor_of(update))
+    if submission.opened is None:
+        shown = view.building_choice(context.t, draft_id, submission.buildings, category)
+    else:
+        shown = view.opened(context.t, submission.opened)
+    if query is None or (submission.opened is not None and not submission.opened.created):
+        await show(update, context, shown)  # pressed again: the same request
+        return
+    await query.answer()
+    await query.edit_message_text(
+        shown.text, parse_mode=ParseMode.HTML, reply_markup=inline_markup(shown)
+    )
+
+
+# --- photos, voice notes, videos and locations (handlers.chat hands them here) -------------
+
+
+async def media_message(update: Update, context: LinliContext) -> None:
+    """A photo, voice note, video or location in private: kept, and the resident asked
+    which request it belongs to (once for an album)."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    media = attachment_of(message, user.id, context.services.clock.now())
+    if media is None:
+        return
+    kept, open_lines = await context.services.requests.keep_media(actor_of(update), media)
+    if kept is not None:
+        await show(update, context, view.media_question(context.t, kept.id, open_lines))
+
+
+def attachment_of(message: Message, user_id: int, now: float) -> Attachment | None:
+    """The attachment a message carries (the largest size of a photo), or None."""
+    base = {"id": 0, "user_id": user_id, "chat_id": message.chat.id,
+            "message_id": message.message_id, "album": message.media_group_id,
+            "caption": message.caption or "", "created_at": now}
+    if message.photo:
+        return Attachment(**base, kind="photo", file_id=message.photo[-1].file_id)
+    if message.voice:
+        return Attachment(**base, kind="voice", file_id=message.voice.file_id)
+    if message.video:
+        return Attachment(**base, kind="video", file_id=message.video.file_id)
+    if message.location:
+        return Attachment(**base, kind="location", latitude=message.location.latitude,
+                          longitude=message.location.longitude)
+    return None
+
+
+async def media_new_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
+    """«A new request» under an attachment: the offer, with the caption as its text."""
+    query = update.callback_query
+    service = context.services.requests
+    draft_id, category, text = await service.offer_media(pressed.int_arg(), actor_of(update))
+    shown = view.offer(context.t, draft_id, text, category)
+    if query is None:
+        return
+    await query.answer()
+    await query.edit_message_text(
+        shown.text, parse_mode=ParseMode.HTML, reply_markup=inline_markup(shown)
+    )
+
+
+async def media_to_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
+    """An open request under an attachment: the attachment joins it."""
+    query = update.callback_query
+    media_id, number = pressed.int_arg(0), pressed.int_arg(1)
+    await context.services.requests.attach_media(media_id, number, actor_of(update))
+    text = view.media_attached(context.t, number)
+    if query is None:
+        return
+    await query.answer()
+    await query.edit_message_text(text, parse_mode=ParseMode.HTML)
 
 
 BUTTONS: dict[str, Callable[[Update, LinliContext, ButtonData], Awaitable[None]]] = {
@@ -251,6 +361,10 @@ BUTTONS: dict[str, Callable[[Update, LinliContext, ButtonData], Awaitable[None]]
     "details": details_button,
     "rate": rate_button,
     "building": building_button,
+    "offer": category_button,
+    "confirm": confirm_button,
+    "mnew": media_new_button,
+    "mto": media_to_button,
 }
 
 

@@ -9,8 +9,10 @@ from bot.commands import MenuCommand
 from bot.context import LinliContext
 from bot.features import Feature
 from bot.i18n import N_
+from bot.views import help as help_view
 from bot.views import start as views
-from handlers.common import show
+from handlers.chat import menu_keyboard, personal_menu, role_here
+from handlers.common import reply, show
 
 MENU = [
     MenuCommand("start", N_("Start using Linli"), group=False),
@@ -23,16 +25,25 @@ async def start(update: Update, context: LinliContext) -> None:
     chat, user = update.effective_chat, update.effective_user
     if chat is not None and chat.type == Chat.PRIVATE and user is not None:
         await context.services.people.started(user.id)
-        await show(update, context, views.welcome(context.t, user.first_name))
+        shown = views.welcome(context.t, user.first_name)
+        await reply(update, context, shown.text, reply_markup=await menu_keyboard(update, context))
         return
     await show(update, context, views.welcome_group(context.t))
 
 
 async def help_command(update: Update, context: LinliContext) -> None:
-    """List the commands that work in this kind of chat."""
+    """The commands this person may use here, grouped, with an example each."""
     chat = update.effective_chat
-    private = chat is not None and chat.type == Chat.PRIVATE
-    await show(update, context, views.help_text(context.t, context.services.menu, private))
+    if chat is None:
+        return
+    private = chat.type == Chat.PRIVATE
+    role, registered = await role_here(update, context)
+    menu = context.services.menu
+    await show(update, context, help_view.help_text(
+        context.t, menu, role, private, registered=registered
+    ))
+    if private:
+        await personal_menu(update, context)
 
 
 def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:

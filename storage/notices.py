@@ -146,6 +146,14 @@ class NoticeRepository:
         row = await tx.fetch_one(_POSTS + " WHERE p.id = ?", (post_id,))
         return None if row is None else NoticePost.from_row(row)
 
+    async def post_at(self, tx: Transaction, chat_id: int, message_id: int) -> NoticePost | None:
+        """The post shown in this message of a group, if it is one."""
+        row = await tx.fetch_one(
+            _POSTS + " WHERE p.chat_id = ? AND coalesce(p.message_id, s.message_id) = ?",
+            (chat_id, message_id),
+        )
+        return None if row is None else NoticePost.from_row(row)
+
     async def set_queued(self, tx: Transaction, post_id: int, outbox_id: int | None) -> None:
         """The post's message is in the outbox."""
         await tx.execute(

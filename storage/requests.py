@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.domain.requests import Request, RequestDraft, RequestEvent, RequestLine
+from bot.domain.requests import Attachment, Request, RequestDraft, RequestEvent, RequestLine
 from storage.db import Database, Transaction
 
 # Every change of state bumps ``version`` (what the resident is told is deduplicated by it).
@@ -12,7 +12,8 @@ _CHANGED = "version = version + 1, updated_at = :now"
 
 
 _LINE = """SELECT r.*, b.name AS building_name,
-                  trim(u.first_name || ' ' || coalesce(u.last_name, '')) AS claimer_name
+                  trim(u.first_name || ' ' || coalesce(u.last_name, '')) AS claimer_name,
+                  (SELECT count(*) FROM request_media m WHERE m.request_id = r.id) AS media
            FROM requests r JOIN buildings b ON b.id = r.building_id
            LEFT JOIN users u ON u.id = r.claimer_id"""
 
@@ -185,6 +186,76 @@ class RequestRepository:
             (building_id, limit),
         )
         return [RequestLine.from_row(row) for row in rows]
+
+    # --- attachments -------------------------------------------------------------------
+
+    async def add_media(self, tx: Transaction, media: Attachment) -> tuple[Attachment, bool]:
+        """Keep an attachment (once per message); returns it and whether it is the first of
+        its album (or has none): only that one is asked about."""
+        await tx.execute(
+            """INSERT OR IGNORE INTO request_media (user_id, chat_id, message_id, album, kind,
+                   file_id, latitude, longitude, caption, created_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (media.user_id, media.chat_id, media.message_id, media.album, media.kind,
+             media.file_id, media.latitude, media.longitude, media.caption, media.created_at),
+        )
+        row = await tx.fetch_one(
+            "SELECT * FROM request_media WHERE chat_id = ? AND message_id = ?",
+            (media.chat_id, media.message_id),
+        )
+        assert row is not None
+        kept = Attachment.from_row(row)
+        if kept.album is None:
+            return kept, True
+        first = await tx.fetch_value(
+            "SELECT min(id) FROM request_media WHERE chat_id = ? AND album = ?",
+            (kept.chat_id, kept.album),
+        )
+        return kept, first == kept.id
+
+    async def media(self, media_id: int) -> Attachment | None:
+        """An attachment by id."""
+        row = await self.db.fetch_one("SELECT * FROM request_media WHERE id = ?", (media_id,))
+        return None if row is None else Attachment.from_row(row)
+
+    async def album_size(self, tx: Transaction, chat_id: int, album: str) -> int:
+        """How many attachments of an album are kept."""
+        return int(await tx.fetch_value(
+            "SELECT count(*) FROM request_media WHERE chat_id = ? AND album = ?", (chat_id, album)
+        ))
+
+    async def attach(
+        self, tx: Transaction, chat_id: int, message_id: int, request_id: int
+    ) -> list[Attachment]:
+        """Give the attachment of this message, and the rest of its album, to a request;
+        returns those newly attached, in the order they were sent."""
+        row = await tx.fetch_one(
+            "SELECT album FROM request_media WHERE chat_id = ? AND message_id = ?",
+            (chat_id, message_id),
+        )
+        if row is None:
+            return []
+        album = row["album"]
+        where = "chat_id = ? AND " + ("album = ?" if album else "message_id = ?")
+        params = (chat_id, album if album else message_id)
+        rows = await tx.fetch_all(
+            f"SELECT * FROM request_media WHERE {where} AND request_id IS NULL "
+            "ORDER BY message_id",
+            params,
+        )
+        await tx.execute(
+            f"UPDATE request_media SET request_id = ? WHERE {where} AND request_id IS NULL",
+            (request_id, *params),
+        )
+        return [Attachment.from_row(r).model_copy(update={"request_id": request_id})
+                for r in rows]
+
+    async def media_of(self, request_id: int, tx: Transaction | None = None) -> list[Attachment]:
+        """A request's attachments, in the order they were sent."""
+        rows = await (tx or self.db).fetch_all(
+            "SELECT * FROM request_media WHERE request_id = ? ORDER BY message_id", (request_id,)
+        )
+        return [Attachment.from_row(row) for row in rows]
 
     # --- drafts --------------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from bot.commands import MenuCommand
 from bot.domain.core import Building, User
 from bot.i18n import translator
-from bot.views import groups, start
+from bot.services.community import Role
+from bot.views import groups, help, start
 
 EN, ZH = translator("en"), translator("zh")
 BUILDING = Building(id=1, chat_id=-100, name="3<号>楼")
@@ -35,12 +36,13 @@ def test_a_new_volunteer_who_never_pressed_start_is_asked_to() -> None:
 
 
 def test_help_lists_the_commands_of_the_kind_of_chat_and_the_welcome_escapes_the_name() -> None:
+    # Issue 16: /help lists what the person may do here, grouped; the flat list is gone.
     menu = [MenuCommand("start", "Start using Linli", group=False),
             MenuCommand("setup", "Register this group as a building", private=False)]
-    assert start.help_text(EN, menu, True).text == (
-        "<b>Linli commands</b>\n/start — Start using Linli"
-    )
-    in_group = start.help_text(EN, menu, False).text
-    assert in_group.endswith("/setup — Register this group as a building")
+    private = help.help_text(EN, menu, Role.OWNER, True, registered=True).text
+    assert "/start — Start using Linli" in private and "/setup" not in private
+    in_group = help.help_text(EN, menu, Role.OWNER, False, registered=True).text
+    assert "/setup — Register this group as a building" in in_group
+    assert "/setup" not in help.help_text(EN, menu, Role.RESIDENT, False, registered=True).text
     assert start.welcome(EN, "<Mei>").text.startswith("Hello, &lt;Mei&gt;!")
     assert "/help" in start.welcome_group(ZH).text

@@ -116,7 +116,9 @@ async def test_lockup_refusals_change_nothing(harness: Harness) -> None:
     sent_before = len(harness.emu.sent(LI))
     harness.emu.user_sends(LI, LI, "随便说一句")  # no finished checklist: not a report
     await harness.settle()
-    assert len(harness.emu.sent(LI)) == sent_before
+    # issue 16: plain words in private now get the offer of a help request, nothing else
+    later = harness.emu.sent(LI)[sent_before:]
+    assert len(later) == 1 and "发给志愿者" in later[0].text and "锁门" not in later[0].text
     assert await harness.value("SELECT status FROM lockups") == "open"
     for item in CHECKLIST:
         await tap(harness, LI, checklist, f"☐ {item}")

@@ -27,6 +27,7 @@ async def building(harness: Harness, volunteers: tuple[int, ...] = (LI,)) -> Non
         emu.add_user(user_id, name, username=username, started=True)
     emu.add_group(GROUP, "3号楼", members=[RESIDENT, *volunteers], admins=[OWNER], bot_admin=True)
     await harness.say(OWNER, GROUP, "/setup 3号楼", expect="3号楼")
+    await harness.say(OWNER, OWNER, "/start")  # the owner decides redemptions in private
     for user_id in volunteers:
         await harness.say(user_id, user_id, "/start")
         username = VOLUNTEERS[user_id][1]
@@ -47,10 +48,12 @@ async def add_reward(harness: Harness, description: str) -> int:
 
 
 async def card_of(harness: Harness, redemption_id: int) -> SentMessage:
-    """The owners' card for a redemption, in the group."""
+    """The owners' card for a redemption, in the owner's private chat (issue 16: never in
+    the building group, where every neighbour would read it)."""
     await harness.settle()
     wanted = f"兑换 #{redemption_id}"
-    return next(m for m in harness.emu.sent(GROUP) if wanted in m.text and m.buttons)
+    assert not any(wanted in m.text and m.buttons for m in harness.emu.sent(GROUP))
+    return next(m for m in harness.emu.sent(OWNER) if wanted in m.text and m.buttons)
 
 
 async def balance(harness: Harness, user_id: int) -> int:
@@ -177,17 +180,17 @@ async def test_a_redemption_approved_gives_a_voucher_code_in_private(harness: Ha
     assert "小李 想用 50 积分兑换 老王洗车行 的 「洗车券」" in card.text
     approve = dict((label, data) for label, data in card.buttons)["✅ 批准"]
     assert approve is not None
-    refused = await harness.press(ZHAO, GROUP, card.message_id, approve)  # a volunteer
+    refused = await harness.press(ZHAO, ZHAO, card.message_id, approve)  # a volunteer
     assert "只有群管理员（楼栋负责人）" in refused
     assert await harness.value("SELECT status FROM redemptions") == "pending"
-    answer = await harness.press(OWNER, GROUP, card.message_id, approve)
+    answer = await harness.press(OWNER, OWNER, card.message_id, approve)
     assert "已批准：小李 将收到兑换码" in answer
     await harness.settle()
     voucher = await harness.value("SELECT voucher FROM redemptions")
     assert any(f"请在店里出示兑换码：{voucher}" in text for text in harness.texts(LI))
-    card = harness.emu.message(GROUP, card.message_id)
+    card = harness.emu.message(OWNER, card.message_id)
     assert "✅ 已由 王主任 批准" in card.text and not card.buttons
-    again = await harness.press(OWNER, GROUP, card.message_id, approve)
+    again = await harness.press(OWNER, OWNER, card.message_id, approve)
     assert "已经批准过了" in again
     statement = await harness.say(LI, LI, "/points", expect="我的积分")
     assert f"兑换码 {voucher}" in statement.text
@@ -205,11 +208,11 @@ async def test_a_redemption_rejected_gives_the_points_and_the_item_back(
     card = await card_of(harness, 1)
     reject = dict(card.buttons)["❌ 拒绝"]
     assert reject is not None
-    answer = await harness.press(OWNER, GROUP, card.message_id, reject)
+    answer = await harness.press(OWNER, OWNER, card.message_id, reject)
     assert "已拒绝：积分已退还给 小李" in answer
     await harness.settle()
     assert any("未获批准，50 积分已退回" in text for text in harness.texts(LI))
-    assert "❌ 已被 王主任 拒绝" in harness.emu.message(GROUP, card.message_id).text
+    assert "❌ 已被 王主任 拒绝" in harness.emu.message(OWNER, card.message_id).text
     assert await balance(harness, LI) == 60
     assert await harness.value("SELECT stock FROM rewards") == 3
     reasons = [r[0] for r in await harness.db.fetch_all("SELECT reason FROM ledger ORDER BY id")]
@@ -223,7 +226,7 @@ async def test_a_forged_button_changes_nothing(harness: Harness) -> None:
     await harness.say(LI, LI, f"/redeem {number}", expect="已冻结")
     card = await card_of(harness, 1)
     for data in ("points:approve:999", "points:approve:x", "points:steal:1"):
-        answer = await harness.press(OWNER, GROUP, card.message_id, data)
+        answer = await harness.press(OWNER, OWNER, card.message_id, data)
         assert "这个按钮已经失效了" in answer
     assert await harness.value("SELECT status FROM redemptions") == "pending"
 
@@ -254,8 +257,8 @@ async def test_owners_pressing_approve_and_reject_at_once_decide_once(harness: H
     await harness.say(LI, LI, f"/redeem {number}", expect="已冻结")
     card = await card_of(harness, 1)
     buttons = dict(card.buttons)
-    first = harness.emu.user_presses(OWNER, GROUP, card.message_id, str(buttons["✅ 批准"]))
-    second = harness.emu.user_presses(101, GROUP, card.message_id, str(buttons["❌ 拒绝"]))
+    first = harness.emu.user_presses(OWNER, OWNER, card.message_id, str(buttons["✅ 批准"]))
+    second = harness.emu.user_presses(101, 101, card.message_id, str(buttons["❌ 拒绝"]))
     await harness.settle()
     answers = [harness.emu.callback_answers[q][0] or "" for q in (first, second)]
     assert sum("已经" in answer for answer in answers) == 1
@@ -278,7 +281,7 @@ async def test_an_undecided_redemption_expires_and_gives_everything_back(
     assert await balance(harness, LI) == 60
     assert await harness.value("SELECT stock FROM rewards") == 1
     assert any("在负责人审批前已过期" in text for text in harness.texts(LI))
-    expired = harness.emu.message(GROUP, card.message_id)
+    expired = harness.emu.message(OWNER, card.message_id)
     assert "⌛ 已过期" in expired.text and not expired.buttons
 
 

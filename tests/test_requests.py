@@ -332,7 +332,7 @@ async def test_bad_input_gets_a_clear_refusal_and_changes_nothing(harness: Harne
     assert "只有发起求助的居民可以取消 #1" in refusal.text
     await harness.say(WANG, WANG, "/claim 1", expect="您接下了 #1")
     refusal = await harness.say(LI, LI, "/done 1 我帮他修好了")
-    assert "只有接下 #1 的 老王 或群主可以这样做" in refusal.text
+    assert "只有接下 #1 的 老王 或负责人可以这样做" in refusal.text
     refusal = await harness.say(ZHANG, GROUP, "/cancel 1")
     assert "已由 老王 接单" in refusal.text
     late = await harness.press(LI, LI, card(harness, LI).message_id, "requests:claim:1")
@@ -403,7 +403,7 @@ async def test_owners_escalation_goes_to_a_community_admin_who_started(harness: 
     await harness.say(ADMIN_ID, ADMIN_ID, "/start")
     await building(harness, {})
     answer = await ask(harness, "楼下有人吵架")
-    assert "还没有志愿者，我已转给本楼的群主" in answer.text
+    assert "还没有志愿者，我已转给本楼的负责人" in answer.text
     await cards_arrive(harness, [OWNER, ADMIN_ID])
     assert "邻里纠纷" in card(harness, ADMIN_ID).text
 

@@ -80,7 +80,7 @@ PEOPLE = (
                        "runs the neighbourhood office, a community admin: /stats and /export "
                        "in private show every building")),
     Person(1001, Words("王芳", "Wang Fang"), "wangfang", OWNER, BOTH,
-           about=Words("群主，社区志愿者队长", "group owner, leads the volunteers"),
+           about=Words("楼栋负责人，社区志愿者队长", "group owner, leads the volunteers"),
            featured=True),
     Person(2001, Words("李明", "Li Ming"), "liming", VOLUNTEER, "b3", ("repair", "errand"),
            Words("3号楼志愿者，会修水电，晚上关自习室",

@@ -13,6 +13,7 @@ Move = Literal["claim", "release", "finish", "cancel"]
 Audience = Literal["duty", "all", "owners"]
 EventKind = Literal[
     "opened",
+    "attached",
     "routed",
     "claimed",
     "released",
@@ -59,6 +60,7 @@ class RequestLine(Request):
 
     building_name: str
     claimer_name: str | None = None
+    media: int = 0  # attachments (photos, voice notes, videos, locations)
 
 
 class RequestEvent(Model):
@@ -71,6 +73,26 @@ class RequestEvent(Model):
     actor_name: str | None = None
     detail: str
     at: float
+
+
+MediaKind = Literal["photo", "voice", "video", "location"]
+
+
+class Attachment(Model):
+    """A photo, voice note, video or location a resident sent with a request (by file_id)."""
+
+    id: int
+    user_id: int
+    chat_id: int
+    message_id: int
+    album: str | None = None
+    kind: MediaKind
+    file_id: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    caption: str = ""
+    request_id: int | None = None
+    created_at: float
 
 
 class RequestDraft(Model):
@@ -123,3 +145,4 @@ class History:
     request: Request
     building: Building
     events: list[RequestEvent]
+    media: list[Attachment] = field(default_factory=list)

@@ -104,6 +104,14 @@ class ApiRequest:
         except (TypeError, ValueError):
             raise bad_request(f"invalid {name} specified") from None
 
+    def number(self, name: str) -> float:
+        """A required float parameter."""
+        value = self.params.get(name)
+        try:
+            return float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise bad_request(f"invalid {name} specified") from None
+
     def text(self, name: str) -> str:
         """A string parameter, "" if absent."""
         value = self.params.get(name)
@@ -161,6 +169,9 @@ class BotApi:
             "sendMessage": self.send_message,
             "sendPhoto": self.send_photo,
             "sendDocument": self.send_document,
+            "sendVoice": self.send_voice,
+            "sendVideo": self.send_video,
+            "sendLocation": self.send_location,
             "editMessageText": self.edit_message_text,
             "editMessageCaption": self.edit_message_caption,
             "editMessageReplyMarkup": self.edit_message_reply_markup,
@@ -374,6 +385,26 @@ class BotApi:
     def send_photo(self, request: ApiRequest) -> JSON:
         """sendPhoto: a multipart upload, a file_id, or a URL."""
         return self._send_file(request, "photo")
+
+    def send_voice(self, request: ApiRequest) -> JSON:
+        """sendVoice: a multipart upload, a file_id, or a URL."""
+        return self._send_file(request, "voice")
+
+    def send_video(self, request: ApiRequest) -> JSON:
+        """sendVideo: a multipart upload, a file_id, or a URL."""
+        return self._send_file(request, "video")
+
+    def send_location(self, request: ApiRequest) -> JSON:
+        """sendLocation: a point on the map (no text)."""
+        chat_id = self._chat(request, sending=True)
+        point = {"latitude": request.number("latitude"), "longitude": request.number("longitude")}
+        if not (-90 <= point["latitude"] <= 90 and -180 <= point["longitude"] <= 180):
+            raise bad_request("wrong latitude or longitude")
+        sent = self._send(request, chat_id, "location", Formatted("", [], "", None), None)
+        stored = self.world.find_sent(chat_id, sent["message_id"])
+        assert stored is not None
+        stored.location = point
+        return self.world.sent_json(stored)
 
     def send_document(self, request: ApiRequest) -> JSON:
         """sendDocument: a multipart upload, a file_id, or a URL."""

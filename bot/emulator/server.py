@@ -473,9 +473,58 @@ class BotApiEmulator:
             user_id, chat_id, text, reply_to_message_id=reply_to_message_id
         )
 
-    def user_sends_photo(self, user_id: int, chat_id: int, caption: str | None = None) -> JSON:
-        """A user sends a photo with an optional caption."""
-        return self.world.user_sends_photo(user_id, chat_id, caption)
+    def user_sends_photo(
+        self, user_id: int, chat_id: int, caption: str | None = None, *, album: str | None = None
+    ) -> JSON:
+        """A user sends a photo with an optional caption (one of an album, if named)."""
+        return self.world.user_sends_photo(user_id, chat_id, caption, album=album)
+
+    def user_sends_voice(self, user_id: int, chat_id: int, caption: str | None = None) -> JSON:
+        """A user sends a voice note."""
+        return self.world.user_sends_voice(user_id, chat_id, caption)
+
+    def user_sends_video(self, user_id: int, chat_id: int, caption: str | None = None) -> JSON:
+        """A user sends a short video."""
+        return self.world.user_sends_video(user_id, chat_id, caption)
+
+    def user_sends_location(
+        self, user_id: int, chat_id: int, latitude: float, longitude: float
+    ) -> JSON:
+        """A user shares a location."""
+        return self.world.user_sends_location(user_id, chat_id, latitude, longitude)
+
+    def user_sends_other(
+        self, user_id: int, chat_id: int, fields: JSON, *, reply_to_message_id: int | None = None
+    ) -> JSON:
+        """A user sends another kind of message, given its Bot API fields."""
+        return self.world.user_sends_other(
+            user_id, chat_id, fields, reply_to_message_id=reply_to_message_id
+        )
+
+    def user_sends_sticker(self, user_id: int, chat_id: int) -> JSON:
+        """A user sends a sticker."""
+        return self.world.user_sends_sticker(user_id, chat_id)
+
+    def user_sends_contact(self, user_id: int, chat_id: int, phone: str, first_name: str) -> JSON:
+        """A user shares a contact card."""
+        return self.world.user_sends_contact(user_id, chat_id, phone, first_name)
+
+    def user_forwards_from_channel(
+        self, user_id: int, chat_id: int, text: str, channel_id: int, title: str
+    ) -> JSON:
+        """A user forwards a channel post."""
+        return self.world.user_forwards_from_channel(user_id, chat_id, text, channel_id, title)
+
+    def user_edits(self, user_id: int, chat_id: int, message_id: int, text: str) -> JSON:
+        """A user edits one of their messages."""
+        return self.world.user_edits(user_id, chat_id, message_id, text)
+
+    def user_reacts(
+        self, user_id: int, chat_id: int, message_id: int, emoji: list[str],
+        *, old: list[str] | None = None,
+    ) -> JSON | None:
+        """A user sets reactions on a message; None when the bot does not receive it."""
+        return self.world.user_reacts(user_id, chat_id, message_id, emoji, old=old)
 
     def user_presses(self, user_id: int, chat_id: int, message_id: int, data: str) -> str:
         """A user presses an inline button (data may be forged); returns the query id."""

@@ -132,6 +132,7 @@ class SentMessage:
     file_bytes: bytes | None = field(default=None, repr=False)
     file_name: str | None = None
     mime_type: str | None = None
+    location: JSON | None = None  # sendLocation: {"latitude": …, "longitude": …}
     sent_at: float = field(default_factory=time.monotonic)
 
     @property
@@ -445,15 +446,108 @@ class World:
         caption: str | None = None,
         *,
         data: bytes = b"\x89PNG emulated photo",
+        album: str | None = None,
     ) -> JSON:
-        """A user sends a photo, with an optional caption."""
+        """A user sends a photo, with an optional caption; ``album`` is the media_group_id
+        the photos of one album share."""
         message = self._user_message(user_id, chat_id, None)
         stored = self.store_file(data, "photo.jpg", "image/jpeg")
         message["photo"] = photo_sizes(stored)
         if caption:
             message["caption"] = caption
+        if album:
+            message["media_group_id"] = album
         self._deliver_user_message(message)
         return message
+
+    def user_sends_other(
+        self, user_id: int, chat_id: int, fields: JSON, *, reply_to_message_id: int | None = None
+    ) -> JSON:
+        """A user sends any other kind of message: ``fields`` are its Bot API fields
+        (``{"sticker": …}``, ``{"contact": …}``, ``{"location": …}``, ``forward_origin``)."""
+        message = self._user_message(user_id, chat_id, reply_to_message_id)
+        message.update(fields)
+        self._deliver_user_message(message)
+        return message
+
+    def user_sends_voice(self, user_id: int, chat_id: int, caption: str | None = None) -> JSON:
+        """A user sends a voice note (or, with kind "video", a short video)."""
+        return self._user_media(user_id, chat_id, "voice", caption)
+
+    def user_sends_video(self, user_id: int, chat_id: int, caption: str | None = None) -> JSON:
+        """A user sends a short video."""
+        return self._user_media(user_id, chat_id, "video", caption)
+
+    def _user_media(self, user_id: int, chat_id: int, kind: str, caption: str | None) -> JSON:
+        name, mime = ("voice.ogg", "audio/ogg") if kind == "voice" else ("clip.mp4", "video/mp4")
+        stored = self.store_file(f"emulated {kind}".encode(), name, mime)
+        fields: JSON = {kind: media_json(stored, kind)}
+        if caption:
+            fields["caption"] = caption
+        return self.user_sends_other(user_id, chat_id, fields)
+
+    def user_sends_location(
+        self, user_id: int, chat_id: int, latitude: float, longitude: float
+    ) -> JSON:
+        """A user shares a location."""
+        location = {"latitude": latitude, "longitude": longitude}
+        return self.user_sends_other(user_id, chat_id, {"location": location})
+
+    def user_sends_sticker(self, user_id: int, chat_id: int) -> JSON:
+        """A user sends a sticker."""
+        sticker = {
+            "file_id": f"sticker-{next(self._query_numbers)}", "file_unique_id": "stk",
+            "type": "regular", "width": 512, "height": 512, "is_animated": False,
+            "is_video": False, "emoji": "👍",
+        }  # fmt: skip
+        return self.user_sends_other(user_id, chat_id, {"sticker": sticker})
+
+    def user_sends_contact(self, user_id: int, chat_id: int, phone: str, first_name: str) -> JSON:
+        """A user shares a contact card."""
+        contact = {"phone_number": phone, "first_name": first_name}
+        return self.user_sends_other(user_id, chat_id, {"contact": contact})
+
+    def user_forwards_from_channel(
+        self, user_id: int, chat_id: int, text: str, channel_id: int, title: str
+    ) -> JSON:
+        """A user forwards a channel post (MessageOriginChannel) with its text."""
+        origin = {
+            "type": "channel", "date": int(time.time()), "message_id": 7,
+            "chat": {"id": channel_id, "type": "channel", "title": title},
+        }  # fmt: skip
+        return self.user_sends_other(user_id, chat_id, {"text": text, "forward_origin": origin})
+
+    def user_edits(self, user_id: int, chat_id: int, message_id: int, text: str) -> JSON:
+        """A user edits a message they sent: an ``edited_message`` update."""
+        original = self.user_messages[(chat_id, message_id)]
+        if original["from"]["id"] != user_id:
+            raise ValueError(f"message {message_id} was not sent by {user_id}")
+        edited = {**original, "text": text, "edit_date": int(time.time())}
+        self.user_messages[(chat_id, message_id)] = edited
+        if chat_id > 0 or self._bot_sees(self.chats[chat_id], edited):
+            self.push_update({"edited_message": edited})
+        return edited
+
+    def user_reacts(
+        self, user_id: int, chat_id: int, message_id: int, emoji: list[str],
+        *, old: list[str] | None = None,
+    ) -> JSON | None:
+        """A user sets their reactions on a message (MessageReactionUpdated). Telegram sends
+        it only to a bot that is an admin of the group (and that asked for message_reaction);
+        returns the update, or None when the bot does not get it."""
+        user = self.user(user_id)
+        chat = self.group(chat_id) if chat_id < 0 else None
+        reaction: JSON = {
+            "chat": self.chat_json(chat_id),
+            "message_id": message_id,
+            "user": user.to_json(),
+            "date": int(time.time()),
+            "old_reaction": [{"type": "emoji", "emoji": e} for e in old or []],
+            "new_reaction": [{"type": "emoji", "emoji": e} for e in emoji],
+        }
+        if chat is not None and chat.bot_status != "administrator":
+            return None
+        return self.push_update({"message_reaction": reaction})
 
     def _user_message(self, user_id: int, chat_id: int, reply_to: int | None) -> JSON:
         user = self.user(user_id)
@@ -710,11 +804,15 @@ class World:
         return message
 
     def _media_json(self, sent: SentMessage) -> JSON:
+        if sent.location is not None:
+            return {"location": sent.location}
         if sent.file_id is None:
             return {}
         stored = self.files[sent.file_id]
         if sent.kind == "photo":
             return {"photo": photo_sizes(stored)}
+        if sent.kind in ("voice", "video"):
+            return {sent.kind: media_json(stored, sent.kind)}
         document: JSON = {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,
@@ -732,6 +830,17 @@ class World:
         stored = StoredFile(f"EMUFILE{number:06d}", f"EMU{number:06d}", data, file_name, mime_type)
         self.files[stored.file_id] = stored
         return stored
+
+
+def media_json(stored: StoredFile, kind: str) -> JSON:
+    """The Voice or Video object of a stored file."""
+    shown: JSON = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+                   "duration": 3, "file_size": len(stored.data)}
+    if kind == "video":
+        shown.update(width=640, height=360)
+    if stored.mime_type:
+        shown["mime_type"] = stored.mime_type
+    return shown
 
 
 def photo_sizes(stored: StoredFile) -> list[JSON]:

@@ -22,6 +22,7 @@ from bot.reports.figures import MonthStats, StatsReader, figure_rows
 from bot.reports.month import Month
 from bot.services.lockup import lockup_state
 from bot.services.requests import STATES, category_label
+from bot.views.requests import detail_words, skill_words
 
 TIME_FORMAT = "yyyy-mm-dd hh:mm"
 SHARE_FORMAT = "0%"
@@ -30,6 +31,7 @@ WRAP_WIDTH = 30  # columns this wide hold long text: wrap it
 
 HISTORY_KINDS = {
     "opened": N_("opened"),
+    "attached": N_("attachment"),
     "routed": N_("sent to volunteers"),
     "claimed": N_("claimed"),
     "released": N_("given back"),
@@ -223,12 +225,13 @@ class Sheets:
         if event.actor_name:
             parts.append(event.actor_name)
         if event.detail:
-            parts.append(event.detail)
+            parts.append(detail_words(self.t, event.kind, event.detail))
         return " · ".join(parts)
 
     def _volunteer(self, line: VolunteerLine) -> list[Any]:
         username = f"@{line.username}" if line.username else None
-        return [line.building_name, line.name, username, line.skills, line.done, line.earned,
+        skills = skill_words(self.t, line.skills.split())
+        return [line.building_name, line.name, username, skills, line.done, line.earned,
                 line.redeemed, line.balance]
 
     def _signup(self, line: SignupLine) -> list[Any]:

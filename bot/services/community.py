@@ -192,6 +192,18 @@ class Community:
                 found.setdefault(building.id, building)
         return sorted(found.values(), key=lambda building: building.name)
 
+    async def highest_role(self, actor: Actor) -> Role:
+        """The person's highest role in any building (for their menu and their help)."""
+        if self.is_admin(actor.user_id):
+            return Role.ADMIN
+        if await self.buildings.owned_by(actor.user_id):
+            return Role.OWNER
+        if await self.buildings.volunteering(actor.user_id):
+            return Role.VOLUNTEER
+        if await self.buildings.of_user(actor.user_id):
+            return Role.RESIDENT
+        return Role.STRANGER
+
     async def owned_buildings(self, user_id: int) -> list[Building]:
         """The buildings a person may manage: all for a community admin."""
         if self.is_admin(user_id):

@@ -11,6 +11,7 @@ its count of confirmations is edited in batches, at most once per COUNT_EDIT_SEC
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -25,7 +26,7 @@ from bot.i18n import N_, Translator, translator
 from bot.outbox import Delivery, Outbox
 from bot.scheduler import Scheduler
 from bot.services.community import Actor, Community, Role
-from bot.text import tidy
+from bot.text import one_line, tidy
 from bot.views import notices as views
 from bot.views.common import OutMessage
 from storage.db import Database, Transaction
@@ -47,6 +48,7 @@ REMOVED = "the bot was removed from the group"
 PIN_WORDS = {"pin", "置顶"}
 ALL_WORDS = {"all", "全部"}
 SEPARATORS = ",，、"
+_AFTER_WORD = " !！.。~～"  # "收到！" is "收到"
 _FIRST_WORD = re.compile(r"\s*(\S*)\s*(.*)", re.DOTALL)
 _DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 _TIME = re.compile(r"^(\d{1,2})[:：](\d{2})$")
@@ -337,18 +339,43 @@ class NoticeService:
         the post's own message: a payload moved to another message or chat is refused as
         forged.
         """
-        now = self.clock.now()
         async with self.db.transaction() as tx:
             post = await self.repo.post(tx, post_id)
             if post is None or (post.chat_id, post.posted_message_id) != (chat_id, message_id):
                 raise InvalidInput(N_("This button is no longer valid."))
-            if not await self.repo.confirm(tx, post_id, actor.user_id, now):
-                raise Conflict(N_("You have already confirmed this notice. Thank you!"))
-            count = await self.repo.count(tx, post_id)
-            # the press proves where the post is, even if its delivery hook was lost
-            await self.cards.arrived(tx, CARD, str(post_id), chat_id, message_id)
-            await self.cards.touch(tx, CARD, str(post_id))
+            count = await self._confirm(tx, actor, post.id, chat_id, message_id)
+        if count is None:
+            raise Conflict(N_("You have already confirmed this notice. Thank you!"))
         return count
+
+    async def confirm_at(self, actor: Actor, chat_id: int, message_id: int) -> int | None:
+        """A "收到" reply to a post, or a 👍 on it: the same confirmation as the button, once.
+        Returns the new count, or None when the message is no post or they had confirmed."""
+        async with self.db.transaction() as tx:
+            post = await self.repo.post_at(tx, chat_id, message_id)
+            if post is None:
+                return None
+            return await self._confirm(tx, actor, post.id, chat_id, message_id)
+
+    async def _confirm(
+        self, tx: Transaction, actor: Actor, post_id: int, chat_id: int, message_id: int
+    ) -> int | None:
+        """Store one confirmation and refresh the live count; None if it was there already."""
+        if not await self.repo.confirm(tx, post_id, actor.user_id, self.clock.now()):
+            return None
+        # the press proves where the post is, even if its delivery hook was lost
+        await self.cards.arrived(tx, CARD, str(post_id), chat_id, message_id)
+        await self.cards.touch(tx, CARD, str(post_id))
+        return await self.repo.count(tx, post_id)
+
+    def is_confirmation(self, text: str) -> bool:
+        """Whether a reply says only "收到" / "ok" (a word of the configured list)."""
+        said = one_line(text).lower().rstrip(_AFTER_WORD)
+        return said in {word.lower() for word in self.config.notices.confirm_words}
+
+    def is_confirming_reaction(self, emoji: Sequence[str]) -> bool:
+        """Whether a reaction includes one that counts as a confirmation (👍)."""
+        return any(e in self.config.notices.confirm_reactions for e in emoji)
 
     # --- what owners see and do ----------------------------------------------------------
 
@@ -370,6 +397,12 @@ class NoticeService:
     ) -> list[NoticeLine]:
         """Scheduled and recent notices of these buildings (and of the author)."""
         return await self.repo.lines([b.id for b in buildings], author_id, limit)
+
+    async def recent_for(self, actor: Actor, limit: int = 5) -> list[NoticeLine]:
+        """The latest notices posted to the buildings one lives in (a resident's «Notices»)."""
+        buildings = await self.community.scope(actor, None, Role.RESIDENT)
+        lines = await self.repo.lines([b.id for b in buildings], None, limit * 2)
+        return [line for line in lines if line.status == "sent"][:limit]
 
     async def require_owner(self, actor: Actor, notice_id: int) -> Notice:
         """The notice, if the actor owns one of its buildings (or is a community admin)."""

@@ -499,15 +499,33 @@ class PointsService:
                 {"redemption": redemption.id},
                 grace_seconds=EXPIRY_GRACE_SECONDS,
             )
-            await self.cards.send(  # the owners decide in the group (for now)
-                tx,
-                CARD,
-                str(redemption.id),
-                building.chat_id,
-                dedupe_key=f"redemption card {redemption.id}",
-            )
+            await self._send_cards(tx, redemption, building)
             balance = await self.repo.balance(tx, actor.user_id)
         return Redeemed(redemption, building, balance, created=True)
+
+    async def _send_cards(
+        self, tx: Transaction, redemption: Redemption, building: Building
+    ) -> None:
+        """The owners decide in private: what a volunteer redeems is no business of the
+        building group. Only when no owner can be written to does a card go to the group,
+        so that the redemption is not stuck until it expires."""
+        deciders = await self._deciders(building, redemption.user_id)
+        for chat_id in deciders or [building.chat_id]:
+            await self.cards.send(
+                tx, CARD, str(redemption.id), chat_id,
+                dedupe_key=f"redemption card {redemption.id}:{chat_id}",
+            )
+
+    async def _deciders(self, building: Building, volunteer_id: int) -> list[int]:
+        """The building's owners and the community admins who opened a chat with the bot
+        (not the volunteer: nobody approves their own)."""
+        admins, _fetched = await self.community.buildings.admins(building.chat_id)
+        reachable = []
+        for user_id in dict.fromkeys([*admins, *self.config.community.admins]):
+            user = await self.users.get(user_id)
+            if user is not None and user.started and not user.blocked and user_id != volunteer_id:
+                reachable.append(user_id)
+        return reachable
 
     async def _hold(
         self,

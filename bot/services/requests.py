@@ -29,11 +29,13 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.core import Building, Job, Prompt, User
 from bot.domain.requests import (
+    Attachment,
     Audience,
     History,
     Move,
     Opened,
     Request,
+    RequestDraft,
     RequestLine,
     RequestState,
     Source,
@@ -73,6 +75,11 @@ MAX_NOTE = 500
 CHOICE_HOURS = 24  # how long the building buttons of a private request stay valid
 JOB_GRACE = 24 * 3600  # an escalation found late after downtime is still worth sending
 LIST_LIMIT = 20
+MAX_ALBUM = 10  # Telegram's largest album; more attachments of one album are not kept
+# The text of a request sent as media without a caption (the volunteers see the media).
+PLACEHOLDER = {"photo": "📷", "voice": "🎤", "video": "🎬", "location": "📍"}
+MEDIA_METHODS = {"photo": "sendPhoto", "voice": "sendVoice", "video": "sendVideo",
+                 "location": "sendLocation"}
 
 # Outbox kinds and job kinds of this feature.
 CARD = "request_card"
@@ -85,6 +92,7 @@ ESCALATE_JOB = "request_escalate"
 STALE_JOB = "request_stale"
 PROMPT = "requests"  # the feature name of its stored prompts
 QUESTION_EXPIRED = "request_question_expired"
+MEDIA = "request_media"  # an attachment sent after a card
 LIVE_CARD = "request"  # the live card kind (bot.cards)
 
 # Words that name a category at the start of /request, and volunteer skills that match it.
@@ -295,9 +303,20 @@ class RequestService:
             return Submission(draft_id=draft_id, buildings=buildings)
         return Submission(opened=await self.open(buildings[0], actor, text, source))
 
-    async def open(self, building: Building, actor: Actor, text: str, source: Source) -> Opened:
-        """Store the request and queue its cards, in one transaction; a replay opens nothing."""
-        category, body = parse_request(text)
+    async def open(
+        self,
+        building: Building,
+        actor: Actor,
+        text: str,
+        source: Source,
+        category: str | None = None,
+    ) -> Opened:
+        """Store the request and queue its cards, in one transaction; a replay opens nothing.
+
+        ``category`` is the one the resident picked with a button; else it is read from the text.
+        """
+        named, body = parse_request(text)
+        category = category if category in CATEGORIES else named
         await self.community.require(actor, building, Role.RESIDENT)
         resident_id = actor.user_id
         on_duty, decided = await self.volunteers_on_duty(building.id)
@@ -319,6 +338,7 @@ class RequestService:
             if created:
                 await self.prompts.close(tx, source.chat_id, resident_id, PROMPT)
                 await self.repo.add_event(tx, request.id, "opened", resident_id, now, category)
+                await self.repo.attach(tx, source.chat_id, source.message_id, request.id)
                 audience = await self._route(tx, request, building, on_duty, decided)
         if created:
             return Opened(request, building, created, audience)
@@ -437,8 +457,100 @@ class RequestService:
                 expires_at=now + CHOICE_HOURS * 3600,
             )
 
-    async def choose(self, draft_id: int, building_id: int, actor: Actor) -> Opened:
+    async def choose(
+        self, draft_id: int, building_id: int, actor: Actor, category: str | None = None
+    ) -> Opened:
         """The building button: open the drafted request there (again: the same request)."""
+        draft, text = await self._draft(draft_id, actor)
+        building = next((b for b in await self.buildings_of(actor) if b.id == building_id), None)
+        if building is None:
+            raise InvalidInput(N_("This button is no longer valid."))
+        source = Source(draft.chat_id, draft.message_id, private=True)
+        return await self.open(building, actor, text, source, category)
+
+    async def offer(self, actor: Actor, text: str, source: Source) -> tuple[int, str]:
+        """Plain words in private: keep them as a draft to offer as a request; returns the
+        draft id and the guessed category. Someone with no building is told how to start."""
+        await self.buildings_of(actor)
+        category, _body = parse_request(text)
+        return await self.add_choice(actor, text, source), category
+
+    async def confirm(self, draft_id: int, category: str, actor: Actor) -> Submission:
+        """Confirm under an offer: the request is opened as /request opens it (a resident of
+        several buildings is asked which one first)."""
+        if category not in CATEGORIES:
+            raise InvalidInput(N_("This button is no longer valid."))
+        draft, text = await self._draft(draft_id, actor)
+        buildings = await self.buildings_of(actor)
+        if len(buildings) > 1:
+            return Submission(draft_id=draft.id, buildings=buildings)
+        source = Source(draft.chat_id, draft.message_id, private=True)
+        return Submission(opened=await self.open(buildings[0], actor, text, source, category))
+
+    async def offered(self, draft_id: int, actor: Actor) -> str:
+        """The text of one's own offer (to draw it again with another category)."""
+        _draft, text = await self._draft(draft_id, actor)
+        return text
+
+    # --- photos, voice notes, videos and locations -----------------------------------
+
+    async def keep_media(
+        self, actor: Actor, media: Attachment
+    ) -> tuple[Attachment | None, list[RequestLine]]:
+        """Keep what a resident sent in private; returns it when they should be asked which
+        request it belongs to (the first of an album only), with their open requests."""
+        await self.buildings_of(actor)  # someone with no building is told how to start
+        async with self.db.transaction() as tx:
+            if media.album and await self.repo.album_size(tx, media.chat_id, media.album) >= (
+                MAX_ALBUM
+            ):
+                return None, []
+            kept, first = await self.repo.add_media(tx, media)
+        if not first or kept.request_id is not None:
+            return None, []
+        mine = [line for line in await self.mine(actor) if line.state in ("open", "claimed")]
+        return kept, mine
+
+    async def offer_media(self, media_id: int, actor: Actor) -> tuple[int, str, str]:
+        """«New request» under an attachment: the offer of plain words, with its caption as
+        the text (or 📷 when there is none); returns the draft id, category and text."""
+        media = await self._own_media(media_id, actor)
+        text = tidy(media.caption)[:MAX_TEXT] or PLACEHOLDER[media.kind]
+        source = Source(media.chat_id, media.message_id, private=True)
+        draft_id, category = await self.offer(actor, text, source)
+        return draft_id, category, text
+
+    async def attach_media(self, media_id: int, number: int, actor: Actor) -> Request:
+        """An attachment for one of one's open requests: the volunteers who have its card
+        (or the one who took it) get the media."""
+        media = await self._own_media(media_id, actor)
+        request = await self._get(number)
+        if request.resident_id != actor.user_id or request.state not in ("open", "claimed"):
+            raise InvalidInput(N_("This button is no longer valid."))
+        copies = await self.cards.copies(LIVE_CARD, card_ref(request.id, request.routing))
+        chats = [request.claimer_id] if request.claimer_id else [c.chat_id for c in copies]
+        async with self.db.transaction() as tx:
+            added = await self.repo.attach(tx, media.chat_id, media.message_id, request.id)
+            for item in added:
+                await self.repo.add_event(
+                    tx, request.id, "attached", actor.user_id, self.clock.now(), item.kind
+                )
+                for chat_id in chats:
+                    await self._queue_media(tx, chat_id, request, item)
+        return request
+
+    async def media_of(self, number: int) -> list[Attachment]:
+        """A request's attachments, in order."""
+        return await self.repo.media_of(number)
+
+    async def _own_media(self, media_id: int, actor: Actor) -> Attachment:
+        media = await self.repo.media(media_id)
+        if media is None or media.user_id != actor.user_id or media.request_id is not None:
+            raise InvalidInput(N_("This button is no longer valid."))
+        return media
+
+    async def _draft(self, draft_id: int, actor: Actor) -> tuple[RequestDraft, str]:
+        """A live draft of this person, with its text; anything else is a stale button."""
         draft = await self.repo.draft(draft_id)
         if (
             draft is None
@@ -448,11 +560,7 @@ class RequestService:
             or draft.expires_at <= self.clock.now()
         ):
             raise InvalidInput(N_("This button is no longer valid."))
-        building = next((b for b in await self.buildings_of(actor) if b.id == building_id), None)
-        if building is None:
-            raise InvalidInput(N_("This button is no longer valid."))
-        source = Source(draft.chat_id, draft.message_id, private=True)
-        return await self.open(building, actor, draft.text, source)
+        return draft, draft.text
 
     # --- moves -----------------------------------------------------------------------------
 
@@ -648,7 +756,9 @@ class RequestService:
         request, building = await self._request_and_building(number)
         if actor.user_id != request.resident_id:
             await self.community.require(actor, building, Role.VOLUNTEER)
-        return History(request, building, await self.repo.events(number))
+        return History(
+            request, building, await self.repo.events(number), await self.repo.media_of(number)
+        )
 
     async def mine(self, actor: Actor) -> list[RequestLine]:
         """A resident's latest requests, newest first."""
@@ -703,6 +813,24 @@ class RequestService:
             shown,
             outbox_ref=_ref(request),
             dedupe_key=f"request:{request.id}:{request.routing}:card:{user_id}",
+        )
+        for media in await self.repo.media_of(request.id, tx):  # after the card, in order
+            await self._queue_media(tx, user_id, request, media)
+
+    async def _queue_media(
+        self, tx: Transaction, chat_id: int, request: Request, media: Attachment
+    ) -> None:
+        """One attachment, as the media itself, to a chat that has the request's card."""
+        params: dict[str, object]
+        if media.kind == "location":
+            params = {"latitude": media.latitude, "longitude": media.longitude}
+        else:
+            t = await self.translator_for(chat_id)
+            params = {media.kind: media.file_id, "parse_mode": "HTML",
+                      "caption": view.media_caption(t, request.number, media.caption)}
+        await self.outbox.queue_call(
+            tx, chat_id, MEDIA_METHODS[media.kind], params, kind=MEDIA, ref=_ref(request),
+            dedupe_key=f"request:{request.id}:media:{media.id}:{chat_id}:{request.routing}",
         )
 
     async def _touch_cards(self, tx: Transaction, request: Request) -> None:

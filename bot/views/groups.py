@@ -9,6 +9,7 @@ from bot.config import LANGUAGES
 from bot.domain.core import Building, User
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.views.common import Button, OutMessage, keyboard
+from bot.views.requests import skill_words
 
 
 def greeting(t: Translator) -> OutMessage:
@@ -40,8 +41,9 @@ def rights_advice(t: Translator, *, admin: bool, can_pin: bool) -> str:
     """Plain words on what rights the bot still needs in the group, and why."""
     if not admin:
         return t(
-            "Please make me an admin of this group. I need it to pin notices and to "
-            "learn who joins and leaves (Telegram tells only admins)."
+            "Please make me an admin of this group. I need it to pin notices, to "
+            "learn who joins and leaves, and to count a 👍 on a notice as a confirmation "
+            "(Telegram tells only admins)."
         )
     if not can_pin:
         return t("Please give me the right to pin messages, so that notices stay on top.")
@@ -72,7 +74,7 @@ def volunteer_added(
         "{name} is now a volunteer of {building}.", name=person.display_name, building=building.name
     )
     if skills:
-        text += " " + t("Skills: {skills}.", skills=", ".join(skills))
+        text += " " + t("Skills: {skills}.", skills=skill_words(t, skills))
     if not person.started:
         text += "\n" + t(
             "{name}, please open a private chat with me and press Start, so that I "

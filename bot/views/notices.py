@@ -212,3 +212,14 @@ def confirmers(t: Translator, confirmations: Confirmations) -> OutMessage:
 def _time(t: Translator, moment: float | None, tz: ZoneInfo) -> str:
     """A time as owners write it (no weekday: /notice at takes the same form)."""
     return local_time(t, moment or 0.0, tz, weekday=False)
+
+
+def recent(t: Translator, lines: Sequence[NoticeLine], tz: ZoneInfo) -> OutMessage:
+    """A resident's «Notices»: the latest notices of their buildings, in full."""
+    if not lines:
+        return OutMessage(t("No notices in your building yet."))
+    text = [t("<b>Latest notices</b>")]
+    for line in lines:
+        when = _time(t, line.send_at or line.created_at, tz)
+        text.append(f"{when} · {html_escape(line.building_name)}\n{html_escape(line.text)}")
+    return OutMessage(fit(t, [part + "\n" for part in text]))

@@ -12,7 +12,14 @@ from zoneinfo import ZoneInfo
 
 from bot.callbacks import button_data
 from bot.domain.core import Building, User
-from bot.domain.requests import History, Opened, Request, RequestEvent, RequestLine
+from bot.domain.requests import (
+    Attachment,
+    History,
+    Opened,
+    Request,
+    RequestEvent,
+    RequestLine,
+)
 from bot.i18n import N_, Html, Translator, html_escape
 from bot.views.common import Button, OutMessage, fit, keyboard, mention
 
@@ -49,6 +56,7 @@ OPENED = {
 }
 EVENTS = {
     "opened": N_("opened by {who}"),
+    "attached": N_("📎 {who} added an attachment"),
     "routed:duty": N_("sent to the volunteers on duty ({count})"),
     "routed:all": N_("sent to the volunteers of the building ({count})"),
     "routed:owners": N_("sent to the owners ({count})"),
@@ -62,6 +70,17 @@ EVENTS = {
     "reminded": N_("reminder sent to {who}"),
     "unreachable": N_("could not reach {who} (no private chat with me)"),
 }
+DETAILS = {  # who a request was sent to, as the history column says it
+    "duty": N_("volunteers on duty ({count})"),
+    "all": N_("all volunteers ({count})"),
+    "volunteers": N_("all volunteers ({count})"),
+    "owners": N_("owners ({count})"),
+}
+MEDIA_WORDS = {
+    "photo": N_("photo"), "voice": N_("voice note"), "video": N_("video"),
+    "location": N_("location"),
+}  # fmt: skip
+MAX_CAPTION_TEXT = 900  # of Telegram's 1024 for a caption, with room for the heading
 SHOWN_TEXT = 80  # how much of a request's text a list line shows
 
 
@@ -261,10 +280,43 @@ def opened(t: Translator, result: Opened) -> OutMessage:
     )
 
 
-def building_choice(t: Translator, draft_id: int, buildings: Sequence[Building]) -> OutMessage:
-    """One button for each building; the payload names the stored draft, not the text."""
-    rows = [[Button(b.name, button_data(FEATURE, "building", draft_id, b.id))] for b in buildings]
+def building_choice(
+    t: Translator, draft_id: int, buildings: Sequence[Building], category: str | None = None
+) -> OutMessage:
+    """One button for each building; the payload names the stored draft, not the text (and
+    the category picked under an offer, a code)."""
+    extra = () if category is None else (category,)
+    rows = [
+        [Button(b.name, button_data(FEATURE, "building", draft_id, b.id, *extra))]
+        for b in buildings
+    ]
     return OutMessage(t("Which building is this request for?"), keyboard(*rows))
+
+
+def offer(t: Translator, draft_id: int, text: str, chosen: str) -> OutMessage:
+    """The answer to plain words in private: register them as a help request? The category
+    buttons pick another one (the chosen has a tick); Confirm opens it with one tap."""
+    codes = list(CATEGORIES)
+    buttons = [
+        Button(
+            ("✓ " if code == chosen else "") + t.plain(CATEGORIES[code]),
+            button_data(FEATURE, "offer", draft_id, code),
+        )
+        for code in codes
+    ]
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    confirm = Button(
+        t.plain(N_("✅ Ask the volunteers")), button_data(FEATURE, "confirm", draft_id, chosen)
+    )
+    body = t(
+        "I can pass this on to the volunteers as a help request:\n"
+        "<i>{text}</i>\n\n"
+        "Category: <b>{category}</b> (tap another one if it fits better).\n"
+        "Tap the button below to send it, or just ignore this message.",
+        text=text,
+        category=t.plain(category_label(chosen)),
+    )
+    return OutMessage(body, keyboard(*rows, [confirm]))
 
 
 def question_text(t: Translator, minutes: int) -> str:
@@ -301,6 +353,8 @@ def listed(t: Translator, line: RequestLine, chat_id: int) -> str:
     category = t(category_label(line.category))
     state = state_text(t, line.state, line.claimer_name)
     text = f"#{line.number} · {html_escape(line.building_name)} · {category} — {state}"
+    if line.media:
+        text += " · " + t("📎 {count}", count=line.media)
     if chat_id > 0 or chat_id == line.source_chat_id:
         shown = line.text if len(line.text) <= SHOWN_TEXT else line.text[: SHOWN_TEXT - 1] + "…"
         text += "\n    " + html_escape(shown)
@@ -333,6 +387,17 @@ def cancelled_text(t: Translator, number: int) -> str:
     return t("Your request #{number} is cancelled.", number=number)
 
 
+def rated(t: Translator, number: int, stars: int) -> OutMessage:
+    """The rating message once pressed: the score given, in place of the question."""
+    return OutMessage(
+        t(
+            "Your request #{number} is done. You rated the help {stars} — thank you!",
+            number=number,
+            stars="⭐" * stars,
+        )
+    )
+
+
 def rated_text(t: Translator, number: int) -> str:
     """The answer to a rating."""
     return t("Thank you for rating #{number}!", number=number)
@@ -357,6 +422,8 @@ def history(t: Translator, shown: History, tz: ZoneInfo) -> OutMessage:
         # Month and day only: a request's life is short, and a line must stay short.
         when = datetime.fromtimestamp(event.at, tz).strftime("%m-%d %H:%M")
         lines.append(f"{when} — {event_text(t, event)}")
+    if shown.media:
+        lines.append(attachments_line(t, shown.media))
     return OutMessage(fit(t, lines))
 
 
@@ -370,3 +437,71 @@ def event_text(t: Translator, event: RequestEvent) -> str:
     if event.kind == "done" and event.detail:
         text += ": " + html_escape(event.detail)
     return text
+
+
+def detail_words(t: Translator, kind: str, detail: str) -> str:
+    """An event's stored detail in plain words ("维修", "值班志愿者（2）"), never a code such
+    as "repair" or "duty:2" (for the spreadsheet's history column)."""
+    audience, _sep, count = detail.partition(":")
+    if kind == "opened":
+        return t.plain(category_label(detail))
+    if kind == "attached":
+        return t.plain(MEDIA_WORDS.get(detail, detail))
+    if kind == "rated":
+        return "⭐" * int(detail) if detail.isdigit() and int(detail) <= 5 else detail
+    if kind in ("routed", "escalated") and audience in DETAILS:
+        return t.plain(DETAILS[audience], count=count or "0")
+    return detail
+
+
+def skill_words(t: Translator, skills: Sequence[str]) -> str:
+    """Volunteer skills as words in the reader's language ("维修、跑腿代办"), not codes."""
+    words = [
+        t.plain(CATEGORIES[skill.lower()]) if skill.lower() in CATEGORIES
+        else skill.replace("_", " ")
+        for skill in skills
+    ]
+    return t.plain(N_(", ")).join(words)
+
+
+# --- attachments --------------------------------------------------------------------------
+
+
+def media_caption(t: Translator, number: int, caption: str) -> str:
+    """An attachment's caption on a volunteer's copy: the request's number and the
+    resident's words, cut cleanly under Telegram's caption limit (before escaping, so that
+    no entity is cut in half)."""
+    words = " ".join(caption.split())
+    if len(words) > MAX_CAPTION_TEXT:
+        words = words[: MAX_CAPTION_TEXT - 1].rstrip() + "…"
+    heading = t("📎 Request #{number}", number=number)
+    return heading + ("\n" + html_escape(words) if words else "")
+
+
+def media_question(
+    t: Translator, media_id: int, open_lines: Sequence[RequestLine]
+) -> OutMessage:
+    """Which request does this photo (voice note, video, location) belong to?"""
+    rows = [[Button(t.plain(N_("🆕 A new request")), button_data(FEATURE, "mnew", media_id))]]
+    for line in open_lines[:5]:
+        shown = " ".join(line.text.split())
+        shown = shown if len(shown) <= 20 else shown[:19] + "…"
+        rows.append([Button(f"#{line.number} {shown}",
+                            button_data(FEATURE, "mto", media_id, line.number))])
+    return OutMessage(
+        t("Is this for a new help request, or for one of your open requests?"), keyboard(*rows)
+    )
+
+
+def media_attached(t: Translator, number: int) -> str:
+    """The answer once an attachment joined a request."""
+    return t("Added to request #{number}: the volunteers get it too.", number=number)
+
+
+def attachments_line(t: Translator, media: Sequence[Attachment]) -> str:
+    """What a request came with, for Details: «📎 photo ×2, location»."""
+    counts: dict[str, int] = {}
+    for item in media:
+        counts[item.kind] = counts.get(item.kind, 0) + 1
+    parts = [t.plain(MEDIA_WORDS[k]) + (f" ×{n}" if n > 1 else "") for k, n in counts.items()]
+    return t("📎 Attachments: {items}", items=", ".join(parts))

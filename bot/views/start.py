@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from bot.commands import MenuCommand
 from bot.i18n import Translator
 from bot.views.common import OutMessage
 
@@ -31,12 +28,40 @@ def welcome_group(t: Translator) -> OutMessage:
     )
 
 
-def help_text(t: Translator, menu: Sequence[MenuCommand], private: bool) -> OutMessage:
-    """The commands that work in this kind of chat."""
-    lines = [t("<b>Linli commands</b>")]
-    lines += [
-        f"/{item.command} — {t(item.description)}"
-        for item in menu
-        if (item.private if private else item.group)
-    ]
-    return OutMessage("\n".join(lines))
+def welcome_back(t: Translator, name: str) -> OutMessage:
+    """The answer to a greeting in private: how to ask, in one breath."""
+    return OutMessage(
+        t(
+            "Hello, {name}! Tell me in a few words what you need, for example "
+            "\"the kitchen tap leaks\", and I will pass it on to the volunteers.\n"
+            "Send /help to see what else I can do.",
+            name=name,
+        )
+    )
+
+
+def forwarded(t: Translator) -> OutMessage:
+    """The answer to a forwarded message in private: it is not taken as a request."""
+    return OutMessage(
+        t(
+            "I do not take forwarded messages as requests. "
+            "Please tell me in your own words what you need."
+        )
+    )
+
+
+def unreadable(t: Translator) -> OutMessage:
+    """The answer to a sticker or a contact card in private."""
+    return OutMessage(
+        t("I cannot read stickers or contact cards. Please tell me in a few words what you need.")
+    )
+
+
+def group_hint(t: Translator) -> OutMessage:
+    """The answer to a reply to the bot in a group."""
+    return OutMessage(
+        t(
+            "To ask the volunteers for help, write /request and what you need, for example: "
+            "/request the kitchen tap leaks. Send /help to see what else I can do."
+        )
+    )

@@ -65,7 +65,7 @@ ACTIONS = [
     "view", "add", "addday", "addshift", "remove", "drop", "assign", "pick", "toggle",
     "announce", "swap", "swapto", "yes", "no", "start", "tick", "post", "approve", "reject",
     "join", "leave", "help", "cancelok", "keep", "sheet", "mark", "save", "away", "take", "cant",
-    "today", "week", "until", "zap", "",
+    "today", "week", "until", "offer", "confirm", "mnew", "mto", "zap", "",
 ]
 ARGUMENT = st.one_of(st.sampled_from(NUMBERS), st.integers(-(2**70), 2**70).map(str),
                      st.sampled_from(["{id}", "{id}", "{day}", "20261301", "x", ""]))

@@ -76,6 +76,7 @@ class Row:
 COMMANDS = [
     Row("/start", "private", EVERYONE),
     Row("/help", "group", EVERYONE),
+    Row("/menu", "private", EVERYONE),
     Row("/setup {name}", "group", OWNERS, note="group admin"),
     Row("/lang zh", "group", OWNERS | NON_MEMBERS,
         note="non-members write in private, where it sets their own language"),
@@ -160,6 +161,12 @@ BUTTONS = [
         note="only the resident who asked"),
     Row("requests:building:{draft}:{building_id}", "private", frozenset({"resident"}),
         "draft", note="only the resident who wrote it"),
+    Row("requests:offer:{draft}:repair", "private", frozenset({"resident"}), "draft",
+        note="another category under the offer of plain words"),
+    Row("requests:confirm:{draft}:repair", "private", frozenset({"resident"}), "draft"),
+    Row("requests:mnew:{media}", "private", frozenset({"resident"}), "media",
+        note="only the resident who sent the photo"),
+    Row("requests:mto:{media}:{own}", "private", frozenset({"resident"}), "media"),
     Row("notice:ok:{post}", "post", EVERYONE, "notice",
         note="whoever sees the post is in the group"),
     Row("notice:names:{notice}", "private", OWNERS, "notice"),
@@ -396,6 +403,17 @@ async def draft(community: Community, place: Place, role: str) -> dict[str, Any]
     return {"draft": await last_id(community, "request_drafts")}
 
 
+async def media(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The resident sent a photo in private, with an open request of theirs."""
+    number = await ask(community, place, place.resident)
+    harness = community.harness
+    waiting = harness.emu.wait_for_message(place.resident, "新的求助", 5)
+    harness.emu.user_sends_photo(place.resident, place.resident, "楼道的灯")
+    await waiting
+    await harness.settle()
+    return {"media": await last_id(community, "request_media"), "own": number}
+
+
 async def target(community: Community, place: Place, role: str) -> dict[str, Any]:
     """The person to make a volunteer is not one yet."""
     services = community.harness.bot.services
@@ -475,11 +493,17 @@ async def swap(community: Community, place: Place, role: str) -> dict[str, Any]:
     tomorrow += timedelta(days=1)
     code = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[tomorrow.weekday()]
     _slots[0] += 1
-    hour = 6 + _slots[0] % 16
+    slot = _slots[0] % 64  # quarter hours from 06:00, so that few repeat in one building
+    hour, minute = 6 + slot // 4, 15 * (slot % 4)
+    times = f"{hour:02d}:{minute:02d}-{hour:02d}:{minute + 10:02d}"
     await ok(community, place.owner, place.owner,
-             f"/roster {place.name} add {code} {hour:02d}:00-{hour:02d}:30 "
-             f"@{place.username(place.target)}")
-    shift_id = await last_id(community, "shifts")
+             f"/roster {place.name} add {code} {times} @{place.username(place.target)}")
+    building = await community.building(place)
+    # the shift of this building at that time (a slot used before makes no new row)
+    shift_id = int(await community.harness.value(
+        "SELECT id FROM shifts WHERE building_id = ? AND weekday = ? AND start_minute = ?",
+        building.id, tomorrow.weekday(), hour * 60 + minute,
+    ))
     day = tomorrow.strftime("%Y%m%d")
     offered = await community.presses(place.target, place.target,
                                       community.harness.emu.sent(place.target)[0].message_id,
@@ -715,6 +739,7 @@ PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, An
     "claimed_request": claimed_request,
     "done_request": done_request,
     "draft": draft,
+    "media": media,
     "shift": shift,
     "shift_now": shift_now,
     "swap": swap,

@@ -11,8 +11,8 @@
     zh: {
       actingAs: "你现在是",
       everyone: "更多邻居…",
-      moreRoles: { admin: "社区管理员", owner: "群主", volunteer: "志愿者", resident: "居民" },
-      roles: { admin: "社区管理员", owner: "群主", volunteer: "志愿者", resident: "居民" },
+      moreRoles: { admin: "社区管理员", owner: "负责人", volunteer: "志愿者", resident: "居民" },
+      roles: { admin: "社区管理员", owner: "负责人", volunteer: "志愿者", resident: "居民" },
       tour: "导览",
       chats: "聊天",
       offline: "一切都在你的电脑上运行：本地的 Telegram Bot API 模拟器和真正的 Linli 机器人。消息不会离开这台机器。",
@@ -44,7 +44,7 @@
       pressFailed: "按钮无效：",
       youAre: "你",
       skills: "技能",
-      tourTitle: "五步看懂邻里",
+      tourTitle: "六步看懂邻里",
       tourIntro: "左上角切换身份，就像同一个楼里的不同邻居。每一步都可以点「带我去」。",
       go: "带我去",
       soon: "功能开发中",
@@ -90,7 +90,7 @@
       pressFailed: "The button did not work: ",
       youAre: "you",
       skills: "skills",
-      tourTitle: "Linli in five steps",
+      tourTitle: "Linli in six steps",
       tourIntro: "Switch who you are at the top, like different neighbours of one building. Each step has a “Take me there” button.",
       go: "Take me there",
       soon: "coming soon",
@@ -115,8 +115,8 @@
     {
       command: "request", person: "liming", chat: "private",
       text: {
-        zh: "切换到值班志愿者 {liming}：他的私聊里收到了求助卡片。点「认领」。",
-        en: "Switch to {liming}, the volunteer on duty: the request card is in his private chat. Press Claim.",
+        zh: "切换到值班志愿者 {liming}：他的私聊里收到了求助卡片。点「🙋 接单」。",
+        en: "Switch to {liming}, the volunteer on duty: the request card is in his private chat. Press 🙋 Claim.",
       },
     },
     {
@@ -129,10 +129,18 @@
     {
       command: "notice", person: "wangfang", chat: "b3",
       text: {
-        zh: "以群主 {wangfang} 的身份发通知，再切换到任意居民点「收到」，看确认人数实时变化。",
+        zh: "以负责人 {wangfang} 的身份发通知，再切换到任意居民点「收到」，看确认人数实时变化。",
         en: "As the owner {wangfang}, post a notice; then switch to any resident and press Got it, and watch the count go up.",
       },
       fill: { zh: "/notice 本周六 9:00–12:00 停水检修，请提前储水。", en: "/notice The water is off on Saturday 9:00–12:00 for repairs. Please store some water." },
+    },
+    {
+      command: "notice", person: "zhangwei", chat: "b3",
+      text: {
+        zh: "在群里大家习惯回复「收到」：以居民 {zhangwei} 的身份回复这条通知，写「收到」，确认人数同样会加一。",
+        en: "In the group people are used to replying “got it”: as resident {zhangwei}, reply to the notice with “got it”, and the count goes up just the same.",
+      },
+      fill: { zh: "收到", en: "got it" },
     },
     {
       command: "lockup", person: "liming", chat: "private",

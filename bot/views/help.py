@@ -1,0 +1,134 @@
+"""/help that fits the person: what they may do here, grouped by role, each with one
+example; and the answer to a command the bot does not know."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.commands import MenuCommand
+from bot.i18n import N_, Translator
+from bot.services.community import Role
+from bot.views.common import OutMessage
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Who may use a command (this role and above) and an example of its text after it."""
+
+    role: Role
+    example: str = ""  # a message id (``N_``) when it has words, else written as is
+
+
+# One row per command of the menus (a test checks that none is missing).
+USAGE: dict[str, Usage] = {
+    "start": Usage(Role.STRANGER),
+    "help": Usage(Role.STRANGER),
+    "menu": Usage(Role.STRANGER),
+    "lang": Usage(Role.STRANGER, "zh"),
+    "request": Usage(Role.STRANGER, N_("the kitchen tap leaks")),
+    "myrequests": Usage(Role.STRANGER),
+    "cancel": Usage(Role.RESIDENT, "12"),
+    "duty": Usage(Role.RESIDENT),
+    "events": Usage(Role.STRANGER),
+    "points": Usage(Role.STRANGER),
+    "leaderboard": Usage(Role.STRANGER),
+    "rewards": Usage(Role.STRANGER),
+    "open": Usage(Role.VOLUNTEER),
+    "claim": Usage(Role.VOLUNTEER, "12"),
+    "release": Usage(Role.VOLUNTEER, "12"),
+    "done": Usage(Role.VOLUNTEER, N_("12 the tap is fixed")),
+    "swap": Usage(Role.VOLUNTEER),
+    "handover": Usage(Role.VOLUNTEER, N_("the key is with the guard")),
+    "lockup": Usage(Role.VOLUNTEER),
+    "lockups": Usage(Role.VOLUNTEER),
+    "redeem": Usage(Role.VOLUNTEER, "3"),
+    "checkin": Usage(Role.VOLUNTEER, "123456"),
+    "checkout": Usage(Role.VOLUNTEER),
+    "hours": Usage(Role.VOLUNTEER),
+    "certificate": Usage(Role.VOLUNTEER, "2026"),
+    "verify": Usage(Role.STRANGER, "LL2026-1A2B3C4D"),
+    "apply": Usage(Role.RESIDENT, "repair health"),
+    "away": Usage(Role.VOLUNTEER, "2026-12-10 2026-12-20"),
+    "back": Usage(Role.VOLUNTEER),
+    "calendar": Usage(Role.VOLUNTEER),
+    "coverage": Usage(Role.OWNER, "2"),
+    "setup": Usage(Role.OWNER, N_("Building 3")),
+    "volunteer": Usage(Role.OWNER, N_("@zhang repair")),
+    "unvolunteer": Usage(Role.OWNER, "@zhang"),
+    "notice": Usage(Role.OWNER, N_("tomorrow 9:00-12:00 no water")),
+    "notices": Usage(Role.OWNER),
+    "roster": Usage(Role.OWNER),
+    "facility": Usage(Role.OWNER),
+    "award": Usage(Role.OWNER, N_("@zhang 10 helped to move")),
+    "reward": Usage(Role.OWNER, N_("add Car wash | Wang's garage | 10 | 5")),
+    "event": Usage(Role.OWNER, N_("2026-12-05 09:00 | Health check | Community hall | 40 | 2")),
+    "stats": Usage(Role.OWNER, "2026-10"),
+    "export": Usage(Role.OWNER, "2026-10"),
+}
+HEADINGS = {
+    Role.STRANGER: N_("<b>For everyone</b>"),
+    Role.RESIDENT: N_("<b>For residents</b>"),
+    Role.VOLUNTEER: N_("<b>For volunteers</b>"),
+    Role.OWNER: N_("<b>For building owners</b>"),
+}
+SUGGESTIONS = 3
+
+
+def usage(command: str) -> Usage:
+    """A command's row (an unknown one is for owners: shown to fewer, never to more)."""
+    return USAGE.get(command, Usage(Role.OWNER))
+
+
+def for_everyone(item: MenuCommand) -> bool:
+    """Whether anyone who lives in a building may use the command (the shared menus)."""
+    return usage(item.command).role <= Role.RESIDENT
+
+
+def allowed(menu: Sequence[MenuCommand], role: Role, private: bool) -> list[MenuCommand]:
+    """The commands a person of this role may use in this kind of chat."""
+    here = [item for item in menu if (item.private if private else item.group)]
+    return [item for item in here if role >= usage(item.command).role]
+
+
+def help_text(
+    t: Translator, menu: Sequence[MenuCommand], role: Role, private: bool, *, registered: bool
+) -> OutMessage:
+    """The commands this person may use here, grouped by the role they need, with examples.
+
+    In a group that is not set up yet, it says how to set it up."""
+    lines = [t("<b>What you can do here</b>")]
+    for level, heading in HEADINGS.items():
+        group = [item for item in allowed(menu, role, private)
+                 if min(usage(item.command).role, Role.OWNER) == level]
+        if not group:
+            continue
+        lines += ["", t(heading)]
+        for item in group:
+            lines.append(f"/{item.command} — {t(item.description)}")
+            example = usage(item.command).example
+            if example:
+                lines.append(
+                    "    " + t("e.g. /{command} {example}", command=item.command,
+                               example=t.plain(example))
+                )
+    if not private and not registered:
+        lines += ["", t("This group is not a building yet: an admin of the group sends "
+                        "/setup and the building's name.")]
+    if private:
+        lines += ["", t("You can also just tell me in a few words what you need.")]
+    return OutMessage("\n".join(lines))
+
+
+def unknown(
+    t: Translator, command: str, menu: Sequence[MenuCommand], role: Role, private: bool
+) -> OutMessage:
+    """"I don't know /foo", and the three commands the person most likely meant."""
+    names = [item.command for item in allowed(menu, role, private)]
+    guesses = difflib.get_close_matches(command.lower(), names, n=SUGGESTIONS, cutoff=0.0)
+    by_name = {item.command: item for item in menu}
+    lines = [t("I don't know /{command}. Did you mean:", command=command)]
+    lines += [f"/{name} — {t(by_name[name].description)}" for name in guesses]
+    lines.append(t("Send /help to see everything you can do here."))
+    return OutMessage("\n".join(lines))
