@@ -76,7 +76,8 @@ async def test_a_community_in_traditional_chinese(
         setup = await community.say(OWNER, GROUP, "/setup 3號樓")
         assert "本群已登記為樓棟「3號樓」" in setup.text
         help_text = await community.say(OWNER, OWNER, "/help")
-        assert "鄰里的命令" in help_text.text
+        assert "您在這裡可以做的事" in help_text.text  # the help that fits the person
+        assert "負責人" in help_text.text
         menus = emulator.commands
         assert "zh-Hant" not in {language for _scope, language in menus}  # not a menu code
         chinese = {c["description"] for c in menus[("all_private_chats", "zh")]}
