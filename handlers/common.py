@@ -10,6 +10,8 @@ from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, 
 from telegram.constants import ParseMode
 
 from bot.context import LinliContext
+from bot.domain.core import User as DomainUser
+from bot.errors import InvalidInput
 from bot.services.people import Person, Place
 from bot.views.common import OutMessage
 
@@ -87,3 +89,20 @@ def message_key(update: Update) -> str | None:
 
 def _strip_tags(text: str) -> str:
     return unescape(re.sub(r"<[^>]+>", "", text))
+
+
+async def named_person(
+    update: Update, context: LinliContext, word: str | None, usage: str
+) -> DomainUser:
+    """The person a command names: by @username, else the author of the message it replies
+    to; else a refusal with ``usage``."""
+    community = context.services.community
+    if word and word.startswith("@"):
+        return await community.find_person(word)
+    message = update.effective_message
+    replied = message.reply_to_message if message else None
+    if replied is not None and replied.from_user and not replied.from_user.is_bot:
+        known = await community.users.get(replied.from_user.id)
+        if known is not None:
+            return known
+    raise InvalidInput(usage)

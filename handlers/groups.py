@@ -6,7 +6,6 @@ from telegram import (
     Chat,
     ChatMember,
     ChatMemberUpdated,
-    Message,
     Update,
 )
 from telegram.constants import ChatMemberStatus
@@ -30,8 +29,12 @@ from bot.i18n import N_
 from bot.services.community import Role
 from bot.views import groups as views
 from handlers.access import actor_of, group_building, refresh_admins
-from handlers.common import command_text, show
+from handlers.common import command_text, named_person, show
 
+VOLUNTEER_USAGE = N_(
+    "Reply to a message of the person with the command, or name them: "
+    "/volunteer @username [skills]"
+)
 MENU = [
     MenuCommand("setup", N_("Register this group as a building"), private=False),
     MenuCommand("lang", N_("Choose the language: /lang zh or /lang en")),
@@ -194,21 +197,9 @@ async def unvolunteer(update: Update, context: LinliContext) -> None:
 async def _named_person(update: Update, context: LinliContext) -> tuple[User, list[str]]:
     """The person a command names (replied-to message, or @username first), and the rest."""
     words = command_text(update).split()
-    message: Message | None = update.effective_message
-    replied = message.reply_to_message if message else None
-    community = context.services.community
-    if words and words[0].startswith("@"):
-        return await community.find_person(words[0]), words[1:]
-    if replied is not None and replied.from_user and not replied.from_user.is_bot:
-        user = await community.users.get(replied.from_user.id)
-        if user is not None:
-            return user, words
-    raise InvalidInput(
-        N_(
-            "Reply to a message of the person with the command, or name them: "
-            "/volunteer @username [skills]"
-        )
-    )
+    named = words[0] if words and words[0].startswith("@") else None
+    person = await named_person(update, context, named, VOLUNTEER_USAGE)
+    return person, words[1:] if named else words
 
 
 def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:

@@ -13,7 +13,6 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot.callbacks import parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
-from bot.domain.core import User
 from bot.errors import InvalidInput, NotAllowed
 from bot.features import Feature, Wiring
 from bot.i18n import N_
@@ -22,8 +21,8 @@ from bot.services.community import REFUSALS, Actor, Role
 from bot.services.events import KIND_CARD
 from bot.services.hours import CORRECT_USAGE, MAKEUP_USAGE
 from bot.views import hours as views
-from handlers.access import group_building, refresh_admins
-from handlers.common import command_text, message_key, reply, show
+from handlers.access import fresh_admins, group_building, refresh_admins
+from handlers.common import command_text, message_key, named_person, reply, show
 
 MENU = [
     MenuCommand("checkin", N_("Check in at an activity: /checkin 123456")),
@@ -54,25 +53,13 @@ def _private(update: Update) -> bool:
     return chat is not None and chat.type == Chat.PRIVATE
 
 
-async def _fresh_owners(context: LinliContext, volunteer_id: int) -> None:
+async def _fresh_owners(update: Update, context: LinliContext, volunteer_id: int) -> None:
     """The admin lists of the buildings a volunteer serves, fresh (owners' rights rest on
     them)."""
-    for building in await context.services.community.buildings.volunteering(volunteer_id):
-        await refresh_admins(context, building.chat_id)
+    served = await context.services.community.buildings.volunteering(volunteer_id)
+    await fresh_admins(update, context, served)
 
 
-async def _named(update: Update, context: LinliContext, word: str | None, usage: str) -> User:
-    """The person named by @username, or the author of the replied-to message."""
-    community = context.services.community
-    if word and word.startswith("@"):
-        return await community.find_person(word)
-    message = update.effective_message
-    replied = message.reply_to_message if message else None
-    if replied is not None and replied.from_user and not replied.from_user.is_bot:
-        known = await community.users.get(replied.from_user.id)
-        if known is not None:
-            return known
-    raise InvalidInput(usage)
 
 
 # --- check-in and check-out ------------------------------------------------------------------
@@ -114,11 +101,11 @@ async def hours(update: Update, context: LinliContext) -> None:
     if words and not words[0].startswith("@"):
         raise InvalidInput(HOURS_USAGE)
     me = _actor(update)
-    person = await _named(update, context, words[0], HOURS_USAGE) if words else \
+    person = await named_person(update, context, words[0], HOURS_USAGE) if words else \
         await context.services.users.get(me.user_id)
     if person is None:
         raise NotAllowed(REFUSALS[Role.RESIDENT])
-    await _fresh_owners(context, person.id)
+    await _fresh_owners(update, context, person.id)
     shown = await context.services.hours.summary(me, person)
     tz = context.services.settings.community.tz
     await reply(update, context, views.summary(context.t, shown, tz, own=person.id == me.user_id))
@@ -131,10 +118,10 @@ async def _add(update: Update, context: LinliContext, text: str) -> str:
         raise InvalidInput(MAKEUP_USAGE)
     if not words[0].startswith("@"):
         words = ["", *words]  # a reply names the person
-    volunteer = await _named(update, context, words[0] or None, MAKEUP_USAGE)
+    volunteer = await named_person(update, context, words[0] or None, MAKEUP_USAGE)
     if len(words) < 3:
         raise InvalidInput(MAKEUP_USAGE)
-    await _fresh_owners(context, volunteer.id)
+    await _fresh_owners(update, context, volunteer.id)
     result = await context.services.hours.add_makeup(
         _actor(update), volunteer, words[1], words[2], f"makeup:{message_key(update)}")
     return views.made(context.t, result, context.services.settings.community.tz)
@@ -149,7 +136,7 @@ async def _correct(update: Update, context: LinliContext, text: str) -> str:
     service = context.services.hours
     volunteer_id = await service.entry_volunteer(int(number))
     if volunteer_id is not None:
-        await _fresh_owners(context, volunteer_id)
+        await _fresh_owners(update, context, volunteer_id)
     result = await service.correct(_actor(update), int(number), words[1], words[2],
                                    f"correction:{message_key(update)}")
     return views.made(context.t, result, context.services.settings.community.tz)

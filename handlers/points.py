@@ -34,7 +34,7 @@ from bot.services.points import (
 from bot.views import points as views
 from bot.views.common import OutMessage
 from handlers.access import actor_of, fresh_admins, group_building, place_of
-from handlers.common import command_text, message_key, show
+from handlers.common import command_text, message_key, named_person, show
 
 MENU = [
     MenuCommand("points", N_("Your points and latest entries")),
@@ -66,18 +66,6 @@ async def _me(context: LinliContext, user: TelegramUser | None) -> User:
     return known or User(id=user.id, first_name=user.first_name, username=user.username)
 
 
-async def _named_person(update: Update, context: LinliContext, username: str | None) -> User:
-    """The person a command names by @username, or the author of the replied-to message."""
-    community = context.services.community
-    if username:
-        return await community.find_person(username)
-    message = update.effective_message
-    replied = message.reply_to_message if message else None
-    if replied is not None and replied.from_user and not replied.from_user.is_bot:
-        known = await community.users.get(replied.from_user.id)
-        if known is not None:
-            return known
-    raise InvalidInput(AWARD_USAGE)
 
 
 
@@ -109,7 +97,7 @@ async def award(update: Update, context: LinliContext) -> None:
     if update.effective_message is None:
         return
     order = parse_award(command_text(update))
-    volunteer = await _named_person(update, context, order.username)
+    volunteer = await named_person(update, context, order.username, AWARD_USAGE)
     service = context.services.points
     await fresh_admins(update, context, await service.volunteering(volunteer.id))
     source = f"award:{message_key(update)}"  # a replayed update pays once
