@@ -331,6 +331,7 @@ async def test_bad_input_gets_a_clear_refusal_and_changes_nothing(harness: Harne
     refusal = await harness.say(LI, GROUP, "/cancel 1")
     assert "只有发起求助的居民可以取消 #1" in refusal.text
     await harness.say(WANG, WANG, "/claim 1", expect="您接下了 #1")
+    await harness.settle()  # the resident's news reaches the group before the next command
     refusal = await harness.say(LI, LI, "/done 1 我帮他修好了")
     assert "只有接下 #1 的 老王 或负责人可以这样做" in refusal.text
     refusal = await harness.say(ZHANG, GROUP, "/cancel 1")
