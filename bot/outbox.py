@@ -94,16 +94,11 @@ class Outbox:
         params: dict[str, Any] = {"text": text, "parse_mode": "HTML", **extra}
         if reply_markup is not None:
             params["reply_markup"] = reply_markup
-        if reply_to is not None:
-            params["reply_parameters"] = {
-                "message_id": reply_to,
-                "allow_sending_without_reply": True,
-            }
         return await self.queue_call(
             tx,
             chat_id,
             "sendMessage",
-            params,
+            _replying(params, reply_to),
             kind=kind,
             ref=ref,
             dedupe_key=dedupe_key,
@@ -123,17 +118,11 @@ class Outbox:
         batch: str | None = None,
     ) -> int | None:
         """Queue a view's message (text or photo with its buttons); returns the row id."""
-        params = message.send_params()
-        if reply_to is not None:
-            params["reply_parameters"] = {
-                "message_id": reply_to,
-                "allow_sending_without_reply": True,
-            }
         return await self.queue_call(
             tx,
             chat_id,
             message.method,
-            params,
+            _replying(message.send_params(), reply_to),
             kind=kind,
             ref=ref,
             dedupe_key=dedupe_key,
@@ -195,6 +184,15 @@ class Outbox:
         )
         tx.after_commit(self.wakeup.set)
         return row_id
+
+
+def _replying(params: dict[str, Any], reply_to: int | None) -> dict[str, Any]:
+    """A send's parameters, as a reply to ``reply_to`` when given (sent anyway if that
+    message is gone)."""
+    if reply_to is None:
+        return params
+    return {**params, "reply_parameters": {"message_id": reply_to,
+                                           "allow_sending_without_reply": True}}
 
 
 class OutboxSender:
