@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from bot.demo.community import BUILDINGS, COMMUNITY_NAME, PEOPLE, Person
 from bot.emulator.world import PRESENT_STATUSES, World
@@ -15,6 +16,9 @@ if TYPE_CHECKING:
 
 STATIC = Path(__file__).parent / "static"
 NO_CACHE = {"Cache-Control": "no-cache"}
+MAX_PHOTO_BYTES = 10 * 1024 * 1024  # Telegram's limit for a photo
+MAX_PHOTOS = 10  # an album holds at most ten
+MAX_CAPTION = 1024
 
 
 class DemoPage:
@@ -22,12 +26,14 @@ class DemoPage:
 
     def __init__(self, stack: DemoStack) -> None:
         self.stack = stack
+        self._albums = itertools.count(1)
 
     def routes(self) -> list[web.AbstractRouteDef]:
         """The routes to add to the emulator's server."""
         return [
             web.get("/", self._index),
             web.get("/_demo/community", self._community),
+            web.post("/_demo/photo", self._photo),
             web.static("/static", STATIC),
         ]
 
@@ -58,6 +64,83 @@ class DemoPage:
             },
             headers=NO_CACHE,
         )
+
+    async def _photo(self, request: web.Request) -> web.Response:
+        """POST /_demo/photo (multipart: user_id, chat_id, caption?, photo…): the person sends
+        the photos to the chat as Telegram would, one album when several; 400 if not sensible."""
+        try:
+            form = await _photo_form(request)
+            user_id, chat_id = int(form["user_id"][0]), int(form["chat_id"][0])
+        except KeyError as missing:
+            return _refuse(f"missing field {missing}")
+        except ValueError as error:
+            return _refuse(str(error))
+        world = self.stack.emulator.world
+        refusal = _photo_refusal(world, user_id, chat_id, form)
+        if refusal:
+            return _refuse(refusal)
+        caption = form.get("caption", [""])[0].strip() or None
+        photos = form["photo"]
+        album = f"demo-album-{next(self._albums)}" if len(photos) > 1 else None
+        sent = [
+            world.user_sends_photo(
+                user_id, chat_id, caption if index == 0 else None,
+                data=data, mime_type=mime, album=album,
+            )
+            for index, (data, mime) in enumerate(photos)
+        ]
+        return web.json_response(sent)
+
+
+async def _photo_form(request: web.Request) -> dict[str, list[Any]]:
+    """The fields of the upload: text fields as str, each photo as (bytes, mime type)."""
+    form: dict[str, list[Any]] = {}
+    if not request.content_type.startswith("multipart/"):  # a form with no file at all
+        for name, value in (await request.post()).items():
+            form.setdefault(name, []).append(str(value))
+        return form
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader) or not part.name:
+            continue
+        if part.filename is None:
+            form.setdefault(part.name, []).append((await part.text())[: MAX_CAPTION * 4])
+            continue
+        data = await part.read_chunk(MAX_PHOTO_BYTES + 1)
+        while len(data) <= MAX_PHOTO_BYTES and (chunk := await part.read_chunk()):
+            data += chunk
+        mime = part.headers.get("Content-Type", "")
+        form.setdefault(part.name, []).append((data, mime))
+    return form
+
+
+def _photo_refusal(world: World, user_id: int, chat_id: int, form: dict[str, list[Any]]) -> str:
+    """Why the upload cannot be sent as this person to this chat, or "" if it can."""
+    if not any(someone.user_id == user_id for someone in PEOPLE):
+        return "no such person in the demo"
+    chat = world.chats.get(chat_id)
+    in_group = chat is not None and chat.status_of(user_id) in PRESENT_STATUSES
+    if chat_id != user_id and not in_group:
+        return "that person is not in this chat"
+    photos = form.get("photo", [])
+    if not photos:
+        return "choose a photo"
+    if len(photos) > MAX_PHOTOS:
+        return f"at most {MAX_PHOTOS} photos at once"
+    for data, mime in photos:
+        if not mime.startswith("image/"):
+            return "only pictures can be sent as a photo"
+        if not data:
+            return "the photo is empty"
+        if len(data) > MAX_PHOTO_BYTES:
+            return "the photo is larger than 10 MB"
+    if len(form.get("caption", [""])[0]) > MAX_CAPTION:
+        return f"the caption is longer than {MAX_CAPTION} characters"
+    return ""
+
+
+def _refuse(message: str) -> web.Response:
+    return web.json_response({"error": message}, status=400)
 
 
 def _person(world: World, someone: Person, language: str) -> dict[str, Any]:
