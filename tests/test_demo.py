@@ -185,6 +185,11 @@ async def test_the_page_and_its_api_show_both_sides_of_a_chat(demo: DemoStack) -
         assert community["ready"] is True
         assert len(community["people"]) == 18  # with the community admin
         assert {group["chat_id"] for group in community["groups"]} == {B3, B5}
+        menus = {kind: {c["command"] for c in listed}
+                 for kind, listed in community["commands"].items()}
+        assert "setup" in menus["admins"] and "setup" not in menus["group"]  # as Telegram shows
+        wangfang = next(p for p in community["people"] if p["username"] == "wangfang")
+        assert B3 in wangfang["admin_of"]
         async with http.get(f"{demo.url}_emu/timeline", params={"chat_id": B3}) as answer:
             timeline = await answer.json()
     owner_id = person("wangfang").user_id

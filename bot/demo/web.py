@@ -57,6 +57,7 @@ class DemoPage:
                 "commands": {
                     "private": world.commands.get(("all_private_chats", ""), []),
                     "group": world.commands.get(("all_group_chats", ""), []),
+                    "admins": world.commands.get(("all_chat_administrators", ""), []),
                 },
                 "features": sorted(stack.commands),
                 "seeded": report.done if report else [],
@@ -150,6 +151,11 @@ def _person(world: World, someone: Person, language: str) -> dict[str, Any]:
         for chat in world.chats.values()
         if chat.status_of(someone.user_id) in PRESENT_STATUSES
     ]
+    admin_of = [
+        chat.chat_id
+        for chat in world.chats.values()
+        if chat.status_of(someone.user_id) in ("administrator", "creator")
+    ]
     return {
         "user_id": someone.user_id,
         "name": someone.name(language),
@@ -159,6 +165,7 @@ def _person(world: World, someone: Person, language: str) -> dict[str, Any]:
         "skills": list(someone.skills),
         "featured": someone.featured,
         "groups": groups,
+        "admin_of": admin_of,
     }
 
 

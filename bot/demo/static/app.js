@@ -729,7 +729,10 @@
 
   function commandsHere() {
     const commands = state.community.commands || {};
-    return (state.chatId > 0 ? commands.private : commands.group) || [];
+    if (state.chatId > 0) return commands.private || [];
+    // Telegram shows a group's admins their own menu (the owner's commands) instead.
+    const admin = (persona() || {}).admin_of || [];
+    return (admin.includes(state.chatId) ? commands.admins : commands.group) || [];
   }
 
   function updateCommandMenu(force = false) {
