@@ -307,12 +307,17 @@ async def test_the_photo_upload_refuses_what_a_person_could_not_send_and_sends_n
         "no such person": photo_form(4242, 4242),
         "at most 10": photo_form(zhang.user_id, B3, photos=11),
         "caption is longer": photo_form(zhang.user_id, B3, "漏" * 1025),
+        "missing field": aiohttp.FormData({"chat_id": str(B3), "photo": "not a file"}),
+        "invalid literal": aiohttp.FormData({"user_id": "张伟", "chat_id": str(B3)}),
+        "choose a photo ": aiohttp.FormData(  # a text field named photo is no picture
+            {"user_id": str(zhang.user_id), "chat_id": str(B3), "photo": "x"},
+            default_to_multipart=True),
     }
     async with aiohttp.ClientSession() as http:
         for reason, form in attempts.items():
             async with http.post(f"{demo.url}_demo/photo", data=form) as answer:
                 assert answer.status == 400, reason
-                assert reason in (await answer.json())["error"]
+                assert reason.strip() in (await answer.json())["error"]
         async with http.post(f"{demo.url}_demo/photo", data=photo_form(zhang.user_id, B3,
                                                                         photos=2)) as answer:
             album = await answer.json()

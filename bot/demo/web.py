@@ -69,23 +69,22 @@ class DemoPage:
     async def _photo(self, request: web.Request) -> web.Response:
         """POST /_demo/photo (multipart: user_id, chat_id, caption?, photo…): the person sends
         the photos to the chat as Telegram would, one album when several; 400 if not sensible."""
+        fields, photos = await _photo_form(request)
         try:
-            form = await _photo_form(request)
-            user_id, chat_id = int(form["user_id"][0]), int(form["chat_id"][0])
+            user_id, chat_id = int(fields["user_id"]), int(fields["chat_id"])
         except KeyError as missing:
             return _refuse(f"missing field {missing}")
         except ValueError as error:
             return _refuse(str(error))
         world = self.stack.emulator.world
-        refusal = _photo_refusal(world, user_id, chat_id, form)
+        caption = fields.get("caption", "").strip()
+        refusal = _photo_refusal(world, user_id, chat_id, caption, photos)
         if refusal:
             return _refuse(refusal)
-        caption = form.get("caption", [""])[0].strip() or None
-        photos = form["photo"]
         album = f"demo-album-{next(self._albums)}" if len(photos) > 1 else None
         sent = [
             world.user_sends_photo(
-                user_id, chat_id, caption if index == 0 else None,
+                user_id, chat_id, (caption or None) if index == 0 else None,
                 data=data, mime_type=mime, album=album,
             )
             for index, (data, mime) in enumerate(photos)
@@ -93,29 +92,29 @@ class DemoPage:
         return web.json_response(sent)
 
 
-async def _photo_form(request: web.Request) -> dict[str, list[Any]]:
-    """The fields of the upload: text fields as str, each photo as (bytes, mime type)."""
-    form: dict[str, list[Any]] = {}
+async def _photo_form(request: web.Request) -> tuple[dict[str, str], list[tuple[bytes, str]]]:
+    """The upload's text fields, and each file of it as (bytes, mime type)."""
     if not request.content_type.startswith("multipart/"):  # a form with no file at all
-        for name, value in (await request.post()).items():
-            form.setdefault(name, []).append(str(value))
-        return form
+        return {name: str(value) for name, value in (await request.post()).items()}, []
+    fields: dict[str, str] = {}
+    photos: list[tuple[bytes, str]] = []
     reader = await request.multipart()
     while (part := await reader.next()) is not None:
         if not isinstance(part, BodyPartReader) or not part.name:
             continue
         if part.filename is None:
-            form.setdefault(part.name, []).append((await part.text())[: MAX_CAPTION * 4])
+            fields[part.name] = (await part.text())[: MAX_CAPTION * 4]
             continue
         data = await part.read_chunk(MAX_PHOTO_BYTES + 1)
         while len(data) <= MAX_PHOTO_BYTES and (chunk := await part.read_chunk()):
             data += chunk
-        mime = part.headers.get("Content-Type", "")
-        form.setdefault(part.name, []).append((data, mime))
-    return form
+        photos.append((data, part.headers.get("Content-Type", "")))
+    return fields, photos
 
 
-def _photo_refusal(world: World, user_id: int, chat_id: int, form: dict[str, list[Any]]) -> str:
+def _photo_refusal(
+    world: World, user_id: int, chat_id: int, caption: str, photos: list[tuple[bytes, str]]
+) -> str:
     """Why the upload cannot be sent as this person to this chat, or "" if it can."""
     if not any(someone.user_id == user_id for someone in PEOPLE):
         return "no such person in the demo"
@@ -123,7 +122,6 @@ def _photo_refusal(world: World, user_id: int, chat_id: int, form: dict[str, lis
     in_group = chat is not None and chat.status_of(user_id) in PRESENT_STATUSES
     if chat_id != user_id and not in_group:
         return "that person is not in this chat"
-    photos = form.get("photo", [])
     if not photos:
         return "choose a photo"
     if len(photos) > MAX_PHOTOS:
@@ -135,7 +133,7 @@ def _photo_refusal(world: World, user_id: int, chat_id: int, form: dict[str, lis
             return "the photo is empty"
         if len(data) > MAX_PHOTO_BYTES:
             return "the photo is larger than 10 MB"
-    if len(form.get("caption", [""])[0]) > MAX_CAPTION:
+    if len(caption) > MAX_CAPTION:
         return f"the caption is longer than {MAX_CAPTION} characters"
     return ""
 
