@@ -507,6 +507,16 @@ async def test_the_control_api_and_sync_client_drive_the_emulator(
     assert updates[0].message is not None and updates[0].message.text == "/request broken light"
     assert updates[1].callback_query is not None and updates[1].callback_query.id == query_id
 
+    not_admin = await asyncio.to_thread(client.user_reacts, 201, -200, 1, ["👍"])
+    assert not_admin is None  # Telegram sends reactions only to an admin bot
+    emu.set_bot_rights(-200, admin=True, can_pin=True)
+    await asyncio.to_thread(client.user_reacts, 201, -200, 1, [], old=["👍"])
+    updates = await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0,
+                                    allowed_updates=["message_reaction"])
+    changed = updates[-1].message_reaction
+    assert changed is not None and changed.user is not None and changed.user.id == 201
+    assert [r.emoji for r in changed.old_reaction] == ["👍"] and changed.new_reaction == ()
+
     await bot.send_message(-200, "<b>#1</b> opened", parse_mode="HTML")
     messages = await asyncio.to_thread(client.messages, -200)
     assert [(m["text"], m["raw_text"]) for m in messages] == [("#1 opened", "<b>#1</b> opened")]
