@@ -15,8 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain.events import EventForm
 from bot.domain.hours import distance_m
 from bot.emulator import BotApiEmulator, SentMessage
+from bot.errors import Conflict, NotAllowed
+from bot.i18n import translator
+from bot.services.community import Actor
+from bot.services.hours import LocationAsked
 from tests.harness import Harness, settings_for
 from tests.test_hours import (
     GROUP,
@@ -30,6 +35,8 @@ from tests.test_hours import (
     last,
     window,
 )
+from tests.test_points_service import OWNER as WORLD_OWNER
+from tests.test_points_service import VOLUNTEERS, World, open_world
 
 HALL = (31.230416, 121.473701)  # the community hall, on the map
 NEAR = (31.230800, 121.473900)  # some 47 m away
@@ -262,3 +269,57 @@ def test_the_distance_between_two_points_on_the_earth() -> None:
         1_067_000, rel=0.01)
     assert distance_m(NEAR, HALL) == pytest.approx(47, abs=3)
     assert distance_m((0.0, 179.9), (0.0, -179.9)) == pytest.approx(22_239, abs=1)
+
+
+# --- the rules, without Telegram --------------------------------------------------------------
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    opened = await open_world(tmp_path)
+    opened.services.settings.hours.location_radius_m = RADIUS
+    try:
+        yield opened
+    finally:
+        await opened.db.close()
+
+
+async def test_the_card_rows_follow_the_window_and_a_check_in_waits_for_a_near_location(
+    world: World,
+) -> None:
+    services, li = world.services, VOLUNTEERS[0]
+    form = EventForm(title="健康义诊", starts_at=world.clock.now() + 20 * 60, place="活动室",
+                     helpers=2, point=HALL)
+    event = await services.events.create(Actor(WORLD_OWNER), [world.building], form)
+    await services.events.join(Actor(li), event.id, world.building, "helper")
+    t = translator("en")
+    async with world.db.transaction() as tx:
+        assert await services.hours.card_rows(tx, event, t) == ()  # no window yet
+        await services.hours.open_windows(tx)
+        rows = await services.hours.card_rows(tx, event, t)
+    activity = await services.hours.repo.activity_by_ref(world.db, f"event:{event.id}")
+    assert activity is not None
+    assert [b.data for row in rows for b in row] == [
+        f"hours:in:{activity.id}", f"hours:out:{activity.id}", f"hours:code:{activity.id}"]
+
+    with pytest.raises(Conflict) as refused:  # no private chat to ask in
+        await services.hours.check_in(Actor(li), activity.id)
+    assert "Start" in refused.value.message
+    async with world.db.transaction() as tx:
+        await services.users.set_started(tx, li, True, world.clock.now())
+    asked = await services.hours.check_in(Actor(li), activity.id)
+    assert isinstance(asked, LocationAsked) and asked.radius_m == RADIUS
+    prompt = await services.prompts.current(li, li)
+    assert prompt is not None and services.hours.waiting_for(prompt) == activity.id
+    with pytest.raises(Conflict) as refused:
+        await services.hours.check_in_here(Actor(li), activity.id, FAR)
+    assert refused.value.params["distance"] == f"{round(distance_m(FAR, HALL)):,}"
+    with pytest.raises(NotAllowed):  # someone not on the list, near or not
+        await services.hours.check_in_here(Actor(VOLUNTEERS[1]), activity.id, NEAR)
+    assert await world.value("SELECT count(*) FROM hours_attendance") == 0
+    done = await services.hours.check_in_here(Actor(li), activity.id, NEAR)
+    assert done.attendance.user_id == li and await services.prompts.current(li, li) is None
+
+    async with world.db.transaction() as tx:
+        await services.hours.close_activity(tx, activity.id)
+        assert await services.hours.card_rows(tx, event, t) == ()  # closed: gone
