@@ -167,10 +167,15 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         community=community, people=people, prompts=prompts, points=points,
         roster=services.roster,
     )
+    services.hours = HoursService(
+        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
+        community=community, people=people, users=users, cards=services.cards,
+        prompts=prompts,
+    )
     services.events = EventService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, cards=services.cards, people=people, users=users,
-        prompts=prompts, points=points,
+        prompts=prompts, points=points, extra_rows=services.hours,
     )
     services.stats = StatsService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
@@ -179,10 +184,6 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     services.backups = Backups(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         people=people, users=users,
-    )
-    services.hours = HoursService(
-        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
-        community=community, people=people, users=users,
     )
     db.space.on_recovered(
         Upkeep(db=db, clock=clock, config=settings, outbox=outbox, people=people, users=users)

@@ -357,6 +357,7 @@ class HoursSettings(Section):
 
     checkin_before_minutes: int = Field(30, ge=0, le=24 * 60)
     event_length_minutes: int = Field(120, ge=15, le=24 * 60)  # events have a start only
+    location_radius_m: int = Field(0, ge=0, le=50_000)  # check-in near the event; 0: off
     step_minutes: int = Field(30, ge=1, le=60)  # hours count in whole steps (half-hours)
     minimum_minutes: int = Field(15, ge=0, le=120)  # under this an attendance counts 0
     makeup_max_hours: float = Field(12, gt=0, le=24)  # one make-up entry at most

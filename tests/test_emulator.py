@@ -17,6 +17,8 @@ from telegram import (
     ChatMemberOwner,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
     Update,
 )
 from telegram.constants import ParseMode
@@ -416,6 +418,19 @@ async def test_oversized_button_data_and_unchanged_edits_are_refused(
         await bot.edit_message_text("gone", chat_id=ALICE, message_id=999)
     await bot.edit_message_reply_markup(ALICE, card.message_id, reply_markup=None)
     assert emu.message(ALICE, card.message_id).buttons == []
+
+
+async def test_a_location_button_is_sent_in_private_only(emu: BotApiEmulator, bot: Bot) -> None:
+    share = ReplyKeyboardMarkup([[KeyboardButton("Where am I", request_location=True)]],
+                                one_time_keyboard=True)
+    with pytest.raises(BadRequest, match=r"(?i)location can be requested in a private chats"):
+        await bot.send_message(GROUP, "share", reply_markup=share)
+    phone = ReplyKeyboardMarkup([[KeyboardButton("My number", request_contact=True)]])
+    with pytest.raises(BadRequest, match=r"(?i)phone number can be requested in a private"):
+        await bot.send_message(GROUP, "share", reply_markup=phone)
+    assert emu.sent(GROUP) == []
+    sent = await bot.send_message(ALICE, "share", reply_markup=share)
+    assert emu.message(ALICE, sent.message_id).reply_markup == share.to_dict()
 
 
 async def test_pinning_needs_the_pin_right(emu: BotApiEmulator, bot: Bot) -> None:

@@ -495,6 +495,8 @@ REPLAYS = [
     ("/apply repair", "group", "resident", ""),
     ("hours:in:{activity}", "private", "volunteer", "checkin_window"),
     ("hours:out:{activity}", "private", "volunteer", "checked_in"),
+    ("hours:in:{activity}", "card", "volunteer", "checkin_window"),
+    ("hours:out:{activity}", "card", "volunteer", "checked_in"),
     ("hours:confirm:{attendance}", "private", "owner", "no_checkout"),
     ("hours:approve:{application}", "private", "owner", "application"),
 ]

@@ -213,6 +213,11 @@ BUTTONS = [
     Row("hours:out:{activity}", "private", frozenset({"volunteer"}), "checked_in"),
     Row("hours:code:{activity}", "private", OWNERS, "checkin_window",
         note="the organiser (here the owner) and the owners of the event's buildings"),
+    Row("hours:in:{activity}", "card", frozenset({"volunteer"}), "checkin_window",
+        note="on the event's card: whoever sees it, only a volunteer on the list checks in"),
+    Row("hours:out:{activity}", "card", frozenset({"volunteer"}), "checked_in"),
+    Row("hours:code:{activity}", "card", OWNERS, "checkin_window",
+        note="the card's code button: an alert for the organiser and the building's owners"),
     Row("hours:confirm:{attendance}", "private", OWNERS, "no_checkout"),
     Row("hours:approve:{application}", "private", OWNERS, "application"),
     Row("hours:decline:{application}", "private", OWNERS, "application"),
@@ -674,8 +679,10 @@ async def checkin_window(community: Community, place: Place, role: str) -> dict[
     await community.harness.settle()
     row = await community.harness.db.fetch_one(
         "SELECT id, code FROM hours_activities WHERE ref = ?", (f"event:{event_id}",))
-    assert row is not None
-    return {"activity": row[0], "code": row[1]}
+    card = await community.harness.value(
+        "SELECT message_id FROM cards WHERE kind = 'event' AND ref = ?", str(event_id))
+    assert row is not None and card is not None
+    return {"activity": row[0], "code": row[1], "message": card}
 
 
 async def checked_in(community: Community, place: Place, role: str) -> dict[str, Any]:
