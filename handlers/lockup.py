@@ -12,8 +12,10 @@ from bot.domain.core import Prompt
 from bot.errors import InvalidInput, NotFound
 from bot.features import Feature, Wiring
 from bot.i18n import N_
+from bot.services.bookings import parse_bookable
 from bot.services.community import Actor, Role
 from bot.services.lockup import PROMPT, parse_facility
+from bot.views import bookings as booking_views
 from bot.views import lockup as views
 from bot.views.lockup import FACILITY_USAGE
 from handlers.access import owner_actor, place_of
@@ -29,7 +31,8 @@ MENU = [
 
 
 async def facility(update: Update, context: LinliContext) -> None:
-    """/facility [add name | times | checklist] [remove name]: a building's facilities."""
+    """/facility [add name | times | checklist] [remove name] [book name | hours | …]: a
+    building's facilities, and which of them residents may book."""
     actor = await owner_actor(update, context)
     building, rest = await chosen_building(update, context, actor, Role.OWNER, "facility")
     action, _space, details = rest.partition(" ")
@@ -38,6 +41,11 @@ async def facility(update: Update, context: LinliContext) -> None:
         await service.add_facility(actor, building, parse_facility(details))
     elif action.lower() == "remove":
         await service.remove_facility(actor, building, details)
+    elif action.lower() == "book":
+        spec = parse_bookable(details)
+        room = await context.services.bookings.make_bookable(actor, building, spec)
+        await show(update, context, booking_views.bookable(context.t, room))
+        return
     elif action:
         raise InvalidInput(FACILITY_USAGE)
     found = await service.managed_facilities(actor, building)
