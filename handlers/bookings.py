@@ -150,6 +150,8 @@ BUTTONS: dict[str, Action] = {
     "approve": on_approve, "decline": on_decline, "nowhy": on_no_reason,
 }
 
+BUTTON_ACTIONS = (*BUTTONS, "noop")
+
 
 async def booking_button(update: Update, context: LinliContext) -> None:
     """Every booking button; the service checks again who presses and whether they may."""
