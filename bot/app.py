@@ -166,15 +166,15 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         community=community, people=people, prompts=prompts, points=points,
         roster=services.roster, cards=services.cards,
     )
+    booking_repo = BookingRepository(db)  # the lock-up reads who booked the room last
     services.lockup = LockupService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, prompts=prompts, points=points,
-        roster=services.roster,
+        roster=services.roster, requests=services.requests, uses=booking_repo,
     )
     services.bookings = BookingService(
         clock=clock, config=settings, outbox=outbox, scheduler=scheduler, community=community,
-        prompts=prompts, roster=services.roster, lockup=services.lockup,
-        repo=BookingRepository(db),
+        prompts=prompts, roster=services.roster, lockup=services.lockup, repo=booking_repo,
     )
     services.events = EventService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,

@@ -11,6 +11,7 @@ from bot.emulator import SentMessage
 from tests.harness import Harness
 from tests.test_roster import (
     GROUP,
+    LI,
     OWNER,
     buttons,
     go_to_next_monday_noon,
@@ -161,3 +162,43 @@ async def test_a_fortnight_of_the_study_room(harness: Harness) -> None:
     assert "负责人" in answer
     assert await harness.value("SELECT status FROM bookings WHERE id = ?", cai_booking) == \
         "declined"
+
+
+async def test_a_late_booking_moves_the_lock_up_and_a_problem_becomes_a_request(
+    harness: Harness,
+) -> None:
+    monday = go_to_next_monday_noon(harness)
+    await set_up_study_room(harness)
+    # The hall closes at 21:00, but An books Monday 20:00–21:00 and the owners then keep the
+    # room open until 22:00 for a late booking of Bo's.
+    await harness.say(OWNER, OWNER, "/facility book 自习室 | mon-fri 16:00-22:00 | 60 | 2 | auto",
+                      expect="/book")
+    today = monday.strftime("%m-%d")
+    await harness.say(AN, AN, f"/book 自习室 {today} 20:00", expect="预约成功")
+    await harness.say(BO, BO, f"/book 自习室 {today} 21:00 小组讨论", expect="预约成功")
+
+    # 21:20 passes without a reminder: the lock-up is due after Bo's booking ends at 22:00.
+    arrivals = await live_until(harness, monday.replace(hour=22, minute=30), [LI])
+    assert saying(arrivals, LI, "还没有人报告锁门") == ["Mon 22:20"]
+    reminder = next(a.text for a in arrivals if "还没有人报告锁门" in a.text)
+    assert "22:00" in reminder and "最后使用：Bo，到 22:00" in reminder
+
+    # Li locks up, sees who used it last, and reports a broken window: it becomes a repair
+    # request of the building, and the report in the group says so.
+    checklist = await harness.say(LI, LI, "/lockup", expect="每检查完一项请勾选")
+    assert "最后使用：Bo，到 22:00" in checklist.text
+    await tap(harness, LI, checklist, "⚠️ 报告问题")
+    assert "哪里有问题" in text_of(harness, checklist)
+    checklist = await harness.say(LI, LI, "窗户把手坏了", expect="维修求助 #1")
+    request = await harness.db.fetch_one("SELECT category, text, state FROM requests")
+    assert request is not None and request["category"] == "repair"
+    assert "窗户把手坏了" in request["text"] and request["state"] == "open"
+    for item in ("☐ 窗户", "☐ 灯", "☐ 门"):
+        await tap(harness, LI, checklist, item)
+    await harness.say(LI, LI, "都关好了", expect="谢谢")
+    await harness.settle()
+    report = next(text for text in reversed(harness.texts(GROUP)) if "已锁门" in text)
+    assert "维修求助 #1" in report and "窗户把手坏了" in report
+    # Reported at 22:30, after the grace that follows the booking's end (22:20): late,
+    # measured from 22:00, not from the usual 21:00.
+    assert "迟报：关门时间是 22:00" in report

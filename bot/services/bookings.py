@@ -448,13 +448,6 @@ class BookingService:
         """The moment of a local date and time."""
         return local_moment(day, minute, self.tz)
 
-    # --- the lock-up: who used the room last -------------------------------------------
-
-    async def last_use(self, facility_id: int, day: date) -> Booking | None:
-        """The approved booking of the day that ends last."""
-        since = local_moment(day, 0, self.tz)
-        return await self.repo.last_end(facility_id, since, since + 86400)
-
     # --- scheduled work ----------------------------------------------------------------
 
     async def _remind(self, tx: Transaction, job: Job) -> None:

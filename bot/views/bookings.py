@@ -233,10 +233,3 @@ def of_day(t: Translator, day: date, found: Sequence[BookedSlot], tz: ZoneInfo) 
         lines.append(line)
     return OutMessage(fit(t, lines))
 
-
-def last_use(t: Translator, found: BookedSlot | None, tz: ZoneInfo) -> str:
-    """The line a volunteer locking up reads: who used the room last, until when."""
-    if found is None:
-        return ""
-    return t("Last booked by {name} until {time}.", name=found.name,
-             time=clock_time(found.booking.ends_at, tz))

@@ -30,3 +30,8 @@ CREATE TABLE IF NOT EXISTS bookings (
 CREATE INDEX IF NOT EXISTS bookings_slot
     ON bookings (facility_id, starts_at) WHERE status IN ('pending', 'approved');
 CREATE INDEX IF NOT EXISTS bookings_user ON bookings (user_id, starts_at);
+
+-- A lock-up report may note a problem ("the window is broken"), which becomes a repair
+-- request of the building.
+ALTER TABLE lockups ADD COLUMN problem TEXT;
+ALTER TABLE lockups ADD COLUMN problem_request INTEGER;

@@ -212,6 +212,7 @@ BUTTONS = [
     Row("booking:decline:{pending}", "private", OWNERS, "pending_booking"),
     Row("booking:nowhy:{pending}", "private", OWNERS, "pending_booking"),
     Row("lockup:tick:{lockup}:0:1", "private", frozenset({"volunteer"}), "lockup"),
+    Row("lockup:problem:{lockup}", "private", frozenset({"volunteer"}), "lockup"),
     Row("lockup:post:{ticked}", "private", frozenset({"volunteer"}), "ticked_lockup",
         note="the volunteer who ticked it"),
     Row("points:approve:{redemption}", "private", OWNERS, "redemption"),
@@ -252,7 +253,7 @@ def test_the_table_has_every_command_and_every_button() -> None:
     assert {row.what.split()[0][1:] for row in COMMANDS} == {item.command for item in menu()}
     actions = {
         "requests": requests.BUTTONS, "notice": notices.ACTIONS, "roster": roster.BUTTONS,
-        "lockup": ("start", "tick", "post"), "points": points.BUTTON_ACTIONS,
+        "lockup": ("start", "tick", "post", "problem"), "points": points.BUTTON_ACTIONS,
         "event": events.BUTTONS, "hours": hours_views.BUTTONS,
         "booking": bookings.BUTTON_ACTIONS,
     }  # fmt: skip
