@@ -383,8 +383,10 @@ class BookingService:
         """An owner pressed Decline: their next private message is the reason."""
         booked = await self._pending_for_owner(actor, booking_id)
         async with self.db.transaction() as tx:
-            await self.prompts.ask(tx, actor.user_id, actor.user_id, PROMPT, "reason",
-                                   {"booking": booking_id}, ttl_seconds=REASON_WAIT)
+            await self.prompts.ask_unless_waiting(
+                tx, actor.user_id, actor.user_id, PROMPT, "reason", {"booking": booking_id},
+                ttl_seconds=REASON_WAIT,
+            )
         return booked
 
     async def _pending_for_owner(self, actor: Actor, booking_id: int) -> BookedSlot:

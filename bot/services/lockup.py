@@ -270,11 +270,15 @@ class LockupService:
                 await self._ask_note(tx, lockup_id, user_id)
         return await self._view(lockup_id, actor)
 
-    async def _ask_note(self, tx: Transaction, lockup_id: int, user_id: int) -> None:
+    async def _ask_note(
+        self, tx: Transaction, lockup_id: int, user_id: int, answered: int | None = None
+    ) -> None:
         """The finished checklist waits for the volunteer's next private message: a photo or
-        a line of text for the report."""
+        a line of text for the report (``answered``: the message that described a problem,
+        which is not the note when it is handled again)."""
         await self.prompts.ask(
-            tx, user_id, user_id, PROMPT, "note", {"lockup": lockup_id}, ttl_seconds=NOTE_WAIT
+            tx, user_id, user_id, PROMPT, "note", {"lockup": lockup_id}, ttl_seconds=NOTE_WAIT,
+            answered_message=answered,
         )
 
     async def note_expired(self, tx: Transaction, prompt: Prompt) -> bool:
@@ -315,8 +319,10 @@ class LockupService:
         if view.lockup.status == "reported":
             raise Conflict(N_("This lock-up was reported already."))
         async with self.db.transaction() as tx:
-            await self.prompts.ask(tx, actor.user_id, actor.user_id, PROMPT, "problem",
-                                   {"lockup": lockup_id}, ttl_seconds=PROBLEM_WAIT)
+            await self.prompts.ask_unless_waiting(
+                tx, actor.user_id, actor.user_id, PROMPT, "problem", {"lockup": lockup_id},
+                ttl_seconds=PROBLEM_WAIT,
+            )
         return view
 
     async def report_problem(
@@ -333,7 +339,7 @@ class LockupService:
         async with self.db.transaction() as tx:
             await self.repo.note_problem(tx, lockup_id, problem, opened.request.number)
             if view.lockup.status == "awaiting_note":
-                await self._ask_note(tx, lockup_id, actor.user_id)
+                await self._ask_note(tx, lockup_id, actor.user_id, source.message_id)
             else:
                 await self.prompts.close(tx, actor.user_id, actor.user_id, PROMPT)
         return await self._view(lockup_id, actor), opened.request.number

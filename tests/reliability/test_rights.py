@@ -791,6 +791,15 @@ async def pending_booking(community: Community, place: Place, role: str) -> dict
     return {"pending": booked.booking.id}
 
 
+async def lockup_problem(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """A finished checklist whose volunteer pressed Problem: their next line describes it."""
+    values = await ticked_lockup(community, place, role)
+    user = place.user(role)
+    message = community.harness.emu.sent(user)[0].message_id
+    await community.presses(user, user, message, f"lockup:problem:{values['ticked']}")
+    return values
+
+
 PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, Any]]]] = {
     "target": target,
     "target_volunteer": target_volunteer,
@@ -811,6 +820,7 @@ PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, An
     "room": room,
     "booking": booking,
     "pending_booking": pending_booking,
+    "lockup_problem": lockup_problem,
     "lockup": lockup,
     "ticked_lockup": ticked_lockup,
     "reward": reward,
