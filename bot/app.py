@@ -17,6 +17,7 @@ from bot.outbox import Outbox, OutboxSender
 from bot.ratelimit import LoggingRateLimiter
 from bot.scheduler import Scheduler
 from bot.services.backups import Backups
+from bot.services.bookings import BookingService
 from bot.services.community import Community
 from bot.services.events import EventService
 from bot.services.hours import HoursService
@@ -31,6 +32,7 @@ from bot.services.stats import StatsService
 from bot.services.upkeep import Upkeep
 from bot.transport import AiohttpRequest
 from handlers import (
+    bookings,
     chat,
     errors,
     events,
@@ -47,6 +49,7 @@ from handlers import (
     tracking,
     upkeep,
 )
+from storage.bookings import BookingRepository
 from storage.chats import ChatRepository
 from storage.db import Database
 from storage.inbox import InboxRepository
@@ -60,7 +63,8 @@ LinliApplication = Application[Any, LinliContext, Any, Any, BotData, Any]
 FEATURES: list[Feature] = [
     module.DESCRIPTION
     for module in (
-        start, groups, notices, requests, roster, lockup, points, events, stats, hours,
+        start, groups, notices, requests, roster, lockup, bookings, points, events, stats,
+        hours,
         upkeep, chat,
     )
 ]
@@ -162,10 +166,15 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         community=community, people=people, prompts=prompts, points=points,
         roster=services.roster, cards=services.cards,
     )
+    booking_repo = BookingRepository(db)  # the lock-up reads who booked the room last
     services.lockup = LockupService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, prompts=prompts, points=points,
-        roster=services.roster,
+        roster=services.roster, requests=services.requests, uses=booking_repo,
+    )
+    services.bookings = BookingService(
+        clock=clock, config=settings, outbox=outbox, scheduler=scheduler, community=community,
+        prompts=prompts, roster=services.roster, lockup=services.lockup, repo=booking_repo,
     )
     services.hours = HoursService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,

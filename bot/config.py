@@ -324,6 +324,14 @@ class LockupSettings(Section):
     grace_minutes: int = Field(20, ge=1, le=12 * 60)
 
 
+class BookingSettings(Section):
+    """Booking the study room and the hall: how far ahead, and how many a week."""
+
+    days_ahead: int = Field(14, ge=1, le=90)  # the grid shows this many days
+    per_week: int = Field(3, ge=1, le=50)  # places one person may hold in one week (Mon–Sun)
+    remind_minutes: int = Field(60, ge=0, le=24 * 60)  # 0: no reminder before a booking
+
+
 class BackupSettings(Section):
     """Scheduled online backups of the database (none while ``folder`` is unset)."""
 
@@ -392,6 +400,7 @@ class Settings(BaseSettings):
     outbox: OutboxSettings = OutboxSettings()
     duty: DutySettings = DutySettings()
     lockup: LockupSettings = LockupSettings()
+    booking: BookingSettings = BookingSettings()
     events: EventsSettings = EventsSettings()
     requests: RequestsSettings = RequestsSettings()
     points: PointsSettings = PointsSettings()

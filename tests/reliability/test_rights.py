@@ -26,11 +26,12 @@ import pytest
 
 from bot.app import menu
 from bot.emulator import BotApiEmulator
+from bot.services.bookings import parse_bookable
 from bot.services.community import Actor
 from bot.services.lockup import parse_facility
 from bot.services.points import parse_reward
 from bot.views import hours as hours_views
-from handlers import events, notices, points, requests, roster
+from handlers import bookings, events, notices, points, requests, roster
 from tests.harness import Harness, settings_for
 from tests.reliability.community import (
     ADMIN,
@@ -120,6 +121,13 @@ COMMANDS = [
     Row("/lockup", "private", frozenset({"volunteer"}) | OWN_BUILDING, "facility",
         note="the other volunteer's own building has a facility too"),
     Row("/lockups", "group", SERVING | OWN_BUILDING),
+    Row("/facility {name} book 自习室 | daily 06:00-24:00 | 60 | 10 | auto", "private", OWNERS,
+        "facility"),
+    Row("/book", "private", MEMBERS | OWN_BUILDING, "room",
+        note="the other volunteer: the rooms of their own building"),
+    Row("/book 自习室 {tomorrow} 10:00", "private", MEMBERS, "room"),
+    Row("/bookings", "private", EVERYONE, note="one's own bookings, possibly none"),
+    Row("/bookings {tomorrow}", "group", OWNERS, "room"),
     Row("/points", "private", EVERYONE),
     Row("/points @{target}", "private", OWNERS, "target_volunteer",
         note="another volunteer's points"),
@@ -194,7 +202,17 @@ BUTTONS = [
     Row("roster:cant:{shift}:{day}", "private", frozenset({"volunteer"}), "shift",
         note="one's own coming shift"),
     Row("lockup:start:{facility}", "private", frozenset({"volunteer"}), "facility"),
+    Row("booking:room:{room}", "private", MEMBERS, "room"),
+    Row("booking:day:{room}:{day}", "private", MEMBERS, "room"),
+    Row("booking:take:{room}:{slot}", "private", MEMBERS, "room"),
+    Row("booking:noop", "private", EVERYONE, note="a full slot's button: a toast, nothing else"),
+    Row("booking:cancel:{booking}", "private", frozenset({"resident"}), "booking",
+        note="the resident who booked it"),
+    Row("booking:approve:{pending}", "private", OWNERS, "pending_booking"),
+    Row("booking:decline:{pending}", "private", OWNERS, "pending_booking"),
+    Row("booking:nowhy:{pending}", "private", OWNERS, "pending_booking"),
     Row("lockup:tick:{lockup}:0:1", "private", frozenset({"volunteer"}), "lockup"),
+    Row("lockup:problem:{lockup}", "private", frozenset({"volunteer"}), "lockup"),
     Row("lockup:post:{ticked}", "private", frozenset({"volunteer"}), "ticked_lockup",
         note="the volunteer who ticked it"),
     Row("points:approve:{redemption}", "private", OWNERS, "redemption"),
@@ -227,7 +245,8 @@ BUTTONS = [
 @pytest.fixture
 async def community(emulator: BotApiEmulator, tmp_path: Path) -> Any:
     """The bot with an outbox that does not pace itself (the limits are not under test)."""
-    harness = Harness(emulator, settings_for(emulator, tmp_path, outbox=FAST_OUTBOX))
+    harness = Harness(emulator, settings_for(emulator, tmp_path, outbox=FAST_OUTBOX,
+                                             booking={"per_week": 50}))
     await harness.start()
     try:
         yield await open_community(harness)
@@ -239,8 +258,9 @@ def test_the_table_has_every_command_and_every_button() -> None:
     assert {row.what.split()[0][1:] for row in COMMANDS} == {item.command for item in menu()}
     actions = {
         "requests": requests.BUTTONS, "notice": notices.ACTIONS, "roster": roster.BUTTONS,
-        "lockup": ("start", "tick", "post"), "points": points.BUTTON_ACTIONS,
+        "lockup": ("start", "tick", "post", "problem"), "points": points.BUTTON_ACTIONS,
         "event": events.BUTTONS, "hours": hours_views.BUTTONS,
+        "booking": bookings.BUTTON_ACTIONS,
     }  # fmt: skip
     pressed = {tuple(row.what.split(":")[:2]) for row in BUTTONS}
     assert pressed == {(feature, action) for feature, names in actions.items()
@@ -736,6 +756,57 @@ async def application(community: Community, place: Place, role: str) -> dict[str
     return {"application": found}
 
 
+async def room(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The building's study room, bookable every day from 06:00 (and one in the other
+    volunteer's building); a slot of tomorrow 10:00."""
+    services = community.harness.bot.services
+    values = await facility(community, place, role)
+    building = await community.building(place)
+    spec = parse_bookable("自习室 | daily 06:00-24:00 | 60 | 10 | auto")
+    await services.bookings.make_bookable(Actor(ADMIN), building, spec)
+    other = await services.community.building_of_chat(OTHER_GROUP)
+    await services.bookings.make_bookable(
+        Actor(ADMIN), other, parse_bookable("活动室 | daily 06:00-24:00 | 60 | 10 | auto"))
+    tomorrow = datetime.strptime(local(community, hours=24)[:10], "%Y-%m-%d").date()
+    slot = services.bookings.moment(tomorrow, 10 * 60)
+    return {"room": values["facility"], "day": tomorrow.strftime("%Y%m%d"),
+            "slot": int(slot // 60), "slot_at": slot}
+
+
+async def booking(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The resident's booking of a slot tomorrow (a fresh hour for each role)."""
+    services = community.harness.bot.services
+    values = await room(community, place, role)
+    at = values["slot_at"] + 3600 * (1 + ROLES.index(role))
+    booked = await services.bookings.book(Actor(place.resident), values["room"], at, None)
+    return {"booking": booked.booking.id}
+
+
+async def pending_booking(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """A booking of the hall, which needs an owner's approval."""
+    services = community.harness.bot.services
+    values = await room(community, place, role)
+    building = await community.building(place)
+    if not any(f.name == "会议室" for f in await services.lockup.facilities(building)):
+        await services.lockup.add_facility(Actor(ADMIN), building,
+                                           parse_facility("会议室 | 21:00 | 关灯"))
+    await services.bookings.make_bookable(
+        Actor(ADMIN), building, parse_bookable("会议室 | daily 06:00-24:00 | 60 | 10 | 审批"))
+    hall = await services.lockup.named(building, "会议室")
+    at = values["slot_at"] + 3600 * (1 + ROLES.index(role))
+    booked = await services.bookings.book(Actor(place.resident), hall.id, at, None)
+    return {"pending": booked.booking.id}
+
+
+async def lockup_problem(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """A finished checklist whose volunteer pressed Problem: their next line describes it."""
+    values = await ticked_lockup(community, place, role)
+    user = place.user(role)
+    message = community.harness.emu.sent(user)[0].message_id
+    await community.presses(user, user, message, f"lockup:problem:{values['ticked']}")
+    return values
+
+
 PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, Any]]]] = {
     "target": target,
     "target_volunteer": target_volunteer,
@@ -753,6 +824,10 @@ PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, An
     "away": away,
     "open_shift": open_shift,
     "facility": facility,
+    "room": room,
+    "booking": booking,
+    "pending_booking": pending_booking,
+    "lockup_problem": lockup_problem,
     "lockup": lockup,
     "ticked_lockup": ticked_lockup,
     "reward": reward,
