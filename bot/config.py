@@ -330,6 +330,10 @@ class BookingSettings(Section):
     days_ahead: int = Field(14, ge=1, le=90)  # the grid shows this many days
     per_week: int = Field(3, ge=1, le=50)  # places one person may hold in one week (Mon–Sun)
     remind_minutes: int = Field(60, ge=0, le=24 * 60)  # 0: no reminder before a booking
+    # With check-in on, the reminder has an "I'm here" button (from check_in_minutes before
+    # the start to the end); an approved booking nobody checked in to counts as a no-show.
+    check_in: bool = False
+    check_in_minutes: int = Field(15, ge=0, le=120)
 
 
 class BackupSettings(Section):

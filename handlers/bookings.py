@@ -145,9 +145,16 @@ async def on_no_reason(update: Update, context: LinliContext, actor: Actor, data
     return views.owner_decided(context.t, found, service.tz)
 
 
+async def on_here(update: Update, context: LinliContext, actor: Actor, data: ButtonData
+                  ) -> OutMessage:
+    """ "I'm here" on the reminder."""
+    service = context.services.bookings
+    return views.checked_in(context.t, await service.check_in(actor, data.int_arg(0)), service.tz)
+
+
 BUTTONS: dict[str, Action] = {
     "room": on_room, "day": on_day, "take": on_take, "cancel": on_cancel,
-    "approve": on_approve, "decline": on_decline, "nowhy": on_no_reason,
+    "approve": on_approve, "decline": on_decline, "nowhy": on_no_reason, "here": on_here,
 }
 
 BUTTON_ACTIONS = (*BUTTONS, "noop")

@@ -139,6 +139,15 @@ class BookingRepository:
         )
         return cursor.rowcount == 1
 
+    async def check_in(self, tx: Transaction, booking_id: int, now: float) -> bool:
+        """Note that the person came; False if they had checked in already."""
+        cursor = await tx.execute(
+            """UPDATE bookings SET checked_in_at = ?
+               WHERE id = ? AND status = 'approved' AND checked_in_at IS NULL""",
+            (now, booking_id),
+        )
+        return cursor.rowcount == 1
+
     async def last_end(self, facility_id: int, since: float, until: float) -> Booking | None:
         """The approved booking of a facility ending last among those starting in
         [since, until): who used the room last that day."""

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
-from bot.emulator import SentMessage
-from tests.harness import Harness
+from bot.emulator import BotApiEmulator, SentMessage
+from tests.harness import Harness, settings_for
 from tests.test_roster import (
     GROUP,
     LI,
@@ -202,3 +203,36 @@ async def test_a_late_booking_moves_the_lock_up_and_a_problem_becomes_a_request(
     # Reported at 22:30, after the grace that follows the booking's end (22:20): late,
     # measured from 22:00, not from the usual 21:00.
     assert "迟报：关门时间是 22:00" in report
+
+
+async def test_with_check_in_on_the_reminder_has_an_im_here_button(
+    emulator: BotApiEmulator, tmp_path: Path,
+) -> None:
+    harness = Harness(emulator, settings_for(emulator, tmp_path, booking={"check_in": True}))
+    await harness.start()
+    try:
+        monday = go_to_next_monday_noon(harness)
+        await set_up_study_room(harness)
+        await harness.say(AN, AN, f"/book 自习室 {monday.strftime('%m-%d')} 16:00",
+                          expect="预约成功")
+        booking = await harness.value("SELECT id FROM bookings WHERE user_id = ?", AN)
+        await live_until(harness, monday.replace(hour=15, minute=10), [AN])
+        reminder = harness.emu.sent(AN)[-1]
+        assert "⏰ 提醒" in reminder.text and buttons(harness, reminder) == ["✅ 我到了"]
+
+        # Too early (15:10, the button works from 15:45), and someone else's press: refused.
+        assert "签到时间" in await tap(harness, AN, reminder, "✅ 我到了")
+        answer = await harness.press(BO, BO, reminder.message_id, f"booking:here:{booking}")
+        assert "不是您的预约" in answer
+        assert await harness.value(
+            "SELECT checked_in_at FROM bookings WHERE id = ?", booking) is None
+
+        await live_until(harness, monday.replace(hour=15, minute=50), [AN])
+        await tap(harness, AN, reminder, "✅ 我到了")
+        assert "已签到" in text_of(harness, reminder)
+        checked_in = await harness.value(
+            "SELECT checked_in_at FROM bookings WHERE id = ?", booking)
+        assert checked_in is not None and abs(
+            checked_in - monday.replace(hour=15, minute=50).timestamp()) < 60
+    finally:
+        await harness.stop()

@@ -38,6 +38,7 @@ class Booking(Model):
     created_at: float
     decided_by: int | None = None
     decided_at: float | None = None
+    checked_in_at: float | None = None
 
     @property
     def holds(self) -> bool:

@@ -400,6 +400,22 @@ class BookingService:
         """The owner never wrote the reason: the booking stays pending, with its buttons."""
         return False
 
+    async def check_in(self, actor: Actor, booking_id: int) -> BookedSlot:
+        """The resident pressed "I'm here": from a little before the start to the end."""
+        booking = await self._booking(booking_id)
+        if booking.user_id != actor.user_id:
+            raise NotAllowed(N_("This is not your booking."))
+        settings = self.config.booking
+        now = self.clock.now()
+        opens = booking.starts_at - settings.check_in_minutes * 60
+        if not settings.check_in or booking.status != "approved" or not opens <= now <= \
+                booking.ends_at:
+            raise Conflict(N_("Check-in is open from {minutes} minutes before the booking "
+                              "until its end."), minutes=settings.check_in_minutes)
+        async with self.db.transaction() as tx:
+            await self.repo.check_in(tx, booking_id, now)
+        return await self._booked(await self._booking(booking_id))
+
     # --- lists -------------------------------------------------------------------------
 
     async def mine(self, actor: Actor) -> list[BookedSlot]:
@@ -460,7 +476,8 @@ class BookingService:
         booked = await self._booked(booking)
         t = await self.roster.translator_for(booking.user_id)
         await self.outbox.queue_message(
-            tx, booking.user_id, views.reminder(t, booked, self.tz), kind="booking_reminder",
+            tx, booking.user_id, views.reminder(t, booked, self.tz, self.config.booking.check_in),
+            kind="booking_reminder",
             dedupe_key=job.key,
         )
 

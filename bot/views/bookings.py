@@ -189,11 +189,21 @@ def decided(t: Translator, found: BookedSlot, tz: ZoneInfo) -> OutMessage:
     return OutMessage(text)
 
 
-def reminder(t: Translator, found: BookedSlot, tz: ZoneInfo) -> OutMessage:
-    """Before an approved booking starts."""
-    return OutMessage(t("⏰ Reminder: you booked {facility} ({building}), {when}.",
-                        facility=found.room.facility.name, building=found.room.building.name,
-                        when=_slot_time(found, tz, t)))
+def reminder(t: Translator, found: BookedSlot, tz: ZoneInfo, check_in: bool) -> OutMessage:
+    """Before an approved booking starts (with check-in on: the "I'm here" button)."""
+    text = t("⏰ Reminder: you booked {facility} ({building}), {when}.",
+             facility=found.room.facility.name, building=found.room.building.name,
+             when=_slot_time(found, tz, t))
+    if not check_in:
+        return OutMessage(text)
+    text += "\n" + t("When you arrive, press «I'm here».")
+    return OutMessage(text, keyboard([button(t.plain("✅ I'm here"), "here", found.booking.id)]))
+
+
+def checked_in(t: Translator, found: BookedSlot, tz: ZoneInfo) -> OutMessage:
+    """After "I'm here"."""
+    return OutMessage(t("✅ Welcome! Checked in: {facility}, {when}.",
+                        facility=found.room.facility.name, when=_slot_time(found, tz, t)))
 
 
 def cancelled(t: Translator, found: BookedSlot, tz: ZoneInfo) -> OutMessage:

@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS bookings (
     source      TEXT UNIQUE,
     created_at  REAL NOT NULL,
     decided_by  INTEGER,
-    decided_at  REAL
+    decided_at  REAL,
+    checked_in_at REAL   -- "I'm here" pressed (when booking.check_in is on)
 );
 CREATE INDEX IF NOT EXISTS bookings_slot
     ON bookings (facility_id, starts_at) WHERE status IN ('pending', 'approved');

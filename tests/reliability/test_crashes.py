@@ -506,6 +506,7 @@ REPLAYS = [
     ("booking:cancel:{booking}", "private", "resident", "booking"),
     ("booking:approve:{pending}", "private", "owner", "pending_booking"),
     ("booking:decline:{pending}", "private", "owner", "pending_booking"),
+    ("booking:here:{soon_booking}", "private", "resident", "booking_soon"),
     ("lockup:problem:{lockup}", "private", "volunteer", "lockup"),
     ("窗户坏了{n}", "private", "volunteer", "lockup_problem"),  # becomes a repair request
 ]
@@ -514,7 +515,7 @@ REPLAYS = [
 async def community(emulator: BotApiEmulator, tmp_path: Path) -> AsyncIterator[Community]:
     """The bot in this process (a restart is quick), and people in every role."""
     harness = Harness(emulator, settings_for(emulator, tmp_path, outbox=FAST_OUTBOX,
-                                             booking={"per_week": 50}))
+                                             booking={"per_week": 50, "check_in": True}))
     await harness.start()
     try:
         yield await open_community(harness)

@@ -205,6 +205,8 @@ BUTTONS = [
     Row("booking:room:{room}", "private", MEMBERS, "room"),
     Row("booking:day:{room}:{day}", "private", MEMBERS, "room"),
     Row("booking:take:{room}:{slot}", "private", MEMBERS, "room"),
+    Row("booking:here:{soon_booking}", "private", frozenset({"resident"}), "booking_soon",
+        note="the resident who booked it, from a little before the start"),
     Row("booking:noop", "private", EVERYONE, note="a full slot's button: a toast, nothing else"),
     Row("booking:cancel:{booking}", "private", frozenset({"resident"}), "booking",
         note="the resident who booked it"),
@@ -246,7 +248,7 @@ BUTTONS = [
 async def community(emulator: BotApiEmulator, tmp_path: Path) -> Any:
     """The bot with an outbox that does not pace itself (the limits are not under test)."""
     harness = Harness(emulator, settings_for(emulator, tmp_path, outbox=FAST_OUTBOX,
-                                             booking={"per_week": 50}))
+                                             booking={"per_week": 50, "check_in": True}))
     await harness.start()
     try:
         yield await open_community(harness)
@@ -782,6 +784,18 @@ async def booking(community: Community, place: Place, role: str) -> dict[str, An
     return {"booking": booked.booking.id}
 
 
+async def booking_soon(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The resident's approved booking that starts in five minutes: check-in is open."""
+    values = await room(community, place, role)
+    now = community.harness.bot.services.clock.now()
+    async with community.harness.db.transaction() as tx:
+        cursor = await tx.execute(
+            """INSERT INTO bookings (facility_id, user_id, starts_at, ends_at, status,
+                                     created_at) VALUES (?, ?, ?, ?, 'approved', ?)""",
+            (values["room"], place.resident, now + 300, now + 3900, now))
+    return {"soon_booking": cursor.lastrowid}
+
+
 async def pending_booking(community: Community, place: Place, role: str) -> dict[str, Any]:
     """A booking of the hall, which needs an owner's approval."""
     services = community.harness.bot.services
@@ -827,6 +841,7 @@ PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, An
     "room": room,
     "booking": booking,
     "pending_booking": pending_booking,
+    "booking_soon": booking_soon,
     "lockup_problem": lockup_problem,
     "lockup": lockup,
     "ticked_lockup": ticked_lockup,
