@@ -61,7 +61,8 @@ class EventRepository:
                                    latitude, longitude, created_by, created_at, source)
                VALUES (:title, :place, :description, :starts_at, :capacity, :helpers,
                        :latitude, :longitude, :by, :now, :source)""",
-            {**fields, "by": by, "now": now, "source": source},
+            {"latitude": None, "longitude": None, **fields, "by": by, "now": now,
+             "source": source},
         )
         event_id = cursor.lastrowid
         await tx.execute_many(

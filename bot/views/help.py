@@ -61,6 +61,8 @@ USAGE: dict[str, Usage] = {
     "notices": Usage(Role.OWNER),
     "roster": Usage(Role.OWNER),
     "facility": Usage(Role.OWNER),
+    "book": Usage(Role.RESIDENT, N_("study room 2026-12-05 16:00")),
+    "bookings": Usage(Role.RESIDENT),
     "award": Usage(Role.OWNER, N_("@zhang 10 helped to move")),
     "reward": Usage(Role.OWNER, N_("add Car wash | Wang's garage | 10 | 5")),
     "event": Usage(Role.OWNER, N_("2026-12-05 09:00 | Health check | Community hall | 40 | 2")),

@@ -797,18 +797,15 @@ async def booking_soon(community: Community, place: Place, role: str) -> dict[st
 
 
 async def pending_booking(community: Community, place: Place, role: str) -> dict[str, Any]:
-    """A booking of the hall, which needs an owner's approval."""
+    """A booking of the study room once the owners made it need their approval (a second
+    facility would make /lockup ask which one, so the room itself changes)."""
     services = community.harness.bot.services
     values = await room(community, place, role)
-    building = await community.building(place)
-    if not any(f.name == "会议室" for f in await services.lockup.facilities(building)):
-        await services.lockup.add_facility(Actor(ADMIN), building,
-                                           parse_facility("会议室 | 21:00 | 关灯"))
     await services.bookings.make_bookable(
-        Actor(ADMIN), building, parse_bookable("会议室 | daily 06:00-24:00 | 60 | 10 | 审批"))
-    hall = await services.lockup.named(building, "会议室")
+        Actor(ADMIN), await community.building(place),
+        parse_bookable("自习室 | daily 06:00-24:00 | 60 | 10 | 审批"))
     at = values["slot_at"] + 3600 * (1 + ROLES.index(role))
-    booked = await services.bookings.book(Actor(place.resident), hall.id, at, None)
+    booked = await services.bookings.book(Actor(place.resident), values["room"], at, None)
     return {"pending": booked.booking.id}
 
 
