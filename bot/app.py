@@ -152,15 +152,20 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, cards=services.cards,
     )
+    # Hours before the roster and requests: a shift served and a request done count hours.
+    services.hours = HoursService(
+        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
+        community=community, people=people, users=users,
+    )
     services.roster = RosterService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, users=users, points=points,
-        requests=UnfinishedRequestsReader(db), cards=services.cards,
+        requests=UnfinishedRequestsReader(db), hours=services.hours, cards=services.cards,
     )
     services.requests = RequestService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, prompts=prompts, points=points,
-        roster=services.roster, cards=services.cards,
+        roster=services.roster, hours=services.hours, cards=services.cards,
     )
     services.lockup = LockupService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
@@ -179,10 +184,6 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     services.backups = Backups(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         people=people, users=users,
-    )
-    services.hours = HoursService(
-        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
-        community=community, people=people, users=users,
     )
     db.space.on_recovered(
         Upkeep(db=db, clock=clock, config=settings, outbox=outbox, people=people, users=users)

@@ -26,6 +26,7 @@ from bot.domain.hours import (
     Application,
     Attendance,
     Certificate,
+    HoursLeaderboard,
     HoursSummary,
     Kind,
     ServiceLine,
@@ -36,6 +37,7 @@ from bot.domain.hours import (
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_
 from bot.outbox import Delivery, Outbox
+from bot.reports.month import Month
 from bot.scheduler import JobHandler, Scheduler
 from bot.services.community import SKILL, Actor, Community, Role
 from bot.services.people import People
@@ -49,6 +51,7 @@ JOB_OPEN = "hours_open"
 JOB_CLOSE = "hours_close"
 LATE_OK = 365 * 86400  # a late opening or close still does the right thing
 LATEST = 8  # entries on /hours
+LEADERBOARD_SIZE = 10
 MAX_REASON = 200
 HOURS = re.compile(r"^[+-]?\d{1,4}(?:\.\d)?$", re.ASCII)  # 2, 1.5, -1: tenths at most
 MAX_SKILLS = 10
@@ -610,6 +613,15 @@ class HoursService:
             all_time=all_time, latest=await self.repo.latest(person.id, LATEST),
             level=star_level(all_time.total, self.settings.star_levels),
         )
+
+    async def leaderboard(self, building: Building | None) -> HoursLeaderboard:
+        """/leaderboard hours: this month's ranking by hours served, of a building's
+        volunteers or of the whole community."""
+        month = Month.of(self.clock.now(), self.tz)
+        standings = await self.repo.standings(month.start(self.tz), month.end(self.tz),
+                                              building.id if building else None,
+                                              LEADERBOARD_SIZE)
+        return HoursLeaderboard(month=month.key, building=building, standings=standings)
 
     def year(self, text: str) -> int:
         """The year of /certificate: this one by default."""
