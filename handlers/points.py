@@ -31,6 +31,7 @@ from bot.services.points import (
     parse_reward,
     parse_reward_edit,
 )
+from bot.views import hours as hours_views
 from bot.views import points as views
 from bot.views.common import OutMessage
 from handlers.access import actor_of, fresh_admins, group_building, place_of
@@ -204,11 +205,13 @@ async def leaderboard(update: Update, context: LinliContext) -> None:
 
 
 async def _hours_leaderboard(update: Update, context: LinliContext, name: str) -> None:
-    """/leaderboard hours [community | building]: this month's ranking by hours served."""
+    """/leaderboard hours [community | building]: this month's ranking by hours served; owners
+    get a post button (pressed, it is handled by the hours feature)."""
     building = await _ranking_place(update, context, name)
     board = await context.services.hours.leaderboard(building)
     place = building.name if building else context.services.settings.community.name
-    await show(update, context, views.hours_leaderboard(context.t, board, place))
+    posts = await _posting_places(update, context, building)
+    await show(update, context, hours_views.leaderboard(context.t, board, place, posts))
 
 
 async def _ranking_place(update: Update, context: LinliContext, name: str) -> Building | None:

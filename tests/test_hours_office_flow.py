@@ -69,6 +69,28 @@ async def test_the_hours_ranking_for_a_group_a_building_named_and_the_community(
     assert "积分" in points.text and "小时" not in points.text
     unknown = await harness.say(LI, LI, "/leaderboard hours 9号楼", expect="9号楼")
     assert "志愿服务时长" not in unknown.text
+    assert not here.buttons and not everyone.buttons  # a volunteer may look, not post
+    helped = await harness.say(ZHANG, ZHANG, "/help", expect="/leaderboard")
+    assert "/leaderboard 时长" in helped.text
+
+
+async def test_an_owner_posts_the_hours_ranking_in_the_group_once(harness: Harness) -> None:
+    await hours_recorded(harness)
+    reply = await harness.say(OWNER3, OWNER3, "/leaderboard hours", expect="志愿服务时长")
+    assert "🥈 老王 — 1.5 小时" in reply.text  # the community's; a button for their group
+    post = dict(reply.buttons)["📣 在 3号楼 发布排行榜"]
+    assert "5号楼" not in str(reply.buttons)
+    refused = await harness.press(LI, OWNER3, reply.message_id, str(post))
+    assert "只有群管理员（楼栋负责人）" in refused
+    answer = await harness.press(OWNER3, OWNER3, reply.message_id, str(post))
+    assert "已在 3号楼 发布" in answer
+    again = await harness.press(OWNER3, OWNER3, reply.message_id, str(post))
+    assert "已经在 3号楼 发布过了" in again
+    await harness.settle()
+    posted = [m for m in harness.emu.sent(GROUP3) if "本月志愿服务时长" in m.text]
+    assert len(posted) == 1 and "🥇 小李 — 2 小时" in posted[0].text
+    assert "本月志愿服务时长：3号楼" in posted[0].text and "老王" not in posted[0].text
+    assert posted[0].reply_to_message_id is None
 
 
 async def test_export_has_the_hours_sheet(harness: Harness) -> None:

@@ -11,6 +11,7 @@ at every start, windows that should have opened meanwhile are opened.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -622,6 +623,20 @@ class HoursService:
                                               building.id if building else None,
                                               LEADERBOARD_SIZE)
         return HoursLeaderboard(month=month.key, building=building, standings=standings)
+
+    async def post_leaderboard(self, actor: Actor, building: Building) -> bool:
+        """An owner posts the building's ranking by hours in its group; False if this very
+        ranking was already posted (a second press, a replay)."""
+        await self.community.require(actor, building, Role.OWNER)
+        board = await self.leaderboard(building)
+        t = await self.people.translator_for(building.chat_id)
+        text = views.leaderboard_text(t, board, building.name)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        async with self.db.transaction() as tx:
+            row = await self.outbox.queue(
+                tx, building.chat_id, text, kind="hours_leaderboard",
+                dedupe_key=f"hours leaderboard {building.id} {digest}")
+        return row is not None
 
     def year(self, text: str) -> int:
         """The year of /certificate: this one by default."""

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 from bot.callbacks import button_data
 from bot.domain.core import Building, User
-from bot.domain.hours import HoursLeaderboard, hours_text
 from bot.domain.points import (
     Award,
     Leaderboard,
@@ -357,22 +356,6 @@ def leaderboard_text(t: Translator, board: Leaderboard, place: str) -> str:
     else:
         lines.append(t("Thank you for helping your neighbours!"))
     return "\n".join(lines)
-
-
-def hours_leaderboard(t: Translator, board: HoursLeaderboard, place: str) -> OutMessage:
-    """The month's ranking by service hours."""
-    year, month = board.month.split("-")
-    lines = [t("⏳ <b>Service hours of the month</b>: {place}, {year}-{month}",
-               place=place, year=year, month=int(month))]
-    for rank, standing in enumerate(board.standings, start=1):
-        badge = MEDALS[rank - 1] if rank <= len(MEDALS) else f"{rank}."
-        lines.append(t("{badge} {name} — {hours} h", badge=badge,
-                       name=standing.user.display_name, hours=hours_text(standing.minutes)))
-    if not board.standings:
-        lines.append(t("No service hours this month yet."))
-    else:
-        lines.append(t("Thank you for helping your neighbours!"))
-    return OutMessage("\n".join(lines))
 
 
 def posted_answer(t: Translator, building: Building, posted: bool) -> str:

@@ -219,6 +219,8 @@ BUTTONS = [
     Row("hours:confirm:{attendance}", "private", OWNERS, "no_checkout"),
     Row("hours:approve:{application}", "private", OWNERS, "application"),
     Row("hours:decline:{application}", "private", OWNERS, "application"),
+    Row("hours:post:{building_id}", "private", OWNERS,
+        note="post the ranking by hours in the group"),
 ]
 
 
