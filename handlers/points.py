@@ -193,9 +193,9 @@ async def redeem(update: Update, context: LinliContext) -> None:
 async def leaderboard(update: Update, context: LinliContext) -> None:
     """/leaderboard [hours] [community | building]: this month's ranking by points (owners
     get a post button) or by service hours."""
-    first, _space, rest = command_text(update).partition(" ")
-    if first.lower() in HOURS_WORDS:
-        await _hours_leaderboard(update, context, rest.strip())
+    words = command_text(update).split(maxsplit=1)
+    if words and words[0].lower() in HOURS_WORDS:
+        await _hours_leaderboard(update, context, words[1] if len(words) > 1 else "")
         return
     building = await _ranking_place(update, context, command_text(update))
     board = await context.services.points.leaderboard(building)
