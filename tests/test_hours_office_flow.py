@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from openpyxl import load_workbook
 
+from bot.services.stats import report_key
 from tests.harness import ADMIN_ID, Harness
 from tests.test_roster import LI as SHIFT_VOLUNTEER
 from tests.test_roster import OWNER as SHIFT_OWNER
@@ -122,3 +123,17 @@ async def test_a_shift_served_counts_hours_on_the_volunteers_record(harness: Har
     await live_until(harness, monday + timedelta(days=7, hours=9), [SHIFT_VOLUNTEER])
     minutes = await harness.value("SELECT sum(minutes) FROM hours_entries")
     assert minutes == 300
+
+
+async def test_the_monthly_report_carries_the_hours_to_the_admins(harness: Harness) -> None:
+    await hours_recorded(harness)
+    month = this_month(harness)
+    job = await harness.bot.services.scheduler.repo.get(report_key(month))
+    assert job is not None
+    harness.clock.advance(job.due_at - harness.clock.now() + 60)  # the 1st, 09:01
+    await harness.bot.services.scheduler.run_due()
+    await harness.settle(timeout=20)
+    [report] = [m.text for m in harness.emu.sent(ADMIN_ID) if f"{month.key} 数据" in m.text]
+    three, total = report.split("\n3号楼\n")[1], report.split("\n合计\n")[1]
+    assert "⏳ 志愿服务时长：2 小时 · 活跃志愿者：1/1（100%）" in three
+    assert "⏳ 志愿服务时长：3.5 小时 · 活跃志愿者：2/2（100%）" in total
