@@ -65,6 +65,15 @@ class PointCounts(Model):
     redeemed: int = 0
 
 
+class HoursCounts(Model):
+    """Hours served in the month for a building (None: for several together), and how many
+    of its volunteers were active (an hours entry or a check-in in the month)."""
+
+    building_id: int | None = None
+    minutes: int = 0
+    active: int = 0
+
+
 class DayCount(Model):
     """How many requests of a category were opened on one day of the month (1 = the 1st)."""
 
@@ -139,3 +148,17 @@ class LockupLine(Lockup):
     building_name: str
     facility_name: str
     user_name: str | None = None
+
+
+class HoursLine(Model):
+    """An hours entry of the month, for the spreadsheet (a correction names its entry)."""
+
+    id: int
+    served_at: float
+    volunteer_name: str
+    building_name: str | None = None
+    origin: str
+    kind: str
+    minutes: int
+    content: str
+    corrects: int | None = None

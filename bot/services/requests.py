@@ -42,11 +42,11 @@ from bot.domain.requests import (
     Submission,
 )
 from bot.errors import Conflict, InvalidInput, LinliError, NotAllowed, NotFound
-from bot.i18n import N_, Translator
+from bot.i18n import N_, Translator, translator
 from bot.outbox import Delivery, Outbox
 from bot.scheduler import Scheduler
 from bot.services.community import Actor, Community, Role
-from bot.services.duty import DutyRoster
+from bot.services.duty import DutyRoster, WorkHours
 from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.prompts import Prompts
@@ -220,6 +220,7 @@ class RequestService:
         prompts: Prompts,
         points: PointsService,
         roster: DutyRoster,
+        hours: WorkHours,
         cards: LiveCards,
     ) -> None:
         self.db = db
@@ -232,6 +233,7 @@ class RequestService:
         self.prompts = prompts
         self.points = points
         self.roster = roster
+        self.hours = hours
         self.cards = cards
         self.settings = config.requests
         self.buildings = community.buildings
@@ -657,16 +659,21 @@ class RequestService:
             return await self._get(number, tx)
 
     async def _on_done(self, tx: Transaction, request: Request, by: int) -> None:
-        """A request was finished: its claimer earns the points, once per request.
+        """A request was finished: its claimer earns the points, and service hours when
+        ``hours.count_requests`` is on, once per request.
 
         Runs inside the transaction that marked the request done, so the award commits
-        with it; the ledger's source key ("request:N") makes a second finish pay nothing.
+        with it; the ledgers' source key ("request:N") makes a second finish pay nothing.
         """
         if request.claimer_id is None:
             return
         amount = self.config.points.request_done
-        await self.points.award_in(
-            tx, request.claimer_id, amount, "request_done", f"request:{request.id}", by
+        source = f"request:{request.id}"
+        await self.points.award_in(tx, request.claimer_id, amount, "request_done", source, by)
+        content = view.hours_content(translator(self.config.community.language), request)
+        await self.hours.record_work_in(
+            tx, request.claimer_id, "request", self.config.hours.request_minutes, content,
+            request.done_at or self.clock.now(), source, request.building_id,
         )
 
     # --- who may move what -----------------------------------------------------------------

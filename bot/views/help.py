@@ -33,7 +33,7 @@ USAGE: dict[str, Usage] = {
     "duty": Usage(Role.RESIDENT),
     "events": Usage(Role.STRANGER),
     "points": Usage(Role.STRANGER),
-    "leaderboard": Usage(Role.STRANGER),
+    "leaderboard": Usage(Role.STRANGER, N_("hours")),  # the words of handlers.points.HOURS_WORDS
     "rewards": Usage(Role.STRANGER),
     "open": Usage(Role.VOLUNTEER),
     "claim": Usage(Role.VOLUNTEER, "12"),

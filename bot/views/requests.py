@@ -89,6 +89,13 @@ def category_label(code: str) -> str:
     return CATEGORIES.get(code, CATEGORIES["other"])
 
 
+def hours_content(t: Translator, request: Request) -> str:
+    """What a done request's hours entry says it was (no words of the resident's: the
+    certificate is shown to others)."""
+    return t.plain("Help request #{number} ({category})", number=request.number,
+                   category=t.plain(category_label(request.category)))
+
+
 def state_text(t: Translator, state: str, claimer: str | None) -> str:
     """A request's state in words."""
     return t(STATES.get(state, state), name=claimer or "—")

@@ -132,6 +132,9 @@ COMMANDS = [
     Row("/points @{target}", "private", OWNERS, "target_volunteer",
         note="another volunteer's points"),
     Row("/leaderboard", "private", EVERYONE),
+    Row("/leaderboard hours", "group", EVERYONE,
+        note="the group's ranking by hours; non-members get the community's in private"),
+    Row("/leaderboard hours community", "private", EVERYONE),
     Row("/award @{volunteer} 5 帮忙搬家", "group", OWNERS),
     Row("/rewards", "private", EVERYONE),
     Row("/redeem {reward}", "private", frozenset({"volunteer"}), "reward",
@@ -241,6 +244,8 @@ BUTTONS = [
     Row("hours:confirm:{attendance}", "private", OWNERS, "no_checkout"),
     Row("hours:approve:{application}", "private", OWNERS, "application"),
     Row("hours:decline:{application}", "private", OWNERS, "application"),
+    Row("hours:post:{building_id}", "private", OWNERS,
+        note="post the ranking by hours in the group"),
 ]
 
 
