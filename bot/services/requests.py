@@ -101,6 +101,7 @@ WAIT_DAYS = (1, 3, 7)  # the Waiting… buttons
 MAX_WAIT_DAYS = 90
 MAX_REASON = 200
 WAIT_HOUR = 9  # a wait until a date ends at 09:00 that day (community time)
+WAIT_GRACE = 7 * 24 * 3600  # the end of a wait, found late after downtime, still reminds
 PROMPT = "requests"  # the feature name of its stored prompts
 QUESTION_EXPIRED = "request_question_expired"
 MEDIA = "request_media"  # an attachment sent after a card
@@ -786,7 +787,7 @@ class RequestService:
             )
             await self.scheduler.schedule(
                 tx, WAIT_JOB, _wait_key(request), until,
-                {"request": number, "version": request.version}, grace_seconds=JOB_GRACE,
+                {"request": number, "version": request.version}, grace_seconds=WAIT_GRACE,
             )
             await self._touch_cards(tx, request)
             tz = self.config.community.tz

@@ -529,11 +529,14 @@ def event_text(t: Translator, event: RequestEvent) -> str:
     if message is None:
         return event.kind
     text = t(message, who=event.actor_name or "—", count=count, detail=event.detail)
-    if event.kind in ("done", "note") and event.detail:
+    colon = t.plain(N_(": "))
+    if event.kind == "done" and event.detail:
         text += ": " + html_escape(event.detail)
+    if event.kind == "note":
+        text += colon + html_escape(event.detail)
     if event.kind == "waiting":
         day, _space, reason = event.detail.partition(" ")
-        text += " " + t("until {day}", day=day) + (": " + html_escape(reason) if reason else "")
+        text += " " + t("until {day}", day=day) + (colon + html_escape(reason) if reason else "")
     return text
 
 
