@@ -284,8 +284,10 @@ async def wait_now_button(update: Update, context: LinliContext, pressed: Button
     """Without a reason: the request waits for the days picked."""
     number, days = pressed.int_arg(0), pressed.int_arg(1)
     await _fresh_owners(context, number)
+    query = update.callback_query
+    source = None if query is None else f"press:{query.id}"  # a press handled again: once
     request = await context.services.requests.wait_for_days(
-        number, actor_of(update), days, "", None
+        number, actor_of(update), days, "", source
     )
     tz = context.services.settings.community.tz
     await reply(update, context, view.waiting_text(context.t, request, tz))

@@ -729,12 +729,16 @@ class RequestService:
         if days not in WAIT_DAYS:
             raise InvalidInput(N_("This button is no longer valid."))
         await self.may_wait(number, actor)
+        payload = {"request": number, "days": days}
         async with self.db.transaction() as tx:
-            await self.prompts.ask(
-                tx, actor.user_id, actor.user_id, PROMPT, WAIT_PROMPT,
-                {"request": number, "days": days},
-                ttl_seconds=self.settings.question_timeout.total_seconds(),
-            )
+            asked = await self.prompts.current(actor.user_id, actor.user_id, tx)
+            if asked is None or (asked.feature, asked.step, asked.payload) != (
+                PROMPT, WAIT_PROMPT, payload
+            ):  # the same press handled again asks nothing new
+                await self.prompts.ask(
+                    tx, actor.user_id, actor.user_id, PROMPT, WAIT_PROMPT, payload,
+                    ttl_seconds=self.settings.question_timeout.total_seconds(),
+                )
         return self.clock.now() + days * 86400
 
     async def wait_for_days(
