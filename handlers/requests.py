@@ -196,11 +196,14 @@ async def status(update: Update, context: LinliContext) -> None:
     """/status N: where a request stands, with its last public step."""
     if update.effective_user is None:
         return
+    chat = update.effective_chat
+    if chat is None:
+        return
     number, _rest = request_number(command_text(update), "status")
     await _fresh_owners(context, number)
     shown = await context.services.requests.status(number, actor_of(update))
     tz = context.services.settings.community.tz
-    await show(update, context, view.status(context.t, shown, tz))
+    await show(update, context, view.status(context.t, shown, tz, chat.id))
 
 
 async def answer_wait_reason(update: Update, context: LinliContext, prompt: Prompt) -> None:

@@ -71,6 +71,7 @@ async def test_wait_pauses_the_reminder_tells_the_resident_and_reminds_on_the_da
     resident = await told
     assert f"您的求助 #1 暂时等待至 {until}（小李）" in resident.text
     assert "原因：等配件到货" in resident.text
+    await harness.settle()
     assert all("等配件" not in text for text in harness.texts(GROUP))  # private only
     assert await job_status(harness, "request_stale") == ["cancelled"]
     assert await job_status(harness, "request_wait_over") == ["pending"]
@@ -85,11 +86,16 @@ async def test_wait_pauses_the_reminder_tells_the_resident_and_reminds_on_the_da
     assert f"小李 已接单 · ⏳ 等待至 {until}：等配件到货" in mine.text
     listed = await harness.say(WANG, WANG, "/open")
     assert "<b>等待中</b>" in listed.raw_text and "#1" in listed.text
+    in_group = await harness.say(WANG, GROUP, "/open", expect="等待中")
+    assert f"等待至 {until}" in in_group.text and "等配件" not in in_group.text
+    in_group = await harness.say(ZHANG, GROUP, "/status 1", expect="#1")
+    assert "状态：等待中" in in_group.text and "等配件" not in in_group.text
     details = harness.emu.wait_for_message(WANG, "求助 #1")
     await harness.press(WANG, WANG, card(harness, WANG).message_id, "requests:details:1")
     assert f"小李 设为等待 至 {until}：等配件到货" in (await details).text
     stats = await ask_stats(harness, OWNER, GROUP)
     assert "等待中：1" in stats
+    assert all("等配件" not in text for text in harness.texts(GROUP))
 
     harness.clock.advance(25 * 3600)  # the stale reminder's time: paused
     await harness.bot.services.scheduler.run_due()

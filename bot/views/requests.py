@@ -116,20 +116,29 @@ def day_text(moment: float, tz: ZoneInfo) -> str:
     return datetime.fromtimestamp(moment, tz).date().isoformat()
 
 
-def waiting_words(t: Translator, request: Request, tz: ZoneInfo) -> str:
-    """«waiting until 2026-12-05: the part is ordered» (the reason only if there is one)."""
+def waiting_words(t: Translator, request: Request, tz: ZoneInfo, reason: bool = True) -> str:
+    """«waiting until 2026-12-05: the part is ordered» (the reason only if there is one, and
+    only in private: the resident was told it there)."""
     text = t("⏳ waiting until {day}", day=day_text(request.waiting_until or 0, tz))
-    if request.waiting_reason:
+    if reason and request.waiting_reason:
         text += t.plain(N_(": ")) + html_escape(request.waiting_reason)
     return text
 
 
-def line_state(t: Translator, request: Request, claimer: str | None, tz: ZoneInfo) -> str:
+def line_state(
+    t: Translator, request: Request, claimer: str | None, tz: ZoneInfo, reason: bool = True
+) -> str:
     """A request's state in words, with its waiting date when it waits."""
     text = state_text(t, request.state, claimer)
     if request.waiting:
-        text += " · " + waiting_words(t, request, tz)
+        text += " · " + waiting_words(t, request, tz, reason)
     return text
+
+
+def readable_here(request: Request, chat_id: int) -> bool:
+    """Whether a request's words (its text, why it waits) may be shown in this chat: in
+    private, or in the group where it was asked."""
+    return chat_id > 0 or chat_id == request.source_chat_id
 
 
 # --- the card -------------------------------------------------------------------------------
@@ -444,11 +453,11 @@ def waiting(
 def listed(t: Translator, line: RequestLine, chat_id: int, tz: ZoneInfo = _UTC) -> str:
     """One line of a list; the text only where it was asked, or in private."""
     category = t(category_label(line.category))
-    state = line_state(t, line, line.claimer_name, tz)
+    state = line_state(t, line, line.claimer_name, tz, reason=chat_id > 0)
     text = f"#{line.number} · {html_escape(line.building_name)} · {category} — {state}"
     if line.media:
         text += " · " + t("📎 {count}", count=line.media)
-    if chat_id > 0 or chat_id == line.source_chat_id:
+    if readable_here(line, chat_id):
         shown = line.text if len(line.text) <= SHOWN_TEXT else line.text[: SHOWN_TEXT - 1] + "…"
         text += "\n    " + html_escape(shown)
     return text
@@ -522,14 +531,16 @@ def history(t: Translator, shown: History, tz: ZoneInfo) -> OutMessage:
     return OutMessage(fit(t, lines))
 
 
-def event_text(t: Translator, event: RequestEvent) -> str:
-    """One event in words."""
+def event_text(t: Translator, event: RequestEvent, details: bool = True) -> str:
+    """One event in words (``details``: with the words of a note, a done note, a reason)."""
     audience, _sep, count = event.detail.partition(":")
     message = EVENTS.get(f"{event.kind}:{audience}") or EVENTS.get(event.kind)
     if message is None:
         return event.kind
     text = t(message, who=event.actor_name or "—", count=count, detail=event.detail)
     colon = t.plain(N_(": "))
+    if not details:
+        return text
     if event.kind == "done" and event.detail:
         text += ": " + html_escape(event.detail)
     if event.kind == "note":
@@ -682,9 +693,11 @@ def note_added_text(t: Translator, number: int) -> str:
     )
 
 
-def status(t: Translator, shown: Status, tz: ZoneInfo) -> OutMessage:
-    """/status N: where the request stands and its last public step."""
+def status(t: Translator, shown: Status, tz: ZoneInfo, chat_id: int) -> OutMessage:
+    """/status N: where the request stands and its last public step (in a group, without
+    the words: why it waits, the done note; the resident heard those in private)."""
     request = shown.request
+    words = chat_id > 0
     text = t(
         "<b>Request #{number}</b> · {building} · {category}\nStatus: <b>{stage}</b>",
         number=request.number,
@@ -693,11 +706,11 @@ def status(t: Translator, shown: Status, tz: ZoneInfo) -> OutMessage:
         stage=t.plain(STAGES[request.stage]),
     )
     if request.waiting:
-        text += "\n" + waiting_words(t, request, tz)
+        text += "\n" + waiting_words(t, request, tz, words)
     if shown.last is not None:
         when = datetime.fromtimestamp(shown.last.at, tz).strftime("%m-%d %H:%M")
         text += "\n" + t("Last step: {when} — {step}", when=when,
-                          step=Html(event_text(t, shown.last)))
+                          step=Html(event_text(t, shown.last, words)))
     return OutMessage(text)
 
 
