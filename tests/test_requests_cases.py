@@ -82,7 +82,7 @@ async def test_wait_pauses_the_reminder_tells_the_resident_and_reminds_on_the_da
         "requests:done:1", "requests:release:1", "requests:resume:1", "requests:details:1"
     ]
     assert f"等待至 {until}" in card(harness, WANG).text
-    mine = await harness.say(ZHANG, ZHANG, "/myrequests")
+    mine = await harness.say(ZHANG, ZHANG, "/myrequests", expect="我的求助")
     assert f"小李 已接单 · ⏳ 等待至 {until}：等配件到货" in mine.text
     listed = await harness.say(WANG, WANG, "/open")
     assert "<b>等待中</b>" in listed.raw_text and "#1" in listed.text
@@ -143,10 +143,11 @@ async def test_the_waiting_button_asks_how_long_and_why_and_resume_takes_it_up_a
 
     await harness.press(LI, LI, days.message_id, "requests:waitnow:1:7")  # without a reason
     assert (await row(harness))[2] is not None and (await row(harness))[3] is None
+    assert await job_status(harness, "request_wait_over") == ["cancelled", "pending"]
     await harness.say(LI, LI, "/done 1 修好了", expect="已完成")  # done ends the wait
     state, _claimer, waiting_until, _reason, _version = await row(harness)
     assert (state, waiting_until) == ("done", None)
-    assert (await job_status(harness, "request_wait_over"))[-1] == "cancelled"
+    assert await job_status(harness, "request_wait_over") == ["cancelled", "cancelled"]
     kinds = [r[0] for r in await harness.db.fetch_all(
         "SELECT kind FROM request_events WHERE kind IN ('waiting', 'resumed') ORDER BY id")]
     assert kinds == ["waiting", "resumed", "waiting"]
@@ -168,7 +169,7 @@ async def test_bad_waits_get_clear_answers_and_change_nothing(harness: Harness) 
     assert "原因太长了" in too_long.text
     refusal = await harness.say(WANG, WANG, f"/wait 1 {day(harness, 2)} 我来等")
     assert "只有接下 #1 的 小李 可以设为等待" in refusal.text
-    refusal = await harness.say(ZHANG, ZHANG, f"/wait 1 {day(harness, 2)}")
+    refusal = await harness.say(ZHANG, ZHANG, f"/wait 1 {day(harness, 2)}", expect="只有")
     assert "只有本楼的志愿者" in refusal.text
     assert "还没有人接" in (await harness.say(LI, LI, f"/wait 2 {day(harness, 2)}")).text
     forged = await harness.press(WANG, WANG, card(harness, WANG).message_id, "requests:wait:1")
@@ -206,8 +207,8 @@ async def test_an_internal_note_is_seen_by_volunteers_and_owners_and_never_by_th
 
     # Everything the resident can reach: lists, status, a (forged) Details, the news.
     presses: list[str] = []
-    await harness.say(ZHANG, ZHANG, "/myrequests")
-    await harness.say(ZHANG, ZHANG, "/status 1", expect="#1")
+    await harness.say(ZHANG, ZHANG, "/myrequests", expect="我的求助")
+    await harness.say(ZHANG, ZHANG, "/status 1", expect="状态")
     own = harness.emu.wait_for_message(ZHANG, "求助 #1")
     presses.append(await harness.press(ZHANG, ZHANG, 1, "requests:details:1"))
     assert "张阿姨 发起求助" in (await own).text
@@ -234,7 +235,8 @@ async def test_notes_of_someone_without_the_right_or_without_text_are_refused(
     await claimed(harness)
     harness.emu.add_user(STRANGER, "路人", started=True)
     await harness.say(STRANGER, STRANGER, "/start")
-    assert "只有本楼的志愿者" in (await harness.say(ZHANG, ZHANG, f"/note 1 {NOTE}")).text
+    refusal = await harness.say(ZHANG, ZHANG, f"/note 1 {NOTE}", expect="只有")
+    assert "只有本楼的志愿者" in refusal.text
     assert "只有本楼的志愿者" in (await harness.say(STRANGER, STRANGER, "/note 1 看看")).text
     assert "请在编号后写上备注" in (await harness.say(LI, LI, "/note 1 \u200b")).text
     assert "没有 #9 号求助" in (await harness.say(LI, LI, "/note 9 看看")).text
@@ -266,20 +268,25 @@ async def test_status_follows_the_request_and_a_fixed_hazard_pays_its_reporter_o
     status = await harness.say(ZHANG, ZHANG, "/status 1", expect="#1")
     assert "状态：已受理" in status.text and "张阿姨 发起求助" in status.text
     await harness.say(LI, LI, "/claim 1", expect="您接下了 #1")
-    assert "状态：处理中" in (await harness.say(ZHANG, ZHANG, "/status 1")).text
+    await harness.emu.wait_for_message(ZHANG, "已接下您的求助")
+    await harness.settle()
+    assert "状态：处理中" in (await harness.say(ZHANG, ZHANG, "/status 1", expect="状态")).text
     await harness.say(LI, LI, f"/wait 1 {day(harness, 1)} 等电工", expect="等待至")
     await harness.say(LI, LI, "/note 1 电工周五才有空", expect="备注")
-    status = await harness.say(ZHANG, ZHANG, "/status 1")
+    await harness.settle()
+    status = await harness.say(ZHANG, ZHANG, "/status 1", expect="状态")
     assert "状态：等待中" in status.text and "等电工" in status.text
     assert "小李 设为等待" in status.text and "周五" not in status.text  # never the note
     assert "状态：等待中" in (await harness.say(WANG, WANG, "/status 1")).text
     assert "状态：等待中" in (await harness.say(OWNER, OWNER, "/status 1")).text
     refusal = await harness.say(STRANGER, STRANGER, "/status 1")
     assert "只有发起求助的居民或本楼的志愿者可以查询 #1" in refusal.text
-    assert "请在命令后写上求助编号" in (await harness.say(ZHANG, ZHANG, "/status")).text
+    missing = await harness.say(ZHANG, ZHANG, "/status", expect="编号")
+    assert "请在命令后写上求助编号" in missing.text
     await harness.say(LI, LI, "/done 1 已断电更换", expect="已完成")
     done = await harness.emu.wait_for_message(ZHANG, "已完成")
-    status = await harness.say(ZHANG, ZHANG, "/status 1")
+    await harness.settle()
+    status = await harness.say(ZHANG, ZHANG, "/status 1", expect="状态")
     assert "状态：已办结" in status.text and "小李 完成" in status.text
     ledger = "SELECT amount, reason FROM ledger WHERE user_id = ? AND source = 'hazard:1'"
     assert [tuple(r) for r in await harness.db.fetch_all(ledger, (ZHANG,))] == [

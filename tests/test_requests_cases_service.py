@@ -52,9 +52,16 @@ async def test_waiting_moves_the_stale_reminder_to_the_end_of_the_wait(world: Wo
     assert jobs == {"request_stale": "cancelled", "request_wait_over": "pending"}
     again = await world.requests.wait(1, Actor(LI), later(world, 5), "other", "1:10")
     assert again.waiting_until == waited.waiting_until  # the same command: nothing new
+    longer = await world.requests.wait(1, Actor(LI), later(world, 5), "longer", "1:11")
+    waits = await world.db.fetch_all(
+        "SELECT due_at, status FROM jobs WHERE kind = 'request_wait_over' ORDER BY id")
+    assert [tuple(w) for w in waits] == [(waited.waiting_until, "cancelled"),
+                                         (longer.waiting_until, "pending")]
     resumed = await world.requests.resume(1, Actor(LI))
     assert not resumed.waiting and resumed.stage == "in_progress"
-    assert await world.events(1) == ["opened", "routed", "claimed", "waiting", "resumed"]
+    assert await world.events(1) == [
+        "opened", "routed", "claimed", "waiting", "waiting", "resumed"
+    ]
 
 
 async def test_only_the_claimer_may_wait_or_resume_and_a_refusal_changes_nothing(

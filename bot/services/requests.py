@@ -783,6 +783,7 @@ class RequestService:
                 raise Conflict(N_("#{number} changed just now. Please try again."), number=number)
             await self.prompts.close(tx, actor.user_id, actor.user_id, PROMPT)
             await self.scheduler.cancel(tx, _stale_key(request))
+            await self.scheduler.cancel(tx, _wait_key(request))  # a new date replaces it
             request = await self._get(number, tx)
             day = datetime.fromtimestamp(until, self.config.community.tz).date().isoformat()
             await self.repo.add_event(
@@ -1280,7 +1281,7 @@ class RequestService:
         t = await self.translator_for(claimer)
         await self.outbox.queue_message(
             tx, claimer, view.wait_over(t, request), kind=REMINDER, ref=_ref(request),
-            dedupe_key=f"{job.key}:{job.data['version']}:reminder",
+            dedupe_key=f"{job.key}:reminder",
         )
 
     async def _cancel_escalations(self, tx: Transaction, request: Request) -> None:
@@ -1335,5 +1336,6 @@ def _stale_key(request: Request) -> str:
 
 
 def _wait_key(request: Request) -> str:
-    """One wait job per request: a new /wait moves it."""
-    return f"request:{request.id}:wait"
+    """The wait job of a request as it waits now (each wait bumps the version): a move
+    cancels it with the request read before the move."""
+    return f"request:{request.id}:wait:{request.version}"
