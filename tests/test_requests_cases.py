@@ -359,3 +359,21 @@ async def test_a_reopen_after_the_limit_or_by_someone_else_is_refused(harness: H
     found = await harness.db.fetch_one("SELECT state, reopened, routing FROM requests")
     assert tuple(found) == ("done", 0, 1)
     assert await harness.value("SELECT count(*) FROM request_events WHERE kind = 'reopened'") == 0
+
+
+async def test_a_reason_never_given_expires_and_leaves_the_request_as_it_was(
+    harness: Harness,
+) -> None:
+    await claimed(harness)
+    before = await row(harness)
+    question = harness.emu.wait_for_message(LI, "原因是什么")
+    await harness.press(LI, LI, card(harness, LI).message_id, "requests:waitdays:1:1")
+    await question
+    harness.clock.advance(11 * 60)
+    await harness.bot.services.scheduler.run_due()
+    expired = await harness.emu.wait_for_message(LI, "不再等待原因")
+    assert "求助没有变化" in expired.text
+    harness.emu.user_sends(LI, LI, "等配件")  # too late: an ordinary message now
+    await harness.settle()
+    assert await row(harness) == before
+    assert await harness.value("SELECT count(*) FROM prompts") == 0
