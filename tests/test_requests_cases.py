@@ -204,6 +204,9 @@ async def test_an_internal_note_is_seen_by_volunteers_and_owners_and_never_by_th
     await harness.press(WANG, WANG, card(harness, WANG).message_id, "requests:details:1")
     history = (await details).text
     assert f"小李 的内部备注：{NOTE}" in history and "负责人已知悉" in history
+    owners = harness.emu.wait_for_message(OWNER, "求助 #1")
+    await harness.press(OWNER, OWNER, harness.emu.sent(OWNER)[0].message_id, "requests:details:1")
+    assert f"小李 的内部备注：{NOTE}" in (await owners).text
 
     # Everything the resident can reach: lists, status, a (forged) Details, the news.
     presses: list[str] = []
