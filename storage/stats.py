@@ -76,11 +76,14 @@ class StatsRepository:
                        sum(state = 'done') AS done,
                        sum(state = 'cancelled') AS cancelled,
                        sum(state IN ('open', 'claimed')) AS still_open,
+                       sum(state = 'claimed' AND waiting_until IS NOT NULL) AS waiting,
+                       coalesce(sum(reopened), 0) AS reopened,
                        sum(first_claim IS NOT NULL AND first_claim - created_at <= ?)
                            AS claimed_in_time,
                        sum(state <> 'cancelled' OR first_claim IS NOT NULL) AS needed_claim,
                        count(rating) AS ratings, coalesce(sum(rating), 0) AS rating_sum
-                FROM (SELECT r.building_id, r.state, r.rating, r.created_at,
+                FROM (SELECT r.building_id, r.state, r.rating, r.created_at, r.waiting_until,
+                             r.reopened,
                              {_FIRST_CLAIM} AS first_claim
                       FROM requests r
                       WHERE r.building_id IN ({_marks(building_ids)})

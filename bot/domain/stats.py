@@ -16,6 +16,8 @@ class RequestCounts(Model):
     done: int = 0
     cancelled: int = 0
     still_open: int = 0  # open or claimed
+    waiting: int = 0  # claimed and waiting on something until a date (among still_open)
+    reopened: int = 0  # times residents reopened them ("not fixed")
     claimed_in_time: int = 0  # first claimed within the escalation time
     needed_claim: int = 0  # not cancelled before anyone took them
     ratings: int = 0

@@ -63,6 +63,8 @@ class Figures(Model):
     done: int = 0
     cancelled: int = 0
     still_open: int = 0
+    waiting: int = 0
+    reopened: int = 0
     median_claim: float | None = None  # seconds
     median_finish: float | None = None
     claimed_in_time: int = 0
@@ -306,6 +308,8 @@ def figures_text(t: Translator, name: str, f: Figures, escalate_minutes: float) 
             t("🆘 Requests opened: {opened} · done: {done} · cancelled: {cancelled} · "
               "still open: {still_open}",
               opened=f.opened, done=f.done, cancelled=f.cancelled, still_open=f.still_open),
+            t("⏳ Waiting on something: {waiting} · reopened as not fixed: {reopened}",
+              waiting=f.waiting, reopened=f.reopened),
             t("⏱ Median time to claim: {claim} · to finish: {finish}",
               claim=duration_text(t, f.median_claim), finish=duration_text(t, f.median_finish)),
             t("⚡ Claimed within {minutes} min: {share} ({claimed} of {requests})",
@@ -361,6 +365,8 @@ def figure_rows(t: Translator, f: Figures) -> list[FigureRow]:
         (N_("Requests done"), f.done),
         (N_("Requests cancelled"), f.cancelled),
         (N_("Requests still open"), f.still_open),
+        (N_("Requests waiting on something"), f.waiting),
+        (N_("Reopenings (not fixed)"), f.reopened),
         (N_("Median minutes to claim"), minutes),
         (N_("Median hours to finish"), hours),
         (N_("Share claimed in time"), f.in_time_share),

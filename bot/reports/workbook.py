@@ -49,6 +49,11 @@ HISTORY_KINDS = {
     "rated": N_("rated"),
     "reminded": N_("reminder sent"),
     "unreachable": N_("volunteer unreachable"),
+    "waiting": N_("waiting"),
+    "resumed": N_("resumed"),
+    "wait_over": N_("waiting date came"),
+    "note": N_("🔒 internal note"),
+    "reopened": N_("reopened (not fixed)"),
 }
 LOCKUP_STATES = {
     "on_time": N_("on time"),

@@ -98,6 +98,12 @@ COMMANDS = [
     Row("/release {claimed}", "private", SERVING, "claimed_request",
         note="the volunteer who took it, or an owner"),
     Row("/done {claimed} 修好了", "private", SERVING, "claimed_request"),
+    Row("/wait {claimed} {tomorrow} 等配件", "private", frozenset({"volunteer"}),
+        "claimed_request", note="only the volunteer who took it"),
+    Row("/note {claimed} 先打电话再上门", "private", SERVING, "claimed_request",
+        note="the building's volunteers and owners; never the resident"),
+    Row("/status {own}", "private", frozenset({"resident"}) | SERVING, "own_request",
+        note="the resident who asked, and the building's volunteers and owners"),
     Row("/duty", "group", MEMBERS | OWN_BUILDING),
     Row("/roster {name}", "private", SERVING),
     Row("/roster {name} add tue 08:00-12:00", "private", OWNERS),
@@ -178,6 +184,15 @@ BUTTONS = [
     Row("requests:mnew:{media}", "private", frozenset({"resident"}), "media",
         note="only the resident who sent the photo"),
     Row("requests:mto:{media}:{own}", "private", frozenset({"resident"}), "media"),
+    Row("requests:wait:{claimed}", "private", frozenset({"volunteer"}), "claimed_request",
+        note="only the volunteer who took it"),
+    Row("requests:waitdays:{claimed}:3", "private", frozenset({"volunteer"}),
+        "claimed_request"),
+    Row("requests:waitnow:{claimed}:3", "private", frozenset({"volunteer"}),
+        "claimed_request"),
+    Row("requests:resume:{waiting}", "private", frozenset({"volunteer"}), "waiting_request"),
+    Row("requests:reopen:{rated}", "private", frozenset({"resident"}), "done_request",
+        note="only the resident who asked, within the reopen days"),
     Row("notice:ok:{post}", "post", EVERYONE, "notice",
         note="whoever sees the post is in the group"),
     Row("notice:names:{notice}", "private", OWNERS, "notice"),
@@ -417,6 +432,14 @@ async def claimed_request(community: Community, place: Place, role: str) -> dict
     number = await ask(community, place, place.neighbour)
     await ok(community, place.volunteer, place.volunteer, f"/claim {number}")
     return {"claimed": number}
+
+
+async def waiting_request(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """A request of the neighbour that the volunteer took and set waiting."""
+    number = (await claimed_request(community, place, role))["claimed"]
+    tomorrow = local(community, hours=24)[:10]
+    await ok(community, place.volunteer, place.volunteer, f"/wait {number} {tomorrow} 等配件")
+    return {"waiting": number}
 
 
 async def done_request(community: Community, place: Place, role: str) -> dict[str, Any]:
@@ -832,6 +855,7 @@ PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, An
     "open_request": open_request,
     "claimed_request": claimed_request,
     "done_request": done_request,
+    "waiting_request": waiting_request,
     "draft": draft,
     "media": media,
     "shift": shift,
