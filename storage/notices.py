@@ -42,12 +42,14 @@ class NoticeRepository:
         send_at: float | None,
         now: float,
         source_message_id: int | None = None,
+        *,
+        recurring_id: int | None = None,
     ) -> int:
         """Store a new notice: scheduled if it has a time, else sending at once."""
         cursor = await tx.execute(
             """INSERT INTO notices (author_id, origin_chat_id, text, pin, status, send_at,
-                                    created_at, source_message_id)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                                    created_at, source_message_id, recurring_id)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 author_id,
                 origin_chat_id,
@@ -57,6 +59,7 @@ class NoticeRepository:
                 send_at,
                 now,
                 source_message_id,
+                recurring_id,
             ),
         )
         assert cursor.lastrowid is not None
@@ -69,6 +72,13 @@ class NoticeRepository:
         value = await tx.fetch_value(
             "SELECT id FROM notices WHERE origin_chat_id = ? AND source_message_id = ?",
             (origin_chat_id, source_message_id),
+        )
+        return None if value is None else int(value)
+
+    async def occurrence(self, tx: Transaction, recurring_id: int, at: float) -> int | None:
+        """The notice that posted a recurring notice's occurrence at ``at``, if there is one."""
+        value = await tx.fetch_value(
+            "SELECT id FROM notices WHERE recurring_id = ? AND send_at = ?", (recurring_id, at)
         )
         return None if value is None else int(value)
 

@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 from bot.callbacks import button_data
 from bot.domain.core import Building
 from bot.domain.notices import Confirmations, Notice, NoticeLine, NoticePost
+from bot.domain.recurring import RecurringNotice
 from bot.i18n import N_, Html, Translator, html_escape
+from bot.views import recurring
 from bot.views.common import Button, OutMessage, building_names, fit, keyboard, local_time
 
 FEATURE = "notice"  # the buttons' prefix: notice:<action>:<id>
@@ -135,20 +137,27 @@ def cancelled_alert(t: Translator, notice_id: int) -> str:
 
 
 def listing(
-    t: Translator, lines: Sequence[NoticeLine], private: bool, tz: ZoneInfo
+    t: Translator,
+    lines: Sequence[NoticeLine],
+    private: bool,
+    tz: ZoneInfo,
+    rules: Sequence[RecurringNotice] = (),
 ) -> OutMessage:
-    """One line for each notice, with «Cancel» and (in private) «Who confirmed» buttons."""
-    if not lines:
+    """The recurring notices (with «Stop»), then one line for each notice, with «Cancel»
+    and (in private) «Who confirmed» buttons."""
+    if not lines and not rules:
         return OutMessage(t("No notices yet. Post one with /notice followed by the text."))
-    text = [t("<b>Notices</b>")] + [notice_line(t, line, tz) for line in lines]
+    text = [t("<b>Notices</b>")] + [recurring.rule_line(t, rule, tz) for rule in rules]
+    text += [notice_line(t, line, tz) for line in lines]
     text.append(
         t("Press a button to see who confirmed, or send /notices followed by the number.")
         if private
         else t("To see who confirmed, send me /notices followed by the number in a private chat.")
     )
-    buttons = [button for line in lines if (button := _line_button(t, line, private))]
+    buttons = [recurring.stop_button(t, rule) for rule in rules]
+    buttons += [button for line in lines if (button := _line_button(t, line, private))]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    return OutMessage("\n\n".join(text), keyboard(*rows))  # at most 15 short lines
+    return OutMessage(fit(t, [part + "\n" for part in text]).rstrip(), keyboard(*rows))
 
 
 def notice_line(t: Translator, line: NoticeLine, tz: ZoneInfo) -> str:
