@@ -14,7 +14,11 @@ from bot.views import recurring as views
 from handlers.access import actor_of, group_building
 from handlers.common import command_text, show
 
-MENU = [MenuCommand("quiet", N_("Quiet hours of the group: /quiet 22:00-07:00 (owners)"))]
+MENU = [
+    MenuCommand(
+        "quiet", N_("Quiet hours of the group: /quiet 22:00-07:00 (owners)"), private=False
+    )
+]
 
 
 async def quiet(update: Update, context: LinliContext) -> None:
