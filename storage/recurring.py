@@ -132,13 +132,15 @@ class QuietHoursRepository:
     async def set(
         self, tx: Transaction, building_id: int, start: int, end: int, user_id: int, now: float
     ) -> None:
-        """Set (or change) a building's quiet hours."""
+        """Set (or change) a building's quiet hours; the same hours again change nothing."""
         await tx.execute(
             """INSERT INTO quiet_hours (building_id, start_minute, end_minute, set_by, set_at)
                VALUES (?, ?, ?, ?, ?)
                ON CONFLICT (building_id) DO UPDATE SET start_minute = excluded.start_minute,
                    end_minute = excluded.end_minute, set_by = excluded.set_by,
-                   set_at = excluded.set_at""",
+                   set_at = excluded.set_at
+               WHERE start_minute <> excluded.start_minute
+                  OR end_minute <> excluded.end_minute""",
             (building_id, start, end, user_id, now),
         )
 

@@ -24,7 +24,6 @@ from bot.errors import InvalidInput
 from bot.i18n import N_
 from bot.services.weektime import (
     WEEKDAY_WORDS,
-    clock_text,
     local_date,
     local_moment,
     parse_clock,
@@ -40,18 +39,18 @@ _DAILY = {"day", "daily", "天", "日"}
 _NUMBERS = {"一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
             "八": 8, "九": 9, "十": 10, "零": 0}
 _WEEKS = re.compile(
-    r"^(\d{1,3}|[零一二两兩三四五六七八九十])(?:weeks?|周|週|个星期|個星期|星期)(.+)$"
+    r"^(\d+|[零一二两兩三四五六七八九十])(?:weeks?|周|週|个星期|個星期|星期)(.+)$"
 )
-_MONTH_DAY = re.compile(r"^(?:(\d{1,3})(?:st|nd|rd|th)|月(\d{1,3})[日号號])$")
+_MONTH_DAY = re.compile(r"^(?:(\d+)(?:st|nd|rd|th)|月(\d+)[日号號])$")
 _TOO_OFTEN = re.compile(r"(minute|hour|分钟|分鐘|小时|小時|钟头|鐘頭)")
 # What a Chinese rule looks like as one word, so that "每天都要注意安全" stays a notice's text.
 _ZH_RULE = re.compile(
-    r"^每(?:天|日|(?:周|週|星期)[一二三四五六日天]|月\d{1,3}[日号號]"
-    r"|(?:\d{1,3}|[零一二两兩三四五六七八九十])(?:周|週|个星期|個星期)(?:(?:周|週|星期)[一二三四五六日天])?"
+    r"^每(?:天|日|(?:周|週|星期)[一二三四五六日天]|月\d+[日号號]"
+    r"|(?:\d+|[零一二两兩三四五六七八九十])(?:周|週|个星期|個星期)(?:(?:周|週|星期)[一二三四五六日天])?"
     r"|\d*(?:分钟|分鐘|小时|小時))$"
 )
 _WORD = re.compile(r"\s*(\S*)\s*(.*)", re.DOTALL)
-_EN_START = re.compile(r"^(?:day|daily|\d{1,3}(?:st|nd|rd|th)?|minutes?|hours?)$")
+_EN_START = re.compile(r"^(?:day|daily|\d+(?:st|nd|rd|th)?|minutes?|hours?)$")
 
 NO_TIME = N_(
     "I could not read the time of the recurring notice. Write it like this: "
@@ -173,22 +172,27 @@ def parse_spec(spec: str, minute: int) -> Recurrence:
         return Recurrence("weekly", minute, weekday)
     weeks = _WEEKS.match(spec)
     if weeks is not None and parse_weekday(weeks[2]) is not None:
-        count = int(weeks[1]) if weeks[1].isdigit() else _NUMBERS[weeks[1]]
+        count = _number(weeks[1]) if weeks[1].isdigit() else _NUMBERS[weeks[1]]
         if not 1 <= count <= MAX_WEEKS:
-            raise InvalidInput(BAD_WEEKS, weeks=count, most=MAX_WEEKS)
+            raise InvalidInput(BAD_WEEKS, weeks=_short(weeks[1]), most=MAX_WEEKS)
         return Recurrence("weekly", minute, parse_weekday(weeks[2]), weeks=count)
     month_day = _MONTH_DAY.match(spec)
     if month_day is not None:
-        day = int(month_day[1] or month_day[2])
+        day = _number(month_day[1] or month_day[2])
         if not 1 <= day <= MAX_DAY:
-            raise InvalidInput(BAD_DAY, day=day, most=MAX_DAY)
+            raise InvalidInput(BAD_DAY, day=_short(month_day[1] or month_day[2]), most=MAX_DAY)
         return Recurrence("monthly", minute, day=day)
     raise InvalidInput(UNKNOWN, rule=spec)
 
 
-def rule_time(rule: Recurrence) -> str:
-    """"09:00"."""
-    return clock_text(rule.minute)
+def _number(digits: str) -> int:
+    """The value of digits; a huge one is just too big (int() refuses 5000 digits)."""
+    return int(digits) if len(digits) <= 6 else 10**6
+
+
+def _short(number: str) -> str:
+    """A number as written, cut when it is absurdly long (a refusal quotes it)."""
+    return number if len(number) <= 12 else number[:12] + "…"
 
 
 # --- quiet hours --------------------------------------------------------------------------
