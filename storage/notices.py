@@ -167,9 +167,14 @@ class NoticeRepository:
     async def set_queued(self, tx: Transaction, post_id: int, outbox_id: int | None) -> None:
         """The post's message is in the outbox."""
         await tx.execute(
-            "UPDATE notice_posts SET status = 'queued', outbox_id = ? WHERE id = ?",
+            """UPDATE notice_posts SET status = 'queued', outbox_id = ?, held_until = NULL
+               WHERE id = ?""",
             (outbox_id, post_id),
         )
+
+    async def set_held(self, tx: Transaction, post_id: int, until: float) -> None:
+        """The post waits for the end of its group's quiet hours."""
+        await tx.execute("UPDATE notice_posts SET held_until = ? WHERE id = ?", (until, post_id))
 
     async def set_pinning(
         self, tx: Transaction, post_id: int, message_id: int | None, pin_outbox_id: int | None
@@ -247,6 +252,7 @@ class NoticeRepository:
                         JOIN notice_posts cp ON cp.id = c.post_id
                         WHERE cp.notice_id = n.id) AS confirmed,
                        sum(p.status = 'posted') AS delivered,
+                       max(CASE WHEN p.status = 'scheduled' THEN p.held_until END) AS held_until,
                        j.status AS job_status
                 FROM notices n
                 JOIN notice_posts p ON p.notice_id = n.id

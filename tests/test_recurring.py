@@ -169,6 +169,8 @@ async def test_a_notice_in_quiet_hours_goes_out_at_their_end_and_not_before(
     await ticks(harness)
     assert posts(harness, "停水") == []
     assert await harness.value("SELECT status FROM notices WHERE id = 1") == "sending"
+    listing = await harness.say(OWNER, GROUP, "/notices", expect="#1")
+    assert f"等免打扰时段结束，{end_at:%Y-%m-%d %H:%M} 发出" in listing.text
 
     waiting = harness.emu.wait_for_message(GROUP, "停水", timeout=5)
     await move_to(harness, end_at + timedelta(seconds=1))

@@ -280,6 +280,7 @@ class NoticeService:
             tx, post.building_id, now
         )
         if until is not None:
+            await self.repo.set_held(tx, post.id, until)
             await self.scheduler.schedule(
                 tx, RELEASE_JOB, f"notice release {post.id} {int(until)}", until,
                 {"notice": notice.id, "post": post.id}, grace_seconds=LATE_GRACE_SECONDS,

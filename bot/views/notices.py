@@ -168,6 +168,8 @@ def notice_line(t: Translator, line: NoticeLine, tz: ZoneInfo) -> str:
         state = t("scheduled for {time}", time=_time(t, line.send_at, tz))
     elif line.status == "cancelled":
         state = t("cancelled")
+    elif line.held_until is not None:
+        state = recurring.held_state(t, line.held_until, tz)
     else:
         state = (
             _time(t, line.send_at or line.created_at, tz)

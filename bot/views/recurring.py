@@ -71,6 +71,12 @@ def held(t: Translator, holds: Sequence[tuple[Building, float]], tz: ZoneInfo) -
     return OutMessage("\n".join(held_lines(t, holds, tz)))
 
 
+def held_state(t: Translator, until: float, tz: ZoneInfo) -> str:
+    """A notice in /notices that waits for the end of quiet hours."""
+    return t("waiting for the end of quiet hours, {time}",
+             time=local_time(t, until, tz, weekday=False))
+
+
 def rule_line(t: Translator, rule: RecurringNotice, tz: ZoneInfo) -> str:
     """A recurring notice in /notices: its number, rule, next time, buildings, first words."""
     preview = " ".join(rule.text.split())

@@ -37,6 +37,9 @@ ALTER TABLE notices ADD COLUMN recurring_id INTEGER REFERENCES recurring_notices
 CREATE UNIQUE INDEX IF NOT EXISTS notices_occurrence ON notices (recurring_id, send_at)
     WHERE recurring_id IS NOT NULL;
 
+-- A post held by its group's quiet hours: when it goes out (NULL: not held).
+ALTER TABLE notice_posts ADD COLUMN held_until REAL;
+
 -- Quiet hours of a building's group (off unless a row is here): local minutes after
 -- midnight; an end before the start is the next morning. Scheduled posts that fall inside
 -- wait for the end (a stored release job).
