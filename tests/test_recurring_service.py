@@ -1,6 +1,7 @@
 """Recurring notices and quiet hours without Telegram: an occurrence is posted once and plans
 the next, a missed one plans the next without a post, a broken chain is mended at start,
-Stop re-checks who presses, and quiet hours hold group posts in stored release jobs."""
+Stop re-checks who presses, and quiet hours hold group posts (a notice, the digest, an
+event reminder in the group) in stored release jobs."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from bot.services.quiet import EQUAL_ENDS, FORM, read_quiet
 from bot.views.common import OutMessage
 from storage.db import Database
 from storage.migrate import migrate
+from tests import test_events_service as events
 from tests.test_points_service import make_settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -227,3 +229,30 @@ async def test_a_recurring_notice_in_quiet_hours_is_held_to_their_end(world: Wor
     assert job is not None and job.status == "pending"
     await world.run_at(MONDAY_NINE.replace(hour=10, second=1))
     assert await world.value("SELECT count(*) FROM outbox WHERE kind = 'notice'") == 1
+
+
+async def test_an_event_reminder_in_the_group_waits_for_quiet_hours_but_a_private_one_does_not(
+    tmp_path: Path,
+) -> None:
+    db = await Database.open(tmp_path / "events.db")
+    await migrate(db)
+    clock = FakeClock(events.NOW)
+    services = build_services(make_settings(tmp_path), clock, db, Bot("1:unit-tests"))
+    try:
+        place = await events.building(services)
+        event = await events.post(services, place)  # 2026-11-25 09:00, reminded at 07:00
+        for user_id in (events.ZHANG, events.LI):  # Zhang started the bot, Li did not
+            await services.events.join(Actor(user_id), event.id, place, "guest")
+        await services.quiet.set(Actor(events.OWNER), place, (6 * 60, 8 * 60))
+        clock.set(datetime(2026, 11, 25, 7, 0, 5, tzinfo=SHANGHAI))
+        await services.scheduler.run_due()
+        assert [chat for chat, _ in await events.outbox(services, "event_reminder")] == [
+            events.ZHANG
+        ]
+        assert await events.outbox(services, "event_group_note") == []
+        clock.set(datetime(2026, 11, 25, 8, 0, 1, tzinfo=SHANGHAI))
+        await services.scheduler.run_due()
+        [(chat, note)] = await events.outbox(services, "event_group_note")
+        assert chat == events.GROUP and "Li" in note["text"]
+    finally:
+        await db.close()
