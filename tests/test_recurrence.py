@@ -199,3 +199,19 @@ def test_quiet_hours_within_a_day() -> None:
     noon = moment(SHANGHAI, 2026, 12, 2, 13, 0)
     assert quiet_until(start, end, noon, SHANGHAI) == moment(SHANGHAI, 2026, 12, 2, 14, 0)
     assert quiet_until(start, end, moment(SHANGHAI, 2026, 12, 2, 15, 0), SHANGHAI) is None
+
+
+@given(st.integers(0, 1439), st.integers(0, 1439), MOMENTS, st.sampled_from([SHANGHAI, NEW_YORK]))
+def test_a_held_moment_is_released_within_a_day_at_a_moment_that_is_not_quiet(
+    start: int, end: int, at: float, tz: ZoneInfo
+) -> None:
+    if start == end:
+        return
+    until = quiet_until(start, end, at, tz)
+    if until is None:
+        return
+    assert at < until <= at + 25 * 3600
+    assert quiet_until(start, end, until, tz) is None
+    assert datetime.fromtimestamp(until, tz).hour * 60 + datetime.fromtimestamp(
+        until, tz
+    ).minute in (end, (end + 60) % 1440)  # the end, or an hour later in a DST gap

@@ -1,8 +1,10 @@
 """Quiet hours of a building group: scheduled posts that fall inside wait for the end.
 
 Held: notices (at once, scheduled and recurring), event reminders in the group and the
-weekly digest (``QUIET_KINDS``). Not held: shift reminders and handovers, answers to what
-someone just did in the group, and anything marked urgent (an emergency). A held post is
+weekly digest. Not held: shift reminders and handovers, help requests and their
+escalations (someone needs help now), the attendance sheet at an event's start, answers to
+what someone just did in the group, and anything marked urgent (``urgent=True``: an
+emergency). A held post is
 a stored release job ("notice release <post> <until>", "quiet release <key> <until>"), so it
 survives a restart; at its time it looks at the quiet hours again (they may have moved).
 Quiet hours turned off or changed do not move posts already held.
