@@ -59,6 +59,8 @@ async def _notice_in_group(update: Update, context: LinliContext) -> None:
     draft = await service.draft(command_text(update), private=False)
     if draft.every is not None:
         await _recurring(update, context, [building], draft)
+        if draft.pin and not await bot_can_pin(context, building.chat_id):
+            await show(update, context, views.pin_advice(t))
         return
     can_pin = not draft.pin or await bot_can_pin(context, building.chat_id)
     if not can_pin and draft.send_at is None:

@@ -182,3 +182,12 @@ async def test_a_notice_in_quiet_hours_goes_out_at_their_end_and_not_before(
 
     await harness.say(OWNER, GROUP, "/quiet off", expect="已关闭")
     assert await harness.value("SELECT count(*) FROM quiet_hours") == 0
+
+
+async def test_a_recurring_notice_to_pin_says_when_the_bot_may_not_pin(harness: Harness) -> None:
+    add_people(harness)
+    await set_up_building(harness, bot_admin=False)
+    advice = harness.emu.wait_for_message(GROUP, "置顶消息的权限", timeout=5)
+    await harness.say(OWNER, GROUP, "/notice pin every day 08:00 早安", expect="🔁1")
+    await advice
+    assert await harness.value("SELECT pin FROM recurring_notices WHERE id = 1") == 1

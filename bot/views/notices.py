@@ -97,6 +97,11 @@ def scheduled_here(t: Translator, notice: Notice, tz: ZoneInfo, can_pin: bool) -
     return OutMessage(text + ("" if can_pin else "\n" + t(PIN_ADVICE)))
 
 
+def pin_advice(t: Translator) -> OutMessage:
+    """Said when a notice to come asks to be pinned and the bot may not pin."""
+    return OutMessage(t(PIN_ADVICE))
+
+
 def posted_unpinned(t: Translator) -> OutMessage:
     """The answer to /notice pin when the bot may not pin."""
     return OutMessage(t("The notice is posted, but I cannot pin it.") + " " + t(PIN_ADVICE))
