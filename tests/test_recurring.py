@@ -51,7 +51,7 @@ async def test_a_weekly_tip_goes_out_on_two_weeks_across_a_restart_once_each_the
     await ticks(harness)
     assert posts(harness, TIP) == [], "nothing before its time"
 
-    waiting = harness.emu.wait_for_message(GROUP, TIP, timeout=5)
+    waiting = asyncio.create_task(harness.emu.wait_for_message(GROUP, TIP, timeout=5))
     await move_to(harness, first + timedelta(seconds=2))
     week_one = await waiting
     assert week_one.buttons == [("收到", f"notice:ok:{1}")]
@@ -61,7 +61,7 @@ async def test_a_weekly_tip_goes_out_on_two_weeks_across_a_restart_once_each_the
     await ticks(harness)
     assert len(posts(harness, TIP)) == 1, "a restart posts nothing again"
 
-    waiting = harness.emu.wait_for_message(GROUP, TIP, timeout=5)
+    waiting = asyncio.create_task(harness.emu.wait_for_message(GROUP, TIP, timeout=5))
     await move_to(harness, first + timedelta(days=7, seconds=2))
     await waiting
     await ticks(harness)
@@ -115,7 +115,7 @@ async def test_an_occurrence_missed_while_the_bot_was_down_is_recorded_and_the_n
     assert [row[0] for row in rows] == ["missed", "pending"]
     assert rows[1][1] == (first + timedelta(days=7)).timestamp()
 
-    waiting = harness.emu.wait_for_message(GROUP, TIP, timeout=5)
+    waiting = asyncio.create_task(harness.emu.wait_for_message(GROUP, TIP, timeout=5))
     await move_to(harness, first + timedelta(days=7, seconds=2))
     await waiting
     await ticks(harness)
@@ -172,7 +172,7 @@ async def test_a_notice_in_quiet_hours_goes_out_at_their_end_and_not_before(
     listing = await harness.say(OWNER, GROUP, "/notices", expect="#1")
     assert f"等免打扰时段结束，{end_at:%Y-%m-%d %H:%M} 发出" in listing.text
 
-    waiting = harness.emu.wait_for_message(GROUP, "停水", timeout=5)
+    waiting = asyncio.create_task(harness.emu.wait_for_message(GROUP, "停水", timeout=5))
     await move_to(harness, end_at + timedelta(seconds=1))
     posted = await waiting
     assert posted.buttons == [("收到", "notice:ok:1")]
@@ -187,7 +187,29 @@ async def test_a_notice_in_quiet_hours_goes_out_at_their_end_and_not_before(
 async def test_a_recurring_notice_to_pin_says_when_the_bot_may_not_pin(harness: Harness) -> None:
     add_people(harness)
     await set_up_building(harness, bot_admin=False)
-    advice = harness.emu.wait_for_message(GROUP, "置顶消息的权限", timeout=5)
+    advice = asyncio.create_task(harness.emu.wait_for_message(GROUP, "置顶消息的权限", timeout=5))
     await harness.say(OWNER, GROUP, "/notice pin every day 08:00 早安", expect="🔁1")
     await advice
     assert await harness.value("SELECT pin FROM recurring_notices WHERE id = 1") == 1
+
+
+async def test_an_owner_in_private_is_told_where_quiet_hours_hold_a_notice_and_until_when(
+    harness: Harness,
+) -> None:
+    add_people(harness)
+    await set_up_building(harness)
+    await set_up_building(harness, -200, "5号楼")
+    now = local_now(harness)
+    end_at = (now + timedelta(hours=1)).replace(second=0, microsecond=0)
+    start = (now - timedelta(hours=1)).strftime("%H:%M")
+    await harness.say(OWNER, GROUP, f"/quiet {start}-{end_at:%H:%M}", expect="免打扰时段")
+    await harness.say(OWNER, OWNER, "/start")
+    other_group = asyncio.create_task(harness.emu.wait_for_message(-200, "今晚停电", timeout=5))
+    told = await harness.say(OWNER, OWNER, "/notice 3号楼,5号楼 今晚停电", expect="免打扰")
+    assert told.text.startswith("3号楼 正在免打扰时段") and f"{end_at:%H:%M}" in told.text
+    await other_group  # the other group is not quiet
+    await ticks(harness)
+    assert posts(harness, "今晚停电") == []
+
+    rule = await harness.say(OWNER, OWNER, "/notice 5号楼 every day 08:00 早安", expect="🔁1")
+    assert "每天 08:00" in rule.text and "5号楼" in rule.text

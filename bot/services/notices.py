@@ -6,6 +6,8 @@ notice's posts settle with their outbox rows (``on_settled`` hooks, in the same
 transaction, with a stored check job as a safety net); when the last one has settled,
 the owner who asked in private gets one summary. Each post is a live card (``bot.cards``):
 its count of confirmations is edited in batches, at most once per COUNT_EDIT_SECONDS.
+A post to a group in its quiet hours waits in a stored release job (``bot.services.quiet``);
+each occurrence of a recurring notice (``bot.services.recurring``) is a notice of its own.
 """
 
 from __future__ import annotations
@@ -94,13 +96,13 @@ class NoticeService:
         quiet: QuietHoursService | None = None,
     ) -> None:
         self.db = db
-        self.quiet = quiet
         self.clock = clock
         self.config = config
         self.outbox = outbox
         self.scheduler = scheduler
         self.community = community
         self.cards = cards
+        self.quiet = quiet  # None: no quiet hours (unit tests of notices alone)
         self.repo = NoticeRepository(db)
         # Telegram allows about 20 messages and edits a minute in a group, so an edit for
         # every press would be refused in a burst: the first press after a quiet spell is
