@@ -26,6 +26,8 @@ from bot.services.notices import NoticeService
 from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.prompts import Prompts
+from bot.services.quiet import QuietHoursService
+from bot.services.recurring import RecurringNotices
 from bot.services.requests import RequestService, UnfinishedRequestsReader
 from bot.services.roster import RosterService
 from bot.services.stats import StatsService
@@ -42,6 +44,7 @@ from handlers import (
     notices,
     points,
     prompts,
+    quiet,
     requests,
     roster,
     start,
@@ -63,9 +66,8 @@ LinliApplication = Application[Any, LinliContext, Any, Any, BotData, Any]
 FEATURES: list[Feature] = [
     module.DESCRIPTION
     for module in (
-        start, groups, notices, requests, roster, lockup, bookings, points, events, stats,
-        hours,
-        upkeep, chat,
+        start, groups, notices, quiet, requests, roster, lockup, bookings, points, events,
+        stats, hours, upkeep, chat,
     )
 ]
 
@@ -152,9 +154,17 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         community=community, people=people, users=users, cards=services.cards,
     )
     points = services.points
+    services.quiet = QuietHoursService(
+        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
+        community=community,
+    )
     services.notices = NoticeService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
-        community=community, cards=services.cards,
+        community=community, cards=services.cards, quiet=services.quiet,
+    )
+    services.recurring = RecurringNotices(
+        db=db, clock=clock, config=settings, scheduler=scheduler, community=community,
+        notices=services.notices,
     )
     # Hours before the roster and requests: a shift served and a request done count hours.
     services.hours = HoursService(
@@ -166,6 +176,7 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, users=users, points=points,
         requests=UnfinishedRequestsReader(db), hours=services.hours, cards=services.cards,
+        quiet=services.quiet,
     )
     services.requests = RequestService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
@@ -185,7 +196,7 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     services.events = EventService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, cards=services.cards, people=people, users=users,
-        prompts=prompts, points=points, extra_rows=services.hours,
+        prompts=prompts, points=points, extra_rows=services.hours, quiet=services.quiet,
     )
     services.stats = StatsService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
@@ -210,6 +221,8 @@ def _wire(services: Services, wirings: list[Wiring]) -> None:
     for wiring in wirings:
         for kind, job in wiring.jobs.items():
             services.scheduler.register(kind, job)
+        for kind, missed in wiring.missed.items():
+            services.scheduler.on_missed(kind, missed)
         for kind, hook in wiring.settled.items():
             services.sender.on_settled(kind, hook)
         for prefix, source in wiring.files.items():

@@ -25,6 +25,8 @@ from bot.services.notices import NoticeService
 from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.prompts import Prompts
+from bot.services.quiet import QuietHoursService
+from bot.services.recurring import RecurringNotices
 from bot.services.requests import RequestService
 from bot.services.roster import RosterService
 from bot.services.stats import StatsService
@@ -64,6 +66,8 @@ class Services:
     stats: StatsService = field(init=False)
     backups: Backups = field(init=False)
     hours: HoursService = field(init=False)
+    quiet: QuietHoursService = field(init=False)
+    recurring: RecurringNotices = field(init=False)
 
 
 class BotData:

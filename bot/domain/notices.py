@@ -71,6 +71,7 @@ class NoticeLine(Model):
     confirmed: int
     delivered: int
     job_status: JobStatus | None = None
+    held_until: float | None = None  # the last of its posts held by quiet hours goes then
 
 
 class Confirmer(Model):

@@ -62,6 +62,7 @@ USAGE: dict[str, Usage] = {
     "unvolunteer": Usage(Role.OWNER, "@zhang"),
     "notice": Usage(Role.OWNER, N_("tomorrow 9:00-12:00 no water")),
     "notices": Usage(Role.OWNER),
+    "quiet": Usage(Role.OWNER, "22:00-07:00"),
     "roster": Usage(Role.OWNER),
     "facility": Usage(Role.OWNER),
     "book": Usage(Role.RESIDENT, N_("study room 2026-12-05 16:00")),

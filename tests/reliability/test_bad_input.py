@@ -191,6 +191,8 @@ NUMBERED = [
     "/away 2026-12-{n}", "/away 2099-01-01 2099-{n}-01", "/coverage {n}",
     "/roster 1号楼 from 2099-{n}-01 add weekdays 09:00-10:00", "/points {n}", "/lang {n}",
     "/facility 1号楼 add x | {n} | a",
+    "/notice 1号楼 every {n} weeks mon 09:00 贴士", "/notice 1号楼 every {n}th 09:00 贴士",
+    "/notice 1号楼 every mon {n}:00 贴士", "/quiet {n}:00-07:00",
 ]
 
 

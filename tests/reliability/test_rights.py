@@ -86,7 +86,12 @@ COMMANDS = [
     Row("/unvolunteer @{target}", "group", OWNERS, "target_volunteer"),
     Row("/notice 明天停水", "group", OWNERS),
     Row("/notice {name} 明天停水", "private", OWNERS),
+    Row("/notice every mon 09:00 每周小贴士", "group", OWNERS),
+    Row("/notice {name} every day 08:00 早安", "private", OWNERS),
     Row("/notices", "group", OWNERS),
+    Row("/quiet", "group", MEMBERS, note="anyone in the group may see the quiet hours"),
+    Row("/quiet 22:00-07:00", "group", OWNERS),
+    Row("/quiet off", "group", OWNERS),
     Row("/notices {notice}", "private", OWNERS, "notice"),
     Row("/request 帮忙修一下灯", "group", MEMBERS | OWN_BUILDING,
         note="in private, the other volunteer asks in their own building"),
@@ -197,6 +202,7 @@ BUTTONS = [
         note="whoever sees the post is in the group"),
     Row("notice:names:{notice}", "private", OWNERS, "notice"),
     Row("notice:cancel:{scheduled}", "private", OWNERS, "scheduled_notice"),
+    Row("notice:stop:{recurring}", "private", OWNERS, "recurring_notice"),
     Row("roster:view:{building_id}", "private", OWNERS),
     Row("roster:add:{building_id}", "private", OWNERS),
     Row("roster:addday:{building_id}:1", "private", OWNERS),
@@ -505,6 +511,12 @@ async def scheduled_notice(community: Community, place: Place, role: str) -> dic
     at = local(community, hours=24)
     await ok(community, place.owner, place.owner, f"/notice {place.name} at {at} 明天停水")
     return {"scheduled": await last_id(community, "notices")}
+
+
+async def recurring_notice(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """A notice posted every Monday at 09:00."""
+    await ok(community, place.owner, place.owner, f"/notice {place.name} every mon 09:00 小贴士")
+    return {"recurring": await last_id(community, "recurring_notices")}
 
 
 async def shift(community: Community, place: Place, role: str) -> dict[str, Any]:
@@ -851,6 +863,7 @@ PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, An
     "target_volunteer": target_volunteer,
     "notice": notice,
     "scheduled_notice": scheduled_notice,
+    "recurring_notice": recurring_notice,
     "own_request": own_request,
     "open_request": open_request,
     "claimed_request": claimed_request,
