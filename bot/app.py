@@ -29,6 +29,7 @@ from bot.services.requests import RequestService, UnfinishedRequestsReader
 from bot.services.roster import RosterService
 from bot.services.stats import StatsService
 from bot.services.upkeep import Upkeep
+from bot.services.welcome import WelcomeService
 from bot.transport import AiohttpRequest
 from handlers import (
     chat,
@@ -46,6 +47,7 @@ from handlers import (
     stats,
     tracking,
     upkeep,
+    welcome,
 )
 from storage.chats import ChatRepository
 from storage.db import Database
@@ -61,7 +63,7 @@ FEATURES: list[Feature] = [
     module.DESCRIPTION
     for module in (
         start, groups, notices, requests, roster, lockup, points, events, stats, hours,
-        upkeep, chat,
+        upkeep, welcome, chat,
     )
 ]
 
@@ -183,6 +185,10 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     services.hours = HoursService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, users=users,
+    )
+    services.welcome = WelcomeService(
+        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
+        community=community, people=people, users=users, prompts=prompts, cards=services.cards,
     )
     db.space.on_recovered(
         Upkeep(db=db, clock=clock, config=settings, outbox=outbox, people=people, users=users)

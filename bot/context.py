@@ -27,6 +27,7 @@ from bot.services.prompts import Prompts
 from bot.services.requests import RequestService
 from bot.services.roster import RosterService
 from bot.services.stats import StatsService
+from bot.services.welcome import WelcomeService
 from storage.chats import ChatRepository
 from storage.db import Database
 from storage.inbox import InboxRepository
@@ -62,6 +63,7 @@ class Services:
     stats: StatsService = field(init=False)
     backups: Backups = field(init=False)
     hours: HoursService = field(init=False)
+    welcome: WelcomeService = field(init=False)
 
 
 class BotData:

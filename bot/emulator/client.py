@@ -106,6 +106,12 @@ class EmulatorClient:
         result: JSON = self._request("join", {"user_id": user_id, "chat_id": chat_id})
         return result
 
+    def user_requests_to_join(self, user_id: int, chat_id: int, bio: str | None = None) -> JSON:
+        """A user asks to join a supergroup through an invite link that needs approval."""
+        body = {"user_id": user_id, "chat_id": chat_id, "bio": bio}
+        result: JSON = self._request("join_request", body)
+        return result
+
     def user_leaves(self, user_id: int, chat_id: int) -> JSON:
         """A user leaves a group."""
         result: JSON = self._request("leave", {"user_id": user_id, "chat_id": chat_id})
