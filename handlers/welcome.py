@@ -12,7 +12,7 @@ from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
 from bot.domain.core import Building, Prompt
 from bot.domain.welcome import TextKind
-from bot.errors import InvalidInput, NotAllowed
+from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.features import Feature, Wiring
 from bot.i18n import N_
 from bot.services.community import REFUSALS, Actor, Role
@@ -72,8 +72,8 @@ async def rules(update: Update, context: LinliContext) -> None:
 
 async def _show_rules(update: Update, context: LinliContext, buildings: list[Building]) -> None:
     if not buildings:
-        await show(update, context, views.no_building(context.t))
-        return
+        raise NotFound(N_("You do not belong to any building yet: the rules are those of a "
+                          "building's group. Ask in your building's group with /rules."))
     service = context.services.welcome
     found = [(b, await service.text_of(b, "rules")) for b in buildings]
     viewer = await context.services.users.get(actor_of(update).user_id)

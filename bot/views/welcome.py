@@ -48,12 +48,6 @@ def rules_shown(t: Translator, found: Sequence[tuple[Building, BuildingText | No
     return OutMessage("\n\n".join(parts))
 
 
-def no_building(t: Translator) -> OutMessage:
-    """/rules from someone who belongs to no building."""
-    return OutMessage(t("You do not belong to any building yet: the rules are those of a "
-                        "building's group. Ask in your building's group with /rules."))
-
-
 def text_saved(t: Translator, building: Building, saved: BuildingText, sample: User) -> OutMessage:
     """The answer to /welcome text or /rules text, with how it will look."""
     if saved.kind == "welcome":
