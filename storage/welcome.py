@@ -22,7 +22,8 @@ class WelcomeRepository:
             """INSERT INTO building_texts (building_id, kind, text, set_by, updated_at)
                VALUES (?, ?, ?, ?, ?)
                ON CONFLICT (building_id, kind) DO UPDATE SET text = excluded.text,
-                   set_by = excluded.set_by, updated_at = excluded.updated_at""",
+                   set_by = excluded.set_by, updated_at = excluded.updated_at
+               WHERE building_texts.text IS NOT excluded.text""",
             (building_id, kind, text, by, now),
         )
 

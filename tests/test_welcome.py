@@ -274,3 +274,31 @@ async def test_volunteers_are_tagged_in_the_group_where_the_bot_may_set_tags(
     await harness.say(OWNER, GROUP, "/unvolunteer @zhang", expect="不再")
     await harness.settle()
     assert ZHANG not in harness.emu.world.group(GROUP).tags
+
+
+async def handle_the_last_update_again(harness: Harness) -> None:
+    """As if the bot died after it acted and before it marked the update handled."""
+    async with harness.db.transaction() as tx:
+        await tx.execute("UPDATE inbox SET status = 'pending' WHERE update_id = "
+                         "(SELECT max(update_id) FROM inbox)")
+    await harness.restart()
+    await harness.settle()
+
+
+async def test_a_join_and_a_join_request_handled_twice_greet_and_ask_once(
+    harness: Harness,
+) -> None:
+    await building(harness)
+    await harness.say(OWNER, GROUP, "/welcome 欢迎 {name}！", expect="已保存")
+    harness.emu.add_user(40, "老周", started=True)
+    harness.emu.user_joins(40, GROUP)
+    await harness.settle()
+    await handle_the_last_update_again(harness)
+    assert sum("欢迎 老周" in text for text in harness.texts(GROUP)) == 1
+    assert await harness.value("SELECT count(*) FROM jobs WHERE kind = 'welcome_delete'") == 1
+    harness.emu.user_requests_to_join(CHEN, GROUP)
+    await harness.settle()
+    await handle_the_last_update_again(harness)
+    assert sum("楼号-房号" in text for text in harness.texts(CHEN)) == 1
+    assert await harness.value("SELECT count(*) FROM join_requests") == 1
+    assert await harness.value("SELECT count(*) FROM jobs WHERE kind = 'join_timeout'") == 1

@@ -497,6 +497,11 @@ REPLAYS = [
     ("hours:out:{activity}", "private", "volunteer", "checked_in"),
     ("hours:confirm:{attendance}", "private", "owner", "no_checkout"),
     ("hours:approve:{application}", "private", "owner", "application"),
+    ("/welcome 欢迎{name}新邻居{n}", "group", "owner", ""),
+    ("/rules 楼道里请不要堆放杂物{n}", "group", "owner", ""),
+    ("/rules {name} 晚十点后请保持安静{n}", "private", "owner", ""),
+    ("join:approve:{join}", "private", "owner", "join_request"),
+    ("join:decline:{join}", "private", "owner", "join_request"),
 ]
 
 @pytest.fixture
