@@ -16,7 +16,14 @@ from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.features import Feature, Wiring
 from bot.i18n import N_
 from bot.services.community import REFUSALS, Actor, Role
-from bot.services.welcome import ALLOWED, PROMPT, RULES_POST_KIND, USAGE, WELCOME_KIND
+from bot.services.welcome import (
+    ALLOWED,
+    PROMPT,
+    RULES_EDIT_KIND,
+    RULES_POST_KIND,
+    USAGE,
+    WELCOME_KIND,
+)
 from bot.views import welcome as views
 from handlers.access import (
     actor_of,
@@ -28,6 +35,7 @@ from handlers.access import (
 )
 from handlers.common import command_text, show
 from handlers.groups import PRESENT
+from handlers.notices import bot_can_pin
 from handlers.roster import split_building
 
 MENU = [
@@ -85,7 +93,8 @@ async def _save(update: Update, context: LinliContext, actor: Actor, building: B
     saved = await context.services.welcome.set_text(actor, building, kind, text)
     sample = await context.services.users.get(actor.user_id)
     assert sample is not None  # tracking recorded them before any handler ran
-    await show(update, context, views.text_saved(context.t, building, saved, sample))
+    can_pin = kind != "rules" or await bot_can_pin(context, building.chat_id)
+    await show(update, context, views.text_saved(context.t, building, saved, sample, can_pin))
 
 
 async def owned_building(
@@ -190,7 +199,8 @@ def wire(services: Services) -> Wiring:
     welcome = services.welcome
     return Wiring(
         jobs=welcome.jobs(),
-        settled={WELCOME_KIND: welcome.welcome_posted, RULES_POST_KIND: welcome.rules_posted},
+        settled={WELCOME_KIND: welcome.welcome_posted, RULES_POST_KIND: welcome.rules_posted,
+                 RULES_EDIT_KIND: welcome.rules_edited},
         expiry={PROMPT: welcome.prompt_expired},
     )
 

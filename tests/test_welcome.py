@@ -76,6 +76,8 @@ async def test_a_broken_placeholder_is_refused_with_the_allowed_ones_and_nothing
     assert "{building}, {name}" in typo.text
     unclosed = await harness.say(OWNER, GROUP, "/rules 请 {name 注意", expect="括号")
     assert "{building}, {name}" in unclosed.text
+    long = await harness.say(OWNER, GROUP, "/welcome " + "长" * 3001, expect="太长")
+    assert "3000" in long.text
     spec = await harness.say(OWNER, GROUP, "/welcome {name!r}", expect="{name!r}")
     assert "没有保存" in spec.text
     bare = await harness.say(OWNER, GROUP, "/welcome", expect="还没有欢迎词")
@@ -113,6 +115,12 @@ async def test_the_rules_are_one_pinned_post_kept_current_and_shown_to_anyone(
     await harness.say(OWNER, OWNER, "/rules 3号楼 三、电动车不进楼。", expect="置顶")
     await harness.settle()
     assert "三、电动车不进楼。" in harness.emu.message(GROUP, posts[0].message_id).text
+    harness.emu.message(GROUP, posts[0].message_id).deleted = True  # an admin deleted it
+    await harness.say(OWNER, GROUP, "/rules 四、垃圾请分类。", expect="置顶")
+    await harness.settle()
+    again = [m for m in harness.emu.sent(GROUP) if m.text.startswith("📜") and not m.deleted
+             and m.reply_to_message_id is None]  # not the answers to /rules
+    assert len(again) == 1 and again[0].pinned and "四、垃圾请分类。" in again[0].text
     harness.emu.add_user(50, "路人", started=True)
     stranger = await harness.say(50, 50, "/rules", expect="楼")
     assert "还不属于" in stranger.text
@@ -161,7 +169,8 @@ async def test_a_join_request_asks_flat_and_name_and_the_owner_approves(harness:
     assert "已同意" in answer
     await harness.settle()
     assert harness.emu.world.group(GROUP).status_of(CHEN) == "member"
-    assert "管理员已同意" in last(harness, CHEN).text
+    assert any("管理员已同意" in text for text in harness.texts(CHEN))
+    assert "欢迎来到3号楼" in last(harness, CHEN).text  # the newcomer's menu, in private
     assert "✅ 王主任已同意" in harness.emu.message(OWNER, card.message_id).text
     assert harness.emu.message(OWNER, card.message_id).buttons == []
     row = await harness.db.fetch_one("SELECT flat, name FROM flats WHERE user_id = ?", (CHEN,))
@@ -302,3 +311,14 @@ async def test_a_join_and_a_join_request_handled_twice_greet_and_ask_once(
     assert sum("楼号-房号" in text for text in harness.texts(CHEN)) == 1
     assert await harness.value("SELECT count(*) FROM join_requests") == 1
     assert await harness.value("SELECT count(*) FROM jobs WHERE kind = 'join_timeout'") == 1
+
+
+async def test_rules_without_the_right_to_pin_say_so(harness: Harness) -> None:
+    harness.emu.add_user(OWNER, "王主任")
+    harness.emu.add_group(GROUP, "3号楼", supergroup=True, admins=[OWNER], bot_admin=True,
+                          bot_can_pin=False)
+    await harness.say(OWNER, GROUP, "/setup 3号楼", expect="3号楼")
+    told = await harness.say(OWNER, GROUP, "/rules 请爱护公共设施。", expect="已保存")
+    assert "置顶消息的权限" in told.text
+    await harness.settle()
+    assert [m.text for m in harness.emu.sent(GROUP) if m.text.startswith("📜")]

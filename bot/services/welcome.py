@@ -189,6 +189,16 @@ class WelcomeService:
             kind="rules_pin", ref=delivery.row.ref, dedupe_key=f"rules pin {delivery.row.id}",
         )
 
+    async def rules_edited(self, tx: Transaction, delivery: Delivery) -> None:
+        """Outbox hook: an edit of the rules post failed because someone deleted the post;
+        post the rules again (and pin them), so the group keeps a current copy."""
+        gone = "not found" in (delivery.error or "").lower()
+        if delivery.ok or not gone or not (delivery.row.ref or "").startswith(RULES_CARD):
+            return
+        ref = (delivery.row.ref or "").split(":", 1)[1]
+        await self.cards.forget(tx, RULES_CARD, ref)
+        await self.cards.send(tx, RULES_CARD, ref, delivery.row.chat_id)
+
     async def newcomer(self, chat_id: int, user_id: int, key: str) -> None:
         """Someone joined the building's group: the welcome there, the rules in private.
 
@@ -279,6 +289,8 @@ class WelcomeService:
         flat = parse_flat(text)
         async with self.db.transaction() as tx:
             await self.repo.set_flat(tx, request.id, flat)
+            # They wrote to the bot in private: from now on it may write to them.
+            await self.users.set_started(tx, actor.user_id, True, self.clock.now())
             await self.prompts.ask(tx, request.user_chat_id, actor.user_id, PROMPT, "name",
                                    {"request": request.id}, ttl_seconds=self._left(request),
                                    answered_message=message_id)

@@ -48,14 +48,19 @@ def rules_shown(t: Translator, found: Sequence[tuple[Building, BuildingText | No
     return OutMessage("\n\n".join(parts))
 
 
-def text_saved(t: Translator, building: Building, saved: BuildingText, sample: User) -> OutMessage:
+def text_saved(t: Translator, building: Building, saved: BuildingText, sample: User,
+               can_pin: bool) -> OutMessage:
     """The answer to /welcome text or /rules text, with how it will look."""
     if saved.kind == "welcome":
         head = t("Saved. Newcomers of {building} will read:", building=building.name)
         return OutMessage(head + "\n\n" + filled(saved.text, building, sample.display_name))
-    head = t("Saved. The rules of {building} are posted and pinned in the group, and every "
-             "newcomer gets them in private.", building=building.name)
-    return OutMessage(head)
+    if not can_pin:
+        return OutMessage(t(
+            "Saved. The rules of {building} are posted in the group, and every newcomer gets "
+            "them in private. Please give me the right to pin messages, so that they stay on "
+            "top.", building=building.name))
+    return OutMessage(t("Saved. The rules of {building} are posted and pinned in the group, "
+                        "and every newcomer gets them in private.", building=building.name))
 
 
 def text_now(t: Translator, building: Building, kind: str, current: BuildingText | None,
