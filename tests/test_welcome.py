@@ -322,3 +322,16 @@ async def test_rules_without_the_right_to_pin_say_so(harness: Harness) -> None:
     assert "置顶消息的权限" in told.text
     await harness.settle()
     assert [m.text for m in harness.emu.sent(GROUP) if m.text.startswith("📜")]
+
+
+async def test_with_no_admin_reachable_in_private_the_group_is_told_without_names(
+    harness: Harness,
+) -> None:
+    harness.emu.add_user(OWNER, "王主任")  # never pressed Start
+    harness.emu.add_user(CHEN, "小陈")
+    harness.emu.add_group(GROUP, "3号楼", supergroup=True, admins=[OWNER], bot_admin=True)
+    await harness.say(OWNER, GROUP, "/setup 3号楼", expect="3号楼")
+    await applicant_answers(harness)
+    note = last(harness, GROUP)
+    assert "有人申请加入本群" in note.text and "陈" not in note.text and "502" not in note.text
+    assert await harness.value("SELECT state FROM join_requests") == "waiting"

@@ -36,7 +36,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
 
 @pytest.mark.parametrize("text", [
     "欢迎 {nmae}", "欢迎 {name", "欢迎 name}", "{name!r}", "{building:>9}", "{0}", "{}",
-    "{name.title}", "   ", "长" * 3001,
+    "{name.title}", "   ", "长" * 3001, "<" * 1000, "{name}" * 8,
 ])
 def test_a_text_with_a_wrong_placeholder_or_none_at_all_is_refused(text: str) -> None:
     with pytest.raises(InvalidInput):

@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.domain.core import Building, Job, Prompt, User
 from bot.domain.welcome import BuildingText, JoinRequest, JoinState, TextKind
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.i18n import N_, Translator
+from bot.i18n import N_, Translator, html_escape
 from bot.outbox import Delivery, Outbox
 from bot.scheduler import JobHandler, Scheduler
 from bot.services.community import REFUSALS, Actor, Community, Role
@@ -48,6 +48,7 @@ LATE_OK = 7 * 86400  # an unanswered request found late (the bot was down) is st
 PLACEHOLDERS = ("building", "name")
 ALLOWED = ", ".join("{" + name + "}" for name in PLACEHOLDERS)
 MAX_TEXT = 3000  # the text with its frame and the names filled in stays under 4096
+FILLED = 400  # room for one placeholder filled in, as HTML (a mention with a long name)
 MAX_NAME = 40
 MAX_TAG = 16  # Telegram's limit for a member tag
 FLAT = re.compile(r"^(\d{1,3})\s*[-－—–]\s*(\d{1,5})$")
@@ -80,9 +81,6 @@ def parse_template(kind: TextKind, text: str) -> str:
     text = tidy(text)
     if not text:
         raise InvalidInput(USAGE[kind], allowed=ALLOWED, building="{building}", name="{name}")
-    if len(text) > MAX_TEXT:
-        raise InvalidInput(N_("The text is too long: at most {limit} characters."),
-                           limit=MAX_TEXT)
     try:
         fields = [(name, spec, conversion)
                   for _literal, name, spec, conversion in string.Formatter().parse(text)
@@ -94,6 +92,11 @@ def parse_template(kind: TextKind, text: str) -> str:
             shown = "{" + name + ("!" + conversion if conversion else "")
             shown += (":" + spec if spec else "") + "}"
             raise InvalidInput(UNKNOWN, field=shown, allowed=ALLOWED)
+    # As sent: escaped, each placeholder filled (a mention is long HTML); a message cut at
+    # Telegram's limit could end inside an entity and be refused.
+    if len(html_escape(text)) + FILLED * len(fields) > MAX_TEXT:
+        raise InvalidInput(N_("The text is too long: at most {limit} characters."),
+                           limit=MAX_TEXT)
     return text
 
 
@@ -308,8 +311,13 @@ class WelcomeService:
                 raise Conflict(N_("Your request was already decided."))
             await self.prompts.close(tx, request.user_chat_id, actor.user_id, PROMPT)
             await self.scheduler.cancel(tx, timeout_key(request.id))
-            for owner in await self._owners(building):
+            owners = await self._owners(building)
+            for owner in owners:
                 await self.cards.send(tx, JOIN_CARD, str(request.id), owner)
+            if not owners:  # nobody can be told in private: a word in the group, naming no one
+                await self.outbox.queue_message(
+                    tx, building.chat_id, views.owners_unreachable(await self._t(building.chat_id)),
+                    kind="join_note", dedupe_key=f"join unreachable {request.id}")
         return request.model_copy(update={"name": name, "state": "waiting"})
 
     async def _asking(self, actor: Actor, request_id: int) -> JoinRequest:

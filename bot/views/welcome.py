@@ -148,6 +148,12 @@ def timed_out(t: Translator, building: Building) -> OutMessage:
                         building=building.name))
 
 
+def owners_unreachable(t: Translator) -> OutMessage:
+    """In the group, when no admin can get a join request in private."""
+    return OutMessage(t("Someone asked to join this group. Admins, please open a private chat "
+                        "with me and press Start, so that I can show you join requests."))
+
+
 def person_with_flat(name: str, flat: str | None) -> str:
     """A person as volunteers and owners see them: "张伟 (3-502)"."""
     return f"{name} ({flat})" if flat else name
