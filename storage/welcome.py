@@ -57,6 +57,11 @@ class WelcomeRepository:
         )
         return None if row is None else Flat.from_row(row)
 
+    async def flat_text(self, building_id: int, user_id: int) -> str | None:
+        """The flat alone, for a name on a card ("张伟 (3-502)")."""
+        found = await self.flat_of(building_id, user_id)
+        return found.flat if found else None
+
     # --- join requests --------------------------------------------------------------------
 
     async def open_request(

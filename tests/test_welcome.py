@@ -335,3 +335,28 @@ async def test_with_no_admin_reachable_in_private_the_group_is_told_without_name
     note = last(harness, GROUP)
     assert "有人申请加入本群" in note.text and "陈" not in note.text and "502" not in note.text
     assert await harness.value("SELECT state FROM join_requests") == "waiting"
+
+
+async def test_the_flat_shows_by_the_name_on_request_cards_and_notice_confirmations(
+    harness: Harness,
+) -> None:
+    await building(harness)  # the bot may not set tags here: the names carry the flat
+    harness.emu.add_user(11, "小李", username="li", started=True)
+    harness.emu.user_joins(11, GROUP)
+    await harness.say(11, 11, "/start")
+    await harness.say(OWNER, GROUP, "/volunteer @li", expect="志愿者")
+    await applicant_answers(harness)
+    card = join_card(harness)
+    await harness.press(OWNER, OWNER, card.message_id, card.buttons[0][1] or "")
+    await harness.settle()
+    assert not harness.emu.calls_to("setChatMemberTag")
+    await harness.say(CHEN, GROUP, "/request 楼道灯坏了", expect="#1")
+    await harness.settle()
+    cards = [m for m in harness.emu.sent(11) if "求助 #1" in m.text]
+    assert cards and "小陈 (3-502)" in cards[-1].text
+    await harness.say(OWNER, GROUP, "/notice 明天停水", expect=None)
+    await harness.settle()
+    post = next(m for m in harness.emu.sent(GROUP) if "明天停水" in m.text and m.buttons)
+    await harness.press(CHEN, GROUP, post.message_id, post.buttons[0][1] or "")
+    names = await harness.say(OWNER, OWNER, "/notices 1", expect="确认")
+    assert "小陈 (3-502)" in names.text

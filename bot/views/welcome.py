@@ -13,7 +13,7 @@ from bot.domain.core import Building, User
 from bot.domain.welcome import BuildingText, JoinRequest
 from bot.i18n import N_, Html, Translator, html_escape
 from bot.services.community import Role
-from bot.views.common import Button, OutMessage, keyboard, mention
+from bot.views.common import Button, OutMessage, keyboard, mention, with_flat
 from bot.views.menu import rows as menu_rows
 
 FEATURE = "join"
@@ -154,11 +154,6 @@ def owners_unreachable(t: Translator) -> OutMessage:
                         "with me and press Start, so that I can show you join requests."))
 
 
-def person_with_flat(name: str, flat: str | None) -> str:
-    """A person as volunteers and owners see them: "张伟 (3-502)"."""
-    return f"{name} ({flat})" if flat else name
-
-
 def join_card(t: Translator, request: JoinRequest, building: Building, applicant: User | None,
               decider: User | None) -> OutMessage:
     """An applicant's request in an owner's private chat, with Approve / Decline."""
@@ -167,7 +162,7 @@ def join_card(t: Translator, request: JoinRequest, building: Building, applicant
         telegram += f" @{applicant.username}"
     lines = [
         t("🚪 <b>Join request #{id}</b> for {building}", id=request.id, building=building.name),
-        t("Name: {name}", name=person_with_flat(request.name or "—", request.flat)),
+        t("Name: {name}", name=with_flat(request.name or "—", request.flat)),
         t("On Telegram: {telegram}", telegram=telegram),
     ]
     by = decider.display_name if decider else ""
