@@ -51,7 +51,7 @@ async def welcome(update: Update, context: LinliContext) -> None:
     service = context.services.welcome
     if not text:
         current = await service.text_of(building, "welcome")
-        await show(update, context, views.text_now(context.t, building, "welcome", current,
+        await show(update, context, views.text_now(context.t, building, current,
                                                    usage(context, "welcome")))
         return
     await _save(update, context, actor, building, "welcome", text)

@@ -3,6 +3,7 @@ what Telegram sends, allows and refuses (Bot API 9.5)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -10,7 +11,7 @@ from telegram import Bot, ChatMemberMember
 from telegram.error import BadRequest, Forbidden
 from telegram.request import HTTPXRequest
 
-from bot.emulator import BotApiEmulator
+from bot.emulator import BotApiEmulator, EmulatorClient
 
 TOKEN = "123:abc"
 OWNER, MEMBER, APPLICANT = 201, 202, 203
@@ -107,3 +108,18 @@ async def test_member_tags_need_the_right_and_follow_telegrams_limits(
     emu.add_group(-400, "No tags", supergroup=True, members=[MEMBER], bot_admin=True)
     with pytest.raises(BadRequest, match="rights"):
         await bot.set_chat_member_tag(-400, MEMBER, "3-502")
+
+
+async def test_the_control_api_sends_a_join_request(emu: BotApiEmulator, bot: Bot) -> None:
+    client = EmulatorClient(emu.url)
+
+    def ask() -> None:
+        client.add_group(-1001234567001, "Building 5", supergroup=True, creator=OWNER,
+                         bot_admin=True, bot_can_manage_tags=True)
+        client.user_requests_to_join(APPLICANT, -1001234567001, bio="5-101")
+
+    await asyncio.to_thread(ask)
+    [update] = await bot.get_updates(timeout=0)
+    assert update.chat_join_request is not None
+    assert update.chat_join_request.chat.id == -1001234567001
+    assert emu.world.group(-1001234567001).bot_can_manage_tags

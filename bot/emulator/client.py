@@ -74,11 +74,13 @@ class EmulatorClient:
         bot_member: bool = True,
         bot_admin: bool = False,
         bot_can_pin: bool = True,
+        bot_can_manage_tags: bool = False,
     ) -> JSON:
         """Create a group."""
         body: JSON = {"chat_id": chat_id, "title": title, "supergroup": supergroup}
         body.update(members=list(members), admins=list(admins), creator=creator)
-        body.update(bot_member=bot_member, bot_admin=bot_admin, bot_can_pin=bot_can_pin)
+        body.update(bot_member=bot_member, bot_admin=bot_admin, bot_can_pin=bot_can_pin,
+                    bot_can_manage_tags=bot_can_manage_tags)
         result: JSON = self._request("groups", body)
         return result
 

@@ -63,7 +63,7 @@ def text_saved(t: Translator, building: Building, saved: BuildingText, sample: U
                         "and every newcomer gets them in private.", building=building.name))
 
 
-def text_now(t: Translator, building: Building, kind: str, current: BuildingText | None,
+def text_now(t: Translator, building: Building, current: BuildingText | None,
              usage: str) -> OutMessage:
     """Bare /welcome: the welcome as it is written, and how to change it."""
     if current is None:
