@@ -29,7 +29,7 @@ from bot.i18n import N_
 from bot.services.community import Role
 from bot.views import groups as views
 from handlers.access import actor_of, bot_can_tag, group_building, refresh_admins
-from handlers.common import command_text, named_person, show
+from handlers.common import command_text, message_key, named_person, show
 
 VOLUNTEER_USAGE = N_(
     "Reply to a message of the person with the command, or name them: "
@@ -183,7 +183,8 @@ async def volunteer(update: Update, context: LinliContext) -> None:
     person, skills = await _named_person(update, context)
     await context.services.community.add_volunteer(building, person, skills, actor=actor)
     if await bot_can_tag(context, building.chat_id):
-        await context.services.welcome.volunteer_tagged(building, person, volunteer=True)
+        await context.services.welcome.volunteer_tagged(building, person, volunteer=True,
+                                                        key=message_key(update))
     await show(update, context, views.volunteer_added(context.t, person, building, skills))
 
 
@@ -194,7 +195,8 @@ async def unvolunteer(update: Update, context: LinliContext) -> None:
     person, _skills = await _named_person(update, context)
     await context.services.community.remove_volunteer(building, person, actor=actor)
     if await bot_can_tag(context, building.chat_id):
-        await context.services.welcome.volunteer_tagged(building, person, volunteer=False)
+        await context.services.welcome.volunteer_tagged(building, person, volunteer=False,
+                                                        key=message_key(update))
     await show(update, context, views.volunteer_removed(context.t, person, building))
 
 

@@ -375,7 +375,8 @@ class WelcomeService:
                                                 kind="join_answer",
                                                 dedupe_key=f"join answer {request.id}")
             if approve and can_tag:
-                await self._tag(tx, building.chat_id, request.user_id, request.flat or "")
+                await self._tag(tx, building.chat_id, request.user_id, request.flat or "",
+                                f"tag join {request.id}")
             await self.cards.touch(tx, JOIN_CARD, str(request.id))
             decided = await self.repo.get(request.id, tx)
         assert decided is not None
@@ -421,24 +422,30 @@ class WelcomeService:
 
     # --- member tags ----------------------------------------------------------------------
 
-    async def volunteer_tagged(self, building: Building, user: User, volunteer: bool) -> None:
+    async def volunteer_tagged(
+        self, building: Building, user: User, volunteer: bool, key: str | None = None
+    ) -> None:
         """Show a volunteer's role next to their name in the group (their flat again once
-        they are no longer one); the caller knows the bot may set tags there."""
+        they are no longer one); the caller knows the bot may set tags there. ``key``, the
+        command's message, keeps a replayed command from tagging twice."""
         if volunteer:
             tag = (await self._t(building.chat_id)).plain(views.VOLUNTEER_TAG)
         else:
             flat = await self.repo.flat_of(building.id, user.id)
             tag = flat.flat if flat else ""
         async with self.db.transaction() as tx:
-            await self._tag(tx, building.chat_id, user.id, tag)
+            await self._tag(tx, building.chat_id, user.id, tag, f"tag {key}" if key else None)
 
-    async def _tag(self, tx: Transaction, chat_id: int, user_id: int, tag: str) -> None:
+    async def _tag(
+        self, tx: Transaction, chat_id: int, user_id: int, tag: str, dedupe_key: str | None
+    ) -> None:
         """setChatMemberTag through the outbox (an empty tag removes it); it needs the
         can_manage_tags right, and a refusal only leaves the tag as it was."""
         params: dict[str, Any] = {"user_id": user_id}
         if tag:
             params["tag"] = tag[:MAX_TAG]
-        await self.outbox.queue_call(tx, chat_id, "setChatMemberTag", params, kind="member_tag")
+        await self.outbox.queue_call(tx, chat_id, "setChatMemberTag", params, kind="member_tag",
+                                     dedupe_key=dedupe_key)
 
 
 def timeout_key(request_id: int) -> str:
