@@ -21,11 +21,11 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.core import Building, Job, Prompt, User
 from bot.domain.welcome import BuildingText, JoinRequest, JoinState, TextKind
-from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.errors import Conflict, InvalidInput, NotFound
 from bot.i18n import N_, Translator, html_escape
 from bot.outbox import Delivery, Outbox
 from bot.scheduler import JobHandler, Scheduler
-from bot.services.community import REFUSALS, Actor, Community, Role
+from bot.services.community import Actor, Community, Role
 from bot.services.people import People
 from bot.services.prompts import Prompts
 from bot.text import one_line, tidy
@@ -277,7 +277,7 @@ class WelcomeService:
             await self.outbox.queue_message(tx, user_chat_id, question, kind="join_question",
                                             dedupe_key=f"join ask {key}")
             await self.prompts.ask(tx, user_chat_id, user_id, PROMPT, step,
-                                   {"request": found.id}, ttl_seconds=self._answer_time)
+                                   {"request": found.id}, ttl_seconds=self._left(found))
         return found
 
     @property
@@ -356,9 +356,7 @@ class WelcomeService:
         group already (an admin added them meanwhile), so there is nothing to approve;
         ``can_tag``: the bot may tag them with their flat there."""
         request, building = await self.request(request_id)
-        role = await self.community.role_in(actor.user_id, building)
-        if role < Role.OWNER:
-            raise NotAllowed(REFUSALS[Role.OWNER])
+        await self.community.require(actor, building, Role.OWNER)
         state: JoinState = ("member" if member else "approved") if approve else "declined"
         t = await self._t(request.user_chat_id)
         async with self.db.transaction() as tx:
