@@ -32,6 +32,7 @@ from bot.services.requests import RequestService, UnfinishedRequestsReader
 from bot.services.roster import RosterService
 from bot.services.stats import StatsService
 from bot.services.upkeep import Upkeep
+from bot.services.welcome import WelcomeService
 from bot.transport import AiohttpRequest
 from handlers import (
     bookings,
@@ -51,6 +52,7 @@ from handlers import (
     stats,
     tracking,
     upkeep,
+    welcome,
 )
 from storage.bookings import BookingRepository
 from storage.chats import ChatRepository
@@ -67,7 +69,7 @@ FEATURES: list[Feature] = [
     module.DESCRIPTION
     for module in (
         start, groups, notices, quiet, requests, roster, lockup, bookings, points, events,
-        stats, hours, upkeep, chat,
+        stats, hours, upkeep, welcome, chat,
     )
 ]
 
@@ -205,6 +207,10 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     services.backups = Backups(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         people=people, users=users,
+    )
+    services.welcome = WelcomeService(
+        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
+        community=community, people=people, users=users, prompts=prompts, cards=services.cards,
     )
     db.space.on_recovered(
         Upkeep(db=db, clock=clock, config=settings, outbox=outbox, people=people, users=users)

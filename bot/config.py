@@ -235,6 +235,13 @@ class NoticesSettings(Section):
     confirm_reactions: list[str] = Field(default_factory=lambda: ["👍", "👌", "❤", "🙏"])
 
 
+class GroupsSettings(Section):
+    """Building groups: how long a newcomer's welcome stays, how long an applicant has."""
+
+    welcome_delete_minutes: int = Field(10, ge=0, le=2880)  # 0 keeps the welcome
+    join_answer_hours: float = Field(24, gt=0, le=24 * 7)  # then the join request is declined
+
+
 class SchedulingSettings(Section):
     """Stored scheduled work: how late a job may still run after downtime."""
 
@@ -402,6 +409,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     community: CommunitySettings = CommunitySettings()
     scheduling: SchedulingSettings = SchedulingSettings()
+    groups: GroupsSettings = GroupsSettings()
     notices: NoticesSettings = NoticesSettings()
     outbox: OutboxSettings = OutboxSettings()
     duty: DutySettings = DutySettings()

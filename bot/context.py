@@ -30,6 +30,7 @@ from bot.services.recurring import RecurringNotices
 from bot.services.requests import RequestService
 from bot.services.roster import RosterService
 from bot.services.stats import StatsService
+from bot.services.welcome import WelcomeService
 from storage.chats import ChatRepository
 from storage.db import Database
 from storage.inbox import InboxRepository
@@ -68,6 +69,7 @@ class Services:
     hours: HoursService = field(init=False)
     quiet: QuietHoursService = field(init=False)
     recurring: RecurringNotices = field(init=False)
+    welcome: WelcomeService = field(init=False)
 
 
 class BotData:

@@ -296,13 +296,16 @@ class NoticeRepository:
     async def confirmers(self, notice_id: int) -> list[Confirmer]:
         """Who confirmed a notice, by building and then in the order they confirmed."""
         rows = await self.db.fetch_all(
-            """SELECT b.name AS building_name, u.* FROM notice_confirmations c
+            """SELECT b.name AS building_name, f.flat AS flat, u.* FROM notice_confirmations c
                JOIN notice_posts p ON p.id = c.post_id
                JOIN buildings b ON b.id = p.building_id
                JOIN users u ON u.id = c.user_id
+               LEFT JOIN flats f ON f.building_id = p.building_id AND f.user_id = c.user_id
                WHERE p.notice_id = ? ORDER BY b.name, c.confirmed_at, u.id""",
             (notice_id,),
         )
         return [
-            Confirmer(building_name=row["building_name"], user=User.from_row(row)) for row in rows
+            Confirmer(building_name=row["building_name"], user=User.from_row(row),
+                      flat=row["flat"])
+            for row in rows
         ]

@@ -79,6 +79,7 @@ class Confirmer(Model):
 
     building_name: str
     user: User
+    flat: str | None = None  # where they live, if they told the bot (a join request)
 
 
 

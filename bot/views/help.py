@@ -72,6 +72,8 @@ USAGE: dict[str, Usage] = {
     "event": Usage(Role.OWNER, N_("2026-12-05 09:00 | Health check | Community hall | 40 | 2")),
     "stats": Usage(Role.OWNER, "2026-10"),
     "export": Usage(Role.OWNER, "2026-10"),
+    "welcome": Usage(Role.OWNER, N_("Welcome to {building}, {name}!")),
+    "rules": Usage(Role.STRANGER),
 }
 HEADINGS = {
     Role.STRANGER: N_("<b>For everyone</b>"),

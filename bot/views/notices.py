@@ -13,7 +13,15 @@ from bot.domain.notices import Confirmations, Notice, NoticeLine, NoticePost
 from bot.domain.recurring import RecurringNotice
 from bot.i18n import N_, Html, Translator, html_escape
 from bot.views import recurring
-from bot.views.common import Button, OutMessage, building_names, fit, keyboard, local_time
+from bot.views.common import (
+    Button,
+    OutMessage,
+    building_names,
+    fit,
+    keyboard,
+    local_time,
+    with_flat,
+)
 
 FEATURE = "notice"  # the buttons' prefix: notice:<action>:<id>
 PREVIEW = 40  # the first characters of a notice, in the list
@@ -211,7 +219,7 @@ def confirmers(t: Translator, confirmations: Confirmations) -> OutMessage:
         return OutMessage(t("Nobody has confirmed notice #{id} yet.", id=notice_id))
     text = [t("<b>Who confirmed notice #{id}</b>", id=notice_id)]
     for name, group in groupby(confirmations.people, key=lambda person: person.building_name):
-        names = [person.user.display_name for person in group]
+        names = [with_flat(person.user.display_name, person.flat) for person in group]
         text.append(
             "\n"
             + t(

@@ -76,6 +76,9 @@ STATE = {
     "hours_building_settings": "*",
     "hours_certificates": "*",
     "volunteer_applications": "*",
+    "building_texts": "*",
+    "flats": "*",
+    "join_requests": "*",
 }
 
 # Left out as well: residents, recorded as they speak in a group whatever they say; and

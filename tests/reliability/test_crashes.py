@@ -525,6 +525,11 @@ REPLAYS = [
     ("booking:here:{soon_booking}", "private", "resident", "booking_soon"),
     ("lockup:problem:{lockup}", "private", "volunteer", "lockup"),
     ("窗户坏了{n}", "private", "volunteer", "lockup_problem"),  # becomes a repair request
+    ("/welcome 欢迎{name}新邻居{n}", "group", "owner", ""),
+    ("/rules 楼道里请不要堆放杂物{n}", "group", "owner", ""),
+    ("/rules {name} 晚十点后请保持安静{n}", "private", "owner", ""),
+    ("join:approve:{join}", "private", "owner", "join_request"),
+    ("join:decline:{join}", "private", "owner", "join_request"),
 ]
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from bot.services.community import Actor
 from bot.services.lockup import parse_facility
 from bot.services.points import parse_reward
 from bot.views import hours as hours_views
+from bot.views import welcome as welcome_views
 from handlers import bookings, events, notices, points, requests, roster
 from tests.harness import Harness, settings_for
 from tests.reliability.community import (
@@ -169,6 +170,12 @@ COMMANDS = [
     Row("/certificate", "private", frozenset({"volunteer"}), "hours_entry",
         note="whoever has hours this year"),
     Row("/verify {certificate}", "private", EVERYONE, "certificate"),
+    Row("/welcome 欢迎新邻居", "group", OWNERS),
+    Row("/welcome {name} 欢迎新邻居", "private", OWNERS),
+    Row("/rules", "group", MEMBERS | OWN_BUILDING,
+        note="in private, a non-member reads their own building's rules (a stranger has none)"),
+    Row("/rules 楼道里请不要堆放杂物", "group", OWNERS),
+    Row("/rules {name} 楼道里请不要堆放杂物", "private", OWNERS),
     Row("/apply repair", "group", frozenset({"resident", "owner", "admin"}),
         note="a member of the building who is not a volunteer yet"),
 ]
@@ -267,6 +274,8 @@ BUTTONS = [
     Row("hours:decline:{application}", "private", OWNERS, "application"),
     Row("hours:post:{building_id}", "private", OWNERS,
         note="post the ranking by hours in the group"),
+    Row("join:approve:{join}", "private", OWNERS, "join_request"),
+    Row("join:decline:{join}", "private", OWNERS, "join_request"),
 ]
 
 
@@ -288,7 +297,7 @@ def test_the_table_has_every_command_and_every_button() -> None:
         "requests": requests.BUTTONS, "notice": notices.ACTIONS, "roster": roster.BUTTONS,
         "lockup": ("start", "tick", "post", "problem"), "points": points.BUTTON_ACTIONS,
         "event": events.BUTTONS, "hours": hours_views.BUTTONS,
-        "booking": bookings.BUTTON_ACTIONS,
+        "booking": bookings.BUTTON_ACTIONS, "join": welcome_views.BUTTONS,
     }  # fmt: skip
     pressed = {tuple(row.what.split(":")[:2]) for row in BUTTONS}
     assert pressed == {(feature, action) for feature, names in actions.items()
@@ -473,6 +482,21 @@ async def media(community: Community, place: Place, role: str) -> dict[str, Any]
     await waiting
     await harness.settle()
     return {"media": await last_id(community, "request_media"), "own": number}
+
+
+_applicants = itertools.count(20_000)
+
+
+async def join_request(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """Someone asked to join the group through the link and answered flat and name."""
+    harness, applicant = community.harness, next(_applicants)
+    harness.emu.add_user(applicant, f"App{applicant}", username=f"a{applicant}")
+    waiting = harness.emu.wait_for_message(applicant, "楼号-房号", 5)
+    harness.emu.user_requests_to_join(applicant, place.group)
+    await waiting
+    await ok(community, applicant, applicant, "3-502")
+    await ok(community, applicant, applicant, "陈明")
+    return {"join": await last_id(community, "join_requests")}
 
 
 async def target(community: Community, place: Place, role: str) -> dict[str, Any]:
@@ -859,6 +883,7 @@ async def lockup_problem(community: Community, place: Place, role: str) -> dict[
 
 
 PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, Any]]]] = {
+    "join_request": join_request,
     "target": target,
     "target_volunteer": target_volunteer,
     "notice": notice,
