@@ -500,7 +500,8 @@ class StatsRepository:
                 FROM bookings k JOIN facilities f ON f.id = k.facility_id
                 JOIN buildings b ON b.id = f.building_id
                 JOIN users u ON u.id = k.user_id
-                WHERE f.building_id IN ({_marks(building_ids)})
+                WHERE k.facility_id IN (SELECT id FROM facilities
+                                        WHERE building_id IN ({_marks(building_ids)}))
                   AND k.starts_at >= ? AND k.starts_at < ?
                 ORDER BY k.starts_at, b.name, f.name, k.id""",
             (*building_ids, start, end),
