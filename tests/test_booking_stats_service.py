@@ -226,3 +226,15 @@ def test_open_hours_follow_the_wall_clock_across_summer_time() -> None:
     evenings = [[16 * 60, 21 * 60]] * 5 + [None, None]
     assert open_seconds(evenings, Month(2026, 3), berlin) == 22 * 5 * HOUR
     assert date(2026, 3, 1).weekday() == 6  # March 2026: 22 weekdays
+
+
+async def test_a_facility_named_like_a_formula_stays_text_in_the_sheet(
+    without_check_in: Community,
+) -> None:
+    c = without_check_in
+    async with c.db.transaction() as tx:
+        await tx.execute("UPDATE facilities SET name = '=1+1' WHERE name = '自习室'")
+    content = await c.services.stats.export([c.b3], NOVEMBER, translator("en"))
+    rows = list(load_workbook(io.BytesIO(content))["Bookings"].iter_rows(values_only=True))
+    assert rows[1][3] == "'=1+1" and rows[-1][0] == "'=1+1"
+    assert rows[-1][8] is None  # no no-shows without check-in

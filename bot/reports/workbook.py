@@ -334,11 +334,11 @@ class Sheets:
             cell.font = Font(bold=True)
         for row in stats.buildings:
             for room in row.rooms:
-                sheet.append([
+                sheet.append([_cell(value) for value in (
                     room.facility, row.building.name, room.booked, room.declined,
                     room.cancelled, _hours_of(room.booked_seconds),
                     _hours_of(room.offered_seconds), room.use_rate, room.no_shows,
-                ])
+                )])
                 sheet.cell(sheet.max_row, 8).number_format = SHARE_FORMAT
 
     def _booking(self, line: BookingLine) -> list[Any]:
