@@ -18,6 +18,7 @@ from bot.ratelimit import LoggingRateLimiter
 from bot.scheduler import Scheduler
 from bot.services.backups import Backups
 from bot.services.community import Community
+from bot.services.emergency import EmergencyService
 from bot.services.events import EventService
 from bot.services.hours import HoursService
 from bot.services.lockup import LockupService
@@ -32,6 +33,7 @@ from bot.services.upkeep import Upkeep
 from bot.transport import AiohttpRequest
 from handlers import (
     chat,
+    emergency,
     errors,
     events,
     groups,
@@ -60,7 +62,7 @@ LinliApplication = Application[Any, LinliContext, Any, Any, BotData, Any]
 FEATURES: list[Feature] = [
     module.DESCRIPTION
     for module in (
-        start, groups, notices, requests, roster, lockup, points, events, stats, hours,
+        start, groups, notices, emergency, requests, roster, lockup, points, events, stats, hours,
         upkeep, chat,
     )
 ]
@@ -152,6 +154,7 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, cards=services.cards,
     )
+    services.emergency = EmergencyService(notices=services.notices, community=community)
     services.roster = RosterService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, users=users, points=points,

@@ -17,6 +17,7 @@ from bot.outbox import Outbox, OutboxSender
 from bot.scheduler import Scheduler
 from bot.services.backups import Backups
 from bot.services.community import Community
+from bot.services.emergency import EmergencyService
 from bot.services.events import EventService
 from bot.services.hours import HoursService
 from bot.services.lockup import LockupService
@@ -54,6 +55,7 @@ class Services:
     starters: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # at every start
     # Feature services, built by bot.app.open_services once the core above exists.
     notices: NoticeService = field(init=False)
+    emergency: EmergencyService = field(init=False)
     requests: RequestService = field(init=False)
     roster: RosterService = field(init=False)
     lockup: LockupService = field(init=False)

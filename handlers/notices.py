@@ -58,7 +58,9 @@ async def _notice_in_group(update: Update, context: LinliContext) -> None:
     can_pin = not draft.pin or await bot_can_pin(context, building.chat_id)
     if not can_pin and draft.send_at is None:
         draft = replace(draft, pin=False)  # said below, instead of a failed pin later
-    posted = await service.create(actor, building.chat_id, [building], draft, _message_id(update))
+    posted = await service.create(
+        actor, building.chat_id, [building], draft, command_message_id(update)
+    )
     if posted.send_at is not None:
         await show(update, context, views.scheduled_here(t, posted, service.tz, can_pin))
     elif not can_pin:
@@ -72,7 +74,9 @@ async def _notice_from_private(update: Update, context: LinliContext) -> None:
     service, t = context.services.notices, context.t
     draft = await service.draft(command_text(update), private=True)
     targets = owned if draft.to_all else list(draft.buildings)
-    posted = await service.create(actor, actor.user_id, targets, draft, _message_id(update))
+    posted = await service.create(
+        actor, actor.user_id, targets, draft, command_message_id(update)
+    )
     if posted.send_at is None:
         await show(update, context, views.on_its_way(t, posted, len(targets)))
     else:
@@ -263,7 +267,7 @@ def wire(services: Services) -> Wiring:
     )
 
 
-def _message_id(update: Update) -> int | None:
+def command_message_id(update: Update) -> int | None:
     """The command's message id: the key that makes a replayed /notice post nothing new."""
     return update.effective_message.message_id if update.effective_message else None
 

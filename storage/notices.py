@@ -42,12 +42,13 @@ class NoticeRepository:
         send_at: float | None,
         now: float,
         source_message_id: int | None = None,
+        urgent: bool = False,
     ) -> int:
         """Store a new notice: scheduled if it has a time, else sending at once."""
         cursor = await tx.execute(
             """INSERT INTO notices (author_id, origin_chat_id, text, pin, status, send_at,
-                                    created_at, source_message_id)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                                    created_at, source_message_id, urgent)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 author_id,
                 origin_chat_id,
@@ -57,6 +58,7 @@ class NoticeRepository:
                 send_at,
                 now,
                 source_message_id,
+                int(urgent),
             ),
         )
         assert cursor.lastrowid is not None

@@ -20,6 +20,7 @@ class Notice(Model):
     origin_chat_id: int
     text: str
     pin: bool
+    urgent: bool = False  # an emergency: ahead of every other message, with notification
     status: NoticeStatus
     send_at: float | None = None
     created_at: float
