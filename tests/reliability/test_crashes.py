@@ -466,6 +466,8 @@ REPLAYS = [
     ("/done {claimed} 好了", "private", "volunteer", "claimed_request"),
     ("/notice 今晚停电{n}", "group", "owner", ""),
     ("/notice {name} 今晚停电{n}", "private", "owner", ""),
+    ("/emergency 煤气泄漏{n}，请撤离", "group", "owner", ""),
+    ("/emergency {name} 煤气泄漏{n}，请撤离", "private", "owner", ""),
     ("/event {name} | {soon} | 义诊{n} | 活动室 | 40 | 2", "private", "owner", ""),
     ("40", "private", "owner", "event_form"),  # the capacity; would be taken as the helpers
     ("/award @{volunteer} 5 帮忙{n}", "group", "owner", ""),
