@@ -57,19 +57,17 @@ class OutboxRepository:
 
         Only the head of each chat's queue is offered, so a chat's messages keep their
         order (an urgent row goes ahead of the ordinary ones) even when one of them waits
-        for a retry. Each head is found through the index ``outbox_next`` (chat, priority,
-        id). The models are built as the caller goes: a pass under the rate limit often
-        stops after the first.
+        for a retry. A row's rank is its id less its priority shifted past every id, so
+        the smallest rank is the head; the aggregate reads only the index ``outbox_next``,
+        and SQLite takes the bare ``id`` from the row of the ``min()``. The models are
+        built as the caller goes: a pass under the rate limit often stops after the first.
         """
         rows = await self.db.fetch_all(
             """SELECT o.*, h.queued FROM (
-                   SELECT chat_id, max(priority) AS top, count(*) AS queued FROM outbox
-                   WHERE status = 'pending' GROUP BY chat_id) h
-               JOIN outbox o ON o.id = (
-                   SELECT id FROM outbox
-                   WHERE status = 'pending' AND chat_id = h.chat_id AND priority = h.top
-                   ORDER BY id LIMIT 1)
-               ORDER BY o.priority DESC, o.id LIMIT ?""",
+                   SELECT id, count(*) AS queued, min(id - (priority << 42)) AS rank
+                   FROM outbox WHERE status = 'pending' GROUP BY chat_id) h
+               JOIN outbox o ON o.id = h.id
+               ORDER BY h.rank LIMIT ?""",
             (limit,),
         )
         return (OutboxMessage.from_row(row) for row in rows)
