@@ -275,6 +275,7 @@ class OutboxSender:
             return await self._dispatch_pass()
 
     async def _dispatch_pass(self) -> float:
+        self.limiter.count_held(len(self._in_flight))
         gate = self.limiter.global_delay()
         if gate > 0:  # nothing may go yet: spare the read
             return gate

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from bot.emulator import BotApiEmulator, Faults, RateLimits
 from bot.outbox import URGENT
 from bot.ratelimit import SendLimiter
@@ -185,6 +187,22 @@ def test_the_limiter_keeps_each_window() -> None:
     now[0] += 1.0
     assert limiter.delay(999) == 0
 
+
+
+def test_the_sends_an_overall_flood_wait_held_take_the_first_slots_after_it() -> None:
+    now = [0.0]
+    limiter = SendLimiter(30, 1, 20, margin=0.0, monotonic=lambda: now[0])
+    limiter.record(1)
+    limiter.floods.block(1.1)  # PTB holds every call meanwhile, then lets them go at once
+    limiter.count_held(8)
+    assert limiter.global_delay() == pytest.approx(1.1)
+    now[0] = 1.1
+    limiter.count_held(8)  # the eight go now: the next slot is after them
+    assert limiter.global_delay() == pytest.approx(8 / 30)
+    limiter.count_held(8)  # counted once
+    assert limiter.global_delay() == pytest.approx(8 / 30)
+    now[0] = 1.1 + 8 / 30
+    assert limiter.global_delay() == 0
 
 
 async def test_a_flood_wait_on_a_direct_reply_holds_the_outbox_back_in_that_group(
