@@ -17,6 +17,7 @@ from bot.outbox import Outbox, OutboxSender
 from bot.ratelimit import LoggingRateLimiter
 from bot.scheduler import Scheduler
 from bot.services.backups import Backups
+from bot.services.bookings import BookingService
 from bot.services.community import Community
 from bot.services.emergency import EmergencyService
 from bot.services.events import EventService
@@ -26,12 +27,16 @@ from bot.services.notices import NoticeService
 from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.prompts import Prompts
+from bot.services.quiet import QuietHoursService
+from bot.services.recurring import RecurringNotices
 from bot.services.requests import RequestService, UnfinishedRequestsReader
 from bot.services.roster import RosterService
 from bot.services.stats import StatsService
 from bot.services.upkeep import Upkeep
+from bot.services.welcome import WelcomeService
 from bot.transport import AiohttpRequest
 from handlers import (
+    bookings,
     chat,
     emergency,
     errors,
@@ -42,13 +47,16 @@ from handlers import (
     notices,
     points,
     prompts,
+    quiet,
     requests,
     roster,
     start,
     stats,
     tracking,
     upkeep,
+    welcome,
 )
+from storage.bookings import BookingRepository
 from storage.chats import ChatRepository
 from storage.db import Database
 from storage.inbox import InboxRepository
@@ -62,8 +70,8 @@ LinliApplication = Application[Any, LinliContext, Any, Any, BotData, Any]
 FEATURES: list[Feature] = [
     module.DESCRIPTION
     for module in (
-        start, groups, notices, emergency, requests, roster, lockup, points, events, stats, hours,
-        upkeep, chat,
+        start, groups, notices, emergency, quiet, requests, roster, lockup, bookings, points,
+        events, stats, hours, upkeep, welcome, chat,
     )
 ]
 
@@ -150,30 +158,50 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         community=community, people=people, users=users, cards=services.cards,
     )
     points = services.points
+    services.quiet = QuietHoursService(
+        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
+        community=community,
+    )
     services.notices = NoticeService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
-        community=community, cards=services.cards,
+        community=community, cards=services.cards, quiet=services.quiet,
+    )
+    services.recurring = RecurringNotices(
+        db=db, clock=clock, config=settings, scheduler=scheduler, community=community,
+        notices=services.notices,
+    )
+    # Hours before the roster and requests: a shift served and a request done count hours.
+    services.hours = HoursService(
+        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
+        community=community, people=people, users=users, cards=services.cards,
+        prompts=prompts,
     )
     services.emergency = EmergencyService(notices=services.notices, community=community)
     services.roster = RosterService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, users=users, points=points,
-        requests=UnfinishedRequestsReader(db), cards=services.cards,
+        requests=UnfinishedRequestsReader(db), hours=services.hours, cards=services.cards,
+        quiet=services.quiet,
     )
     services.requests = RequestService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, prompts=prompts, points=points,
-        roster=services.roster, cards=services.cards,
+        roster=services.roster, hours=services.hours, cards=services.cards,
     )
+    booking_repo = BookingRepository(db)  # the lock-up reads who booked the room last
     services.lockup = LockupService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, prompts=prompts, points=points,
-        roster=services.roster,
+        roster=services.roster, requests=services.requests, uses=booking_repo,
+    )
+    services.bookings = BookingService(
+        clock=clock, config=settings, outbox=outbox, scheduler=scheduler, community=community,
+        prompts=prompts, roster=services.roster, lockup=services.lockup, repo=booking_repo,
     )
     services.events = EventService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, cards=services.cards, people=people, users=users,
-        prompts=prompts, points=points,
+        prompts=prompts, points=points, extra_rows=services.hours, quiet=services.quiet,
     )
     services.stats = StatsService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
@@ -183,9 +211,9 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         people=people, users=users,
     )
-    services.hours = HoursService(
+    services.welcome = WelcomeService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
-        community=community, people=people, users=users,
+        community=community, people=people, users=users, prompts=prompts, cards=services.cards,
     )
     db.space.on_recovered(
         Upkeep(db=db, clock=clock, config=settings, outbox=outbox, people=people, users=users)
@@ -202,6 +230,8 @@ def _wire(services: Services, wirings: list[Wiring]) -> None:
     for wiring in wirings:
         for kind, job in wiring.jobs.items():
             services.scheduler.register(kind, job)
+        for kind, missed in wiring.missed.items():
+            services.scheduler.on_missed(kind, missed)
         for kind, hook in wiring.settled.items():
             services.sender.on_settled(kind, hook)
         for prefix, source in wiring.files.items():

@@ -235,6 +235,13 @@ class NoticesSettings(Section):
     confirm_reactions: list[str] = Field(default_factory=lambda: ["👍", "👌", "❤", "🙏"])
 
 
+class GroupsSettings(Section):
+    """Building groups: how long a newcomer's welcome stays, how long an applicant has."""
+
+    welcome_delete_minutes: int = Field(10, ge=0, le=2880)  # 0 keeps the welcome
+    join_answer_hours: float = Field(24, gt=0, le=24 * 7)  # then the join request is declined
+
+
 class SchedulingSettings(Section):
     """Stored scheduled work: how late a job may still run after downtime."""
 
@@ -263,6 +270,7 @@ class PointsSettings(Section):
     shift_served: int = Field(5, ge=0)
     lockup_on_time: int = Field(3, ge=0)
     event_helped: int = Field(5, ge=0)
+    hazard_report_points: int = Field(5, ge=0)  # a resident's safety report, once done; 0: off
     max_award: int = Field(1000, gt=0)
     redemption_expire_hours: float = Field(72, gt=0)
 
@@ -273,6 +281,7 @@ class RequestsSettings(Section):
     escalate_after_minutes: float = Field(15, gt=0)
     stale_after_hours: float = Field(24, gt=0)
     question_timeout_minutes: float = Field(10, gt=0)
+    reopen_days: float = Field(7, ge=0)  # how long after done the resident may reopen
 
     @property
     def escalate_after(self) -> timedelta:
@@ -324,6 +333,18 @@ class LockupSettings(Section):
     grace_minutes: int = Field(20, ge=1, le=12 * 60)
 
 
+class BookingSettings(Section):
+    """Booking the study room and the hall: how far ahead, and how many a week."""
+
+    days_ahead: int = Field(14, ge=1, le=90)  # the grid shows this many days
+    per_week: int = Field(3, ge=1, le=50)  # places one person may hold in one week (Mon–Sun)
+    remind_minutes: int = Field(60, ge=0, le=24 * 60)  # 0: no reminder before a booking
+    # With check-in on, the reminder has an "I'm here" button (from check_in_minutes before
+    # the start to the end); an approved booking nobody checked in to counts as a no-show.
+    check_in: bool = False
+    check_in_minutes: int = Field(15, ge=0, le=120)
+
+
 class BackupSettings(Section):
     """Scheduled online backups of the database (none while ``folder`` is unset)."""
 
@@ -357,6 +378,7 @@ class HoursSettings(Section):
 
     checkin_before_minutes: int = Field(30, ge=0, le=24 * 60)
     event_length_minutes: int = Field(120, ge=15, le=24 * 60)  # events have a start only
+    location_radius_m: int = Field(0, ge=0, le=50_000)  # check-in near the event; 0: off
     step_minutes: int = Field(30, ge=1, le=60)  # hours count in whole steps (half-hours)
     minimum_minutes: int = Field(15, ge=0, le=120)  # under this an attendance counts 0
     makeup_max_hours: float = Field(12, gt=0, le=24)  # one make-up entry at most
@@ -387,10 +409,12 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     community: CommunitySettings = CommunitySettings()
     scheduling: SchedulingSettings = SchedulingSettings()
+    groups: GroupsSettings = GroupsSettings()
     notices: NoticesSettings = NoticesSettings()
     outbox: OutboxSettings = OutboxSettings()
     duty: DutySettings = DutySettings()
     lockup: LockupSettings = LockupSettings()
+    booking: BookingSettings = BookingSettings()
     events: EventsSettings = EventsSettings()
     requests: RequestsSettings = RequestsSettings()
     points: PointsSettings = PointsSettings()

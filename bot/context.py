@@ -16,6 +16,7 @@ from bot.i18n import Translator, translator
 from bot.outbox import Outbox, OutboxSender
 from bot.scheduler import Scheduler
 from bot.services.backups import Backups
+from bot.services.bookings import BookingService
 from bot.services.community import Community
 from bot.services.emergency import EmergencyService
 from bot.services.events import EventService
@@ -25,9 +26,12 @@ from bot.services.notices import NoticeService
 from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.prompts import Prompts
+from bot.services.quiet import QuietHoursService
+from bot.services.recurring import RecurringNotices
 from bot.services.requests import RequestService
 from bot.services.roster import RosterService
 from bot.services.stats import StatsService
+from bot.services.welcome import WelcomeService
 from storage.chats import ChatRepository
 from storage.db import Database
 from storage.inbox import InboxRepository
@@ -59,11 +63,15 @@ class Services:
     requests: RequestService = field(init=False)
     roster: RosterService = field(init=False)
     lockup: LockupService = field(init=False)
+    bookings: BookingService = field(init=False)
     points: PointsService = field(init=False)
     events: EventService = field(init=False)
     stats: StatsService = field(init=False)
     backups: Backups = field(init=False)
     hours: HoursService = field(init=False)
+    quiet: QuietHoursService = field(init=False)
+    recurring: RecurringNotices = field(init=False)
+    welcome: WelcomeService = field(init=False)
 
 
 class BotData:

@@ -17,6 +17,7 @@ from bot.domain.hours import (
     Attendance,
     Certificate,
     HoursEntry,
+    HoursStanding,
     ServiceLine,
     Totals,
 )
@@ -88,6 +89,18 @@ class HoursRepository:
         row = await reader.fetch_one("SELECT * FROM hours_activities WHERE id = ?",
                                      (activity_id,))
         return None if row is None else Activity.from_row(row)
+
+    async def activity_by_ref(self, reader: Reader, ref: str) -> Activity | None:
+        """The check-in window of an event ('event:12'), if it was opened."""
+        row = await reader.fetch_one("SELECT * FROM hours_activities WHERE ref = ?", (ref,))
+        return None if row is None else Activity.from_row(row)
+
+    async def event_point(self, reader: Reader, event_id: int) -> tuple[float, float] | None:
+        """Where an event is on the map (latitude, longitude), if its owner said."""
+        row = await reader.fetch_one(
+            "SELECT latitude, longitude FROM events WHERE id = ? AND latitude IS NOT NULL "
+            "AND longitude IS NOT NULL", (event_id,))
+        return None if row is None else (float(row[0]), float(row[1]))
 
     async def by_code(self, reader: Reader, code: str, now: float) -> list[Activity]:
         """The windows with this code, the latest first (an old one may share it)."""
@@ -271,6 +284,26 @@ class HoursRepository:
             (user_id, year),
         )
         return [_line(row) for row in rows]
+
+    async def standings(
+        self, start: float, end: float, building_id: int | None, limit: int
+    ) -> list[HoursStanding]:
+        """Minutes served in [start, end) by person, most first (one building's volunteers,
+        or everyone); a month's read, off the event loop."""
+        where, params = "", [start, end]
+        if building_id is not None:
+            where = """AND e.user_id IN (SELECT user_id FROM members
+                                         WHERE volunteer = 1 AND building_id = ?)"""
+            params.append(building_id)
+        rows = await self.db.long_reads.fetch_all(
+            f"""SELECT u.*, sum(e.minutes) AS minutes FROM hours_entries e
+                JOIN users u ON u.id = e.user_id
+                WHERE e.served_at >= ? AND e.served_at < ? {where}
+                GROUP BY e.user_id HAVING sum(e.minutes) > 0
+                ORDER BY minutes DESC, u.first_name, u.id LIMIT ?""",
+            (*params, limit),
+        )
+        return [HoursStanding(user=User.from_row(row), minutes=row["minutes"]) for row in rows]
 
     # --- levels and settings --------------------------------------------------------------
 

@@ -10,6 +10,8 @@ NoticeStatus = Literal["scheduled", "sending", "sent", "cancelled"]
 # scheduled: waiting for the notice's time; queued: in the outbox; posted: in the group
 PostStatus = Literal["scheduled", "queued", "posted", "failed", "cancelled"]
 JobStatus = Literal["pending", "done", "missed", "cancelled", "failed"]
+# how a confirmation was made: only one made by the 👍 alone is taken back with the 👍
+ConfirmedBy = Literal["button", "reply", "reaction"]
 
 
 class Notice(Model):
@@ -70,6 +72,7 @@ class NoticeLine(Model):
     confirmed: int
     delivered: int
     job_status: JobStatus | None = None
+    held_until: float | None = None  # the last of its posts held by quiet hours goes then
 
 
 class Confirmer(Model):
@@ -77,6 +80,7 @@ class Confirmer(Model):
 
     building_name: str
     user: User
+    flat: str | None = None  # where they live, if they told the bot (a join request)
 
 
 

@@ -50,6 +50,7 @@ def add_group(emu: BotApiEmulator, body: JSON) -> Any:
         bot_member=bool(body.get("bot_member", True)),
         bot_admin=bool(body.get("bot_admin", False)),
         bot_can_pin=bool(body.get("bot_can_pin", True)),
+        bot_can_manage_tags=bool(body.get("bot_can_manage_tags", False)),
     )
 
 
@@ -68,6 +69,15 @@ def send_photo(emu: BotApiEmulator, body: JSON) -> Any:
     return emu.user_sends_photo(int(body["user_id"]), int(body["chat_id"]), body.get("caption"))
 
 
+def react(emu: BotApiEmulator, body: JSON) -> Any:
+    """POST /_emu/react {user_id, chat_id, message_id, emoji: [...], old?: [...]}: the
+    message_reaction update, or null when the bot would not get it (not an admin)."""
+    return emu.user_reacts(
+        int(body["user_id"]), int(body["chat_id"]), int(body["message_id"]),
+        [str(e) for e in body["emoji"]], old=[str(e) for e in body.get("old") or []],
+    )
+
+
 def press(emu: BotApiEmulator, body: JSON) -> Any:
     """POST /_emu/press {user_id, chat_id, message_id, data}."""
     query_id = emu.user_presses(
@@ -79,6 +89,11 @@ def press(emu: BotApiEmulator, body: JSON) -> Any:
 def join(emu: BotApiEmulator, body: JSON) -> Any:
     """POST /_emu/join {user_id, chat_id}."""
     return emu.user_joins(int(body["user_id"]), int(body["chat_id"]))
+
+
+def join_request(emu: BotApiEmulator, body: JSON) -> Any:
+    """POST /_emu/join_request {user_id, chat_id, bio?}."""
+    return emu.user_requests_to_join(int(body["user_id"]), int(body["chat_id"]), body.get("bio"))
 
 
 def leave(emu: BotApiEmulator, body: JSON) -> Any:
@@ -196,8 +211,10 @@ POST_ACTIONS: dict[str, Action] = {
     "groups": add_group,
     "send": send,
     "send_photo": send_photo,
+    "react": react,
     "press": press,
     "join": join,
+    "join_request": join_request,
     "leave": leave,
     "bot_added": bot_added,
     "bot_removed": bot_removed,

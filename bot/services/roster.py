@@ -19,6 +19,7 @@ from bot.cards import LiveCards
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.core import Building, Job, User
+from bot.domain.hours import credited_minutes
 from bot.domain.roster import (
     PRESET_HOURS,
     Away,
@@ -46,13 +47,14 @@ from bot.domain.roster import (
     Week,
 )
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.i18n import N_, Translator
+from bot.i18n import N_, Translator, translator
 from bot.outbox import Outbox
 from bot.scheduler import JobHandler, Scheduler
 from bot.services.community import Actor, Community, Role
-from bot.services.duty import UnfinishedRequests
+from bot.services.duty import UnfinishedRequests, WorkHours
 from bot.services.people import People
 from bot.services.points import PointsService
+from bot.services.quiet import QuietHoursService
 from bot.services.weektime import (
     WeeklySlot,
     first_day_after,
@@ -317,9 +319,12 @@ class RosterService:
         users: UserRepository,
         points: PointsService,
         requests: UnfinishedRequests,
+        hours: WorkHours,
         cards: LiveCards,
+        quiet: QuietHoursService | None = None,
     ) -> None:
         self.db = db
+        self.quiet = quiet  # holds the weekly digest in quiet hours (not shift reminders)
         self.clock = clock
         self.config = config
         self.outbox = outbox
@@ -329,6 +334,7 @@ class RosterService:
         self.users = users
         self.points = points
         self.requests = requests
+        self.hours = hours
         self.cards = cards
         self.repo = RosterRepository(db)
         cards.register(OPEN_CARD, self._render_offer, send_kind="open_shift",
@@ -1097,10 +1103,13 @@ class RosterService:
         if at is None or at != (job.data["weekday"], job.data["minute"]):
             return  # turned off, or moved: the job of the new time posts it
         t = await self.translator_for(building.chat_id)
-        await self.outbox.queue_message(
-            tx, building.chat_id, views.digest(t, await self.digest(building), self.tz),
-            kind="duty_digest", dedupe_key=job.key,
-        )
+        message = views.digest(t, await self.digest(building), self.tz)
+        if self.quiet is not None:
+            await self.quiet.post(tx, building.id, building.chat_id, message,
+                                  kind="duty_digest", dedupe_key=job.key)
+        else:
+            await self.outbox.queue_message(tx, building.chat_id, message, kind="duty_digest",
+                                            dedupe_key=job.key)
         await self._schedule_digest(tx, building.id, at, job.due_at)
 
     def _digest_key(self, building_id: int, at: tuple[int, int], after: float) -> str:
@@ -1215,7 +1224,7 @@ class RosterService:
                 outgoing.volunteer_ids
             ):
                 await self._announce_handover(tx, job, building, outgoing, incoming_ids)
-            await self._on_shift_served(tx, outgoing)
+            await self._on_shift_served(tx, building, outgoing)
         await self._schedule_handover(tx, shift, job.due_at)
 
     async def _plan(self, tx: Transaction, job: Job) -> None:
@@ -1227,17 +1236,28 @@ class RosterService:
             await self._schedule_digest(tx, building_id, (weekday, minute), now)
         await self._schedule_plan(tx, now)
 
-    async def _on_shift_served(self, tx: Transaction, occurrence: Occurrence) -> None:
-        """A shift occurrence ended and was handed over: each volunteer on it earns points.
+    async def _on_shift_served(
+        self, tx: Transaction, building: Building, occurrence: Occurrence
+    ) -> None:
+        """A shift occurrence ended and was handed over: each volunteer on it earns points,
+        and service hours for its length rounded by the hours' rule (``hours.count_shifts``).
 
         Called once for each occurrence, inside the handover job's transaction; the
-        ledger's source key (shift, date, volunteer) makes sure it pays once.
+        ledgers' source key (shift, date, volunteer) makes sure it pays once.
         """
         amount = self.config.points.shift_served
         day = occurrence.day.isoformat()
+        rule = self.config.hours
+        length = occurrence.ends_at - occurrence.starts_at
+        minutes = credited_minutes(length, rule.step_minutes, rule.minimum_minutes,
+                                   round(length / 60))
+        content = views.shift_hours_content(translator(self.config.community.language),
+                                            building, occurrence)
         for user_id in occurrence.volunteer_ids:
             source = f"shift:{occurrence.shift.id}:{day}:{user_id}"
             await self.points.award_in(tx, user_id, amount, "shift_served", source, None)
+            await self.hours.record_work_in(tx, user_id, "shift", minutes, content,
+                                            occurrence.starts_at, source, building.id)
 
     async def _open_requests(self, building_id: int) -> list[OpenRequest]:
         """The requests still open or claimed in the building, for a handover."""

@@ -7,7 +7,7 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.commands import MenuCommand
+from bot.commands import MenuCommand, SharedMenus
 from bot.i18n import N_, Translator
 from bot.services.community import Role
 from bot.views.common import OutMessage
@@ -30,15 +30,18 @@ USAGE: dict[str, Usage] = {
     "request": Usage(Role.STRANGER, N_("the kitchen tap leaks")),
     "myrequests": Usage(Role.STRANGER),
     "cancel": Usage(Role.RESIDENT, "12"),
+    "status": Usage(Role.RESIDENT, "12"),
     "duty": Usage(Role.RESIDENT),
     "events": Usage(Role.STRANGER),
     "points": Usage(Role.STRANGER),
-    "leaderboard": Usage(Role.STRANGER),
+    "leaderboard": Usage(Role.STRANGER, N_("hours")),  # the words of handlers.points.HOURS_WORDS
     "rewards": Usage(Role.STRANGER),
     "open": Usage(Role.VOLUNTEER),
     "claim": Usage(Role.VOLUNTEER, "12"),
     "release": Usage(Role.VOLUNTEER, "12"),
     "done": Usage(Role.VOLUNTEER, N_("12 the tap is fixed")),
+    "wait": Usage(Role.VOLUNTEER, N_("12 2026-12-05 waiting for the part")),
+    "note": Usage(Role.VOLUNTEER, N_("12 call before going up")),
     "swap": Usage(Role.VOLUNTEER),
     "handover": Usage(Role.VOLUNTEER, N_("the key is with the guard")),
     "lockup": Usage(Role.VOLUNTEER),
@@ -60,13 +63,18 @@ USAGE: dict[str, Usage] = {
     "notice": Usage(Role.OWNER, N_("tomorrow 9:00-12:00 no water")),
     "notices": Usage(Role.OWNER),
     "emergency": Usage(Role.OWNER, N_("all gas leak in the basement, leave the building now")),
+    "quiet": Usage(Role.OWNER, "22:00-07:00"),
     "roster": Usage(Role.OWNER),
     "facility": Usage(Role.OWNER),
+    "book": Usage(Role.RESIDENT, N_("study room 2026-12-05 16:00")),
+    "bookings": Usage(Role.RESIDENT),
     "award": Usage(Role.OWNER, N_("@zhang 10 helped to move")),
     "reward": Usage(Role.OWNER, N_("add Car wash | Wang's garage | 10 | 5")),
     "event": Usage(Role.OWNER, N_("2026-12-05 09:00 | Health check | Community hall | 40 | 2")),
     "stats": Usage(Role.OWNER, "2026-10"),
     "export": Usage(Role.OWNER, "2026-10"),
+    "welcome": Usage(Role.OWNER, N_("Welcome to {building}, {name}!")),
+    "rules": Usage(Role.STRANGER),
 }
 HEADINGS = {
     Role.STRANGER: N_("<b>For everyone</b>"),
@@ -82,15 +90,21 @@ def usage(command: str) -> Usage:
     return USAGE.get(command, Usage(Role.OWNER))
 
 
-def for_everyone(item: MenuCommand) -> bool:
-    """Whether anyone who lives in a building may use the command (the shared menus)."""
-    return usage(item.command).role <= Role.RESIDENT
-
-
 def allowed(menu: Sequence[MenuCommand], role: Role, private: bool) -> list[MenuCommand]:
     """The commands a person of this role may use in this kind of chat."""
     here = [item for item in menu if (item.private if private else item.group)]
     return [item for item in here if role >= usage(item.command).role]
+
+
+def shared_menus(menu: Sequence[MenuCommand]) -> SharedMenus:
+    """Telegram's menus by the rule of /help: private chats and groups list what a resident
+    may use there, the groups' admins what an owner may use in a group. (A volunteer has
+    no scope of their own in a group: Telegram's would be one per member and group.)"""
+    return SharedMenus(
+        private=allowed(menu, Role.RESIDENT, private=True),
+        group=allowed(menu, Role.RESIDENT, private=False),
+        admins=allowed(menu, Role.OWNER, private=False),
+    )
 
 
 def help_text(

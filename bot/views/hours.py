@@ -15,13 +15,15 @@ from bot.domain.hours import (
     Application,
     Attendance,
     HoursEntry,
+    HoursLeaderboard,
     HoursSummary,
     ServiceLine,
     StarLevel,
     hours_text,
 )
 from bot.i18n import Translator
-from bot.views.common import Button, OutMessage, fit, keyboard, local_time, mention
+from bot.views.common import Button, OutMessage, Rows, fit, keyboard, local_time, mention
+from bot.views.points import MEDALS
 
 if TYPE_CHECKING:
     from bot.services.hours import (
@@ -29,12 +31,13 @@ if TYPE_CHECKING:
         CheckIn,
         CheckOut,
         IssuedCertificate,
+        LocationAsked,
         MakeUp,
         Verification,
     )
 
 FEATURE = "hours"
-BUTTONS = ("in", "out", "code", "confirm", "approve", "decline")
+BUTTONS = ("in", "out", "code", "confirm", "approve", "decline", "post")
 MOST_CONFIRM_BUTTONS = 20
 
 
@@ -100,6 +103,48 @@ def checkin_invitation(t: Translator, activity: Activity, tz: ZoneInfo) -> OutMe
         Button(t.plain("✅ Check in"), button_data(FEATURE, "in", activity.id)),
         Button(t.plain("👋 Check out"), button_data(FEATURE, "out", activity.id)),
     ]))
+
+
+def card_rows(t: Translator, activity: Activity) -> Rows:
+    """The check-in's buttons on the event's card in the group, while the window is open;
+    anyone sees them, the service decides who may."""
+    return keyboard(
+        [Button(t.plain("✅ Check in"), button_data(FEATURE, "in", activity.id)),
+         Button(t.plain("👋 Check out"), button_data(FEATURE, "out", activity.id))],
+        [Button(t.plain("🔑 Check-in code (organiser)"),
+                button_data(FEATURE, "code", activity.id))],
+    )
+
+
+def metres(distance: float) -> str:
+    """A distance as people read it: 120, 1,450."""
+    return f"{round(distance):,}"
+
+
+def location_question(t: Translator, activity: Activity, radius_m: int) -> OutMessage:
+    """In private: share your location to check in (a reply keyboard button that asks the
+    app for it; Telegram offers it in private chats only)."""
+    text = t("📍 To check in to «{title}», share your location with the button below: you "
+             "need to be within {radius} m of the event.", title=activity.title,
+             radius=radius_m)
+    share = {"text": t.plain("📍 Share my location"), "request_location": True}
+    return OutMessage(text, extra={"reply_markup": {
+        "keyboard": [[share]], "resize_keyboard": True, "one_time_keyboard": True}})
+
+
+def location_wanted(t: Translator, asked: LocationAsked, private: bool) -> str:
+    """The answer to a check-in that waits for the location (asked in the private chat)."""
+    if private:
+        return t("📍 Share your location with the button below to check in to «{title}».",
+                 title=asked.activity.title)
+    return t("📍 I sent you a message in private: share your location there to check in to "
+             "«{title}».", title=asked.activity.title)
+
+
+def location_expired(t: Translator, activity: Activity) -> str:
+    """The location question ran out: nothing was recorded."""
+    return t("I stopped waiting for your location: you are not checked in to «{title}». "
+             "Check in again when you are there.", title=activity.title)
 
 
 def checked_in(t: Translator, done: CheckIn, tz: ZoneInfo) -> str:
@@ -305,3 +350,32 @@ def decided(t: Translator, application: Application, name: str) -> str:
     if application.status == "approved":
         return t("Approved: {name} is now a volunteer.", name=name)
     return t("Declined: {name} is told.", name=name)
+
+
+# --- the ranking -----------------------------------------------------------------------------
+
+
+def leaderboard(
+    t: Translator, board: HoursLeaderboard, place: str, posts: Sequence[Building] = ()
+) -> OutMessage:
+    """/leaderboard hours, with a 'post it' button for each group this person may post it in."""
+    return OutMessage(leaderboard_text(t, board, place), keyboard(*(
+        [Button(t.plain("📣 Post the ranking in {building}", building=building.name),
+                button_data(FEATURE, "post", building.id))]
+        for building in posts)))
+
+
+def leaderboard_text(t: Translator, board: HoursLeaderboard, place: str) -> str:
+    """The month's ranking by service hours."""
+    year, month = board.month.split("-")
+    lines = [t("⏳ <b>Service hours of the month</b>: {place}, {year}-{month}",
+               place=place, year=year, month=int(month))]
+    for rank, standing in enumerate(board.standings, start=1):
+        badge = MEDALS[rank - 1] if rank <= len(MEDALS) else f"{rank}."
+        lines.append(t("{badge} {name} — {hours} h", badge=badge,
+                       name=standing.user.display_name, hours=hours(standing.minutes)))
+    if not board.standings:
+        lines.append(t("No service hours this month yet."))
+    else:
+        lines.append(t("Thank you for helping your neighbours!"))
+    return "\n".join(lines)

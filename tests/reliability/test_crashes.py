@@ -131,7 +131,10 @@ async def test_a_week_killed_at_random_points_loses_and_doubles_nothing(
     emulator: BotApiEmulator, tmp_path: Path
 ) -> None:
     rng = random.Random(SEED)
-    bot = BotProcess(write_config(tmp_path, emulator), tmp_path / "bot.log")
+    config = write_config(tmp_path, emulator)
+    with config.open("a", encoding="utf-8") as file:
+        file.write("[hours]\ncount_requests = true\n")  # a request done counts hours too
+    bot = BotProcess(config, tmp_path / "bot.log")
     week = Week(emulator, bot, tmp_path / "linli.db", rng)
     steps = script(rng)
     kill_at = set(rng.sample(range(len(steps)), KILLS))
@@ -374,7 +377,7 @@ def check_requests(connection: sqlite3.Connection, week: Week, steps: list[Step]
 
 
 def check_points(connection: sqlite3.Connection, week: Week, steps: list[Step]) -> None:
-    """One ledger entry per request done, one per /award."""
+    """One ledger entry per request done, one per /award; one hours entry per request done."""
     ledger = Counter(connection.execute("SELECT user_id, reason, source FROM ledger"))
     wanted = Counter(
         (step.who, "request_done", f"request:{week.numbers[step.number]}")
@@ -385,6 +388,9 @@ def check_points(connection: sqlite3.Connection, week: Week, steps: list[Step]) 
     assert +Counter({k: v for k, v in ledger.items() if k[1] == "request_done"}) == wanted
     assert awards == Counter({(V2, "award"): AWARDS})
     assert max(ledger.values()) == 1
+    hours = Counter(connection.execute(
+        "SELECT user_id, 'request_done', source FROM hours_entries WHERE origin = 'request'"))
+    assert hours == wanted  # and the hours of each request done, once
 
 
 def check_notices(connection: sqlite3.Connection, steps: list[Step]) -> None:
@@ -464,10 +470,15 @@ REPLAYS = [
     ("/claim {open}", "private", "volunteer", "open_request"),
     ("/release {claimed}", "private", "volunteer", "claimed_request"),
     ("/done {claimed} 好了", "private", "volunteer", "claimed_request"),
+    ("/wait {claimed} {tomorrow} 等配件", "private", "volunteer", "claimed_request"),
+    ("/note {claimed} 先打电话{n}", "private", "volunteer", "claimed_request"),
     ("/notice 今晚停电{n}", "group", "owner", ""),
     ("/notice {name} 今晚停电{n}", "private", "owner", ""),
     ("/emergency 煤气泄漏{n}，请撤离", "group", "owner", ""),
     ("/emergency {name} 煤气泄漏{n}，请撤离", "private", "owner", ""),
+    ("/notice every mon 09:00 每周贴士{n}", "group", "owner", ""),
+    ("/notice {name} every day 08:00 早安{n}", "private", "owner", ""),
+    ("/quiet 22:00-07:00", "group", "owner", ""),
     ("/event {name} | {soon} | 义诊{n} | 活动室 | 40 | 2", "private", "owner", ""),
     ("40", "private", "owner", "event_form"),  # the capacity; would be taken as the helpers
     ("/award @{volunteer} 5 帮忙{n}", "group", "owner", ""),
@@ -481,8 +492,13 @@ REPLAYS = [
     ("/lockup", "private", "volunteer", "facility"),
     ("requests:claim:{open}", "private", "volunteer", "open_request"),
     ("requests:rate:{rated}:4", "private", "resident", "done_request"),
+    ("requests:waitnow:{claimed}:3", "private", "volunteer", "claimed_request"),
+    ("requests:waitdays:{claimed}:3", "private", "volunteer", "claimed_request"),
+    ("requests:resume:{waiting}", "private", "volunteer", "waiting_request"),
+    ("requests:reopen:{rated}", "private", "resident", "done_request"),
     ("notice:ok:{post}", "post", "resident", "notice"),
     ("notice:cancel:{scheduled}", "private", "owner", "scheduled_notice"),
+    ("notice:stop:{recurring}", "private", "owner", "recurring_notice"),
     ("event:join:{event}", "card", "resident", "event"),
     ("event:leave:{event}", "card", "resident", "joined_event"),
     ("lockup:tick:{lockup}:0:1", "private", "volunteer", "lockup"),
@@ -497,14 +513,32 @@ REPLAYS = [
     ("/apply repair", "group", "resident", ""),
     ("hours:in:{activity}", "private", "volunteer", "checkin_window"),
     ("hours:out:{activity}", "private", "volunteer", "checked_in"),
+    ("hours:in:{activity}", "card", "volunteer", "checkin_window"),
+    ("hours:out:{activity}", "card", "volunteer", "checked_in"),
     ("hours:confirm:{attendance}", "private", "owner", "no_checkout"),
     ("hours:approve:{application}", "private", "owner", "application"),
+    ("/facility {name} book 自习室 | daily 06:00-24:00 | 60 | 10 | auto", "private", "owner",
+     "facility"),
+    ("/book 自习室 {tomorrow} 10:00 作业{n}", "private", "resident", "room"),
+    ("booking:take:{room}:{slot}", "private", "resident", "room"),
+    ("booking:cancel:{booking}", "private", "resident", "booking"),
+    ("booking:approve:{pending}", "private", "owner", "pending_booking"),
+    ("booking:decline:{pending}", "private", "owner", "pending_booking"),
+    ("booking:here:{soon_booking}", "private", "resident", "booking_soon"),
+    ("lockup:problem:{lockup}", "private", "volunteer", "lockup"),
+    ("窗户坏了{n}", "private", "volunteer", "lockup_problem"),  # becomes a repair request
+    ("/welcome 欢迎{name}新邻居{n}", "group", "owner", ""),
+    ("/rules 楼道里请不要堆放杂物{n}", "group", "owner", ""),
+    ("/rules {name} 晚十点后请保持安静{n}", "private", "owner", ""),
+    ("join:approve:{join}", "private", "owner", "join_request"),
+    ("join:decline:{join}", "private", "owner", "join_request"),
 ]
 
 @pytest.fixture
 async def community(emulator: BotApiEmulator, tmp_path: Path) -> AsyncIterator[Community]:
     """The bot in this process (a restart is quick), and people in every role."""
-    harness = Harness(emulator, settings_for(emulator, tmp_path, outbox=FAST_OUTBOX))
+    harness = Harness(emulator, settings_for(emulator, tmp_path, outbox=FAST_OUTBOX,
+                                             booking={"per_week": 50, "check_in": True}))
     await harness.start()
     try:
         yield await open_community(harness)

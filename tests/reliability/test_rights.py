@@ -26,11 +26,13 @@ import pytest
 
 from bot.app import menu
 from bot.emulator import BotApiEmulator
+from bot.services.bookings import parse_bookable
 from bot.services.community import Actor
 from bot.services.lockup import parse_facility
 from bot.services.points import parse_reward
 from bot.views import hours as hours_views
-from handlers import events, notices, points, requests, roster
+from bot.views import welcome as welcome_views
+from handlers import bookings, events, notices, points, requests, roster
 from tests.harness import Harness, settings_for
 from tests.reliability.community import (
     ADMIN,
@@ -85,7 +87,12 @@ COMMANDS = [
     Row("/unvolunteer @{target}", "group", OWNERS, "target_volunteer"),
     Row("/notice 明天停水", "group", OWNERS),
     Row("/notice {name} 明天停水", "private", OWNERS),
+    Row("/notice every mon 09:00 每周小贴士", "group", OWNERS),
+    Row("/notice {name} every day 08:00 早安", "private", OWNERS),
     Row("/notices", "group", OWNERS),
+    Row("/quiet", "group", MEMBERS, note="anyone in the group may see the quiet hours"),
+    Row("/quiet 22:00-07:00", "group", OWNERS),
+    Row("/quiet off", "group", OWNERS),
     Row("/notices {notice}", "private", OWNERS, "notice"),
     Row("/emergency 地下室煤气泄漏，请立即撤离", "group", OWNERS,
         note="the post itself is the answer"),
@@ -100,6 +107,12 @@ COMMANDS = [
     Row("/release {claimed}", "private", SERVING, "claimed_request",
         note="the volunteer who took it, or an owner"),
     Row("/done {claimed} 修好了", "private", SERVING, "claimed_request"),
+    Row("/wait {claimed} {tomorrow} 等配件", "private", frozenset({"volunteer"}),
+        "claimed_request", note="only the volunteer who took it"),
+    Row("/note {claimed} 先打电话再上门", "private", SERVING, "claimed_request",
+        note="the building's volunteers and owners; never the resident"),
+    Row("/status {own}", "private", frozenset({"resident"}) | SERVING, "own_request",
+        note="the resident who asked, and the building's volunteers and owners"),
     Row("/duty", "group", MEMBERS | OWN_BUILDING),
     Row("/roster {name}", "private", SERVING),
     Row("/roster {name} add tue 08:00-12:00", "private", OWNERS),
@@ -123,10 +136,20 @@ COMMANDS = [
     Row("/lockup", "private", frozenset({"volunteer"}) | OWN_BUILDING, "facility",
         note="the other volunteer's own building has a facility too"),
     Row("/lockups", "group", SERVING | OWN_BUILDING),
+    Row("/facility {name} book 自习室 | daily 06:00-24:00 | 60 | 10 | auto", "private", OWNERS,
+        "facility"),
+    Row("/book", "private", MEMBERS | OWN_BUILDING, "room",
+        note="the other volunteer: the rooms of their own building"),
+    Row("/book 自习室 {tomorrow} 10:00", "private", MEMBERS, "room"),
+    Row("/bookings", "private", EVERYONE, note="one's own bookings, possibly none"),
+    Row("/bookings {tomorrow}", "group", OWNERS, "room"),
     Row("/points", "private", EVERYONE),
     Row("/points @{target}", "private", OWNERS, "target_volunteer",
         note="another volunteer's points"),
     Row("/leaderboard", "private", EVERYONE),
+    Row("/leaderboard hours", "group", EVERYONE,
+        note="the group's ranking by hours; non-members get the community's in private"),
+    Row("/leaderboard hours community", "private", EVERYONE),
     Row("/award @{volunteer} 5 帮忙搬家", "group", OWNERS),
     Row("/rewards", "private", EVERYONE),
     Row("/redeem {reward}", "private", frozenset({"volunteer"}), "reward",
@@ -150,6 +173,12 @@ COMMANDS = [
     Row("/certificate", "private", frozenset({"volunteer"}), "hours_entry",
         note="whoever has hours this year"),
     Row("/verify {certificate}", "private", EVERYONE, "certificate"),
+    Row("/welcome 欢迎新邻居", "group", OWNERS),
+    Row("/welcome {name} 欢迎新邻居", "private", OWNERS),
+    Row("/rules", "group", MEMBERS | OWN_BUILDING,
+        note="in private, a non-member reads their own building's rules (a stranger has none)"),
+    Row("/rules 楼道里请不要堆放杂物", "group", OWNERS),
+    Row("/rules {name} 楼道里请不要堆放杂物", "private", OWNERS),
     Row("/apply repair", "group", frozenset({"resident", "owner", "admin"}),
         note="a member of the building who is not a volunteer yet"),
 ]
@@ -170,10 +199,20 @@ BUTTONS = [
     Row("requests:mnew:{media}", "private", frozenset({"resident"}), "media",
         note="only the resident who sent the photo"),
     Row("requests:mto:{media}:{own}", "private", frozenset({"resident"}), "media"),
+    Row("requests:wait:{claimed}", "private", frozenset({"volunteer"}), "claimed_request",
+        note="only the volunteer who took it"),
+    Row("requests:waitdays:{claimed}:3", "private", frozenset({"volunteer"}),
+        "claimed_request"),
+    Row("requests:waitnow:{claimed}:3", "private", frozenset({"volunteer"}),
+        "claimed_request"),
+    Row("requests:resume:{waiting}", "private", frozenset({"volunteer"}), "waiting_request"),
+    Row("requests:reopen:{rated}", "private", frozenset({"resident"}), "done_request",
+        note="only the resident who asked, within the reopen days"),
     Row("notice:ok:{post}", "post", EVERYONE, "notice",
         note="whoever sees the post is in the group"),
     Row("notice:names:{notice}", "private", OWNERS, "notice"),
     Row("notice:cancel:{scheduled}", "private", OWNERS, "scheduled_notice"),
+    Row("notice:stop:{recurring}", "private", OWNERS, "recurring_notice"),
     Row("roster:view:{building_id}", "private", OWNERS),
     Row("roster:add:{building_id}", "private", OWNERS),
     Row("roster:addday:{building_id}:1", "private", OWNERS),
@@ -197,7 +236,19 @@ BUTTONS = [
     Row("roster:cant:{shift}:{day}", "private", frozenset({"volunteer"}), "shift",
         note="one's own coming shift"),
     Row("lockup:start:{facility}", "private", frozenset({"volunteer"}), "facility"),
+    Row("booking:room:{room}", "private", MEMBERS, "room"),
+    Row("booking:day:{room}:{day}", "private", MEMBERS, "room"),
+    Row("booking:take:{room}:{slot}", "private", MEMBERS, "room"),
+    Row("booking:here:{soon_booking}", "private", frozenset({"resident"}), "booking_soon",
+        note="the resident who booked it, from a little before the start"),
+    Row("booking:noop", "private", EVERYONE, note="a full slot's button: a toast, nothing else"),
+    Row("booking:cancel:{booking}", "private", frozenset({"resident"}), "booking",
+        note="the resident who booked it"),
+    Row("booking:approve:{pending}", "private", OWNERS, "pending_booking"),
+    Row("booking:decline:{pending}", "private", OWNERS, "pending_booking"),
+    Row("booking:nowhy:{pending}", "private", OWNERS, "pending_booking"),
     Row("lockup:tick:{lockup}:0:1", "private", frozenset({"volunteer"}), "lockup"),
+    Row("lockup:problem:{lockup}", "private", frozenset({"volunteer"}), "lockup"),
     Row("lockup:post:{ticked}", "private", frozenset({"volunteer"}), "ticked_lockup",
         note="the volunteer who ticked it"),
     Row("points:approve:{redemption}", "private", OWNERS, "redemption"),
@@ -216,16 +267,26 @@ BUTTONS = [
     Row("hours:out:{activity}", "private", frozenset({"volunteer"}), "checked_in"),
     Row("hours:code:{activity}", "private", OWNERS, "checkin_window",
         note="the organiser (here the owner) and the owners of the event's buildings"),
+    Row("hours:in:{activity}", "card", frozenset({"volunteer"}), "checkin_window",
+        note="on the event's card: whoever sees it, only a volunteer on the list checks in"),
+    Row("hours:out:{activity}", "card", frozenset({"volunteer"}), "checked_in"),
+    Row("hours:code:{activity}", "card", OWNERS, "checkin_window",
+        note="the card's code button: an alert for the organiser and the building's owners"),
     Row("hours:confirm:{attendance}", "private", OWNERS, "no_checkout"),
     Row("hours:approve:{application}", "private", OWNERS, "application"),
     Row("hours:decline:{application}", "private", OWNERS, "application"),
+    Row("hours:post:{building_id}", "private", OWNERS,
+        note="post the ranking by hours in the group"),
+    Row("join:approve:{join}", "private", OWNERS, "join_request"),
+    Row("join:decline:{join}", "private", OWNERS, "join_request"),
 ]
 
 
 @pytest.fixture
 async def community(emulator: BotApiEmulator, tmp_path: Path) -> Any:
     """The bot with an outbox that does not pace itself (the limits are not under test)."""
-    harness = Harness(emulator, settings_for(emulator, tmp_path, outbox=FAST_OUTBOX))
+    harness = Harness(emulator, settings_for(emulator, tmp_path, outbox=FAST_OUTBOX,
+                                             booking={"per_week": 50, "check_in": True}))
     await harness.start()
     try:
         yield await open_community(harness)
@@ -237,8 +298,9 @@ def test_the_table_has_every_command_and_every_button() -> None:
     assert {row.what.split()[0][1:] for row in COMMANDS} == {item.command for item in menu()}
     actions = {
         "requests": requests.BUTTONS, "notice": notices.ACTIONS, "roster": roster.BUTTONS,
-        "lockup": ("start", "tick", "post"), "points": points.BUTTON_ACTIONS,
+        "lockup": ("start", "tick", "post", "problem"), "points": points.BUTTON_ACTIONS,
         "event": events.BUTTONS, "hours": hours_views.BUTTONS,
+        "booking": bookings.BUTTON_ACTIONS, "join": welcome_views.BUTTONS,
     }  # fmt: skip
     pressed = {tuple(row.what.split(":")[:2]) for row in BUTTONS}
     assert pressed == {(feature, action) for feature, names in actions.items()
@@ -390,6 +452,14 @@ async def claimed_request(community: Community, place: Place, role: str) -> dict
     return {"claimed": number}
 
 
+async def waiting_request(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """A request of the neighbour that the volunteer took and set waiting."""
+    number = (await claimed_request(community, place, role))["claimed"]
+    tomorrow = local(community, hours=24)[:10]
+    await ok(community, place.volunteer, place.volunteer, f"/wait {number} {tomorrow} 等配件")
+    return {"waiting": number}
+
+
 async def done_request(community: Community, place: Place, role: str) -> dict[str, Any]:
     """A request of the resident, taken and done by the volunteer."""
     number = await ask(community, place, place.resident)
@@ -415,6 +485,21 @@ async def media(community: Community, place: Place, role: str) -> dict[str, Any]
     await waiting
     await harness.settle()
     return {"media": await last_id(community, "request_media"), "own": number}
+
+
+_applicants = itertools.count(20_000)
+
+
+async def join_request(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """Someone asked to join the group through the link and answered flat and name."""
+    harness, applicant = community.harness, next(_applicants)
+    harness.emu.add_user(applicant, f"App{applicant}", username=f"a{applicant}")
+    waiting = harness.emu.wait_for_message(applicant, "楼号-房号", 5)
+    harness.emu.user_requests_to_join(applicant, place.group)
+    await waiting
+    await ok(community, applicant, applicant, "3-502")
+    await ok(community, applicant, applicant, "陈明")
+    return {"join": await last_id(community, "join_requests")}
 
 
 async def target(community: Community, place: Place, role: str) -> dict[str, Any]:
@@ -453,6 +538,12 @@ async def scheduled_notice(community: Community, place: Place, role: str) -> dic
     at = local(community, hours=24)
     await ok(community, place.owner, place.owner, f"/notice {place.name} at {at} 明天停水")
     return {"scheduled": await last_id(community, "notices")}
+
+
+async def recurring_notice(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """A notice posted every Monday at 09:00."""
+    await ok(community, place.owner, place.owner, f"/notice {place.name} every mon 09:00 小贴士")
+    return {"recurring": await last_id(community, "recurring_notices")}
 
 
 async def shift(community: Community, place: Place, role: str) -> dict[str, Any]:
@@ -677,8 +768,10 @@ async def checkin_window(community: Community, place: Place, role: str) -> dict[
     await community.harness.settle()
     row = await community.harness.db.fetch_one(
         "SELECT id, code FROM hours_activities WHERE ref = ?", (f"event:{event_id}",))
-    assert row is not None
-    return {"activity": row[0], "code": row[1]}
+    card = await community.harness.value(
+        "SELECT message_id FROM cards WHERE kind = 'event' AND ref = ?", str(event_id))
+    assert row is not None and card is not None
+    return {"activity": row[0], "code": row[1], "message": card}
 
 
 async def checked_in(community: Community, place: Place, role: str) -> dict[str, Any]:
@@ -732,15 +825,78 @@ async def application(community: Community, place: Place, role: str) -> dict[str
     return {"application": found}
 
 
+async def room(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The building's study room, bookable every day from 06:00 (and one in the other
+    volunteer's building); a slot of tomorrow 10:00."""
+    services = community.harness.bot.services
+    values = await facility(community, place, role)
+    building = await community.building(place)
+    spec = parse_bookable("自习室 | daily 06:00-24:00 | 60 | 10 | auto")
+    await services.bookings.make_bookable(Actor(ADMIN), building, spec)
+    other = await services.community.building_of_chat(OTHER_GROUP)
+    await services.bookings.make_bookable(
+        Actor(ADMIN), other, parse_bookable("活动室 | daily 06:00-24:00 | 60 | 10 | auto"))
+    tomorrow = datetime.strptime(local(community, hours=24)[:10], "%Y-%m-%d").date()
+    slot = services.bookings.moment(tomorrow, 10 * 60)
+    return {"room": values["facility"], "day": tomorrow.strftime("%Y%m%d"),
+            "slot": int(slot // 60), "slot_at": slot}
+
+
+async def booking(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The resident's booking of a slot tomorrow (a fresh hour for each role)."""
+    services = community.harness.bot.services
+    values = await room(community, place, role)
+    at = values["slot_at"] + 3600 * (1 + ROLES.index(role))
+    booked = await services.bookings.book(Actor(place.resident), values["room"], at, None)
+    return {"booking": booked.booking.id}
+
+
+async def booking_soon(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The resident's approved booking that starts in five minutes: check-in is open."""
+    values = await room(community, place, role)
+    now = community.harness.bot.services.clock.now()
+    async with community.harness.db.transaction() as tx:
+        cursor = await tx.execute(
+            """INSERT INTO bookings (facility_id, user_id, starts_at, ends_at, status,
+                                     created_at) VALUES (?, ?, ?, ?, 'approved', ?)""",
+            (values["room"], place.resident, now + 300, now + 3900, now))
+    return {"soon_booking": cursor.lastrowid}
+
+
+async def pending_booking(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """A booking of the study room once the owners made it need their approval (a second
+    facility would make /lockup ask which one, so the room itself changes)."""
+    services = community.harness.bot.services
+    values = await room(community, place, role)
+    await services.bookings.make_bookable(
+        Actor(ADMIN), await community.building(place),
+        parse_bookable("自习室 | daily 06:00-24:00 | 60 | 10 | 审批"))
+    at = values["slot_at"] + 3600 * (1 + ROLES.index(role))
+    booked = await services.bookings.book(Actor(place.resident), values["room"], at, None)
+    return {"pending": booked.booking.id}
+
+
+async def lockup_problem(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """A finished checklist whose volunteer pressed Problem: their next line describes it."""
+    values = await ticked_lockup(community, place, role)
+    user = place.user(role)
+    message = community.harness.emu.sent(user)[0].message_id
+    await community.presses(user, user, message, f"lockup:problem:{values['ticked']}")
+    return values
+
+
 PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, Any]]]] = {
+    "join_request": join_request,
     "target": target,
     "target_volunteer": target_volunteer,
     "notice": notice,
     "scheduled_notice": scheduled_notice,
+    "recurring_notice": recurring_notice,
     "own_request": own_request,
     "open_request": open_request,
     "claimed_request": claimed_request,
     "done_request": done_request,
+    "waiting_request": waiting_request,
     "draft": draft,
     "media": media,
     "shift": shift,
@@ -749,6 +905,11 @@ PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, An
     "away": away,
     "open_shift": open_shift,
     "facility": facility,
+    "room": room,
+    "booking": booking,
+    "pending_booking": pending_booking,
+    "booking_soon": booking_soon,
+    "lockup_problem": lockup_problem,
     "lockup": lockup,
     "ticked_lockup": ticked_lockup,
     "reward": reward,

@@ -1,4 +1,4 @@
--- Linli schema, version 19: emergency broadcasts (issue 19).
+-- Linli schema, version 26: emergency broadcasts (issue 19).
 --
 -- An outbox row has a priority: the sender always takes the highest-priority due row first
 -- (within a chat too), so an emergency overtakes every ordinary message already queued.
