@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -168,11 +169,18 @@ async def test_residents_and_volunteers_are_refused_and_bad_emergencies_change_n
     assert emu.rate_violations() == []
 
 
-async def test_an_owner_of_one_building_needs_not_name_it(harness: Harness) -> None:
+async def test_an_owner_of_one_building_needs_not_name_it_and_quiet_hours_do_not_hold_it(
+    harness: Harness,
+) -> None:
     groups = dict(list(GROUPS.items())[:1])
     await set_up(harness, groups)
     group = next(iter(groups))
+    now = datetime.fromtimestamp(harness.clock.now(), harness.settings.community.tz)
+    quiet = f"{now - timedelta(hours=1):%H:%M}-{now + timedelta(hours=2):%H:%M}"
+    await harness.say(OWNER, group, f"/quiet {quiet}", expect="免打扰时段")
+    await harness.say(OWNER, group, "/notice 明天上午停水", expect="免打扰")
     summary = harness.emu.wait_for_message(OWNER, "已送达全部 1 个群", timeout=10)
     await harness.say(OWNER, OWNER, f"/emergency {GAS}", expect="1 个群")
     await summary
     assert one(harness, group, GAS).pinned
+    assert not any("停水" in t for t in harness.texts(group)), "the notice waits, quietly"
