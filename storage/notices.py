@@ -266,7 +266,7 @@ class NoticeRepository:
         """
         marks = ",".join("?" for _ in building_ids) or "NULL"
         rows = await self.db.fetch_all(
-            f"""SELECT n.id, n.author_id, n.text, n.status, n.send_at, n.created_at,
+            f"""SELECT n.id, n.author_id, n.text, n.status, n.send_at, n.created_at, n.urgent,
                        count(p.id) AS buildings, min(b.name) AS building_name,
                        (SELECT count(*) FROM notice_confirmations c
                         JOIN notice_posts cp ON cp.id = c.post_id

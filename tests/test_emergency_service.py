@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from bot.domain.notices import NoticeLine
 from bot.errors import InvalidInput, LinliError, NotAllowed
 from bot.i18n import translator
 from bot.outbox import URGENT
@@ -17,7 +18,7 @@ from bot.services.notices import MAX_LENGTH, Draft
 from bot.views import notices as views
 from tests.test_notices_service import OWNER, RESIDENTS, building, sent, value
 from tests.test_notices_service import world as world  # the fixture
-from tests.test_notices_views import notice, post
+from tests.test_notices_views import NOW, SHANGHAI, notice, post
 
 EN, ZH = translator("en"), translator("zh")
 OWNED = [building(1, "3号楼"), building(2, "5号楼")]
@@ -123,3 +124,11 @@ def test_the_post_of_an_emergency_has_its_heading_and_notifies() -> None:
     assert shown.text.startswith("🚨 <b>紧急通知</b>")
     assert shown.send_params()["disable_notification"] is False
     assert "disable_notification" not in views.post(ZH, notice(), 3, 0).send_params()
+
+
+def test_an_emergency_is_marked_in_the_list_of_notices() -> None:
+    line = NoticeLine(id=4, author_id=10, text="煤气泄漏", status="sent", created_at=NOW,
+                      buildings=1, building_name="3号楼", confirmed=0, delivered=1, urgent=True)
+    assert views.notice_line(ZH, line, SHANGHAI).startswith("🚨 #4 · ")
+    plain = line.model_copy(update={"urgent": False})
+    assert views.notice_line(ZH, plain, SHANGHAI).startswith("#4 · ")

@@ -73,6 +73,7 @@ class NoticeLine(Model):
     delivered: int
     job_status: JobStatus | None = None
     held_until: float | None = None  # the last of its posts held by quiet hours goes then
+    urgent: bool = False  # an emergency
 
 
 class Confirmer(Model):

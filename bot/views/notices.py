@@ -223,7 +223,8 @@ def notice_line(t: Translator, line: NoticeLine, tz: ZoneInfo) -> str:
         where = t("{count} buildings", count=line.buildings)
     preview = " ".join(line.text.split())
     preview = preview if len(preview) <= PREVIEW else preview[:PREVIEW] + "…"
-    return f"#{line.id} · {state} · {where}\n{html_escape(preview)}"
+    mark = "🚨 " if line.urgent else ""
+    return f"{mark}#{line.id} · {state} · {where}\n{html_escape(preview)}"
 
 
 def _line_button(t: Translator, line: NoticeLine, private: bool) -> Button | None:
