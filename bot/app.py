@@ -19,6 +19,7 @@ from bot.scheduler import Scheduler
 from bot.services.backups import Backups
 from bot.services.bookings import BookingService
 from bot.services.community import Community
+from bot.services.emergency import EmergencyService
 from bot.services.events import EventService
 from bot.services.hours import HoursService
 from bot.services.lockup import LockupService
@@ -37,6 +38,7 @@ from bot.transport import AiohttpRequest
 from handlers import (
     bookings,
     chat,
+    emergency,
     errors,
     events,
     groups,
@@ -68,8 +70,8 @@ LinliApplication = Application[Any, LinliContext, Any, Any, BotData, Any]
 FEATURES: list[Feature] = [
     module.DESCRIPTION
     for module in (
-        start, groups, notices, quiet, requests, roster, lockup, bookings, points, events,
-        stats, hours, upkeep, welcome, chat,
+        start, groups, notices, emergency, quiet, requests, roster, lockup, bookings, points,
+        events, stats, hours, upkeep, welcome, chat,
     )
 ]
 
@@ -174,6 +176,7 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         community=community, people=people, users=users, cards=services.cards,
         prompts=prompts,
     )
+    services.emergency = EmergencyService(notices=services.notices, community=community)
     services.roster = RosterService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, users=users, points=points,

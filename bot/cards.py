@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.domain.core import CardCopy, Job
-from bot.outbox import Delivery, Outbox, SettledHook
+from bot.outbox import ORDINARY, Delivery, Outbox, SettledHook
 from bot.scheduler import JobHandler, Scheduler
 from bot.views.common import OutMessage
 from storage.cards import CardRepository
@@ -97,6 +97,7 @@ class LiveCards:
         reply_to: int | None = None,
         dedupe_key: str | None = None,
         batch: str | None = None,
+        priority: int = ORDINARY,
     ) -> int | None:
         """Queue a copy of the card for a chat (drawn now unless ``message`` is given);
         returns the outbox row, or None if that chat has this card already."""
@@ -114,6 +115,7 @@ class LiveCards:
             ref=outbox_ref or f"{name}:{ref}",
             dedupe_key=dedupe_key,
             batch=batch,
+            priority=priority,
         )
         if row_id is None:
             return None

@@ -18,6 +18,7 @@ from bot.scheduler import Scheduler
 from bot.services.backups import Backups
 from bot.services.bookings import BookingService
 from bot.services.community import Community
+from bot.services.emergency import EmergencyService
 from bot.services.events import EventService
 from bot.services.hours import HoursService
 from bot.services.lockup import LockupService
@@ -58,6 +59,7 @@ class Services:
     starters: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # at every start
     # Feature services, built by bot.app.open_services once the core above exists.
     notices: NoticeService = field(init=False)
+    emergency: EmergencyService = field(init=False)
     requests: RequestService = field(init=False)
     roster: RosterService = field(init=False)
     lockup: LockupService = field(init=False)

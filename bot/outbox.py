@@ -8,6 +8,10 @@ restart resumes where it stopped. A row is settled (sent or failed for good) in 
 transaction with its ``on_settled`` hooks, so a crash never leaves a row settled while
 what follows from it (a notice's post, its summary) is not.
 
+A row has a priority: the sender takes the highest-priority row that may go first, in a
+chat and across chats, always under the same limits. ``URGENT`` is an emergency's: quiet
+hours and any other holding back of ordinary messages must let it through.
+
 A row can carry a file that does not fit in its JSON (a chart): its parameters name it,
 ``{"_files": {"photo": "stats_chart:7"}}``, and the sender asks the source registered for
 that prefix (``on_file``) for the bytes just before the call.
@@ -66,6 +70,8 @@ SettledHook = Callable[[Transaction, Delivery], Awaitable[None]]
 # Reads a referenced file: "prefix:key" -> (bytes, file name); LookupError if there is none.
 FileSource = Callable[[str], Awaitable[tuple[bytes, str]]]
 FILES = "_files"  # the parameter that names a row's files: {"photo": "prefix:key"}
+ORDINARY = 0
+URGENT = 10  # an emergency: ahead of every ordinary row, and never held by quiet hours
 
 
 class Outbox:
@@ -88,6 +94,7 @@ class Outbox:
         ref: str | None = None,
         dedupe_key: str | None = None,
         batch: str | None = None,
+        priority: int = ORDINARY,
         **extra: Any,
     ) -> int | None:
         """Queue an HTML text message; returns the row id (None if ``dedupe_key`` was seen)."""
@@ -103,6 +110,7 @@ class Outbox:
             ref=ref,
             dedupe_key=dedupe_key,
             batch=batch,
+            priority=priority,
         )
 
     async def queue_message(
@@ -116,6 +124,7 @@ class Outbox:
         ref: str | None = None,
         dedupe_key: str | None = None,
         batch: str | None = None,
+        priority: int = ORDINARY,
     ) -> int | None:
         """Queue a view's message (text or photo with its buttons); returns the row id."""
         return await self.queue_call(
@@ -127,6 +136,7 @@ class Outbox:
             ref=ref,
             dedupe_key=dedupe_key,
             batch=batch,
+            priority=priority,
         )
 
     async def queue_edit(
@@ -163,11 +173,13 @@ class Outbox:
         dedupe_key: str | None = None,
         batch: str | None = None,
         files: dict[str, str] | None = None,
+        priority: int = ORDINARY,
     ) -> int | None:
         """Queue any Bot API call addressed to a chat (an edit, a pin, a photo by file id).
 
         ``files`` names uploads by reference, {"photo": "prefix:key"}: a source registered
-        with ``OutboxSender.on_file`` reads them when the row is sent.
+        with ``OutboxSender.on_file`` reads them when the row is sent. A higher ``priority``
+        goes ahead of every lower row still waiting, in its chat and overall.
         """
         if files:
             params = {**params, FILES: files}
@@ -181,6 +193,7 @@ class Outbox:
             ref=ref,
             dedupe_key=dedupe_key,
             batch=batch,
+            priority=priority,
         )
         tx.after_commit(self.wakeup.set)
         return row_id
@@ -262,6 +275,7 @@ class OutboxSender:
             return await self._dispatch_pass()
 
     async def _dispatch_pass(self) -> float:
+        self.limiter.count_held(len(self._in_flight))
         gate = self.limiter.global_delay()
         if gate > 0:  # nothing may go yet: spare the read
             return gate

@@ -26,6 +26,8 @@ log = logging.getLogger("bot.messages")
 # (and PTB retries only 429s): such calls are tried again, a few times, soon.
 NETWORK_RETRIES = 4
 NETWORK_PAUSE = 0.25  # seconds before the first retry, doubled for each next one
+# PTB's AIORateLimiter halts *every* call for retry_after plus this after any 429.
+PTB_HALT_EXTRA = 0.1
 
 
 class FloodWaits:
@@ -86,6 +88,7 @@ class SendLimiter:
         self._last_by_chat: dict[int, float] = {}
         self._groups: dict[int, deque[float]] = {}
         self.floods = floods or FloodWaits(monotonic)
+        self._halted = False
 
     def global_delay(self) -> float:
         """Seconds until any message may go (0 when one may go now)."""
@@ -95,6 +98,24 @@ class SendLimiter:
         if len(self._global) >= self.global_limit:
             waits.append(self._global[0] + 1.0 - now)
         return max(waits)
+
+    def count_held(self, held: int) -> None:
+        """Book the ``held`` sends that an overall flood wait kept back, once it is over.
+
+        They all reach the server the moment the wait ends; paced as if they had not, the
+        next second would carry them on top of a full second's worth, draw another 429,
+        and so another halt of everything: a broadcast would go on at half speed.
+        """
+        if self.floods.remaining() > 0:
+            self._halted = True
+            return
+        if not self._halted:
+            return
+        self._halted = False
+        now = self._monotonic()
+        for _ in range(held):
+            self._global.append(now)
+        self._next_slot = max(self._next_slot, now) + held * self.global_interval
 
     def delay(self, chat_id: int) -> float:
         """Seconds until a message to ``chat_id`` is allowed (0 when it is now)."""
@@ -240,6 +261,7 @@ class LoggingRateLimiter(AIORateLimiter):
             except RetryAfter as error:
                 seconds = retry_seconds(error.retry_after)
                 self.floods.block(seconds, chat_id)
+                self.floods.block(seconds + PTB_HALT_EXTRA, None)  # PTB halts every call
                 log.warning("flood limit for chat %s: wait %ss", chat_id or "(all)", seconds)
                 raise
 

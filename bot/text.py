@@ -32,6 +32,11 @@ def tidy(text: str) -> str:
     return "" if is_blank(text) else text.strip()
 
 
+def telegram_length(text: str) -> int:
+    """The length Telegram counts against its limits: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def one_line(text: str) -> str:
     """The text on one line with single spaces, or "" when it shows nothing."""
     return "" if is_blank(text) else " ".join(text.split())

@@ -66,7 +66,9 @@ async def _notice_in_group(update: Update, context: LinliContext) -> None:
     can_pin = not draft.pin or await bot_can_pin(context, building.chat_id)
     if not can_pin and draft.send_at is None:
         draft = replace(draft, pin=False)  # said below, instead of a failed pin later
-    posted = await service.create(actor, building.chat_id, [building], draft, _message_id(update))
+    posted = await service.create(
+        actor, building.chat_id, [building], draft, command_message_id(update)
+    )
     if posted.send_at is not None:
         await show(update, context, views.scheduled_here(t, posted, service.tz, can_pin))
     elif not can_pin:
@@ -84,7 +86,7 @@ async def _notice_from_private(update: Update, context: LinliContext) -> None:
     if draft.every is not None:
         await _recurring(update, context, targets, draft)
         return
-    posted = await service.create(actor, actor.user_id, targets, draft, _message_id(update))
+    posted = await service.create(actor, actor.user_id, targets, draft, command_message_id(update))
     if posted.send_at is None:
         await show(update, context, views.on_its_way(t, posted, len(targets)))
     else:
@@ -99,7 +101,7 @@ async def _recurring(
     chat = update.effective_chat
     origin = chat.id if chat is not None else actor_of(update).user_id
     rule = await context.services.recurring.create(
-        actor_of(update), origin, buildings, draft, _message_id(update)
+        actor_of(update), origin, buildings, draft, command_message_id(update)
     )
     service = context.services.notices
     holds = await service.holds(buildings, rule.next_at)
@@ -341,7 +343,7 @@ def wire(services: Services) -> Wiring:
     )
 
 
-def _message_id(update: Update) -> int | None:
+def command_message_id(update: Update) -> int | None:
     """The command's message id: the key that makes a replayed /notice post nothing new."""
     return update.effective_message.message_id if update.effective_message else None
 

@@ -44,12 +44,13 @@ class NoticeRepository:
         source_message_id: int | None = None,
         *,
         recurring_id: int | None = None,
+        urgent: bool = False,
     ) -> int:
         """Store a new notice: scheduled if it has a time, else sending at once."""
         cursor = await tx.execute(
             """INSERT INTO notices (author_id, origin_chat_id, text, pin, status, send_at,
-                                    created_at, source_message_id, recurring_id)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                                    created_at, source_message_id, recurring_id, urgent)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 author_id,
                 origin_chat_id,
@@ -60,6 +61,7 @@ class NoticeRepository:
                 now,
                 source_message_id,
                 recurring_id,
+                int(urgent),
             ),
         )
         assert cursor.lastrowid is not None
@@ -264,7 +266,7 @@ class NoticeRepository:
         """
         marks = ",".join("?" for _ in building_ids) or "NULL"
         rows = await self.db.fetch_all(
-            f"""SELECT n.id, n.author_id, n.text, n.status, n.send_at, n.created_at,
+            f"""SELECT n.id, n.author_id, n.text, n.status, n.send_at, n.created_at, n.urgent,
                        count(p.id) AS buildings, min(b.name) AS building_name,
                        (SELECT count(*) FROM notice_confirmations c
                         JOIN notice_posts cp ON cp.id = c.post_id

@@ -28,12 +28,13 @@ class OutboxRepository:
         ref: str | None = None,
         dedupe_key: str | None = None,
         batch: str | None = None,
+        priority: int = 0,
     ) -> int | None:
         """Queue one message; returns its id, or None when ``dedupe_key`` was queued before."""
         cursor = await tx.execute(
             """INSERT INTO outbox (chat_id, method, payload, kind, ref, dedupe_key, batch,
-                                   not_before, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   not_before, created_at, priority)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (dedupe_key) DO NOTHING""",
             (
                 chat_id,
@@ -45,23 +46,28 @@ class OutboxRepository:
                 batch,
                 now,
                 now,
+                priority,
             ),
         )
         return cursor.lastrowid if cursor.rowcount else None
 
     async def heads(self, limit: int) -> Iterator[OutboxMessage]:
-        """The oldest pending row of each chat, due or not, oldest first (with ``queued``,
-        how many rows that chat has waiting).
+        """The next row of each chat, due or not, the highest priority first and then the
+        oldest (with ``queued``, how many rows that chat has waiting).
 
-        Only the head of each chat's queue is offered, so a chat's messages keep
-        their order even when one of them waits for a retry. The models are built as
-        the caller goes: a pass under the rate limit often stops after the first.
+        Only the head of each chat's queue is offered, so a chat's messages keep their
+        order (an urgent row goes ahead of the ordinary ones) even when one of them waits
+        for a retry. A row's rank is its id less its priority shifted past every id, so
+        the smallest rank is the head; the aggregate reads only the index ``outbox_next``,
+        and SQLite takes the bare ``id`` from the row of the ``min()``. The models are
+        built as the caller goes: a pass under the rate limit often stops after the first.
         """
         rows = await self.db.fetch_all(
-            """SELECT o.*, h.queued FROM outbox o JOIN (
-                   SELECT min(id) AS id, count(*) AS queued FROM outbox
-                   WHERE status = 'pending' GROUP BY chat_id) h ON h.id = o.id
-               ORDER BY o.id LIMIT ?""",
+            """SELECT o.*, h.queued FROM (
+                   SELECT id, count(*) AS queued, min(id - (priority << 42)) AS rank
+                   FROM outbox WHERE status = 'pending' GROUP BY chat_id) h
+               JOIN outbox o ON o.id = h.id
+               ORDER BY h.rank LIMIT ?""",
             (limit,),
         )
         return (OutboxMessage.from_row(row) for row in rows)

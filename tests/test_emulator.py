@@ -442,6 +442,20 @@ async def test_pinning_needs_the_pin_right(emu: BotApiEmulator, bot: Bot) -> Non
     assert isinstance(member, ChatMemberAdministrator) and member.can_pin_messages is False
 
 
+async def test_the_record_says_which_sends_and_pins_notified_the_members(
+    emu: BotApiEmulator, bot: Bot
+) -> None:
+    quiet = await bot.send_message(GROUP, "Health tip", disable_notification=True)
+    loud = await bot.send_message(GROUP, "Gas leak: leave now", disable_notification=False)
+    assert emu.message(GROUP, quiet.message_id).silent
+    assert not emu.message(GROUP, loud.message_id).silent
+    assert emu.message(GROUP, loud.message_id).pin_silent is None
+    await bot.pin_chat_message(GROUP, quiet.message_id, disable_notification=True)
+    await bot.pin_chat_message(GROUP, loud.message_id, disable_notification=False)
+    assert emu.message(GROUP, quiet.message_id).pin_silent is True
+    assert emu.message(GROUP, loud.message_id).pin_silent is False
+
+
 async def test_wrong_token_and_unknown_method_answer_like_telegram(emu: BotApiEmulator) -> None:
     async with httpx.AsyncClient() as client:
         wrong = await client.post(f"{emu.base_url}999:nope/getMe")

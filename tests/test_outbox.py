@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from bot.emulator import BotApiEmulator, Faults, RateLimits
+from bot.outbox import URGENT
 from bot.ratelimit import SendLimiter
 from tests.harness import Harness, settings_for
 
@@ -63,6 +66,50 @@ async def test_200_messages_to_50_chats_arrive_once_under_limits_faults_and_a_re
     for chat in GROUPS + USERS:  # each chat got its messages in order
         texts = [m.text for m in emulator.sent(chat)]
         assert texts == [f"notice {n} for {chat}" for n in range(4)]
+
+
+async def test_urgent_rows_go_ahead_of_queued_ones_in_each_chat_under_limits_and_faults(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    make_chats(emulator)
+    harness = Harness(emulator, settings_for(emulator, tmp_path))
+    await harness.start()
+    emulator.rate_limits = RateLimits()
+    emulator.faults = Faults(rate=0.2, kinds=("500", "429"), seed=3)
+    services = harness.bot.services
+    try:
+        async with services.db.transaction() as tx:
+            for n in range(2):
+                for chat in GROUPS:
+                    await services.outbox.queue(tx, chat, f"tip {n} for {chat}")
+            for chat in GROUPS:
+                await services.outbox.queue(tx, chat, f"ALERT for {chat}", priority=URGENT)
+        await services.sender.drain(timeout=60)
+    finally:
+        await harness.stop()
+    for chat in GROUPS:
+        texts = [m.text for m in emulator.sent(chat)]
+        assert texts == [f"ALERT for {chat}", f"tip 0 for {chat}", f"tip 1 for {chat}"], chat
+    assert emulator.rate_violations() == []
+    assert emulator.stats.faults_injected > 3
+
+
+async def test_the_first_ordinary_row_waits_until_every_urgent_one_has_gone(
+    harness: Harness,
+) -> None:
+    make_chats(harness.emu)
+    services = harness.bot.services
+    async with services.db.transaction() as tx:
+        for chat in GROUPS:
+            await services.outbox.queue(tx, chat, f"tip for {chat}")
+        for chat in reversed(GROUPS):
+            await services.outbox.queue(tx, chat, f"ALERT for {chat}", priority=URGENT)
+    await services.sender.drain()
+    sends = [c for c in harness.emu.calls if c.method == "sendMessage"]
+    kinds = [str(c.params["text"]).split()[0] for c in sends]
+    assert kinds == ["ALERT"] * len(GROUPS) + ["tip"] * len(GROUPS)
+    first = [int(c.params["chat_id"]) for c in sends[: len(GROUPS)]]
+    assert first == list(reversed(GROUPS)), "urgent rows in the order they were queued"
 
 
 async def test_a_group_that_removed_the_bot_fails_for_good_and_is_marked_inactive(
@@ -140,6 +187,22 @@ def test_the_limiter_keeps_each_window() -> None:
     now[0] += 1.0
     assert limiter.delay(999) == 0
 
+
+
+def test_the_sends_an_overall_flood_wait_held_take_the_first_slots_after_it() -> None:
+    now = [0.0]
+    limiter = SendLimiter(30, 1, 20, margin=0.0, monotonic=lambda: now[0])
+    limiter.record(1)
+    limiter.floods.block(1.1)  # PTB holds every call meanwhile, then lets them go at once
+    limiter.count_held(8)
+    assert limiter.global_delay() == pytest.approx(1.1)
+    now[0] = 1.1
+    limiter.count_held(8)  # the eight go now: the next slot is after them
+    assert limiter.global_delay() == pytest.approx(8 / 30)
+    limiter.count_held(8)  # counted once
+    assert limiter.global_delay() == pytest.approx(8 / 30)
+    now[0] = 1.1 + 8 / 30
+    assert limiter.global_delay() == 0
 
 
 async def test_a_flood_wait_on_a_direct_reply_holds_the_outbox_back_in_that_group(

@@ -78,6 +78,7 @@ class OutboxMessage(Model):
     sent_at: float | None = None
     message_id: int | None = None
     error: str | None = None
+    priority: int = 0  # higher goes first; URGENT (an emergency) is never held back
     queued: int = 1  # in a queue read: how many rows this chat has waiting, this one included
 
     @property

@@ -22,6 +22,7 @@ class Notice(Model):
     origin_chat_id: int
     text: str
     pin: bool
+    urgent: bool = False  # an emergency: ahead of every other message, with notification
     status: NoticeStatus
     send_at: float | None = None
     created_at: float
@@ -72,6 +73,7 @@ class NoticeLine(Model):
     delivered: int
     job_status: JobStatus | None = None
     held_until: float | None = None  # the last of its posts held by quiet hours goes then
+    urgent: bool = False  # an emergency
 
 
 class Confirmer(Model):

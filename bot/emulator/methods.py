@@ -446,6 +446,7 @@ class BotApi:
             entities=formatted.entities,
             reply_markup=markup,
             reply_to_message_id=reply_to,
+            silent=request.flag("disable_notification"),
         )
         if stored is not None:
             sent.file_id, sent.file_unique_id = stored.file_id, stored.file_unique_id
@@ -655,6 +656,9 @@ class BotApi:
             pinned.remove(message_id)
         pinned.append(message_id)
         self._mark_pinned(chat_id, message_id, True)
+        sent = self.world.find_sent(chat_id, message_id)
+        if sent is not None:  # Telegram never notifies about a pin in a private chat
+            sent.pin_silent = chat_id > 0 or request.flag("disable_notification")
         return True
 
     def unpin_chat_message(self, request: ApiRequest) -> bool:

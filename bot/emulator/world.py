@@ -140,6 +140,8 @@ class SentMessage:
     edit_date: int | None = None
     deleted: bool = False
     pinned: bool = False
+    silent: bool = False  # sent with disable_notification: members got no sound
+    pin_silent: bool | None = None  # once pinned: whether the pin spared members a notification
     file_id: str | None = None
     file_unique_id: str | None = None
     file_bytes: bytes | None = field(default=None, repr=False)

@@ -25,12 +25,12 @@ from bot.domain.core import Building, Job
 from bot.domain.notices import Confirmations, ConfirmedBy, Notice, NoticeLine, NoticePost
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_, Translator, translator
-from bot.outbox import Delivery, Outbox
+from bot.outbox import ORDINARY, URGENT, Delivery, Outbox
 from bot.scheduler import Scheduler
 from bot.services.community import Actor, Community, Role
 from bot.services.quiet import QuietHoursService
 from bot.services.recurrence import Recurrence, read_every
-from bot.text import one_line, tidy
+from bot.text import one_line, telegram_length, tidy
 from bot.views import notices as views
 from bot.views.common import OutMessage
 from storage.db import Database, Transaction
@@ -78,6 +78,7 @@ class Draft:
     to_all: bool = False
     buildings: tuple[Building, ...] = ()
     every: Recurrence | None = None  # a recurring notice: its rule
+    urgent: bool = False  # an emergency (bot/services/emergency.py): always pinned
 
 
 class NoticeService:
@@ -172,8 +173,8 @@ class NoticeService:
             ):
                 return await self._notice(tx, seen)
             notice_id = await self.repo.add(
-                tx, author_id, origin_chat_id, draft.text, draft.pin, draft.send_at, now,
-                source_message_id,
+                tx, author_id, origin_chat_id, draft.text, draft.pin or draft.urgent,
+                draft.send_at, now, source_message_id, urgent=draft.urgent,
             )
             for building in buildings:
                 await self.repo.add_post(tx, notice_id, building.id, building.chat_id, "scheduled")
@@ -279,7 +280,7 @@ class NoticeService:
             await self.repo.set_failed(tx, post.id, REMOVED)
             return
         until = None if self.quiet is None else await self.quiet.held_until(
-            tx, post.building_id, now
+            tx, post.building_id, now, urgent=notice.urgent
         )
         if until is not None:
             await self.repo.set_held(tx, post.id, until)
@@ -297,6 +298,7 @@ class NoticeService:
             outbox_ref=f"notice:{notice.id}",
             dedupe_key=f"notice post {post.id}",
             batch=f"notice:{notice.id}",
+            priority=priority_of(notice),
         )
         await self.repo.set_queued(tx, post.id, row_id)
 
@@ -381,10 +383,11 @@ class NoticeService:
                 tx,
                 post.chat_id,
                 "pinChatMessage",
-                {"message_id": post.sent_message_id},
+                views.pin_params(notice, post.sent_message_id),
                 kind=PIN_KIND,
                 ref=f"notice:{notice.id}",
                 dedupe_key=f"notice pin {post.id}",
+                priority=priority_of(notice),
             )
             if pin_row is not None:
                 await self.repo.set_pinning(tx, post.id, post.sent_message_id, pin_row)
@@ -414,6 +417,7 @@ class NoticeService:
             kind="notice_summary",
             ref=f"notice:{notice.id}",
             dedupe_key=f"notice summary {notice.id}",
+            priority=priority_of(notice),
         )
 
     # --- confirmations and the live count -------------------------------------------------
@@ -671,7 +675,7 @@ def checked_text(text: str, *, private: bool, example: str) -> str:
     body = tidy(text)
     if not body:
         raise InvalidInput(EMPTY_IN_PRIVATE if private else EMPTY_IN_GROUP, example=example)
-    length = len(body.encode("utf-16-le")) // 2  # Telegram counts UTF-16 code units
+    length = telegram_length(body)
     if length > MAX_LENGTH:
         raise InvalidInput(
             N_(
@@ -695,6 +699,11 @@ EMPTY_IN_PRIVATE = N_(
     "/notice 3号楼,5号楼 The water is off on Monday from 9:00 to 12:00.\n"
     "Add pin to pin it, or a time to post it later: /notice pin at {example} all …"
 )
+
+
+def priority_of(notice: Notice) -> int:
+    """An emergency's rows go ahead of every other queued message."""
+    return URGENT if notice.urgent else ORDINARY
 
 
 def notice_of_ref(ref: str | None) -> int | None:

@@ -62,6 +62,7 @@ USAGE: dict[str, Usage] = {
     "unvolunteer": Usage(Role.OWNER, "@zhang"),
     "notice": Usage(Role.OWNER, N_("tomorrow 9:00-12:00 no water")),
     "notices": Usage(Role.OWNER),
+    "emergency": Usage(Role.OWNER, N_("all gas leak in the basement, leave the building now")),
     "quiet": Usage(Role.OWNER, "22:00-07:00"),
     "roster": Usage(Role.OWNER),
     "facility": Usage(Role.OWNER),

@@ -34,12 +34,21 @@ PRIVATE_ONLY = N_("I show who confirmed only in a private chat. Send me /notices
 
 
 def post(t: Translator, notice: Notice, post_id: int, count: int) -> OutMessage:
-    """The notice as the group sees it, with its count and its «Got it» button."""
+    """The notice as the group sees it, with its count and its «Got it» button (an
+    emergency under its own heading, always with notification)."""
+    heading = t("🚨 <b>Emergency</b>") if notice.urgent else t("📢 <b>Notice</b>")
     text = "\n\n".join(
-        [t("📢 <b>Notice</b>"), html_escape(notice.text), t("✅ {count} confirmed", count=count)]
+        [heading, html_escape(notice.text), t("✅ {count} confirmed", count=count)]
     )
     confirm = Button(t.plain("Got it"), button_data(FEATURE, "ok", post_id))
-    return OutMessage(text, keyboard([confirm]))
+    loud = {"disable_notification": False} if notice.urgent else {}
+    return OutMessage(text, keyboard([confirm]), extra=loud)
+
+
+def pin_params(notice: Notice, message_id: int) -> dict[str, object]:
+    """The pinChatMessage parameters of a post: an emergency's pin notifies every member."""
+    loud = {"disable_notification": False} if notice.urgent else {}
+    return {"message_id": message_id, **loud}
 
 
 def pin_failed(t: Translator, error: str | None) -> OutMessage:
@@ -60,16 +69,7 @@ def summary(t: Translator, notice: Notice, posts: Sequence[NoticePost]) -> OutMe
     delivered = [p for p in posts if p.status == "posted"]
     failed = [p for p in posts if p.status == "failed"]
     unpinned = [p for p in delivered if p.pin_error]
-    lines = [
-        t("Notice #{id} was delivered to all {total} groups.", id=notice.id, total=len(posts))
-        if not failed
-        else t(
-            "Notice #{id} was delivered to {delivered} of {total} groups.",
-            id=notice.id,
-            delivered=len(delivered),
-            total=len(posts),
-        )
-    ]
+    lines = [_delivered_line(t, notice, len(delivered), len(posts))]
     if failed:
         lines.append("\n" + t("<b>Not delivered:</b>"))
         lines += [bullet(t, p.building_name, p.error) for p in failed[:50]]
@@ -80,10 +80,33 @@ def summary(t: Translator, notice: Notice, posts: Sequence[NoticePost]) -> OutMe
     return OutMessage("\n".join(lines))
 
 
+def _delivered_line(t: Translator, notice: Notice, delivered: int, total: int) -> str:
+    """The first line of a summary: everywhere, or where of how many."""
+    if notice.urgent and delivered == total:
+        return t("🚨 Emergency #{id} arrived in all {total} groups.", id=notice.id, total=total)
+    if notice.urgent:
+        return t(
+            "🚨 Emergency #{id} arrived in {delivered} of {total} groups.",
+            id=notice.id,
+            delivered=delivered,
+            total=total,
+        )
+    if delivered == total:
+        return t("Notice #{id} was delivered to all {total} groups.", id=notice.id, total=total)
+    return t(
+        "Notice #{id} was delivered to {delivered} of {total} groups.",
+        id=notice.id,
+        delivered=delivered,
+        total=total,
+    )
+
+
 def reason(t: Translator, error: str | None) -> str:
     """Why a message or a pin failed, in words an owner can act on."""
     lowered = (error or "").lower()
-    if any(word in lowered for word in ("kicked", "not a member", "removed", "chat not found")):
+    if any(word in lowered for word in ("chat not found", "deleted", "deactivated")):
+        return t("That group no longer exists.")
+    if any(word in lowered for word in ("kicked", "not a member", "removed")):
         return t("I am no longer in that group. Add me again and run /setup.")
     if "rights" in lowered or "not enough" in lowered:
         return t("I need to be an admin with the right to pin messages.")
@@ -200,7 +223,8 @@ def notice_line(t: Translator, line: NoticeLine, tz: ZoneInfo) -> str:
         where = t("{count} buildings", count=line.buildings)
     preview = " ".join(line.text.split())
     preview = preview if len(preview) <= PREVIEW else preview[:PREVIEW] + "…"
-    return f"#{line.id} · {state} · {where}\n{html_escape(preview)}"
+    mark = "🚨 " if line.urgent else ""
+    return f"{mark}#{line.id} · {state} · {where}\n{html_escape(preview)}"
 
 
 def _line_button(t: Translator, line: NoticeLine, private: bool) -> Button | None:

@@ -1,7 +1,8 @@
 """A broadcast killed at every step: the bot dies right after each commit of a
 ``/notice all`` (the update stored, the notice queued, each group's post settled, the
 summary sent), starts again on the same database, and still every group gets the
-notice once and the owner one summary.
+notice once and the owner one summary. The same for an ``/emergency all``, whose pins
+are steps too: each group gets it once, pinned once, and the sender one summary.
 
 The kill is simulated in the process, deterministically: after the chosen commit the
 database connection is closed (nothing more is written) and the emulator refuses every
@@ -69,15 +70,18 @@ async def start_one_send_at_a_time(harness: Harness) -> None:
     harness.bot.services.sender._slots = asyncio.Semaphore(1)
 
 
-async def broadcast_killed_after(harness: Harness, step: int) -> bool:
-    """Send a notice to every group, killing the bot after its ``step``-th commit and
-    starting it again; False if the broadcast was over before that commit."""
+async def broadcast_killed_after(
+    harness: Harness, step: int, command: str = "/notice all", reported: str = "通知"
+) -> bool:
+    """Send a notice (or an emergency: ``command``, and the summary's ``reported`` word) to
+    every group, killing the bot after its ``step``-th commit and starting it again; False
+    if the broadcast was over before that commit."""
     db = harness.db
     kill = KillAfterCommit(db.connection, harness.emu, step)
     db.connection = kill  # type: ignore[assignment]
     text = f"第 {step} 次停水通知"
     summary = harness.emu.wait_for_message(ADMIN_ID, "已送达", timeout=10)
-    harness.emu.user_sends(ADMIN_ID, ADMIN_ID, f"/notice all {text}")
+    harness.emu.user_sends(ADMIN_ID, ADMIN_ID, f"{command} {text}")
     done = asyncio.ensure_future(summary)
     killed = asyncio.ensure_future(kill.killed.wait())
     await asyncio.wait([done, killed], return_when=asyncio.FIRST_COMPLETED)
@@ -98,16 +102,16 @@ async def broadcast_killed_after(harness: Harness, step: int) -> bool:
         what=f"the notice in every group after a kill at commit {step}",
     )
     await harness.emu.wait_for(
-        lambda: any(t.startswith(f"通知 #{notice_id} 已送达") for t in harness.texts(ADMIN_ID)),
+        lambda: any(f"{reported} #{notice_id} 已送达" in t for t in harness.texts(ADMIN_ID)),
         5,
         what=f"the summary of notice #{notice_id} after a kill at commit {step}",
     )
     await harness.settle()
     for chat_id in GROUPS:
         assert len([t for t in harness.texts(chat_id) if text in t]) == 1, (step, chat_id)
-    summaries = [t for t in harness.texts(ADMIN_ID) if t.startswith(f"通知 #{notice_id} 已送达")]
+    summaries = [t for t in harness.texts(ADMIN_ID) if f"{reported} #{notice_id} 已送达" in t]
     assert len(summaries) == 1, (step, summaries)
-    assert summaries[0].startswith(f"通知 #{notice_id} 已送达全部 3 个群"), summaries[0]
+    assert f"{reported} #{notice_id} 已送达全部 3 个群" in summaries[0], summaries[0]
     assert await harness.value("SELECT status FROM notices WHERE id = ?", notice_id) == "sent"
     return True
 
@@ -126,5 +130,30 @@ async def test_a_broadcast_killed_after_any_commit_reaches_every_group_once_with
             steps += 1
             assert steps < MAX_STEPS
         assert steps >= 2 + len(GROUPS), "every post and the summary had a kill after it"
+    finally:
+        await harness.stop()
+
+
+async def test_an_emergency_killed_after_any_commit_reaches_every_group_once_pinned(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    harness = Harness(
+        emulator, settings_for(emulator, tmp_path, outbox={"per_group_per_minute": 1000})
+    )
+    await start_one_send_at_a_time(harness)
+    try:
+        await set_up_groups(harness)
+        steps = 0
+        while await broadcast_killed_after(harness, steps + 1, "/emergency all", "紧急通知"):
+            steps += 1
+            assert steps < MAX_STEPS
+            for chat_id in GROUPS:
+                [post] = [m for m in emulator.sent(chat_id) if f"第 {steps} 次" in m.text]
+                assert post.pinned and not post.silent, (steps, chat_id)
+                pins = [c for c in emulator.calls if c.method == "pinChatMessage"
+                        and c.status == 200 and c.params["chat_id"] == chat_id
+                        and c.params["message_id"] == post.message_id]
+                assert len(pins) == 1, (steps, chat_id, "pinned once")
+        assert steps >= 2 * len(GROUPS) + 1, "every post, pin and the summary had a kill after it"
     finally:
         await harness.stop()

@@ -474,6 +474,8 @@ REPLAYS = [
     ("/note {claimed} 先打电话{n}", "private", "volunteer", "claimed_request"),
     ("/notice 今晚停电{n}", "group", "owner", ""),
     ("/notice {name} 今晚停电{n}", "private", "owner", ""),
+    ("/emergency 煤气泄漏{n}，请撤离", "group", "owner", ""),
+    ("/emergency {name} 煤气泄漏{n}，请撤离", "private", "owner", ""),
     ("/notice every mon 09:00 每周贴士{n}", "group", "owner", ""),
     ("/notice {name} every day 08:00 早安{n}", "private", "owner", ""),
     ("/quiet 22:00-07:00", "group", "owner", ""),

@@ -94,6 +94,9 @@ COMMANDS = [
     Row("/quiet 22:00-07:00", "group", OWNERS),
     Row("/quiet off", "group", OWNERS),
     Row("/notices {notice}", "private", OWNERS, "notice"),
+    Row("/emergency 地下室煤气泄漏，请立即撤离", "group", OWNERS,
+        note="the post itself is the answer"),
+    Row("/emergency {name} 地下室煤气泄漏，请立即撤离", "private", OWNERS),
     Row("/request 帮忙修一下灯", "group", MEMBERS | OWN_BUILDING,
         note="in private, the other volunteer asks in their own building"),
     Row("/myrequests", "private", EVERYONE),
@@ -361,7 +364,7 @@ async def command(
     text = row.what.format(**values)
     in_group = row.where == "group" and role in MEMBERS
     chat = place.group if in_group else user
-    watch = (place.group,) if row.what.startswith(("/notice", "/event")) else ()
+    watch = (place.group,) if row.what.startswith(("/notice", "/event", "/emergency")) else ()
     return await community.says(user, chat, text, watch=watch)
 
 
