@@ -17,6 +17,7 @@ from bot.outbox import Outbox, OutboxSender
 from bot.ratelimit import LoggingRateLimiter
 from bot.scheduler import Scheduler
 from bot.services.backups import Backups
+from bot.services.care import CareService
 from bot.services.community import Community
 from bot.services.events import EventService
 from bot.services.hours import HoursService
@@ -31,6 +32,7 @@ from bot.services.stats import StatsService
 from bot.services.upkeep import Upkeep
 from bot.transport import AiohttpRequest
 from handlers import (
+    care,
     chat,
     errors,
     events,
@@ -61,7 +63,7 @@ FEATURES: list[Feature] = [
     module.DESCRIPTION
     for module in (
         start, groups, notices, requests, roster, lockup, points, events, stats, hours,
-        upkeep, chat,
+        care, upkeep, chat,
     )
 ]
 
@@ -183,6 +185,10 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     services.hours = HoursService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, users=users,
+    )
+    services.care = CareService(
+        db=db, clock=clock, people=people, users=users, requests=services.requests,
+        events=services.events, cards=services.cards,
     )
     db.space.on_recovered(
         Upkeep(db=db, clock=clock, config=settings, outbox=outbox, people=people, users=users)

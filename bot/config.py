@@ -273,6 +273,7 @@ class RequestsSettings(Section):
     escalate_after_minutes: float = Field(15, gt=0)
     stale_after_hours: float = Field(24, gt=0)
     question_timeout_minutes: float = Field(10, gt=0)
+    max_per_hour: int = Field(5, ge=0)  # requests one resident may open in an hour; 0: no limit
 
     @property
     def escalate_after(self) -> timedelta:

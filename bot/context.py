@@ -16,6 +16,7 @@ from bot.i18n import Translator, translator
 from bot.outbox import Outbox, OutboxSender
 from bot.scheduler import Scheduler
 from bot.services.backups import Backups
+from bot.services.care import CareService
 from bot.services.community import Community
 from bot.services.events import EventService
 from bot.services.hours import HoursService
@@ -62,6 +63,7 @@ class Services:
     stats: StatsService = field(init=False)
     backups: Backups = field(init=False)
     hours: HoursService = field(init=False)
+    care: CareService = field(init=False)
 
 
 class BotData:

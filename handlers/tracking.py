@@ -14,7 +14,10 @@ async def track(update: Update, context: LinliContext) -> None:
     """Remember who wrote where, and set the language for the handlers that follow."""
     people = context.services.people
     user, chat = update.effective_user, update.effective_chat
-    await people.seen(person_of(user), chat_place(chat))
+    person = person_of(user)
+    await people.seen(person, chat_place(chat))
+    if person is not None and await people.is_forgotten(person.id):
+        await context.services.care.hide_names(update.update_id, person)
     if chat is not None:
         context.language = await people.language_of(chat.id)
     if update.my_chat_member is not None and chat is not None:

@@ -30,6 +30,12 @@ class User(Model):
     language_code: str | None = None
     started: bool = False
     blocked: bool = False
+    forgotten_at: float | None = None  # /forgetme erased the names: "a former resident"
+
+    @property
+    def forgotten(self) -> bool:
+        """The person asked the bot to forget them (and has not come back with /start)."""
+        return self.forgotten_at is not None
 
     @property
     def display_name(self) -> str:

@@ -132,6 +132,11 @@ def fit(t: Translator, lines: Sequence[str], limit: int = MAX_TEXT) -> str:
     return "\n".join(kept)
 
 
+def former_resident(t: Translator) -> str:
+    """Who a person is after /forgetme, where a record still shows them."""
+    return t("a former resident")
+
+
 def mention(user: User) -> Html:
     """An HTML link that notifies the person, with their name escaped."""
     return Html(f'<a href="tg://user?id={user.id}">{html_escape(user.display_name)}</a>')
