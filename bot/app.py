@@ -20,6 +20,7 @@ from bot.services.backups import Backups
 from bot.services.care import CareService
 from bot.services.community import Community
 from bot.services.events import EventService
+from bot.services.flood import FloodGuard
 from bot.services.hours import HoursService
 from bot.services.lockup import LockupService
 from bot.services.notices import NoticeService
@@ -189,6 +190,9 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     services.care = CareService(
         db=db, clock=clock, people=people, users=users, requests=services.requests,
         events=services.events, cards=services.cards,
+    )
+    services.flood = FloodGuard(
+        db=db, clock=clock, config=settings, outbox=outbox, community=community, people=people,
     )
     db.space.on_recovered(
         Upkeep(db=db, clock=clock, config=settings, outbox=outbox, people=people, users=users)

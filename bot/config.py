@@ -291,6 +291,16 @@ class RequestsSettings(Section):
         return timedelta(minutes=self.question_timeout_minutes)
 
 
+class GroupsSettings(Section):
+    """Building groups: muting floods and links from new members (off by default)."""
+
+    antiflood: bool = False
+    new_member_hours: float = Field(24, gt=0)
+    burst_messages: int = Field(5, ge=1)  # more than this within burst_seconds: muted
+    burst_seconds: float = Field(10, gt=0)
+    mute_links: bool = True
+
+
 class EventsSettings(Section):
     """Events: when the reminder goes out, how sign-up list edits are batched, form timeout."""
 
@@ -394,6 +404,7 @@ class Settings(BaseSettings):
     lockup: LockupSettings = LockupSettings()
     events: EventsSettings = EventsSettings()
     requests: RequestsSettings = RequestsSettings()
+    groups: GroupsSettings = GroupsSettings()
     points: PointsSettings = PointsSettings()
     backup: BackupSettings = BackupSettings()
     hours: HoursSettings = HoursSettings()

@@ -19,6 +19,7 @@ from bot.services.backups import Backups
 from bot.services.care import CareService
 from bot.services.community import Community
 from bot.services.events import EventService
+from bot.services.flood import FloodGuard
 from bot.services.hours import HoursService
 from bot.services.lockup import LockupService
 from bot.services.notices import NoticeService
@@ -64,6 +65,7 @@ class Services:
     backups: Backups = field(init=False)
     hours: HoursService = field(init=False)
     care: CareService = field(init=False)
+    flood: FloodGuard = field(init=False)
 
 
 class BotData:

@@ -1,5 +1,6 @@
 """A resident's own data: /mydata (the file of everything kept about them) and /forgetme
-(with its Confirm / Cancel buttons), in private only."""
+(with its Confirm / Cancel buttons), in private only; and the owners' Unmute button of the
+antiflood (the guard itself runs from tracking, on every message in a group)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from bot.errors import InvalidInput
 from bot.features import Feature
 from bot.i18n import N_
 from bot.views import care as views
-from handlers.access import actor_of
+from handlers.access import actor_of, refresh_admins
 from handlers.common import show
 
 MENU = [
@@ -53,19 +54,22 @@ async def forgetme(update: Update, context: LinliContext) -> None:
 
 
 async def button(update: Update, context: LinliContext) -> None:
-    """Yes, forget me / Cancel: the service checks again that the presser is the person."""
+    """Yes, forget me / Cancel (the service checks again that the presser is the person),
+    and an owner's Unmute (checked again that they own the group's building)."""
     query = update.callback_query
     if query is None:
         return
     _in_private(update, N_("This button is no longer valid."))
     pressed = parse_button(query.data, views.FEATURE)
-    user_id = pressed.int_arg()
+    user_id = pressed.int_arg()  # for Unmute: the mute's number
     if pressed.action == "keep":
         context.services.care.same_person(actor_of(update), user_id)
         text = views.kept(context.t)
     elif pressed.action == "forget":
         done = await context.services.care.forget(actor_of(update), user_id)
         text = views.forgotten(context.t, done)
+    elif pressed.action == "unmute":
+        text = await _unmute(context, update, user_id)
     else:
         raise InvalidInput(N_("This button is no longer valid."))
     await query.answer()
@@ -73,6 +77,15 @@ async def button(update: Update, context: LinliContext) -> None:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML)
     except BadRequest:  # the question is gone: the answer comes as a new message
         await context.bot.send_message(query.from_user.id, text, parse_mode=ParseMode.HTML)
+
+
+async def _unmute(context: LinliContext, update: Update, mute_id: int) -> str:
+    """An owner lifts a mute; their rights rest on the group's admin list, fetched fresh."""
+    flood = context.services.flood
+    building = await flood.building_of(mute_id)
+    await refresh_admins(context, building.chat_id)
+    await flood.unmute(actor_of(update), mute_id)
+    return views.unmuted(context.t)
 
 
 def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:

@@ -243,6 +243,13 @@ PERSONAL: tuple[Personal, ...] = (
         N_("seats of past shifts given up or taken, by number: the rota's history"),
     ),
     Personal(
+        "mutes", ("user_id",), "mutes",
+        """SELECT c.title AS chat, m.reason, m.muted_at, m.unmuted_at FROM mutes m
+           JOIN chats c ON c.id = m.chat_id WHERE m.user_id = :user""",
+        (),
+        N_("mutes in a group for a flood or a link, by number: the owners can still lift them"),
+    ),
+    Personal(
         "prompts", ("user_id",), "prompts",
         "SELECT feature, step, asked_at, expires_at FROM prompts WHERE user_id = :user",
         ("DELETE FROM prompts WHERE user_id = :user",),
@@ -262,6 +269,7 @@ LEFT_OUT: tuple[LeftOut, ...] = (
     LeftOut("volunteer_applications", ("decided_by",), OWNERS_ACT),
     LeftOut("event_attendance", ("marked_by",), OWNERS_ACT),
     LeftOut("aways", ("set_by",), OWNERS_ACT),
+    LeftOut("mutes", ("unmuted_by",), OWNERS_ACT),
 )
 
 # Tables without a user column that hold names inside stored messages: /forgetme rewrites

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Json
 
@@ -183,3 +183,15 @@ class CardCopy(Model):
     message_id: int | None = None
     shown: str = ""
     dirty: bool = False
+
+
+class Mute(Model):
+    """A new member muted in a building group for a flood or a link, until an owner lifts it."""
+
+    id: int
+    chat_id: int
+    user_id: int
+    reason: Literal["burst", "link"]
+    muted_at: float
+    unmuted_by: int | None = None
+    unmuted_at: float | None = None

@@ -78,6 +78,7 @@ class ChatRecord:
     migrated_to: int | None = None
     migrated_from: int | None = None
     pinned: list[int] = field(default_factory=list)
+    restrictions: dict[int, JSON] = field(default_factory=dict)  # the last permissions set
 
     @property
     def kind(self) -> str:

@@ -8,12 +8,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.callbacks import button_data
+from bot.domain.core import Building, Mute, User
 from bot.i18n import Translator
 from bot.services.care import Forgotten, PersonalRecord
-from bot.views.common import Button, OutMessage, keyboard
+from bot.views.common import Button, OutMessage, keyboard, mention
 
 FEATURE = "care"
-BUTTONS = ("forget", "keep")
+BUTTONS = ("forget", "keep", "unmute")
 
 
 def _readable(value: Any, column: str, tz: ZoneInfo) -> Any:
@@ -82,3 +83,35 @@ def forgotten(t: Translator, done: Forgotten) -> str:
 def kept(t: Translator) -> str:
     """Cancel pressed: nothing changed."""
     return t("Nothing was changed. I keep your data as before.")
+
+
+# --- antiflood -------------------------------------------------------------------------------
+
+
+def muted(t: Translator, mute: Mute, user: User | None, building: Building) -> OutMessage:
+    """To each owner in private: a new member was muted, why, and Unmute."""
+    who = mention(user) if user is not None else str(mute.user_id)
+    if mute.reason == "link":
+        text = t("🔇 I muted {who}, who joined {building}'s group lately, for posting a link.",
+                 who=who, building=building.name)
+    else:
+        text = t("🔇 I muted {who}, who joined {building}'s group lately, for sending many "
+                 "messages in a few seconds.", who=who, building=building.name)
+    text += "\n" + t("If it was a mistake, unmute them:")
+    return OutMessage(text, keyboard([
+        Button(t("🔊 Unmute"), button_data(FEATURE, "unmute", mute.id)),
+    ]))
+
+
+def unmuted(t: Translator) -> str:
+    """Unmute pressed: the member may write again."""
+    return t("🔊 Unmuted: they can write in the group again.")
+
+
+def antiflood_advice(t: Translator, *, can_restrict: bool) -> str:
+    """/setup, when groups.antiflood is on: whether the bot can mute, and what it does."""
+    if not can_restrict:
+        return t("Antiflood is on, but to mute new members who flood the group or post links "
+                 "I must be an admin with the right to restrict members (in a supergroup).")
+    return t("Antiflood is on: a new member who floods the group or posts a link is muted, "
+             "and the owners hear of it in private with an Unmute button.")

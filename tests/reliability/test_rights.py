@@ -29,8 +29,10 @@ from bot.emulator import BotApiEmulator
 from bot.services.community import Actor
 from bot.services.lockup import parse_facility
 from bot.services.points import parse_reward
+from bot.views import care as care_views
 from bot.views import hours as hours_views
 from handlers import events, notices, points, requests, roster
+from storage.flood import MuteRepository
 from tests.harness import Harness, settings_for
 from tests.reliability.community import (
     ADMIN,
@@ -149,6 +151,13 @@ COMMANDS = [
     Row("/verify {certificate}", "private", EVERYONE, "certificate"),
     Row("/apply repair", "group", frozenset({"resident", "owner", "admin"}),
         note="a member of the building who is not a volunteer yet"),
+    Row("/mydata", "private", EVERYONE, note="one's own data, as a file"),
+    Row("/mydata", "group", NON_MEMBERS,
+        note="in the group a short line says to ask in private; non-members ask in private"),
+    Row("/forgetme", "private", EVERYONE - {"admin"},
+        note="asks for confirmation, only for oneself; the community admin (shared by every "
+             "building) holds a request claimed in an earlier row: finish it first"),
+    Row("/forgetme", "group", NON_MEMBERS, note="in the group: ask in private"),
 ]
 
 BUTTONS = [
@@ -216,13 +225,24 @@ BUTTONS = [
     Row("hours:confirm:{attendance}", "private", OWNERS, "no_checkout"),
     Row("hours:approve:{application}", "private", OWNERS, "application"),
     Row("hours:decline:{application}", "private", OWNERS, "application"),
+    Row("care:unmute:{mute}", "private", OWNERS, "mute",
+        note="the owners of the group where the antiflood muted someone"),
+    Row("care:keep:{me}", "private", EVERYONE, note="Cancel under one's own /forgetme"),
+    Row("care:keep:{neighbour}", "private", frozenset(), note="someone else's: forged"),
+    Row("care:forget:{neighbour}", "private", frozenset(),
+        note="forgetting someone else (a forged payload): nobody, owners neither"),
+    # Last: it forgets the people shared by every building (the stranger, the admin…).
+    Row("care:forget:{me}", "private", EVERYONE - {"admin"},
+        note="Yes, forget me: oneself only (the admin holds a request: finish it first)"),
 ]
 
 
 @pytest.fixture
 async def community(emulator: BotApiEmulator, tmp_path: Path) -> Any:
-    """The bot with an outbox that does not pace itself (the limits are not under test)."""
-    harness = Harness(emulator, settings_for(emulator, tmp_path, outbox=FAST_OUTBOX))
+    """The bot with an outbox that does not pace itself and no hourly limit on requests (the
+    limits are not under test)."""
+    harness = Harness(emulator, settings_for(emulator, tmp_path, outbox=FAST_OUTBOX,
+                                             requests={"max_per_hour": 0}))
     await harness.start()
     try:
         yield await open_community(harness)
@@ -235,7 +255,7 @@ def test_the_table_has_every_command_and_every_button() -> None:
     actions = {
         "requests": requests.BUTTONS, "notice": notices.ACTIONS, "roster": roster.BUTTONS,
         "lockup": ("start", "tick", "post"), "points": points.BUTTON_ACTIONS,
-        "event": events.BUTTONS, "hours": hours_views.BUTTONS,
+        "event": events.BUTTONS, "hours": hours_views.BUTTONS, "care": care_views.BUTTONS,
     }  # fmt: skip
     pressed = {tuple(row.what.split(":")[:2]) for row in BUTTONS}
     assert pressed == {(feature, action) for feature, names in actions.items()
@@ -330,6 +350,7 @@ async def prepare(community: Community, place: Place, kind: str, role: str) -> d
         "building_id": building.id,
         "volunteer_id": place.volunteer,
         "neighbour": place.neighbour,
+        "me": place.user(role),
         "partner": place.target,
         "soon": local(community, hours=1),
         "tomorrow": local(community, hours=24)[:10],
@@ -705,6 +726,19 @@ async def hours_entry(community: Community, place: Place, role: str) -> dict[str
     return {"entry": await last_id(community, "hours_entries")}
 
 
+async def mute(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The target muted in the group by the antiflood (as its guard records it), afresh for
+    each role."""
+    services = community.harness.bot.services
+    async with services.db.transaction() as tx:
+        await tx.execute("UPDATE mutes SET unmuted_at = 0 WHERE user_id = ? AND unmuted_at IS NULL",
+                         (place.target,))
+        muted = await MuteRepository(services.db).add(
+            tx, place.group, place.target, "link", services.clock.now())
+    assert muted is not None
+    return {"mute": muted.id}
+
+
 async def certificate(community: Community, place: Place, role: str) -> dict[str, Any]:
     """A certificate of the volunteer's hours this year."""
     await hours_entry(community, place, "volunteer")
@@ -730,6 +764,7 @@ async def application(community: Community, place: Place, role: str) -> dict[str
 
 
 PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, Any]]]] = {
+    "mute": mute,
     "target": target,
     "target_volunteer": target_volunteer,
     "notice": notice,
