@@ -75,10 +75,10 @@ class RequestRepository:
         return None if row is None else Request.from_row(row)
 
     async def opened_since(self, tx: Transaction, resident_id: int, since: float) -> int:
-        """How many requests the resident opened from ``since`` on (read in the transaction
+        """How many requests the resident opened after ``since`` (read in the transaction
         that inserts the next one, so that two at once cannot both pass a limit)."""
         value = await tx.fetch_value(
-            "SELECT count(*) FROM requests WHERE resident_id = ? AND created_at >= ?",
+            "SELECT count(*) FROM requests WHERE resident_id = ? AND created_at > ?",
             (resident_id, since),
         )
         return int(value or 0)

@@ -590,7 +590,11 @@ class BotApi:
         chat = self.world.chats[chat_id]
         if user_id == self.world.bot.user_id:
             return member_json(user, chat.bot_status, can_pin=chat.bot_can_pin)
-        return member_json(user, chat.status_of(user_id))
+        member = member_json(user, chat.status_of(user_id))
+        if member["status"] == "restricted":  # what restrictChatMember set last
+            allowed = chat.restrictions.get(user_id, {})
+            member.update({key: bool(allowed[key]) for key in member if key in allowed})
+        return member
 
     def get_chat_administrators(self, request: ApiRequest) -> list[JSON]:
         """getChatAdministrators: the creator first, then admins, then the bot if admin."""

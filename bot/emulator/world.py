@@ -248,6 +248,8 @@ def restricted_rights() -> JSON:
         "can_send_videos",
         "can_send_video_notes",
         "can_send_voice_notes",
+        "can_edit_tag",
+        "can_react_to_messages",
     ]
     return {"is_member": True, "until_date": 0, **dict.fromkeys(names, False)}
 
