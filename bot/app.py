@@ -188,8 +188,8 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         community=community, people=people, users=users,
     )
     services.care = CareService(
-        db=db, clock=clock, people=people, users=users, requests=services.requests,
-        events=services.events, cards=services.cards,
+        db=db, clock=clock, community=community, people=people, users=users,
+        requests=services.requests, events=services.events, cards=services.cards,
     )
     services.flood = FloodGuard(
         db=db, clock=clock, config=settings, outbox=outbox, community=community, people=people,

@@ -77,7 +77,8 @@ PERSONAL: tuple[Personal, ...] = (
         "chat_admins", ("user_id",), "group_admin",
         """SELECT c.title AS chat, a.fetched_at FROM chat_admins a
            JOIN chats c ON c.id = a.chat_id WHERE a.user_id = :user""",
-        ("DELETE FROM chat_admins WHERE user_id = :user",),
+        (),
+        N_("the groups you are an admin of, as Telegram shows them (refreshed from Telegram)"),
     ),
     Personal(
         "requests", ("resident_id",), "requests_opened",

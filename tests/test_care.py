@@ -184,11 +184,18 @@ async def test_forgetme_forgets_the_person_and_keeps_others_records_nameless(
     # Their next messages do not bring the names back; a second /forgetme finds nothing.
     again = await harness.say(ZHANG, ZHANG, "/forgetme", expect="没有")
     assert "没有可以忘记的" in again.text
+    harness.emu.user_sends(ZHANG, GROUP, "谢谢大家")  # (she is a member again, nameless)
+    await harness.settle()
     assert await texts_holding(harness, [FIRST, LAST, USERNAME]) == sorted(
         DOCUMENTED_EXCEPTIONS)
     await harness.say(ZHANG, ZHANG, "/mydata", expect="您的")
     profile = document_of(harness, ZHANG)["profile"][0]  # type: ignore[index]
     assert (profile["first_name"], profile["username"]) == ("", None)
+
+    # Start pressed again: she comes back, and the bot knows her name from then on.
+    await harness.say(ZHANG, ZHANG, "/start")
+    await harness.say(ZHANG, ZHANG, "/myrequests")
+    assert await harness.value("SELECT first_name FROM users WHERE id = ?", ZHANG) == FIRST
 
 
 async def test_a_volunteer_holding_a_request_is_asked_to_finish_it_first(

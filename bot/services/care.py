@@ -15,7 +15,7 @@ from bot.clock import Clock
 from bot.domain.core import User
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_
-from bot.services.community import Actor
+from bot.services.community import Actor, Community
 from bot.services.events import EventService
 from bot.services.notices import CARD as NOTICE_CARD
 from bot.services.people import People, Person
@@ -52,6 +52,7 @@ class CareService:
         *,
         db: Database,
         clock: Clock,
+        community: Community,
         people: People,
         users: UserRepository,
         requests: RequestService,
@@ -60,6 +61,7 @@ class CareService:
     ) -> None:
         self.db = db
         self.clock = clock
+        self.community = community
         self.people = people
         self.users = users
         self.requests = requests
@@ -97,6 +99,7 @@ class CareService:
                 await self.cards.touch(tx, NOTICE_CARD, str(post_id))
             await self.requests.redraw_all(tx, actor.user_id)
         self.people.forget_person(actor.user_id)
+        self.community.forget_member(actor.user_id)
         kept = [entry.kept for entry in PERSONAL if entry.kept and entry.section in sections]
         return Forgotten([r.id for r in withdrawn], events_left, list(dict.fromkeys(kept)))
 
