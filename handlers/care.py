@@ -61,15 +61,15 @@ async def button(update: Update, context: LinliContext) -> None:
         return
     _in_private(update, N_("This button is no longer valid."))
     pressed = parse_button(query.data, views.FEATURE)
-    user_id = pressed.int_arg()  # for Unmute: the mute's number
+    number = pressed.int_arg()  # the person (Yes, forget me / Cancel) or the mute (Unmute)
     if pressed.action == "keep":
-        context.services.care.same_person(actor_of(update), user_id)
+        context.services.care.same_person(actor_of(update), number)
         text = views.kept(context.t)
     elif pressed.action == "forget":
-        done = await context.services.care.forget(actor_of(update), user_id)
+        done = await context.services.care.forget(actor_of(update), number)
         text = views.forgotten(context.t, done)
     elif pressed.action == "unmute":
-        text = await _unmute(context, update, user_id)
+        text = await _unmute(context, update, number)
     else:
         raise InvalidInput(N_("This button is no longer valid."))
     await query.answer()
