@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from storage.migrate import open_migrated
-from storage.mydata import LEFT_OUT, PERSONAL, USER_COLUMN, MyDataRepository, listed
+from storage.mydata import LEFT_OUT, PERSONAL, USER_COLUMN, MyDataRepository, listed, scrubbed
 
 
 async def test_every_user_column_of_the_schema_is_in_the_registry(tmp_path: Path) -> None:
@@ -48,3 +48,26 @@ def test_a_left_out_column_says_why_and_the_discovery_knows_user_columns() -> No
         assert USER_COLUMN.match(name), name
     for name in ("building_id", "chat_id", "message_id", "outbox_id", "status"):
         assert not USER_COLUMN.match(name), name
+
+
+def test_scrubbing_a_stored_update_blanks_the_persons_user_objects_and_names_in_texts() -> None:
+    update = {
+        "update_id": 7,
+        "message": {
+            "from": {"id": 2, "is_bot": False, "first_name": "Ann", "last_name": "Lee",
+                     "username": "ann_lee"},
+            "chat": {"id": 2, "type": "private", "first_name": "Ann", "username": "ann_lee"},
+            "text": "hi, I am Ann Lee (@ann_lee)",
+            "reply_to_message": {"from": {"id": 3, "is_bot": False, "first_name": "Bob"},
+                                 "text": "Ann?"},
+        },
+    }
+    forms = ["Ann Lee", "@ann_lee", "ann_lee", "Ann", "Lee"]
+    cleaned = scrubbed(update, 2, forms)
+    message = cleaned["message"]
+    assert message["from"] == {"id": 2, "is_bot": False, "first_name": ""}
+    assert message["chat"] == {"id": 2, "type": "private", "first_name": ""}
+    assert message["text"] == "hi, I am — (—)"
+    assert message["reply_to_message"]["from"]["first_name"] == "Bob"  # someone else's
+    assert message["reply_to_message"]["text"] == "—?"
+    assert set(cleaned) == {"update_id", "message"}  # keys are never rewritten
