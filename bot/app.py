@@ -17,6 +17,7 @@ from bot.outbox import Outbox, OutboxSender
 from bot.ratelimit import LoggingRateLimiter
 from bot.scheduler import Scheduler
 from bot.services.backups import Backups
+from bot.services.bookings import BookingService
 from bot.services.care import CareService
 from bot.services.community import Community
 from bot.services.events import EventService
@@ -33,6 +34,7 @@ from bot.services.stats import StatsService
 from bot.services.upkeep import Upkeep
 from bot.transport import AiohttpRequest
 from handlers import (
+    bookings,
     care,
     chat,
     errors,
@@ -50,6 +52,7 @@ from handlers import (
     tracking,
     upkeep,
 )
+from storage.bookings import BookingRepository
 from storage.chats import ChatRepository
 from storage.db import Database
 from storage.inbox import InboxRepository
@@ -63,8 +66,8 @@ LinliApplication = Application[Any, LinliContext, Any, Any, BotData, Any]
 FEATURES: list[Feature] = [
     module.DESCRIPTION
     for module in (
-        start, groups, notices, requests, roster, lockup, points, events, stats, hours,
-        care, upkeep, chat,
+        start, groups, notices, requests, roster, lockup, bookings, points, events, stats,
+        hours, care, upkeep, chat,
     )
 ]
 
@@ -165,15 +168,25 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         community=community, people=people, prompts=prompts, points=points,
         roster=services.roster, cards=services.cards,
     )
+    booking_repo = BookingRepository(db)  # the lock-up reads who booked the room last
     services.lockup = LockupService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, prompts=prompts, points=points,
-        roster=services.roster,
+        roster=services.roster, requests=services.requests, uses=booking_repo,
+    )
+    services.bookings = BookingService(
+        clock=clock, config=settings, outbox=outbox, scheduler=scheduler, community=community,
+        prompts=prompts, roster=services.roster, lockup=services.lockup, repo=booking_repo,
+    )
+    services.hours = HoursService(
+        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
+        community=community, people=people, users=users, cards=services.cards,
+        prompts=prompts,
     )
     services.events = EventService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, cards=services.cards, people=people, users=users,
-        prompts=prompts, points=points,
+        prompts=prompts, points=points, extra_rows=services.hours,
     )
     services.stats = StatsService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
@@ -182,10 +195,6 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     services.backups = Backups(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         people=people, users=users,
-    )
-    services.hours = HoursService(
-        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
-        community=community, people=people, users=users,
     )
     services.care = CareService(
         db=db, clock=clock, community=community, people=people, users=users,

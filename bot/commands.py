@@ -3,7 +3,7 @@ a person's own private chat."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from telegram import (
@@ -32,23 +32,28 @@ class MenuCommand:
     group: bool = True
 
 
-async def register_menus(
-    bot: Bot,
-    menu: Sequence[MenuCommand],
-    default_language: str,
-    everyone: Callable[[MenuCommand], bool] = lambda _item: True,
-) -> None:
+@dataclass(frozen=True)
+class SharedMenus:
+    """The menus every chat of one kind shows: private chats, groups, and groups' admins."""
+
+    private: Sequence[MenuCommand]
+    group: Sequence[MenuCommand]
+    admins: Sequence[MenuCommand]
+
+
+async def register_menus(bot: Bot, menus: SharedMenus, default_language: str) -> None:
     """setMyCommands for private chats, for groups and for the groups' admins, in each language.
 
-    Private chats get the commands ``everyone`` may use (a volunteer's or an owner's own
-    chat gets theirs with ``set_menu`` when they open it); a group's admins get every
-    group command. The menu without a language code is in the community's language;
-    clients set to another language we have get theirs.
+    ``bot.views.help.shared_menus`` chooses them by the rule of /help (a volunteer's or an
+    owner's own private chat gets theirs with ``set_menu`` when they open it). Telegram
+    shows a group's admins their scope instead of the groups' one. The menu without a
+    language code is in the community's language; clients set to another language we have
+    get theirs.
     """
     for scope, chosen in (
-        (BotCommandScopeAllPrivateChats(), [i for i in menu if i.private and everyone(i)]),
-        (BotCommandScopeAllGroupChats(), [i for i in menu if i.group]),
-        (BotCommandScopeAllChatAdministrators(), [i for i in menu if i.group]),
+        (BotCommandScopeAllPrivateChats(), menus.private),
+        (BotCommandScopeAllGroupChats(), menus.group),
+        (BotCommandScopeAllChatAdministrators(), menus.admins),
     ):
         for language in (None, *MENU_LANGUAGES):
             menu_language = _menu_language(language, default_language)

@@ -335,6 +335,18 @@ class LockupSettings(Section):
     grace_minutes: int = Field(20, ge=1, le=12 * 60)
 
 
+class BookingSettings(Section):
+    """Booking the study room and the hall: how far ahead, and how many a week."""
+
+    days_ahead: int = Field(14, ge=1, le=90)  # the grid shows this many days
+    per_week: int = Field(3, ge=1, le=50)  # places one person may hold in one week (Mon–Sun)
+    remind_minutes: int = Field(60, ge=0, le=24 * 60)  # 0: no reminder before a booking
+    # With check-in on, the reminder has an "I'm here" button (from check_in_minutes before
+    # the start to the end); an approved booking nobody checked in to counts as a no-show.
+    check_in: bool = False
+    check_in_minutes: int = Field(15, ge=0, le=120)
+
+
 class BackupSettings(Section):
     """Scheduled online backups of the database (none while ``folder`` is unset)."""
 
@@ -368,6 +380,7 @@ class HoursSettings(Section):
 
     checkin_before_minutes: int = Field(30, ge=0, le=24 * 60)
     event_length_minutes: int = Field(120, ge=15, le=24 * 60)  # events have a start only
+    location_radius_m: int = Field(0, ge=0, le=50_000)  # check-in near the event; 0: off
     step_minutes: int = Field(30, ge=1, le=60)  # hours count in whole steps (half-hours)
     minimum_minutes: int = Field(15, ge=0, le=120)  # under this an attendance counts 0
     makeup_max_hours: float = Field(12, gt=0, le=24)  # one make-up entry at most
@@ -402,6 +415,7 @@ class Settings(BaseSettings):
     outbox: OutboxSettings = OutboxSettings()
     duty: DutySettings = DutySettings()
     lockup: LockupSettings = LockupSettings()
+    booking: BookingSettings = BookingSettings()
     events: EventsSettings = EventsSettings()
     requests: RequestsSettings = RequestsSettings()
     groups: GroupsSettings = GroupsSettings()

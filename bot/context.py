@@ -16,6 +16,7 @@ from bot.i18n import Translator, translator
 from bot.outbox import Outbox, OutboxSender
 from bot.scheduler import Scheduler
 from bot.services.backups import Backups
+from bot.services.bookings import BookingService
 from bot.services.care import CareService
 from bot.services.community import Community
 from bot.services.events import EventService
@@ -59,6 +60,7 @@ class Services:
     requests: RequestService = field(init=False)
     roster: RosterService = field(init=False)
     lockup: LockupService = field(init=False)
+    bookings: BookingService = field(init=False)
     points: PointsService = field(init=False)
     events: EventService = field(init=False)
     stats: StatsService = field(init=False)

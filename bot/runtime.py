@@ -24,7 +24,7 @@ from bot.context import Services
 from bot.heartbeat import BEAT_SECONDS, beat
 from bot.inbox import InboxPoller, InboxWorker, Intake
 from bot.status import StatusContext, status_json
-from bot.views.help import for_everyone
+from bot.views.help import shared_menus
 from bot.webhook import WebhookServer, webhook_secret
 from storage.dead_letters import DeadLetterRepository
 from storage.meta import MetaRepository
@@ -75,7 +75,7 @@ class Runtime:
                  _host(self.settings.telegram.api_url), _through(self.settings))
         try:
             await register_menus(
-                app.bot, services.menu, self.settings.community.language, for_everyone
+                app.bot, shared_menus(services.menu), self.settings.community.language
             )
         except TelegramError as error:
             log.warning("could not register the command menus: %s", error)

@@ -32,11 +32,14 @@ def chat_place(chat: Chat | None) -> Place | None:
     return Place(chat.id, chat.type, chat.title)
 
 
-async def reply(update: Update, context: LinliContext, text: str, **kwargs: Any) -> Message | None:
-    """Answer the update where it came from: a message gets a reply, a button an alert."""
+async def reply(
+    update: Update, context: LinliContext, text: str, *, alert: bool = False, **kwargs: Any
+) -> Message | None:
+    """Answer the update where it came from: a message gets a reply, a button a toast (an
+    alert the person closes, when long or ``alert``: only the presser sees either)."""
     if update.callback_query is not None:
         plain = _strip_tags(text)
-        await update.callback_query.answer(plain[:200], show_alert=len(plain) > 60)
+        await update.callback_query.answer(plain[:200], show_alert=alert or len(plain) > 60)
         return None
     message = update.effective_message
     if message is None:

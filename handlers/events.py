@@ -29,6 +29,7 @@ from bot.services.events import (
     KIND_CANCELLED,
     KIND_PROMOTED,
     KIND_REMINDER,
+    LOCATION_STEP,
     PROMPT,
     example_time,
     parse_building_names,
@@ -145,7 +146,9 @@ async def form_answer(update: Update, context: LinliContext, form: Prompt) -> No
     events = context.services.events
     if message is None:
         return
-    if message.text is None:
+    where = message.location
+    point = (where.latitude, where.longitude) if where is not None else None
+    if message.text is None and (point is None or form.step != LOCATION_STEP):
         raise InvalidInput(N_("Please answer the question of the /event form with text."))
     _chat, user = _chat_and_user(update)
     targets: list[Building] = []
@@ -154,7 +157,7 @@ async def form_answer(update: Update, context: LinliContext, form: Prompt) -> No
     else:
         await _fresh_admins_of(update, context, form.payload.get("buildings", []))
     answered = await events.answer_form(
-        Actor(user.id), form, message.text, targets, message.message_id
+        Actor(user.id), form, message.text or "", targets, message.message_id, point
     )
     if isinstance(answered, Event):
         buildings = await events.buildings_of(answered.id)

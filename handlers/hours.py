@@ -1,5 +1,6 @@
 """Service hours: /checkin, /checkout, /hours (and its add, correct and announce), /certificate,
-/verify, /apply, and the buttons of check-in messages, codes and applications."""
+/verify, /apply, the buttons of check-in messages, event cards, codes and applications, and
+the location a volunteer shares to check in."""
 
 from __future__ import annotations
 
@@ -13,15 +14,17 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot.callbacks import parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
+from bot.domain.core import Prompt
 from bot.errors import InvalidInput, NotAllowed
 from bot.features import Feature, Wiring
 from bot.i18n import N_
 from bot.reports.certificate import render
 from bot.services.community import REFUSALS, Actor, Role
 from bot.services.events import KIND_CARD
-from bot.services.hours import CORRECT_USAGE, MAKEUP_USAGE
+from bot.services.hours import CORRECT_USAGE, MAKEUP_USAGE, PROMPT, CheckIn, LocationAsked
 from bot.views import hours as views
 from handlers.access import fresh_admins, group_building, refresh_admins
+from handlers.chat import menu_keyboard
 from handlers.common import command_text, message_key, named_person, reply, show
 
 MENU = [
@@ -77,7 +80,32 @@ async def checkin(update: Update, context: LinliContext) -> None:
             _actor(update)), tz))
         return
     done = await service.check_in_code(_actor(update), code)
-    await reply(update, context, views.checked_in(context.t, done, tz))
+    if isinstance(done, LocationAsked) and _private(update):
+        return  # the question, with its location button, is on its way to this chat
+    await reply(update, context, _checked_in(update, context, done))
+
+
+def _checked_in(update: Update, context: LinliContext, done: CheckIn | LocationAsked) -> str:
+    """A check-in done, or the location asked for in private."""
+    if isinstance(done, LocationAsked):
+        return views.location_wanted(context.t, done, private=_private(update))
+    return views.checked_in(context.t, done, context.services.settings.community.tz)
+
+
+async def location_answer(update: Update, context: LinliContext, prompt: Prompt) -> None:
+    """The volunteer's answer to "share your location": checked in when near the event."""
+    message = update.effective_message
+    service = context.services.hours
+    if message is None:
+        return
+    if message.location is None or message.forward_origin is not None:
+        activity = await service.activity(service.waiting_for(prompt))
+        raise InvalidInput(N_("Press «📍 Share my location» below to check in to «{title}»: "
+                              "your own location, not a forwarded one."), title=activity.title)
+    here = (message.location.latitude, message.location.longitude)
+    done = await service.check_in_here(_actor(update), service.waiting_for(prompt), here)
+    await reply(update, context, _checked_in(update, context, done),
+                reply_markup=await menu_keyboard(update, context))
 
 
 async def checkout(update: Update, context: LinliContext) -> None:
@@ -204,7 +232,8 @@ async def apply(update: Update, context: LinliContext) -> None:
 
 
 async def button(update: Update, context: LinliContext) -> None:
-    """Check in / Check out, Show the code again, Confirm, Approve / Decline.
+    """Check in / Check out (in private or on the event's card), Show the code again,
+    Confirm, Approve / Decline.
 
     Rights are checked again in the service on every press; a refusal becomes the alert.
     """
@@ -215,12 +244,13 @@ async def button(update: Update, context: LinliContext) -> None:
     action = BUTTON_ACTIONS.get(pressed.action)
     if action is None:
         raise InvalidInput(N_("This button is no longer valid."))
-    await reply(update, context, await action(update, context, pressed.int_arg()))
+    await reply(update, context, await action(update, context, pressed.int_arg()),
+                alert=pressed.action == "code")  # the code: an alert only the presser sees
 
 
 async def _in(update: Update, context: LinliContext, activity_id: int) -> str:
     done = await context.services.hours.check_in(_actor(update), activity_id)
-    return views.checked_in(context.t, done, context.services.settings.community.tz)
+    return _checked_in(update, context, done)
 
 
 async def _out(update: Update, context: LinliContext, activity_id: int) -> str:
@@ -273,6 +303,7 @@ def wire(services: Services) -> Wiring:
     the windows that opened meanwhile."""
     hours_service = services.hours
     return Wiring(jobs=hours_service.jobs(), settled={KIND_CARD: hours_service.event_posted},
+                  expiry={PROMPT: hours_service.location_expired},
                   on_start=hours_service.catch_up)
 
 
@@ -289,4 +320,4 @@ def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
     ]
 
 
-DESCRIPTION = Feature("hours", get_handlers, MENU, wire=wire)
+DESCRIPTION = Feature("hours", get_handlers, MENU, prompts={PROMPT: location_answer}, wire=wire)

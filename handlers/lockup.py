@@ -9,12 +9,16 @@ from bot.callbacks import parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
 from bot.domain.core import Prompt
+from bot.domain.requests import Source
 from bot.errors import InvalidInput, NotFound
 from bot.features import Feature, Wiring
 from bot.i18n import N_
+from bot.services.bookings import parse_bookable
 from bot.services.community import Actor, Role
 from bot.services.lockup import PROMPT, parse_facility
+from bot.views import bookings as booking_views
 from bot.views import lockup as views
+from bot.views.common import OutMessage
 from bot.views.lockup import FACILITY_USAGE
 from handlers.access import owner_actor, place_of
 from handlers.common import show
@@ -29,7 +33,8 @@ MENU = [
 
 
 async def facility(update: Update, context: LinliContext) -> None:
-    """/facility [add name | times | checklist] [remove name]: a building's facilities."""
+    """/facility [add name | times | checklist] [remove name] [book name | hours | …]: a
+    building's facilities, and which of them residents may book."""
     actor = await owner_actor(update, context)
     building, rest = await chosen_building(update, context, actor, Role.OWNER, "facility")
     action, _space, details = rest.partition(" ")
@@ -38,6 +43,11 @@ async def facility(update: Update, context: LinliContext) -> None:
         await service.add_facility(actor, building, parse_facility(details))
     elif action.lower() == "remove":
         await service.remove_facility(actor, building, details)
+    elif action.lower() == "book":
+        spec = parse_bookable(details)
+        room = await context.services.bookings.make_bookable(actor, building, spec)
+        await show(update, context, booking_views.bookable(context.t, room))
+        return
     elif action:
         raise InvalidInput(FACILITY_USAGE)
     found = await service.managed_facilities(actor, building)
@@ -75,6 +85,9 @@ async def lockup_button(update: Update, context: LinliContext) -> None:
     elif data.action == "post":
         found = await service.report(actor, data.int_arg(0), None, None)
         shown = views.reported(t, found, service.tz)
+    elif data.action == "problem":
+        await service.ask_problem(actor, data.int_arg(0))
+        shown = views.problem_asked(t)
     else:
         raise InvalidInput(N_("This button is no longer valid."))
     await query.answer()
@@ -82,9 +95,13 @@ async def lockup_button(update: Update, context: LinliContext) -> None:
 
 
 async def lockup_note(update: Update, context: LinliContext, prompt: Prompt) -> None:
-    """A finished checklist waits for the volunteer's next private message: the report's note."""
+    """A finished checklist waits for the volunteer's next private message: the report's note
+    (or, after Problem, the problem's description)."""
     message = update.effective_message
     if message is None:
+        return
+    if prompt.step == "problem":
+        await lockup_problem(update, context, prompt)
         return
     if not message.photo and not message.text:
         raise InvalidInput(
@@ -96,6 +113,21 @@ async def lockup_note(update: Update, context: LinliContext, prompt: Prompt) -> 
     actor = Actor(prompt.user_id)  # the prompt is answered in the private chat of its asker
     found = await service.report(actor, int(prompt.payload["lockup"]), note, photo)
     await show(update, context, views.reported(context.t, found, service.tz))
+
+
+async def lockup_problem(update: Update, context: LinliContext, prompt: Prompt) -> None:
+    """The problem found at lock-up, in the volunteer's words: a repair request."""
+    message = update.effective_message
+    if message is None or not message.text:
+        raise InvalidInput(N_("Please describe the problem in a line of text."))
+    service = context.services.lockup
+    source = Source(message.chat.id, message.message_id, private=True)
+    found, number = await service.report_problem(
+        Actor(prompt.user_id), int(prompt.payload["lockup"]), message.text, source
+    )
+    shown = views.checklist(context.t, found, service.tz)
+    text = views.problem_noted(context.t, number) + "\n\n" + shown.text
+    await show(update, context, OutMessage(text, shown.buttons))
 
 
 async def lockups(update: Update, context: LinliContext) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from dataclasses import replace
 
-from telegram import Chat, ChatMember, ReactionTypeEmoji, Update
+from telegram import Chat, ChatMember, ReactionType, ReactionTypeEmoji, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -220,19 +221,27 @@ async def confirm_by_reply(update: Update, context: LinliContext) -> bool:
     if message is None or replied is None or not service.is_confirmation(message.text or ""):
         return False
     if update.effective_user is not None:
-        await service.confirm_at(actor_of(update), message.chat.id, replied.message_id)
+        await service.confirm_at(actor_of(update), message.chat.id, replied.message_id, "reply")
     return True
 
 
 async def reaction(update: Update, context: LinliContext) -> None:
-    """A 👍 on a notice's post (Telegram sends reactions only to admins): it confirms."""
+    """A 👍 on a notice's post (Telegram sends reactions only to admins) confirms it; taking
+    the 👍 away takes back the confirmation it made (not one made with the button or a reply)."""
     changed = update.message_reaction
     if changed is None or changed.user is None:
         return
-    emoji = [r.emoji for r in changed.new_reaction if isinstance(r, ReactionTypeEmoji)]
     service = context.services.notices
-    if service.is_confirming_reaction(emoji):
-        await service.confirm_at(actor_of(update), changed.chat.id, changed.message_id)
+    chat_id, message_id = changed.chat.id, changed.message_id
+    if service.is_confirming_reaction(_emoji(changed.new_reaction)):
+        await service.confirm_at(actor_of(update), chat_id, message_id, "reaction")
+    elif service.is_confirming_reaction(_emoji(changed.old_reaction)):
+        await service.withdraw_reaction_at(actor_of(update), chat_id, message_id)
+
+
+def _emoji(reactions: Sequence[ReactionType]) -> list[str]:
+    """The plain emoji among reactions (custom emoji and paid stars never confirm)."""
+    return [r.emoji for r in reactions if isinstance(r, ReactionTypeEmoji)]
 
 
 ACTIONS = {"ok": confirm_pressed, "names": names_pressed, "cancel": cancel_pressed}

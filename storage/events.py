@@ -54,13 +54,15 @@ class EventRepository:
         now: float,
         source: str | None = None,
     ) -> Event:
-        """Store an event (title, place, description, starts_at, capacity, helpers) and posts."""
+        """Store an event (title, place, description, starts_at, capacity, helpers, where it is
+        on the map) and its posts."""
         cursor = await tx.execute(
             """INSERT INTO events (title, place, description, starts_at, capacity, helpers,
-                                   created_by, created_at, source)
-               VALUES (:title, :place, :description, :starts_at, :capacity, :helpers, :by, :now,
-                       :source)""",
-            {**fields, "by": by, "now": now, "source": source},
+                                   latitude, longitude, created_by, created_at, source)
+               VALUES (:title, :place, :description, :starts_at, :capacity, :helpers,
+                       :latitude, :longitude, :by, :now, :source)""",
+            {"latitude": None, "longitude": None, **fields, "by": by, "now": now,
+             "source": source},
         )
         event_id = cursor.lastrowid
         await tx.execute_many(

@@ -89,6 +89,18 @@ class HoursRepository:
                                      (activity_id,))
         return None if row is None else Activity.from_row(row)
 
+    async def activity_by_ref(self, reader: Reader, ref: str) -> Activity | None:
+        """The check-in window of an event ('event:12'), if it was opened."""
+        row = await reader.fetch_one("SELECT * FROM hours_activities WHERE ref = ?", (ref,))
+        return None if row is None else Activity.from_row(row)
+
+    async def event_point(self, reader: Reader, event_id: int) -> tuple[float, float] | None:
+        """Where an event is on the map (latitude, longitude), if its owner said."""
+        row = await reader.fetch_one(
+            "SELECT latitude, longitude FROM events WHERE id = ? AND latitude IS NOT NULL "
+            "AND longitude IS NOT NULL", (event_id,))
+        return None if row is None else (float(row[0]), float(row[1]))
+
     async def by_code(self, reader: Reader, code: str, now: float) -> list[Activity]:
         """The windows with this code, the latest first (an old one may share it)."""
         rows = await reader.fetch_all(

@@ -71,10 +71,12 @@ class LockupRepository:
     async def open_lockup(
         self, tx: Transaction, facility_id: int, day: str, closing_at: float
     ) -> Lockup:
-        """The lock-up of a facility and day, created when first needed."""
+        """The lock-up of a facility and day, created when first needed; a later expected
+        closing (a booking that ends after closing time) moves an open one on."""
         await tx.execute(
             """INSERT INTO lockups (facility_id, day, closing_at) VALUES (?, ?, ?)
-               ON CONFLICT (facility_id, day) DO NOTHING""",
+               ON CONFLICT (facility_id, day) DO UPDATE
+               SET closing_at = max(closing_at, excluded.closing_at) WHERE status = 'open'""",
             (facility_id, day, closing_at),
         )
         row = await tx.fetch_one(
@@ -141,6 +143,15 @@ class LockupRepository:
             (at, int(late), note, photo, lockup_id, user_id),
         )
         return cursor.rowcount == 1
+
+    async def note_problem(
+        self, tx: Transaction, lockup_id: int, problem: str, request_id: int
+    ) -> None:
+        """Keep the problem noted with a lock-up, and the repair request it became."""
+        await tx.execute(
+            "UPDATE lockups SET problem = ?, problem_request = ? WHERE id = ?",
+            (problem, request_id, lockup_id),
+        )
 
     async def mark(self, tx: Transaction, lockup_id: int, column: str, now: float) -> None:
         """Note when the volunteer was reminded or the owners were told."""

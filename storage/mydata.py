@@ -244,6 +244,16 @@ PERSONAL: tuple[Personal, ...] = (
         N_("seats of past shifts given up or taken, by number: the rota's history"),
     ),
     Personal(
+        "bookings", ("user_id",), "bookings",
+        """SELECT f.name AS room, b.starts_at, b.ends_at, b.purpose, b.status, b.reason,
+                  b.created_at, b.checked_in_at
+           FROM bookings b JOIN facilities f ON f.id = b.facility_id
+           WHERE b.user_id = :user ORDER BY b.id""",
+        ("UPDATE bookings SET purpose = NULL WHERE user_id = :user",),
+        N_("room bookings, by number and without their purpose: the building's record of who "
+           "held a room"),
+    ),
+    Personal(
         "mutes", ("user_id",), "mutes",
         """SELECT c.title AS chat, m.reason, m.muted_at, m.unmuted_at FROM mutes m
            JOIN chats c ON c.id = m.chat_id WHERE m.user_id = :user""",
@@ -271,6 +281,9 @@ LEFT_OUT: tuple[LeftOut, ...] = (
     LeftOut("event_attendance", ("marked_by",), OWNERS_ACT),
     LeftOut("aways", ("set_by",), OWNERS_ACT),
     LeftOut("mutes", ("unmuted_by",), OWNERS_ACT),
+    LeftOut("bookings", ("decided_by",), OWNERS_ACT),
+    LeftOut("notice_confirmations", ("confirmed_by",),
+            "how a confirmation came (button, reply, reaction): it names no one"),
 )
 
 # Tables without a user column that hold names inside stored messages: /forgetme rewrites

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from bot.domain.core import User
-from bot.domain.notices import Confirmer, Notice, NoticeLine, NoticePost
+from bot.domain.notices import ConfirmedBy, Confirmer, Notice, NoticeLine, NoticePost
 from storage.db import Database, Transaction
 
 SEND_JOB_PREFIX = "notice send "  # the key of a scheduled notice's job is this plus its id
@@ -195,22 +195,40 @@ class NoticeRepository:
 
     # --- confirmations -------------------------------------------------------------------
 
-    async def confirm(self, tx: Transaction, post_id: int, user_id: int, now: float) -> bool:
+    async def confirm(
+        self, tx: Transaction, post_id: int, user_id: int, now: float, how: ConfirmedBy
+    ) -> bool:
         """Record a confirmation; False if the person had confirmed already.
 
-        The UNIQUE constraint decides, so two presses at the same moment count once.
+        The UNIQUE constraint decides, so two presses at the same moment count once. A press
+        or a reply after a 👍 keeps the confirmation when the 👍 goes.
         """
         try:
             await tx.execute(
-                """INSERT INTO notice_confirmations (post_id, user_id, confirmed_at)
-                   VALUES (?, ?, ?)""",
-                (post_id, user_id, now),
+                """INSERT INTO notice_confirmations (post_id, user_id, confirmed_at, confirmed_by)
+                   VALUES (?, ?, ?, ?)""",
+                (post_id, user_id, now, how),
             )
         except sqlite3.IntegrityError as error:
             if "UNIQUE" not in str(error):
                 raise
+            if how != "reaction":
+                await tx.execute(
+                    """UPDATE notice_confirmations SET confirmed_by = ?
+                       WHERE post_id = ? AND user_id = ? AND confirmed_by = 'reaction'""",
+                    (how, post_id, user_id),
+                )
             return False
         return True
+
+    async def withdraw_reaction(self, tx: Transaction, post_id: int, user_id: int) -> bool:
+        """Take back a confirmation the person made with a 👍 alone; False if there is none."""
+        cursor = await tx.execute(
+            """DELETE FROM notice_confirmations
+               WHERE post_id = ? AND user_id = ? AND confirmed_by = 'reaction'""",
+            (post_id, user_id),
+        )
+        return cursor.rowcount > 0
 
     async def count(self, tx: Transaction, post_id: int) -> int:
         """How many people confirmed a post."""

@@ -8,9 +8,11 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import urllib.request
+import zlib
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -183,6 +185,11 @@ async def test_the_page_and_its_api_show_both_sides_of_a_chat(demo: DemoStack) -
         assert community["ready"] is True
         assert len(community["people"]) == 18  # with the community admin
         assert {group["chat_id"] for group in community["groups"]} == {B3, B5}
+        menus = {kind: {c["command"] for c in listed}
+                 for kind, listed in community["commands"].items()}
+        assert "setup" in menus["admins"] and "setup" not in menus["group"]  # as Telegram shows
+        wangfang = next(p for p in community["people"] if p["username"] == "wangfang")
+        assert B3 in wangfang["admin_of"]
         async with http.get(f"{demo.url}_emu/timeline", params={"chat_id": B3}) as answer:
             timeline = await answer.json()
     owner_id = person("wangfang").user_id
@@ -216,6 +223,107 @@ async def next_event(stream: aiohttp.ClientResponse) -> tuple[str, dict[str, obj
             data = line.removeprefix("data: ")
         elif not line and name:
             return name, json.loads(data)
+
+
+def tiny_png() -> bytes:
+    """A real 2×2 PNG, so the browser can draw what the bot sends back."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        checksum = struct.pack(">I", zlib.crc32(kind + body))
+        return struct.pack(">I", len(body)) + kind + body + checksum
+
+    pixels = b"".join(b"\x00" + b"\x1f\x8f\xff" * 2 for _row in range(2))
+    header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(pixels))
+            + chunk(b"IEND", b""))
+
+
+def photo_form(user_id: int, chat_id: int, caption: str = "", photos: int = 1,
+               mime: str = "image/png") -> aiohttp.FormData:
+    """The page's upload: who sends, where, the caption, and the pictures."""
+    form = aiohttp.FormData()
+    form.add_field("user_id", str(user_id))
+    form.add_field("chat_id", str(chat_id))
+    form.add_field("caption", caption)
+    for number in range(photos):
+        form.add_field("photo", tiny_png(), filename=f"leak{number}.png", content_type=mime)
+    return form
+
+
+def button_data(message: SentMessage, label_part: str) -> str:
+    """The callback data of the button whose label contains ``label_part``."""
+    found = [data for label, data in message.buttons if label_part in label]
+    assert found, f"no button {label_part!r} in {message.buttons}"
+    return found[0] or ""
+
+
+async def test_a_photo_sent_from_the_page_becomes_a_request_the_volunteer_sees_with_it(
+    demo: DemoStack,
+) -> None:
+    if "request" not in demo.commands:
+        pytest.skip("the bot has no requests yet")
+    emu, zhang = demo.emulator, person("zhangwei")
+    asked = emu.wait_for_message(zhang.user_id, "新的求助", 10)
+    async with aiohttp.ClientSession() as http:
+        form = photo_form(zhang.user_id, zhang.user_id, "卫生间水管接口在滴水")
+        async with http.post(f"{demo.url}_demo/photo", data=form) as answer:
+            assert answer.status == 200, await answer.text()
+            [sent] = await answer.json()
+        question = await asked
+        emu.user_presses(zhang.user_id, zhang.user_id, question.message_id,
+                         button_data(question, "新的求助"))
+        offer = await emu.wait_for(
+            lambda: "发给志愿者" in str(emu.message(zhang.user_id, question.message_id).buttons)
+            and emu.message(zhang.user_id, question.message_id), 10, what="the offer")
+        emu.user_presses(zhang.user_id, zhang.user_id, offer.message_id,
+                         button_data(offer, "发给志愿者"))
+        volunteers = [someone.user_id for someone in volunteers_of("b3")]
+        photo = await emu.wait_for(
+            lambda: next((m for v in volunteers for m in emu.sent(v) if m.kind == "photo"), None),
+            10, what="the photo on a volunteer's card")
+        async with http.get(f"{demo.url}_emu/files/{photo.file_id}") as served:
+            assert served.status == 200 and await served.read() == tiny_png()
+        async with http.get(f"{demo.url}_emu/timeline",
+                            params={"chat_id": zhang.user_id}) as answer:
+            mine = [e for e in await answer.json() if e["message_id"] == sent["message_id"]]
+    assert mine[0]["kind"] == "photo" and mine[0]["file_id"] == sent["photo"][-1]["file_id"]
+    assert "卫生间水管" in (photo.caption or "")
+    assert await rows(demo, "SELECT r.text, m.kind, m.file_id FROM requests r "
+                            "JOIN request_media m ON m.request_id = r.id") == [
+        ("卫生间水管接口在滴水", "photo", sent["photo"][-1]["file_id"])
+    ]
+    assert photo.file_id == sent["photo"][-1]["file_id"]
+
+
+async def test_the_photo_upload_refuses_what_a_person_could_not_send_and_sends_nothing(
+    demo: DemoStack,
+) -> None:
+    zhang = person("zhangwei")
+    before = dict(demo.emulator.world.user_messages)
+    attempts = {
+        "not in this chat": photo_form(zhang.user_id, B5),
+        "choose a photo": photo_form(zhang.user_id, zhang.user_id, photos=0),
+        "only pictures": photo_form(zhang.user_id, zhang.user_id, mime="text/plain"),
+        "no such person": photo_form(4242, 4242),
+        "at most 10": photo_form(zhang.user_id, B3, photos=11),
+        "caption is longer": photo_form(zhang.user_id, B3, "漏" * 1025),
+        "missing field": aiohttp.FormData({"chat_id": str(B3), "photo": "not a file"}),
+        "invalid literal": aiohttp.FormData({"user_id": "张伟", "chat_id": str(B3)}),
+        "choose a photo ": aiohttp.FormData(  # a text field named photo is no picture
+            {"user_id": str(zhang.user_id), "chat_id": str(B3), "photo": "x"},
+            default_to_multipart=True),
+    }
+    async with aiohttp.ClientSession() as http:
+        for reason, form in attempts.items():
+            async with http.post(f"{demo.url}_demo/photo", data=form) as answer:
+                assert answer.status == 400, reason
+                assert reason.strip() in (await answer.json())["error"]
+        async with http.post(f"{demo.url}_demo/photo", data=photo_form(zhang.user_id, B3,
+                                                                        photos=2)) as answer:
+            album = await answer.json()
+    assert dict(list(demo.emulator.world.user_messages.items())[: len(before)]) == before
+    assert len(demo.emulator.world.user_messages) == len(before) + 2
+    assert album[0]["media_group_id"] == album[1]["media_group_id"]
 
 
 def chromium() -> str:
@@ -271,6 +379,23 @@ async def test_a_visitor_asks_for_help_as_a_resident_and_claims_it_as_the_volunt
             await page.get_by_test_id("chat-private").click()
             await expect(messages.locator(".from-bot").last).to_contain_text(li.name("zh"))
             await expect(messages.locator(".from-bot").last).to_contain_text("#1")
+
+            await page.get_by_test_id("tour-4").click()  # the photo step
+            caption = "卫生间水管接口在滴水，照片如下"
+            await expect(page.get_by_test_id("composer")).to_have_value(caption)
+            await page.get_by_test_id("photo-input").set_input_files(
+                files=[{"name": "leak.png", "mimeType": "image/png", "buffer": tiny_png()}]
+            )
+            await expect(page.get_by_test_id("composer")).to_have_value("")
+            await expect(messages.locator(".mine img.photo").last).to_be_visible()
+            await messages.locator(".key", has_text="新的求助").last.click()
+            await messages.locator(".key", has_text="发给志愿者").last.click()
+            await expect(messages.locator(".from-bot").last).to_contain_text("#2")
+            await page.get_by_test_id("persona-liming").click()
+            await page.get_by_test_id("chat-private").click()
+            shown = messages.locator(".from-bot", has=page.locator("img.photo")).last
+            await expect(shown).to_contain_text("求助 #2")
+            assert await shown.locator("img.photo").evaluate("img => img.naturalWidth") == 2
         else:  # until the requests feature exists: the same moves with /help and /start
             await say(page, "/help")
             await expect(messages.locator(".from-bot").last).to_contain_text("/help")

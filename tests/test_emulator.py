@@ -19,6 +19,8 @@ from telegram import (
     ChatPermissions,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
     Update,
 )
 from telegram.constants import ParseMode
@@ -420,6 +422,19 @@ async def test_oversized_button_data_and_unchanged_edits_are_refused(
     assert emu.message(ALICE, card.message_id).buttons == []
 
 
+async def test_a_location_button_is_sent_in_private_only(emu: BotApiEmulator, bot: Bot) -> None:
+    share = ReplyKeyboardMarkup([[KeyboardButton("Where am I", request_location=True)]],
+                                one_time_keyboard=True)
+    with pytest.raises(BadRequest, match=r"(?i)location can be requested in a private chats"):
+        await bot.send_message(GROUP, "share", reply_markup=share)
+    phone = ReplyKeyboardMarkup([[KeyboardButton("My number", request_contact=True)]])
+    with pytest.raises(BadRequest, match=r"(?i)phone number can be requested in a private"):
+        await bot.send_message(GROUP, "share", reply_markup=phone)
+    assert emu.sent(GROUP) == []
+    sent = await bot.send_message(ALICE, "share", reply_markup=share)
+    assert emu.message(ALICE, sent.message_id).reply_markup == share.to_dict()
+
+
 async def test_pinning_needs_the_pin_right(emu: BotApiEmulator, bot: Bot) -> None:
     notice = await bot.send_message(GROUP, "Water off 9-12")
     emu.set_bot_rights(GROUP, admin=True, can_pin=False)
@@ -508,6 +523,16 @@ async def test_the_control_api_and_sync_client_drive_the_emulator(
     updates = await bot.get_updates(timeout=0)
     assert updates[0].message is not None and updates[0].message.text == "/request broken light"
     assert updates[1].callback_query is not None and updates[1].callback_query.id == query_id
+
+    not_admin = await asyncio.to_thread(client.user_reacts, 201, -200, 1, ["👍"])
+    assert not_admin is None  # Telegram sends reactions only to an admin bot
+    emu.set_bot_rights(-200, admin=True, can_pin=True)
+    await asyncio.to_thread(client.user_reacts, 201, -200, 1, [], old=["👍"])
+    updates = await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0,
+                                    allowed_updates=["message_reaction"])
+    changed = updates[-1].message_reaction
+    assert changed is not None and changed.user is not None and changed.user.id == 201
+    assert [r.emoji for r in changed.old_reaction] == ["👍"] and changed.new_reaction == ()
 
     await bot.send_message(-200, "<b>#1</b> opened", parse_mode="HTML")
     messages = await asyncio.to_thread(client.messages, -200)

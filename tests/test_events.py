@@ -174,7 +174,9 @@ async def test_attendance_after_the_event_pays_each_helper_once(harness: Harness
     await services.scheduler.run_due()
     await harness.settle()
     closed = now_showing(harness, card)
-    assert "报名已截止" in closed.text and closed.buttons == []
+    assert "报名已截止" in closed.text  # no sign-up buttons: the check-in's, until the end
+    assert [data for _label, data in closed.buttons] == ["hours:in:1", "hours:out:1",
+                                                         "hours:code:1"]
     sheet = next(m for m in harness.emu.sent(OWNER) if "签到" in m.text)
     assert sheet.buttons == [
         ("▫️ 小赵（志愿者）", f"event:mark:1:{VOLUNTEER}:0"),

@@ -44,7 +44,7 @@ async def set_up_study_room(harness: Harness) -> None:
 async def tick_everything(harness: Harness, user_id: int) -> int:
     """/lockup and tick each item; returns the checklist message id."""
     checklist = await harness.say(user_id, user_id, "/lockup", expect="每检查完一项请勾选")
-    assert buttons(harness, checklist) == [f"☐ {item}" for item in CHECKLIST]
+    assert buttons(harness, checklist) == [*(f"☐ {item}" for item in CHECKLIST), "⚠️ 报告问题"]
     for item in CHECKLIST:
         await tap(harness, user_id, checklist, f"☐ {item}")
     assert "全部检查完毕" in text_of(harness, checklist)
@@ -153,7 +153,8 @@ def test_the_lockup_views_show_the_checklist_the_report_and_the_history() -> Non
     sheet = views.checklist(t, FacilityLockup(building, facility, lockup), tz)
     assert "closing time 11-23 21:00" in sheet.text
     assert [(row[0].label, row[0].data) for row in sheet.buttons] == [
-        ("☑ 窗", "lockup:tick:9:0:0"), ("☐ 门", "lockup:tick:9:1:1")
+        ("☑ 窗", "lockup:tick:9:0:0"), ("☐ 门", "lockup:tick:9:1:1"),
+        ("⚠️ Report a problem", "lockup:problem:9"),
     ]
     done = lockup.model_copy(update={
         "status": "reported", "ticked": 0b11, "user_id": 11, "reported_at": closing + 1800,

@@ -195,6 +195,27 @@ async def test_a_second_press_is_refused_politely_and_counted_once(world: Simple
     assert await world.notices.confirm(Actor(RESIDENTS[1]), post, -1, 500) == 2
 
 
+async def test_a_withdrawn_thumbs_up_takes_back_only_a_confirmation_it_made_alone(
+    world: SimpleNamespace,
+) -> None:
+    notice_id = await post_notice(world, "3号楼 停水")
+    await sent(world, notice_id, {-1: 500})
+    post = await value(world, "SELECT id FROM notice_posts")
+    reacted, pressed, replied = (Actor(user) for user in RESIDENTS[:3])
+    assert await world.notices.confirm_at(reacted, -1, 500, "reaction") == 1
+    assert await world.notices.confirm(pressed, post, -1, 500) == 2
+    assert await world.notices.confirm_at(replied, -1, 500, "reaction") == 3
+    assert await world.notices.confirm_at(replied, -1, 500, "reply") is None  # said it too
+    assert await world.notices.withdraw_reaction_at(pressed, -1, 500) is None
+    assert await world.notices.withdraw_reaction_at(replied, -1, 500) is None
+    assert await world.notices.withdraw_reaction_at(reacted, -1, 501) is None  # no post
+    assert await world.notices.withdraw_reaction_at(reacted, -1, 500) == 2
+    assert await world.notices.withdraw_reaction_at(reacted, -1, 500) is None  # once
+    kept = await world.db.fetch_all("SELECT user_id, confirmed_by FROM notice_confirmations")
+    assert {(row[0], row[1]) for row in kept} == {
+        (pressed.user_id, "button"), (replied.user_id, "reply")}
+
+
 async def test_a_button_moved_to_another_message_or_chat_is_refused(world: SimpleNamespace) -> None:
     notice_id = await post_notice(world, "3号楼 停水")
     await sent(world, notice_id, {-1: 500})

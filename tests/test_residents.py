@@ -163,6 +163,60 @@ async def test_a_shoudao_reply_and_a_thumbs_up_confirm_a_notice_once_like_the_bu
     assert len(new) == 1 and "/request" in new[0]  # only the question was answered
 
 
+async def test_taking_the_thumbs_up_away_takes_back_only_the_confirmation_it_made(
+    harness: Harness,
+) -> None:
+    from bot.services.notices import COUNT_EDIT_SECONDS
+
+    await building(harness, {LI: ""})
+    emu = harness.emu
+    for user in (31, 32):
+        emu.add_user(user, f"居民{user}")
+        emu.user_sends(user, GROUP, "大家好")
+    waiting = emu.wait_for_message(GROUP, "停水", 5)
+    emu.user_sends(OWNER, GROUP, "/notice 明天停水")
+    posted = await waiting
+    await harness.settle()
+
+    async def count_shows(number: int) -> None:
+        harness.clock.advance(COUNT_EDIT_SECONDS)
+        await emu.wait_for(
+            lambda: f"已确认：{number} 人" in emu.message(GROUP, posted.message_id).text, 5,
+            what=f"the live count to show {number}",
+        )
+
+    async def confirmed() -> list[tuple[int, str]]:
+        found = await harness.db.fetch_all(
+            "SELECT user_id, confirmed_by FROM notice_confirmations ORDER BY user_id")
+        return [(row[0], row[1]) for row in found]
+
+    emu.user_reacts(ZHANG, GROUP, posted.message_id, ["👍"])
+    await harness.settle()
+    await count_shows(1)
+    assert await confirmed() == [(ZHANG, "reaction")]
+    emu.user_reacts(ZHANG, GROUP, posted.message_id, [], old=["👍"])
+    await harness.settle()
+    await count_shows(0)
+    assert await confirmed() == []
+    async with harness.db.transaction() as tx:  # handled again after a crash: nothing more
+        await tx.execute("UPDATE inbox SET status = 'pending' WHERE update_id = "
+                         "(SELECT max(update_id) FROM inbox)")
+    await harness.restart()
+    await harness.settle()
+    assert await confirmed() == []
+
+    await harness.press(31, GROUP, posted.message_id, posted.buttons[0][1] or "")
+    emu.user_reacts(31, GROUP, posted.message_id, ["👍"])
+    emu.user_reacts(32, GROUP, posted.message_id, ["👍"])
+    emu.user_sends(32, GROUP, "收到", reply_to_message_id=posted.message_id)  # says it too
+    await harness.settle()
+    emu.user_reacts(31, GROUP, posted.message_id, ["😢"], old=["👍"])
+    emu.user_reacts(32, GROUP, posted.message_id, [], old=["👍"])
+    await harness.settle()
+    assert await confirmed() == [(31, "button"), (32, "reply")]
+    await count_shows(2)
+
+
 async def test_reactions_are_asked_for_and_setup_says_they_need_admin_rights(
     harness: Harness,
 ) -> None:

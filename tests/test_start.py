@@ -34,14 +34,37 @@ async def test_names_are_escaped_in_html_replies(harness: Harness) -> None:
     assert "&lt;b&gt;Z&amp;Co&lt;/b&gt;" in reply.raw_text
 
 
-async def test_command_menus_are_registered_for_private_chats_and_groups(harness: Harness) -> None:
-    commands = harness.emu.commands
-    private = {c["command"] for c in commands[("all_private_chats", "")]}
-    groups = {c["command"] for c in commands[("all_group_chats", "")]}
-    assert {"start", "help", "lang"} <= private and "setup" not in private
-    assert {"help", "setup", "volunteer"} <= groups and "start" not in groups
-    english = {c["description"] for c in commands[("all_group_chats", "en")]}
+async def test_each_scopes_command_menu_lists_what_help_allows_there(harness: Harness) -> None:
+    from telegram import BotCommandScopeAllChatAdministrators, BotCommandScopeAllGroupChats
+
+    from bot.services.community import Role
+    from bot.views.help import allowed
+
+    commands = harness.emu.commands  # what the bot registered with setMyCommands
+
+    def names(scope: str, language: str = "") -> list[str]:
+        return [c["command"] for c in commands[(scope, language)]]
+
+    private, group = names("all_private_chats"), names("all_group_chats")
+    admins = names("all_chat_administrators")
+    assert {"start", "help", "lang", "request", "duty"} <= set(private)
+    assert not {"setup", "claim", "notice", "stats"} & set(private)
+    assert {"help", "request", "duty", "lang"} <= set(group) and "start" not in group
+    for owners_only in ("setup", "volunteer", "notice", "award", "stats", "roster"):
+        assert owners_only not in group and owners_only in admins, owners_only
+    assert set(group) < set(admins) and "start" not in admins and "claim" in admins
+    menu = harness.bot.services.menu
+    assert group == [item.command for item in allowed(menu, Role.RESIDENT, private=False)]
+    assert admins == [item.command for item in allowed(menu, Role.OWNER, private=False)]
+    for scope in ("all_private_chats", "all_group_chats", "all_chat_administrators"):
+        assert names(scope, "en") == names(scope)  # the same commands in every language
+    english = {c["description"] for c in commands[("all_chat_administrators", "en")]}
     assert "Register this group as a building" in english
+    bot = harness.bot.application.bot  # getMyCommands answers per scope, as Telegram does
+    shown = await bot.get_my_commands(scope=BotCommandScopeAllGroupChats())
+    assert [command.command for command in shown] == group
+    shown = await bot.get_my_commands(scope=BotCommandScopeAllChatAdministrators())
+    assert [command.command for command in shown] == admins
 
 
 async def test_the_bot_asks_for_every_update_type_it_handles(harness: Harness) -> None:

@@ -26,6 +26,15 @@ class Event(Model):
     created_by: int
     created_at: float
     closed_at: float | None = None
+    latitude: float | None = None  # the place on the map, if the owner gave it
+    longitude: float | None = None
+
+    @property
+    def point(self) -> tuple[float, float] | None:
+        """Where it is on the map (latitude, longitude), if known."""
+        if self.latitude is None or self.longitude is None:
+            return None
+        return self.latitude, self.longitude
 
     def limit_for(self, role: Role) -> int | None:
         """How many may be going in this role (None: no limit)."""
@@ -72,10 +81,14 @@ class EventForm:
     capacity: int | None = None
     helpers: int = 0
     description: str = ""
+    point: tuple[float, float] | None = None  # latitude, longitude
 
     def fields(self) -> dict[str, Any]:
         """The columns of the event."""
+        latitude, longitude = self.point or (None, None)
         return {
+            "latitude": latitude,
+            "longitude": longitude,
             "title": self.title,
             "place": self.place,
             "description": self.description,

@@ -171,3 +171,15 @@ def hours_text(minutes: int) -> str:
     """Minutes as hours people read: 90 → "1.5", 120 → "2", 20 → "0.33"."""
     value = round(minutes / 60, 2)
     return f"{value:g}" if value != int(value) else str(int(value))
+
+
+EARTH_RADIUS_M = 6_371_008.8  # the mean radius
+
+
+def distance_m(here: tuple[float, float], there: tuple[float, float]) -> float:
+    """Metres between two (latitude, longitude) points on the earth (haversine)."""
+    lat1, lon1 = map(math.radians, here)
+    lat2, lon2 = map(math.radians, there)
+    a = math.sin((lat2 - lat1) / 2) ** 2 + \
+        math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, a)))

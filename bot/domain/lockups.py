@@ -45,10 +45,20 @@ class Lockup(Model):
     photo: str | None = None
     reminded_at: float | None = None
     escalated_at: float | None = None
+    problem: str | None = None  # noted with the report; it became a repair request
+    problem_request: int | None = None
 
     def is_ticked(self, index: int) -> bool:
         """Whether checklist item ``index`` is ticked."""
         return bool(self.ticked >> index & 1)
+
+
+@dataclass(frozen=True)
+class LastUse:
+    """Who had the room booked last on a closing day, and until when."""
+
+    name: str
+    ends_at: float
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,7 @@ class FacilityLockup:
     building: Building
     facility: Facility
     lockup: Lockup
+    last_use: LastUse | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ NoticeStatus = Literal["scheduled", "sending", "sent", "cancelled"]
 # scheduled: waiting for the notice's time; queued: in the outbox; posted: in the group
 PostStatus = Literal["scheduled", "queued", "posted", "failed", "cancelled"]
 JobStatus = Literal["pending", "done", "missed", "cancelled", "failed"]
+# how a confirmation was made: only one made by the 👍 alone is taken back with the 👍
+ConfirmedBy = Literal["button", "reply", "reaction"]
 
 
 class Notice(Model):

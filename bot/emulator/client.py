@@ -96,6 +96,17 @@ class EmulatorClient:
         result: JSON = self._request("send_photo", body)
         return result
 
+    def user_reacts(
+        self, user_id: int, chat_id: int, message_id: int, emoji: Sequence[str],
+        *, old: Sequence[str] = (),
+    ) -> JSON | None:
+        """A user changes their reactions from ``old`` to ``emoji``; the update, or None when
+        the bot does not receive it."""
+        body = {"user_id": user_id, "chat_id": chat_id, "message_id": message_id}
+        result: JSON | None = self._request("react", {**body, "emoji": list(emoji),
+                                                      "old": list(old)})
+        return result
+
     def user_presses(self, user_id: int, chat_id: int, message_id: int, data: str) -> str:
         """A user presses an inline button; returns the callback query id."""
         body = {"user_id": user_id, "chat_id": chat_id, "message_id": message_id, "data": data}

@@ -68,6 +68,15 @@ def send_photo(emu: BotApiEmulator, body: JSON) -> Any:
     return emu.user_sends_photo(int(body["user_id"]), int(body["chat_id"]), body.get("caption"))
 
 
+def react(emu: BotApiEmulator, body: JSON) -> Any:
+    """POST /_emu/react {user_id, chat_id, message_id, emoji: [...], old?: [...]}: the
+    message_reaction update, or null when the bot would not get it (not an admin)."""
+    return emu.user_reacts(
+        int(body["user_id"]), int(body["chat_id"]), int(body["message_id"]),
+        [str(e) for e in body["emoji"]], old=[str(e) for e in body.get("old") or []],
+    )
+
+
 def press(emu: BotApiEmulator, body: JSON) -> Any:
     """POST /_emu/press {user_id, chat_id, message_id, data}."""
     query_id = emu.user_presses(
@@ -196,6 +205,7 @@ POST_ACTIONS: dict[str, Action] = {
     "groups": add_group,
     "send": send,
     "send_photo": send_photo,
+    "react": react,
     "press": press,
     "join": join,
     "leave": leave,

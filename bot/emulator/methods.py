@@ -426,6 +426,8 @@ class BotApi:
         media: StoredFile | Upload | None,
     ) -> JSON:
         markup = self._reply_markup(request)
+        if chat_id in self.world.chats:
+            _check_private_only(markup)
         reply_to = self._reply_to(request, chat_id)
         self._acquire(chat_id)
         stored = self._store(media)
@@ -735,6 +737,24 @@ class BotApi:
             "file_size": len(stored.data),
             "file_path": stored.file_path,
         }
+
+
+# Reply keyboard buttons Telegram refuses outside a private chat, with its words for each.
+PRIVATE_ONLY_BUTTONS = {
+    "request_location": "location can be requested in a private chats only",
+    "request_contact": "phone number can be requested in a private chats only",
+}
+
+
+def _check_private_only(markup: JSON | None) -> None:
+    """A reply keyboard that asks for the location or the phone number, sent to a group."""
+    rows = (markup or {}).get("keyboard")
+    buttons = [b for row in rows if isinstance(row, list) for b in row] \
+        if isinstance(rows, list) else []
+    for button in buttons:
+        for asks, refusal in PRIVATE_ONLY_BUTTONS.items():
+            if isinstance(button, dict) and button.get(asks):
+                raise bad_request(refusal)
 
 
 def _check_inline_keyboard(rows: object) -> None:

@@ -62,6 +62,7 @@ def user_entry(message: JSON) -> JSON:
         "edits": 0,
         "pinned": False,
         "service": service,
+        "file_id": message["photo"][-1]["file_id"] if "photo" in message else None,
     }
 
 

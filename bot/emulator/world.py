@@ -449,12 +449,13 @@ class World:
         caption: str | None = None,
         *,
         data: bytes = b"\x89PNG emulated photo",
+        mime_type: str = "image/jpeg",
         album: str | None = None,
     ) -> JSON:
         """A user sends a photo, with an optional caption; ``album`` is the media_group_id
         the photos of one album share."""
         message = self._user_message(user_id, chat_id, None)
-        stored = self.store_file(data, "photo.jpg", "image/jpeg")
+        stored = self.store_file(data, "photo.jpg", mime_type)
         message["photo"] = photo_sizes(stored)
         if caption:
             message["caption"] = caption

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.cards import LiveCards
@@ -46,7 +46,7 @@ from bot.services.points import PointsService
 from bot.services.prompts import Prompts
 from bot.text import one_line, tidy
 from bot.views import events as views
-from bot.views.common import OutMessage
+from bot.views.common import OutMessage, Rows
 from storage.db import Database, Transaction
 from storage.events import EventRepository, Reader
 from storage.users import UserRepository
@@ -85,7 +85,8 @@ NOTE_KINDS: dict[views.NoteKind, str] = {
 }
 NOTE_OF_KIND = {kind: note for note, kind in NOTE_KINDS.items()}
 
-STEPS = ("buildings", "title", "when", "place", "capacity", "helpers", "description")
+STEPS = ("buildings", "title", "when", "place", "location", "capacity", "helpers", "description")
+LOCATION_STEP = "location"  # asked only while the check-in's location check is on
 ALL_BUILDINGS = ("all", "全部", "所有")
 NOTHING = ("", "-", "—", "无", "none", "no")
 DATE_TIME = re.compile(
@@ -207,6 +208,19 @@ def parse_description(text: str) -> str:
     return text
 
 
+def parse_point(text: str, point: tuple[float, float] | None) -> tuple[float, float] | None:
+    """The answer to "where is it on the map": a shared location, or - to skip."""
+    if point is not None:
+        latitude, longitude = point
+        if -90 <= latitude <= 90 and -180 <= longitude <= 180:
+            return point
+    elif text.strip().lower() in NOTHING:
+        return None
+    raise InvalidInput(
+        N_("Send the place's location (📎 → Location), or - to skip the location check.")
+    )
+
+
 def parse_event_line(text: str, now: float, tz: ZoneInfo) -> EventForm:
     """``time | title | place [| places [| helpers [| description]]]``, each field checked."""
     fields = [part.strip() for part in text.split("|", 5)]
@@ -244,6 +258,14 @@ def parse_building_names(spec: str) -> list[str] | None:
     return [name.strip() for name in re.split(r"[,，、;；]", spec) if name.strip()]
 
 
+class CardRows(Protocol):
+    """Buttons another feature adds to an event's card while they apply (the check-in's)."""
+
+    async def card_rows(self, tx: Transaction, event: Event, t: Translator) -> Rows:
+        """The rows to show under the event's own buttons now (none: ())."""
+        ...
+
+
 def _chunks(items: list[Signup], size: int) -> list[list[Signup]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
@@ -268,6 +290,7 @@ class EventService:
         users: UserRepository,
         prompts: Prompts,
         points: PointsService,
+        extra_rows: CardRows | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -280,6 +303,7 @@ class EventService:
         self.users = users
         self.prompts = prompts
         self.points = points
+        self.extra_rows = extra_rows
         self.repo = EventRepository(db)
         cards.register(
             CARD,
@@ -476,7 +500,8 @@ class EventService:
         signups = await self.repo.signups(tx, event.id)
         t = await self.translator_for(chat_id)
         names = [post.building_name for post in posts]
-        return views.card(t, event, names, signups, self.now(), self.tz)
+        extra = await self.extra_rows.card_rows(tx, event, t) if self.extra_rows else ()
+        return views.card(t, event, names, signups, self.now(), self.tz, extra)
 
     async def _show_now(self, tx: Transaction, event_id: int) -> None:
         """Edit the event's cards at once (a copy still on its way catches up on delivery)."""
@@ -717,8 +742,10 @@ class EventService:
         text: str,
         buildings: list[Building] | None = None,
         message_id: int | None = None,
+        point: tuple[float, float] | None = None,
     ) -> Prompt | Event:
-        """Take the answer to the current question; the last answer posts the event.
+        """Take the answer to the current question (``point``: a shared location); the last
+        answer posts the event.
 
         The actor must own the form's buildings, checked again at every answer. The form
         keeps the id of the message that gave the last answer: the same message handled
@@ -735,8 +762,8 @@ class EventService:
             answers["buildings"] = [b.id for b in buildings or []]
         else:
             await self._require_owner_of_ids(actor, answers.get("buildings", []))
-            answers[form.step] = self._answer(form.step, text)
-        later = STEPS[STEPS.index(form.step) + 1 :]
+            answers[form.step] = self._answer(form.step, text, point)
+        later = [step for step in STEPS[STEPS.index(form.step) + 1 :] if self._asks(step)]
         async with self.db.transaction() as tx:
             if not later:
                 await self.prompts.close(tx, form.chat_id, form.user_id, PROMPT)
@@ -752,10 +779,18 @@ class EventService:
                 answered_message=message_id,
             )
 
-    def _answer(self, step: str, text: str) -> Any:
+    def _asks(self, step: str) -> bool:
+        """Whether the form asks this step (the map's place only with the location check)."""
+        return step != LOCATION_STEP or self.config.hours.location_radius_m > 0
+
+    def _answer(self, step: str, text: str, point: tuple[float, float] | None = None) -> Any:
         """Check one answer of the form."""
         if step == "when":
             return parse_when(text, self.now(), self.tz)
+        if step == LOCATION_STEP:
+            return parse_point(text, point)
+        if point is not None:
+            raise InvalidInput(N_("Please answer the question of the /event form with text."))
         checks = {
             "title": parse_title,
             "place": parse_place,
@@ -789,4 +824,10 @@ def _form_of(answers: dict[str, Any]) -> EventForm:
         capacity=answers["capacity"],
         helpers=answers["helpers"],
         description=answers["description"],
+        point=_point_of(answers.get(LOCATION_STEP)),
     )
+
+
+def _point_of(stored: Any) -> tuple[float, float] | None:
+    """The map point as the form's payload keeps it (a JSON list), or None."""
+    return (float(stored[0]), float(stored[1])) if stored else None

@@ -6,7 +6,13 @@ A check-in window is open from ``hours.checkin_before_minutes`` before an event'
 to its end (events have a start only: the end is ``hours.event_length_minutes`` later).
 Hours do not touch the events code: when an event's card reaches a group (an outbox hook
 on the events' card kind), a stored job is planned for the window's opening, one per event;
-at every start, windows that should have opened meanwhile are opened.
+at every start, windows that should have opened meanwhile are opened. While a window is
+open the event's card shows Check in / Check out and the organiser's code (the events
+service asks ``card_rows``); opening and closing it touch the card.
+
+With ``hours.location_radius_m`` on and an event placed on the map, a check-in (by code or
+button) first asks the volunteer in private to share their location (a stored prompt), and
+is recorded only within the radius.
 """
 
 from __future__ import annotations
@@ -18,9 +24,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.cards import LiveCards
 from bot.clock import Clock
 from bot.config import HoursSettings, Settings
-from bot.domain.core import Building, Job, User
+from bot.domain.core import Building, Job, Prompt, User
+from bot.domain.events import Event
 from bot.domain.hours import (
     Activity,
     Application,
@@ -31,22 +39,29 @@ from bot.domain.hours import (
     ServiceLine,
     Totals,
     credited_minutes,
+    distance_m,
     star_level,
 )
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.i18n import N_
+from bot.i18n import N_, Translator
 from bot.outbox import Delivery, Outbox
 from bot.scheduler import JobHandler, Scheduler
 from bot.services.community import SKILL, Actor, Community, Role
+from bot.services.events import CARD as EVENT_CARD
 from bot.services.people import People
+from bot.services.prompts import Prompts
 from bot.text import one_line
 from bot.views import hours as views
+from bot.views.common import Rows
 from storage.db import Database, Transaction
 from storage.hours import HoursRepository
 from storage.users import UserRepository
 
 JOB_OPEN = "hours_open"
 JOB_CLOSE = "hours_close"
+PROMPT = "hours"  # the stored prompt that waits for a volunteer's location
+WHERE_STEP = "location"
+WHERE_WAIT = 15 * 60  # how long the location question waits
 LATE_OK = 365 * 86400  # a late opening or close still does the right thing
 LATEST = 8  # entries on /hours
 MAX_REASON = 200
@@ -58,6 +73,10 @@ CORRECT_USAGE = N_(
 )
 NOT_ORGANISER = N_("Only the event's organiser and the owners of its buildings may do this.")
 NOT_SERVED = N_("Only the owners of a building this volunteer serves may do this.")
+NOT_ON_LIST = N_(
+    "Only the volunteers and helpers on the list of «{title}» can check in. Sign up on the "
+    "event first."
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +85,14 @@ class CheckIn:
 
     activity: Activity
     attendance: Attendance
+
+
+@dataclass(frozen=True)
+class LocationAsked:
+    """A check-in that waits for the volunteer's location (asked in private)."""
+
+    activity: Activity
+    radius_m: int
 
 
 @dataclass(frozen=True)
@@ -146,6 +173,8 @@ class HoursService:
         community: Community,
         people: People,
         users: UserRepository,
+        cards: LiveCards,
+        prompts: Prompts,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -155,6 +184,8 @@ class HoursService:
         self.community = community
         self.people = people
         self.users = users
+        self.cards = cards
+        self.prompts = prompts
         self.repo = HoursRepository(db)
 
     @property
@@ -227,6 +258,7 @@ class HoursService:
         await self.scheduler.schedule(tx, JOB_CLOSE, f"hours close {activity.id}",
                                       activity.ends_at, {"activity": activity.id},
                                       grace_seconds=LATE_OK)
+        await self._show_on_card(tx, event_id)
         owner = await self.users.get(organiser)
         if owner is not None and owner.started and not owner.blocked:
             t = await self.people.translator_for(owner.id)
@@ -239,6 +271,19 @@ class HoursService:
                 await self.outbox.queue_message(
                     tx, user.id, views.checkin_invitation(t, activity, self.tz),
                     kind="hours_invite", dedupe_key=f"hours:{activity.id}:invite:{user.id}")
+
+    async def _show_on_card(self, tx: Transaction, event_id: int) -> None:
+        """Edit the event's cards at once: the check-in buttons appear or go."""
+        await self.cards.touch(tx, EVENT_CARD, str(event_id))
+        await self.cards.refresh(tx, EVENT_CARD, str(event_id))
+
+    async def card_rows(self, tx: Transaction, event: Event, t: Translator) -> Rows:
+        """The check-in's buttons on an event's card, while its window is open."""
+        activity = await self.repo.activity_by_ref(tx, f"event:{event.id}")
+        if activity is None or activity.closed_at is not None or event.status == "cancelled" \
+                or not activity.is_open(self.clock.now()):
+            return ()
+        return views.card_rows(t, activity)
 
     async def _fresh_code(self, tx: Transaction, opens_at: float) -> str:
         """Six digits no window open at the same time holds."""
@@ -277,7 +322,7 @@ class HoursService:
 
     # --- checking in and out --------------------------------------------------------------
 
-    async def check_in_code(self, actor: Actor, code: str) -> CheckIn:
+    async def check_in_code(self, actor: Actor, code: str) -> CheckIn | LocationAsked:
         """Check in with the code the organiser shows."""
         code = code.strip()
         if not (len(code) == 6 and code.isascii() and code.isdigit()):
@@ -287,40 +332,123 @@ class HoursService:
         if not found:
             raise NotFound(N_("No activity has the code {code}. Check it with the organiser."),
                            code=code)
-        return await self._check_in(actor, found[0])
+        return await self._check_in(actor, found[0], by_code=True)
 
-    async def check_in(self, actor: Actor, activity_id: int) -> CheckIn:
-        """Check in with the button of the check-in message."""
-        return await self._check_in(actor, await self.activity(activity_id))
+    async def check_in(self, actor: Actor, activity_id: int) -> CheckIn | LocationAsked:
+        """Check in with a button (of the private message, or of the event's card)."""
+        return await self._check_in(actor, await self.activity(activity_id), by_code=False)
 
-    async def _check_in(self, actor: Actor, activity: Activity) -> CheckIn:
+    async def _check_in(
+        self, actor: Actor, activity: Activity, *, by_code: bool
+    ) -> CheckIn | LocationAsked:
+        building_id = await self._may_check_in(actor, activity, by_code=by_code)
+        if await self._place_of(activity) is not None:
+            return await self._ask_location(actor, activity)
+        return await self._record_check_in(actor, activity, building_id)
+
+    async def check_in_here(
+        self, actor: Actor, activity_id: int, here: tuple[float, float]
+    ) -> CheckIn:
+        """The location the volunteer shared: within the radius of the event, the check-in
+        is recorded (and the question closed); farther, it is refused with the distance."""
+        activity = await self.activity(activity_id)
+        building_id = await self._may_check_in(actor, activity, by_code=False)
+        place = await self._place_of(activity)
+        if place is not None:
+            distance, radius = distance_m(here, place), self.settings.location_radius_m
+            if distance > radius:
+                raise Conflict(N_("You are {distance} m from «{title}»: check-in works within "
+                                  "{radius} m of it. Share your location again when you are "
+                                  "there."), distance=views.metres(distance),
+                               title=activity.title, radius=radius)
+        return await self._record_check_in(actor, activity, building_id)
+
+    async def _may_check_in(self, actor: Actor, activity: Activity, *, by_code: bool) -> int | None:
+        """Refuse outside the window, someone not on the list, and a second check-in; the
+        building the volunteer serves the event for."""
         now = self.clock.now()
         if now < activity.opens_at:
             raise Conflict(N_("Check-in for «{title}» opens at {time}."), title=activity.title,
-                           time=datetime.fromtimestamp(activity.opens_at, self.tz)
-                           .strftime("%H:%M"))
-        if now > activity.ends_at:
+                           time=self._clock_time(activity.opens_at))
+        if now > activity.ends_at or activity.closed_at is not None:
             raise Conflict(N_("The check-in of «{title}» is over: the code has expired."),
                            title=activity.title)
-        building_id = await self._eligible_building(activity, actor.user_id)
+        building_id = await self._eligible_building(activity, actor.user_id, by_code)
+        attendance = await self.repo.attendance(self.db, activity.id, actor.user_id)
+        if attendance is not None:
+            self._refuse_again(activity, attendance)
+        return building_id
+
+    def _refuse_again(self, activity: Activity, attendance: Attendance) -> None:
+        if attendance.status != "in":
+            raise Conflict(N_("You already checked out of «{title}»."), title=activity.title)
+        raise Conflict(N_("You already checked in to «{title}» at {time}."),
+                       title=activity.title, time=self._clock_time(attendance.checked_in_at))
+
+    async def _record_check_in(
+        self, actor: Actor, activity: Activity, building_id: int | None
+    ) -> CheckIn:
+        """Store the check-in (once: a race or a replay finds it there) and stop waiting for
+        a location."""
+        now = self.clock.now()
         async with self.db.transaction() as tx:
             created = await self.repo.check_in(tx, activity.id, actor.user_id, building_id, now)
             attendance = await self.repo.attendance(tx, activity.id, actor.user_id)
+            await self.prompts.close(tx, actor.user_id, actor.user_id, PROMPT)
         assert attendance is not None
         if not created:
-            if attendance.status != "in":
-                raise Conflict(N_("You already checked out of «{title}»."), title=activity.title)
-            raise Conflict(N_("You already checked in to «{title}» at {time}."),
-                           title=activity.title, time=self._clock_time(attendance.checked_in_at))
+            self._refuse_again(activity, attendance)
         return CheckIn(activity, attendance)
 
-    async def _eligible_building(self, activity: Activity, user_id: int) -> int | None:
+    async def _place_of(self, activity: Activity) -> tuple[float, float] | None:
+        """Where a check-in must be made, when the location check is on and the event is on
+        the map."""
+        if self.settings.location_radius_m <= 0 or activity.event_id is None:
+            return None
+        return await self.repo.event_point(self.db, activity.event_id)
+
+    async def _ask_location(self, actor: Actor, activity: Activity) -> LocationAsked:
+        """Ask in private for the volunteer's location; the answer comes to ``check_in_here``."""
+        user = await self.users.get(actor.user_id)
+        if user is None or not user.started or user.blocked:
+            raise Conflict(N_("Checking in to «{title}» needs your location. Start a private "
+                              "chat with me (open it and press Start), then check in again."),
+                           title=activity.title)
+        radius = self.settings.location_radius_m
+        t = await self.people.translator_for(user.id)
+        async with self.db.transaction() as tx:
+            await self.prompts.ask(tx, user.id, user.id, PROMPT, WHERE_STEP,
+                                   {"activity": activity.id}, ttl_seconds=WHERE_WAIT)
+            await self.outbox.queue_message(tx, user.id,
+                                            views.location_question(t, activity, radius),
+                                            kind="hours_where")
+        return LocationAsked(activity, radius)
+
+    def waiting_for(self, prompt: Prompt) -> int:
+        """The activity a location question is about."""
+        return int(prompt.payload["activity"])
+
+    async def location_expired(self, tx: Transaction, prompt: Prompt) -> bool:
+        """Expiry of a location question nobody answered: say that nothing was recorded."""
+        activity = await self.repo.activity(tx, self.waiting_for(prompt))
+        if activity is None:
+            return False
+        t = await self.people.translator_for(prompt.chat_id)
+        await self.outbox.queue(tx, prompt.chat_id, views.location_expired(t, activity),
+                                kind="hours_where_expired", dedupe_key=f"prompt {prompt.id}")
+        return True
+
+    async def _eligible_building(
+        self, activity: Activity, user_id: int, by_code: bool = True
+    ) -> int | None:
         """The building someone serves the event for; refused if they are not on its list."""
         event_id = activity.event_id
         eligible = await self.repo.eligible(self.db, event_id) if event_id is not None else []
         for user, building_id in eligible:
             if user.id == user_id:
                 return building_id
+        if not by_code:
+            raise NotAllowed(NOT_ON_LIST, title=activity.title)
         raise NotAllowed(
             N_("This code is for «{title}», and you are not on its list as a volunteer or "
                "helper. Sign up on the event first."),
@@ -377,6 +505,8 @@ class HoursService:
         if activity is None or not await self.repo.close_activity(tx, activity.id,
                                                                   self.clock.now()):
             return
+        if activity.event_id is not None:
+            await self._show_on_card(tx, activity.event_id)
         missing = await self.repo.still_in(tx, activity.id)
         for attendance in missing:
             await self.repo.check_out(tx, attendance.id, activity.ends_at, "no_checkout")

@@ -12,13 +12,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.domain.bookings import Booking
 from bot.domain.core import Building, Job, Prompt
-from bot.domain.lockups import Facility, FacilityLockup, HistoryEntry, Lockup, LockupState
+from bot.domain.lockups import (
+    Facility,
+    FacilityLockup,
+    HistoryEntry,
+    LastUse,
+    Lockup,
+    LockupState,
+)
+from bot.domain.requests import Source
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_
 from bot.outbox import Outbox
@@ -27,10 +37,12 @@ from bot.services.community import REFUSALS, Actor, Community, Role
 from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.prompts import Prompts
+from bot.services.requests import RequestService
 from bot.services.roster import RosterService, schedule_daily_plan
 from bot.services.weektime import (
     closing_at,
     closing_reported,
+    local_moment,
     next_closing,
     parse_closing,
 )
@@ -51,6 +63,15 @@ HISTORY_DAYS = 14
 
 PROMPT = "lockup"  # the feature name of its stored prompt (the report's note)
 NOTE_WAIT = 12 * 3600  # how long a finished checklist waits for the note, in seconds
+PROBLEM_WAIT = 3600  # how long a Problem press waits for the description
+MAX_PROBLEM = 300
+
+
+class RoomUse(Protocol):
+    """The bookings of a room, as the lock-up reads them (``storage.bookings``)."""
+
+    async def last_end(self, facility_id: int, since: float, until: float) -> Booking | None:
+        """The approved booking ending last among those starting in [since, until)."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +129,8 @@ class LockupService:
         prompts: Prompts,
         points: PointsService,
         roster: RosterService,
+        requests: RequestService,
+        uses: RoomUse,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -119,6 +142,8 @@ class LockupService:
         self.prompts = prompts
         self.points = points
         self.roster = roster
+        self.requests = requests
+        self.uses = uses
         self.repo = LockupRepository(db)
 
     @property
@@ -209,7 +234,7 @@ class LockupService:
         building, facility = await self._facility_for(facility_id, actor)
         now = self.clock.now()
         day = closing_reported(facility.closing, now, self.tz)
-        moment = None if day is None else closing_at(facility.closing, day, self.tz)
+        moment = None if day is None else await self.expected_closing(facility, day)
         if day is None or moment is None:
             raise NotFound(N_("This facility has no closing time."))
         async with self.db.transaction() as tx:
@@ -225,7 +250,7 @@ class LockupService:
         if lockup.status == "awaiting_note":  # back after the note's time ran out: wait again
             async with self.db.transaction() as tx:
                 await self._ask_note(tx, lockup.id, user_id)
-        return FacilityLockup(building, facility, lockup)
+        return FacilityLockup(building, facility, lockup, await self._last_use(facility, day))
 
     async def tick(
         self, actor: Actor, lockup_id: int, index: int, ticked: bool | None = None
@@ -245,11 +270,15 @@ class LockupService:
                 await self._ask_note(tx, lockup_id, user_id)
         return await self._view(lockup_id, actor)
 
-    async def _ask_note(self, tx: Transaction, lockup_id: int, user_id: int) -> None:
+    async def _ask_note(
+        self, tx: Transaction, lockup_id: int, user_id: int, answered: int | None = None
+    ) -> None:
         """The finished checklist waits for the volunteer's next private message: a photo or
-        a line of text for the report."""
+        a line of text for the report (``answered``: the message that described a problem,
+        which is not the note when it is handled again)."""
         await self.prompts.ask(
-            tx, user_id, user_id, PROMPT, "note", {"lockup": lockup_id}, ttl_seconds=NOTE_WAIT
+            tx, user_id, user_id, PROMPT, "note", {"lockup": lockup_id}, ttl_seconds=NOTE_WAIT,
+            answered_message=answered,
         )
 
     async def note_expired(self, tx: Transaction, prompt: Prompt) -> bool:
@@ -284,6 +313,37 @@ class LockupService:
                 await self._on_lockup_on_time(tx, reported)
         return FacilityLockup(view.building, view.facility, reported)
 
+    async def ask_problem(self, actor: Actor, lockup_id: int) -> FacilityLockup:
+        """The volunteer pressed Problem: their next private message describes it."""
+        view = await self._view(lockup_id, actor)
+        if view.lockup.status == "reported":
+            raise Conflict(N_("This lock-up was reported already."))
+        async with self.db.transaction() as tx:
+            await self.prompts.ask_unless_waiting(
+                tx, actor.user_id, actor.user_id, PROMPT, "problem", {"lockup": lockup_id},
+                ttl_seconds=PROBLEM_WAIT,
+            )
+        return view
+
+    async def report_problem(
+        self, actor: Actor, lockup_id: int, text: str, source: Source
+    ) -> tuple[FacilityLockup, int]:
+        """A problem found at lock-up becomes a repair request of the building; the report
+        will mention it. Returns the lock-up and the request's number."""
+        view = await self._view(lockup_id, actor)
+        problem = tidy(text)[:MAX_PROBLEM]
+        if not problem:
+            raise InvalidInput(N_("Please describe the problem in a line of text."))
+        wording = f"{view.facility.name}: {problem}"
+        opened = await self.requests.open(view.building, actor, wording, source, "repair")
+        async with self.db.transaction() as tx:
+            await self.repo.note_problem(tx, lockup_id, problem, opened.request.number)
+            if view.lockup.status == "awaiting_note":
+                await self._ask_note(tx, lockup_id, actor.user_id, source.message_id)
+            else:
+                await self.prompts.close(tx, actor.user_id, actor.user_id, PROMPT)
+        return await self._view(lockup_id, actor), opened.request.number
+
     async def history(self, building: Building) -> list[HistoryEntry]:
         """The building's lock-ups of the last two weeks, newest first, with their state."""
         now = self.clock.now()
@@ -317,12 +377,48 @@ class LockupService:
         if facility is None or not facility.active:
             return
         day = date.fromisoformat(job.data["day"])
-        moment = closing_at(facility.closing, day, self.tz)
-        if moment is not None:
+        closing = closing_at(facility.closing, day, self.tz)
+        moment = await self.expected_closing(facility, day)
+        if moment is not None and moment + self.grace > job.due_at + 1:
+            await self._check_later(tx, facility, day, moment)  # booked past closing time
+        elif moment is not None:
             lockup = await self.repo.open_lockup(tx, facility.id, day.isoformat(), moment)
             if lockup.status != "reported":
                 await self._remind(tx, job, facility, lockup)
-        await self._schedule_check(tx, facility, moment or job.due_at)
+        await self._schedule_check(tx, facility, closing or job.due_at)
+
+    async def _check_later(
+        self, tx: Transaction, facility: Facility, day: date, moment: float
+    ) -> None:
+        """The day's last booking ends after closing time: check after it instead."""
+        await self.scheduler.schedule(
+            tx,
+            CHECK,
+            f"{CHECK} {facility.id} {day} {int(moment)}",
+            moment + self.grace,
+            {"facility": facility.id, "day": str(day)},
+        )
+
+    async def expected_closing(self, facility: Facility, day: date) -> float | None:
+        """When the lock-up of a day is due: closing time, or the end of the day's last
+        booking if that is later."""
+        closing = closing_at(facility.closing, day, self.tz)
+        if closing is None:
+            return None
+        last = await self._last_booking(facility.id, day)
+        return closing if last is None else max(closing, last.ends_at)
+
+    async def _last_booking(self, facility_id: int, day: date) -> Booking | None:
+        since = local_moment(day, 0, self.tz)
+        until = local_moment(day + timedelta(days=1), 0, self.tz)
+        return await self.uses.last_end(facility_id, since, until)
+
+    async def _last_use(self, facility: Facility, day: date) -> LastUse | None:
+        """Who had the room booked last that day, for the volunteer locking up."""
+        last = await self._last_booking(facility.id, day)
+        if last is None:
+            return None
+        return LastUse(await self._name_of(last.user_id) or "", last.ends_at)
 
     async def _escalate(self, tx: Transaction, job: Job) -> None:
         """Twice the grace after closing and still no report: tell the owners."""
@@ -359,10 +455,11 @@ class LockupService:
             volunteers = await self.community.buildings.volunteers(building.id)
             people = [volunteer.user.id for volunteer in volunteers]
         await self.repo.mark(tx, lockup.id, "reminded_at", self.clock.now())
+        last = await self._last_use(facility, date.fromisoformat(lockup.day))
         for user_id in people:
             t = await roster.translator_for(user_id)
             await self.outbox.queue_message(
-                tx, user_id, views.reminder(t, building, facility, lockup, self.tz),
+                tx, user_id, views.reminder(t, building, facility, lockup, self.tz, last),
                 kind="lockup_reminder", dedupe_key=f"{job.key} {user_id}",
             )
         await self.scheduler.schedule(
@@ -421,7 +518,8 @@ class LockupService:
         building, facility = await self._facility_for(lockup.facility_id, actor)
         if lockup.status == "awaiting_note" and lockup.user_id != actor.user_id:
             raise Conflict(N_("Another volunteer has ticked everything and is writing the report."))
-        return FacilityLockup(building, facility, lockup)
+        last = await self._last_use(facility, date.fromisoformat(lockup.day))
+        return FacilityLockup(building, facility, lockup, last)
 
     async def _name_of(self, user_id: int | None) -> str | None:
         """The display name of the volunteer who reported a lock-up."""

@@ -20,7 +20,7 @@ from bot.cards import LiveCards
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.core import Building, Job
-from bot.domain.notices import Confirmations, Notice, NoticeLine, NoticePost
+from bot.domain.notices import Confirmations, ConfirmedBy, Notice, NoticeLine, NoticePost
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_, Translator, translator
 from bot.outbox import Delivery, Outbox
@@ -343,25 +343,40 @@ class NoticeService:
             post = await self.repo.post(tx, post_id)
             if post is None or (post.chat_id, post.posted_message_id) != (chat_id, message_id):
                 raise InvalidInput(N_("This button is no longer valid."))
-            count = await self._confirm(tx, actor, post.id, chat_id, message_id)
+            count = await self._confirm(tx, actor, post.id, chat_id, message_id, "button")
         if count is None:
             raise Conflict(N_("You have already confirmed this notice. Thank you!"))
         return count
 
-    async def confirm_at(self, actor: Actor, chat_id: int, message_id: int) -> int | None:
+    async def confirm_at(
+        self, actor: Actor, chat_id: int, message_id: int, how: ConfirmedBy
+    ) -> int | None:
         """A "收到" reply to a post, or a 👍 on it: the same confirmation as the button, once.
         Returns the new count, or None when the message is no post or they had confirmed."""
         async with self.db.transaction() as tx:
             post = await self.repo.post_at(tx, chat_id, message_id)
             if post is None:
                 return None
-            return await self._confirm(tx, actor, post.id, chat_id, message_id)
+            return await self._confirm(tx, actor, post.id, chat_id, message_id, how)
+
+    async def withdraw_reaction_at(
+        self, actor: Actor, chat_id: int, message_id: int
+    ) -> int | None:
+        """The 👍 on a post was taken away: so is the confirmation it made (one made with the
+        button or a reply stays). Returns the new count, or None when nothing was withdrawn."""
+        async with self.db.transaction() as tx:
+            post = await self.repo.post_at(tx, chat_id, message_id)
+            if post is None or not await self.repo.withdraw_reaction(tx, post.id, actor.user_id):
+                return None
+            await self.cards.touch(tx, CARD, str(post.id))
+            return await self.repo.count(tx, post.id)
 
     async def _confirm(
-        self, tx: Transaction, actor: Actor, post_id: int, chat_id: int, message_id: int
+        self, tx: Transaction, actor: Actor, post_id: int, chat_id: int, message_id: int,
+        how: ConfirmedBy,
     ) -> int | None:
         """Store one confirmation and refresh the live count; None if it was there already."""
-        if not await self.repo.confirm(tx, post_id, actor.user_id, self.clock.now()):
+        if not await self.repo.confirm(tx, post_id, actor.user_id, self.clock.now(), how):
             return None
         # the press proves where the post is, even if its delivery hook was lost
         await self.cards.arrived(tx, CARD, str(post_id), chat_id, message_id)

@@ -120,6 +120,27 @@ class Prompts:
         tx.after_commit(lambda: self._waiting.__setitem__((chat_id, user_id), expires_at))
         return prompt
 
+    async def ask_unless_waiting(
+        self,
+        tx: Transaction,
+        chat_id: int,
+        user_id: int,
+        feature: str,
+        step: str,
+        payload: dict[str, Any],
+        *,
+        ttl_seconds: float,
+    ) -> Prompt:
+        """Ask, unless the very same question is waiting already: a button that asks,
+        pressed again or handled again after a crash, leaves the prompt as it is."""
+        waiting = await self.current(chat_id, user_id, tx)
+        if waiting is not None and (waiting.feature, waiting.step, waiting.payload) == (
+            feature, step, payload
+        ):
+            return waiting
+        return await self.ask(tx, chat_id, user_id, feature, step, payload,
+                              ttl_seconds=ttl_seconds)
+
     async def current(
         self, chat_id: int, user_id: int, tx: Transaction | None = None
     ) -> Prompt | None:

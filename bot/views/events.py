@@ -14,7 +14,15 @@ from bot.callbacks import button_data
 from bot.domain.core import Building, User
 from bot.domain.events import AttendanceSheet, Event, EventSummary, JoinOutcome, Listing, Signup
 from bot.i18n import N_, Html, Translator, html_escape
-from bot.views.common import Button, OutMessage, building_names, keyboard, local_time, mention
+from bot.views.common import (
+    Button,
+    OutMessage,
+    Rows,
+    building_names,
+    keyboard,
+    local_time,
+    mention,
+)
 
 MESSAGE_BUDGET = 3900  # under Telegram's 4096, with room for the footer
 SHEET_PAGE = 40  # names on one page of the attendance sheet (two a row)
@@ -49,6 +57,10 @@ QUESTIONS = {
     "title": N_("🗓 What is the event called? For example: Free health check"),
     "when": N_("🗓 When is it? Write the date and time, for example {time}"),
     "place": N_("🗓 Where is it? For example: Community hall"),
+    "location": N_(
+        "🗓 Where is it on the map? Send the place's location (📎 → Location): volunteers "
+        "then check in only when they are there. Or - to skip."
+    ),
     "capacity": N_("🗓 How many people can come? Write a number, or - for no limit."),
     "helpers": N_("🗓 How many volunteer helpers do you need? Write a number, or 0."),
     "description": N_(
@@ -83,9 +95,12 @@ def card(
     signups: Sequence[Signup],
     now: float,
     tz: ZoneInfo,
+    extra: Rows = (),
 ) -> OutMessage:
-    """The event's message in a group: details, the list, and its buttons while it is open."""
-    return OutMessage(card_text(t, event, buildings, signups, now, tz), card_buttons(t, event, now))
+    """The event's message in a group: details, the list, and its buttons while it is open
+    (then ``extra``: the check-in's, while its window is open)."""
+    return OutMessage(card_text(t, event, buildings, signups, now, tz),
+                      card_buttons(t, event, now) + extra)
 
 
 def card_text(

@@ -7,7 +7,7 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.commands import MenuCommand
+from bot.commands import MenuCommand, SharedMenus
 from bot.i18n import N_, Translator
 from bot.services.community import Role
 from bot.views.common import OutMessage
@@ -63,6 +63,8 @@ USAGE: dict[str, Usage] = {
     "notices": Usage(Role.OWNER),
     "roster": Usage(Role.OWNER),
     "facility": Usage(Role.OWNER),
+    "book": Usage(Role.RESIDENT, N_("study room 2026-12-05 16:00")),
+    "bookings": Usage(Role.RESIDENT),
     "award": Usage(Role.OWNER, N_("@zhang 10 helped to move")),
     "reward": Usage(Role.OWNER, N_("add Car wash | Wang's garage | 10 | 5")),
     "event": Usage(Role.OWNER, N_("2026-12-05 09:00 | Health check | Community hall | 40 | 2")),
@@ -83,15 +85,21 @@ def usage(command: str) -> Usage:
     return USAGE.get(command, Usage(Role.OWNER))
 
 
-def for_everyone(item: MenuCommand) -> bool:
-    """Whether anyone who lives in a building may use the command (the shared menus)."""
-    return usage(item.command).role <= Role.RESIDENT
-
-
 def allowed(menu: Sequence[MenuCommand], role: Role, private: bool) -> list[MenuCommand]:
     """The commands a person of this role may use in this kind of chat."""
     here = [item for item in menu if (item.private if private else item.group)]
     return [item for item in here if role >= usage(item.command).role]
+
+
+def shared_menus(menu: Sequence[MenuCommand]) -> SharedMenus:
+    """Telegram's menus by the rule of /help: private chats and groups list what a resident
+    may use there, the groups' admins what an owner may use in a group. (A volunteer has
+    no scope of their own in a group: Telegram's would be one per member and group.)"""
+    return SharedMenus(
+        private=allowed(menu, Role.RESIDENT, private=True),
+        group=allowed(menu, Role.RESIDENT, private=False),
+        admins=allowed(menu, Role.OWNER, private=False),
+    )
 
 
 def help_text(

@@ -21,7 +21,7 @@ from bot.domain.hours import (
     hours_text,
 )
 from bot.i18n import Translator
-from bot.views.common import Button, OutMessage, fit, keyboard, local_time, mention
+from bot.views.common import Button, OutMessage, Rows, fit, keyboard, local_time, mention
 
 if TYPE_CHECKING:
     from bot.services.hours import (
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         CheckIn,
         CheckOut,
         IssuedCertificate,
+        LocationAsked,
         MakeUp,
         Verification,
     )
@@ -100,6 +101,48 @@ def checkin_invitation(t: Translator, activity: Activity, tz: ZoneInfo) -> OutMe
         Button(t.plain("✅ Check in"), button_data(FEATURE, "in", activity.id)),
         Button(t.plain("👋 Check out"), button_data(FEATURE, "out", activity.id)),
     ]))
+
+
+def card_rows(t: Translator, activity: Activity) -> Rows:
+    """The check-in's buttons on the event's card in the group, while the window is open;
+    anyone sees them, the service decides who may."""
+    return keyboard(
+        [Button(t.plain("✅ Check in"), button_data(FEATURE, "in", activity.id)),
+         Button(t.plain("👋 Check out"), button_data(FEATURE, "out", activity.id))],
+        [Button(t.plain("🔑 Check-in code (organiser)"),
+                button_data(FEATURE, "code", activity.id))],
+    )
+
+
+def metres(distance: float) -> str:
+    """A distance as people read it: 120, 1,450."""
+    return f"{round(distance):,}"
+
+
+def location_question(t: Translator, activity: Activity, radius_m: int) -> OutMessage:
+    """In private: share your location to check in (a reply keyboard button that asks the
+    app for it; Telegram offers it in private chats only)."""
+    text = t("📍 To check in to «{title}», share your location with the button below: you "
+             "need to be within {radius} m of the event.", title=activity.title,
+             radius=radius_m)
+    share = {"text": t.plain("📍 Share my location"), "request_location": True}
+    return OutMessage(text, extra={"reply_markup": {
+        "keyboard": [[share]], "resize_keyboard": True, "one_time_keyboard": True}})
+
+
+def location_wanted(t: Translator, asked: LocationAsked, private: bool) -> str:
+    """The answer to a check-in that waits for the location (asked in the private chat)."""
+    if private:
+        return t("📍 Share your location with the button below to check in to «{title}».",
+                 title=asked.activity.title)
+    return t("📍 I sent you a message in private: share your location there to check in to "
+             "«{title}».", title=asked.activity.title)
+
+
+def location_expired(t: Translator, activity: Activity) -> str:
+    """The location question ran out: nothing was recorded."""
+    return t("I stopped waiting for your location: you are not checked in to «{title}». "
+             "Check in again when you are there.", title=activity.title)
 
 
 def checked_in(t: Translator, done: CheckIn, tz: ZoneInfo) -> str:

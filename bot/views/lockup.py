@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.callbacks import button_data
 from bot.domain.core import Building
-from bot.domain.lockups import Facility, FacilityLockup, HistoryEntry, Lockup
+from bot.domain.lockups import Facility, FacilityLockup, HistoryEntry, LastUse, Lockup
 from bot.i18n import N_, Translator
 from bot.services.weektime import clock_text, local_datetime
 from bot.views.common import Button, OutMessage, fit, keyboard
@@ -91,13 +91,17 @@ def checklist(t: Translator, found: FacilityLockup, tz: ZoneInfo) -> OutMessage:
         day=lockup.day[5:],
         time=clock_time(lockup.closing_at, tz),
     )
+    header = "\n".join(filter(None, [header, last_use(t, found.last_use, tz),
+                                      problem_line(t, lockup)]))
+    problem = [button(t.plain("⚠️ Report a problem"), "problem", lockup.id)]
     if lockup.status == "awaiting_note":
         text = t(
             "All checked. Now send me a photo or a line of text for the report, or post it "
             "without one."
         )
         return OutMessage(
-            f"{header}\n{text}", keyboard([button(t.plain("📤 Post"), "post", lockup.id)])
+            f"{header}\n{text}",
+            keyboard([button(t.plain("📤 Post"), "post", lockup.id)], problem),
         )
     rows = [
         [
@@ -111,7 +115,29 @@ def checklist(t: Translator, found: FacilityLockup, tz: ZoneInfo) -> OutMessage:
         ]
         for n, label in enumerate(facility.checklist)
     ]
-    return OutMessage(header + "\n" + t("Tick each item as you check it:"), keyboard(*rows))
+    return OutMessage(
+        header + "\n" + t("Tick each item as you check it:"), keyboard(*rows, problem)
+    )
+
+
+def problem_line(t: Translator, lockup: Lockup) -> str:
+    """ "⚠️ Problem: the window is broken (repair request #12)", once one is noted."""
+    if lockup.problem is None:
+        return ""
+    return t("⚠️ Problem: {problem} (repair request #{number})", problem=lockup.problem,
+             number=lockup.problem_request or 0)
+
+
+def problem_asked(t: Translator) -> OutMessage:
+    """The volunteer pressed Problem: the description comes next."""
+    return OutMessage(t("What is wrong? Describe it in one line (for example: the window "
+                        "of the study room is broken). It becomes a repair request."))
+
+
+def problem_noted(t: Translator, number: int) -> str:
+    """The problem became a request."""
+    return t("🛠 Repair request #{number} is open; the volunteers on duty have it.",
+             number=number)
 
 
 def reported(t: Translator, found: FacilityLockup, tz: ZoneInfo) -> OutMessage:
@@ -144,22 +170,35 @@ def report(t: Translator, found: FacilityLockup, name: str, tz: ZoneInfo) -> Out
         )
     if lockup.note:
         lines.append(t("💬 {note}", note=lockup.note))
-    return OutMessage("\n".join(lines), photo=lockup.photo)
+    lines.append(problem_line(t, lockup))
+    return OutMessage("\n".join(filter(None, lines)), photo=lockup.photo)
 
 
 def reminder(
-    t: Translator, building: Building, facility: Facility, lockup: Lockup, tz: ZoneInfo
+    t: Translator,
+    building: Building,
+    facility: Facility,
+    lockup: Lockup,
+    tz: ZoneInfo,
+    last: LastUse | None = None,
 ) -> OutMessage:
     """To the volunteer on duty: nobody has reported the lock-up after the grace time."""
-    return OutMessage(
-        t(
-            "🔒 {facility} in {building} closed at {time}, and nobody has reported the "
-            "lock-up yet. Please check it and report with /lockup.",
-            facility=facility.name,
-            building=building.name,
-            time=clock_time(lockup.closing_at, tz),
-        )
+    text = t(
+        "🔒 {facility} in {building} closed at {time}, and nobody has reported the "
+        "lock-up yet. Please check it and report with /lockup.",
+        facility=facility.name,
+        building=building.name,
+        time=clock_time(lockup.closing_at, tz),
     )
+    return OutMessage("\n".join(filter(None, [text, last_use(t, last, tz)])))
+
+
+def last_use(t: Translator, last: LastUse | None, tz: ZoneInfo) -> str:
+    """The line a volunteer locking up reads: who had the room booked last, until when."""
+    if last is None:
+        return ""
+    return t("Last booked by {name} until {time}.", name=last.name,
+             time=clock_time(last.ends_at, tz))
 
 
 def missing(

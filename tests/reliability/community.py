@@ -54,6 +54,8 @@ STATE = {
     "building_settings": "*",
     "facilities": "*",
     "lockups": "*",
+    "bookable": "*",
+    "bookings": "*",
     "ledger": "*",
     "rewards": "*",
     "redemptions": "*",

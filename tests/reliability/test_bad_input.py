@@ -59,13 +59,14 @@ TEXT = st.lists(
     max_size=6,
 ).flatmap(lambda parts: st.sampled_from([" ", " | ", "\n", ""]).map(lambda sep: sep.join(parts)))
 
-FEATURES = ["requests", "notice", "roster", "lockup", "points", "event", "stats", "x", ""]
+FEATURES = ["requests", "notice", "roster", "lockup", "points", "event", "stats", "hours", "x",
+            ""]
 ACTIONS = [
     "claim", "release", "done", "details", "rate", "building", "ok", "names", "cancel",
     "view", "add", "addday", "addshift", "remove", "drop", "assign", "pick", "toggle",
     "announce", "swap", "swapto", "yes", "no", "start", "tick", "post", "approve", "reject",
     "join", "leave", "help", "cancelok", "keep", "sheet", "mark", "save", "away", "take", "cant",
-    "today", "week", "until", "offer", "confirm", "mnew", "mto", "zap", "",
+    "today", "week", "until", "offer", "confirm", "mnew", "mto", "in", "out", "code", "zap", "",
 ]
 ARGUMENT = st.one_of(st.sampled_from(NUMBERS), st.integers(-(2**70), 2**70).map(str),
                      st.sampled_from(["{id}", "{id}", "{day}", "20261301", "x", ""]))

@@ -495,14 +495,27 @@ REPLAYS = [
     ("/apply repair", "group", "resident", ""),
     ("hours:in:{activity}", "private", "volunteer", "checkin_window"),
     ("hours:out:{activity}", "private", "volunteer", "checked_in"),
+    ("hours:in:{activity}", "card", "volunteer", "checkin_window"),
+    ("hours:out:{activity}", "card", "volunteer", "checked_in"),
     ("hours:confirm:{attendance}", "private", "owner", "no_checkout"),
     ("hours:approve:{application}", "private", "owner", "application"),
+    ("/facility {name} book 自习室 | daily 06:00-24:00 | 60 | 10 | auto", "private", "owner",
+     "facility"),
+    ("/book 自习室 {tomorrow} 10:00 作业{n}", "private", "resident", "room"),
+    ("booking:take:{room}:{slot}", "private", "resident", "room"),
+    ("booking:cancel:{booking}", "private", "resident", "booking"),
+    ("booking:approve:{pending}", "private", "owner", "pending_booking"),
+    ("booking:decline:{pending}", "private", "owner", "pending_booking"),
+    ("booking:here:{soon_booking}", "private", "resident", "booking_soon"),
+    ("lockup:problem:{lockup}", "private", "volunteer", "lockup"),
+    ("窗户坏了{n}", "private", "volunteer", "lockup_problem"),  # becomes a repair request
 ]
 
 @pytest.fixture
 async def community(emulator: BotApiEmulator, tmp_path: Path) -> AsyncIterator[Community]:
     """The bot in this process (a restart is quick), and people in every role."""
-    harness = Harness(emulator, settings_for(emulator, tmp_path, outbox=FAST_OUTBOX))
+    harness = Harness(emulator, settings_for(emulator, tmp_path, outbox=FAST_OUTBOX,
+                                             booking={"per_week": 50, "check_in": True}))
     await harness.start()
     try:
         yield await open_community(harness)

@@ -26,12 +26,13 @@ import pytest
 
 from bot.app import menu
 from bot.emulator import BotApiEmulator
+from bot.services.bookings import parse_bookable
 from bot.services.community import Actor
 from bot.services.lockup import parse_facility
 from bot.services.points import parse_reward
 from bot.views import care as care_views
 from bot.views import hours as hours_views
-from handlers import events, notices, points, requests, roster
+from handlers import bookings, events, notices, points, requests, roster
 from storage.flood import MuteRepository
 from tests.harness import Harness, settings_for
 from tests.reliability.community import (
@@ -122,6 +123,13 @@ COMMANDS = [
     Row("/lockup", "private", frozenset({"volunteer"}) | OWN_BUILDING, "facility",
         note="the other volunteer's own building has a facility too"),
     Row("/lockups", "group", SERVING | OWN_BUILDING),
+    Row("/facility {name} book 自习室 | daily 06:00-24:00 | 60 | 10 | auto", "private", OWNERS,
+        "facility"),
+    Row("/book", "private", MEMBERS | OWN_BUILDING, "room",
+        note="the other volunteer: the rooms of their own building"),
+    Row("/book 自习室 {tomorrow} 10:00", "private", MEMBERS, "room"),
+    Row("/bookings", "private", EVERYONE, note="one's own bookings, possibly none"),
+    Row("/bookings {tomorrow}", "group", OWNERS, "room"),
     Row("/points", "private", EVERYONE),
     Row("/points @{target}", "private", OWNERS, "target_volunteer",
         note="another volunteer's points"),
@@ -203,7 +211,19 @@ BUTTONS = [
     Row("roster:cant:{shift}:{day}", "private", frozenset({"volunteer"}), "shift",
         note="one's own coming shift"),
     Row("lockup:start:{facility}", "private", frozenset({"volunteer"}), "facility"),
+    Row("booking:room:{room}", "private", MEMBERS, "room"),
+    Row("booking:day:{room}:{day}", "private", MEMBERS, "room"),
+    Row("booking:take:{room}:{slot}", "private", MEMBERS, "room"),
+    Row("booking:here:{soon_booking}", "private", frozenset({"resident"}), "booking_soon",
+        note="the resident who booked it, from a little before the start"),
+    Row("booking:noop", "private", EVERYONE, note="a full slot's button: a toast, nothing else"),
+    Row("booking:cancel:{booking}", "private", frozenset({"resident"}), "booking",
+        note="the resident who booked it"),
+    Row("booking:approve:{pending}", "private", OWNERS, "pending_booking"),
+    Row("booking:decline:{pending}", "private", OWNERS, "pending_booking"),
+    Row("booking:nowhy:{pending}", "private", OWNERS, "pending_booking"),
     Row("lockup:tick:{lockup}:0:1", "private", frozenset({"volunteer"}), "lockup"),
+    Row("lockup:problem:{lockup}", "private", frozenset({"volunteer"}), "lockup"),
     Row("lockup:post:{ticked}", "private", frozenset({"volunteer"}), "ticked_lockup",
         note="the volunteer who ticked it"),
     Row("points:approve:{redemption}", "private", OWNERS, "redemption"),
@@ -222,6 +242,11 @@ BUTTONS = [
     Row("hours:out:{activity}", "private", frozenset({"volunteer"}), "checked_in"),
     Row("hours:code:{activity}", "private", OWNERS, "checkin_window",
         note="the organiser (here the owner) and the owners of the event's buildings"),
+    Row("hours:in:{activity}", "card", frozenset({"volunteer"}), "checkin_window",
+        note="on the event's card: whoever sees it, only a volunteer on the list checks in"),
+    Row("hours:out:{activity}", "card", frozenset({"volunteer"}), "checked_in"),
+    Row("hours:code:{activity}", "card", OWNERS, "checkin_window",
+        note="the card's code button: an alert for the organiser and the building's owners"),
     Row("hours:confirm:{attendance}", "private", OWNERS, "no_checkout"),
     Row("hours:approve:{application}", "private", OWNERS, "application"),
     Row("hours:decline:{application}", "private", OWNERS, "application"),
@@ -242,6 +267,7 @@ async def community(emulator: BotApiEmulator, tmp_path: Path) -> Any:
     """The bot with an outbox that does not pace itself and no hourly limit on requests (the
     limits are not under test)."""
     harness = Harness(emulator, settings_for(emulator, tmp_path, outbox=FAST_OUTBOX,
+                                             booking={"per_week": 50, "check_in": True},
                                              requests={"max_per_hour": 0}))
     await harness.start()
     try:
@@ -254,8 +280,9 @@ def test_the_table_has_every_command_and_every_button() -> None:
     assert {row.what.split()[0][1:] for row in COMMANDS} == {item.command for item in menu()}
     actions = {
         "requests": requests.BUTTONS, "notice": notices.ACTIONS, "roster": roster.BUTTONS,
-        "lockup": ("start", "tick", "post"), "points": points.BUTTON_ACTIONS,
+        "lockup": ("start", "tick", "post", "problem"), "points": points.BUTTON_ACTIONS,
         "event": events.BUTTONS, "hours": hours_views.BUTTONS, "care": care_views.BUTTONS,
+        "booking": bookings.BUTTON_ACTIONS,
     }  # fmt: skip
     pressed = {tuple(row.what.split(":")[:2]) for row in BUTTONS}
     assert pressed == {(feature, action) for feature, names in actions.items()
@@ -695,8 +722,10 @@ async def checkin_window(community: Community, place: Place, role: str) -> dict[
     await community.harness.settle()
     row = await community.harness.db.fetch_one(
         "SELECT id, code FROM hours_activities WHERE ref = ?", (f"event:{event_id}",))
-    assert row is not None
-    return {"activity": row[0], "code": row[1]}
+    card = await community.harness.value(
+        "SELECT message_id FROM cards WHERE kind = 'event' AND ref = ?", str(event_id))
+    assert row is not None and card is not None
+    return {"activity": row[0], "code": row[1], "message": card}
 
 
 async def checked_in(community: Community, place: Place, role: str) -> dict[str, Any]:
@@ -763,6 +792,66 @@ async def application(community: Community, place: Place, role: str) -> dict[str
     return {"application": found}
 
 
+async def room(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The building's study room, bookable every day from 06:00 (and one in the other
+    volunteer's building); a slot of tomorrow 10:00."""
+    services = community.harness.bot.services
+    values = await facility(community, place, role)
+    building = await community.building(place)
+    spec = parse_bookable("自习室 | daily 06:00-24:00 | 60 | 10 | auto")
+    await services.bookings.make_bookable(Actor(ADMIN), building, spec)
+    other = await services.community.building_of_chat(OTHER_GROUP)
+    await services.bookings.make_bookable(
+        Actor(ADMIN), other, parse_bookable("活动室 | daily 06:00-24:00 | 60 | 10 | auto"))
+    tomorrow = datetime.strptime(local(community, hours=24)[:10], "%Y-%m-%d").date()
+    slot = services.bookings.moment(tomorrow, 10 * 60)
+    return {"room": values["facility"], "day": tomorrow.strftime("%Y%m%d"),
+            "slot": int(slot // 60), "slot_at": slot}
+
+
+async def booking(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The resident's booking of a slot tomorrow (a fresh hour for each role)."""
+    services = community.harness.bot.services
+    values = await room(community, place, role)
+    at = values["slot_at"] + 3600 * (1 + ROLES.index(role))
+    booked = await services.bookings.book(Actor(place.resident), values["room"], at, None)
+    return {"booking": booked.booking.id}
+
+
+async def booking_soon(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The resident's approved booking that starts in five minutes: check-in is open."""
+    values = await room(community, place, role)
+    now = community.harness.bot.services.clock.now()
+    async with community.harness.db.transaction() as tx:
+        cursor = await tx.execute(
+            """INSERT INTO bookings (facility_id, user_id, starts_at, ends_at, status,
+                                     created_at) VALUES (?, ?, ?, ?, 'approved', ?)""",
+            (values["room"], place.resident, now + 300, now + 3900, now))
+    return {"soon_booking": cursor.lastrowid}
+
+
+async def pending_booking(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """A booking of the study room once the owners made it need their approval (a second
+    facility would make /lockup ask which one, so the room itself changes)."""
+    services = community.harness.bot.services
+    values = await room(community, place, role)
+    await services.bookings.make_bookable(
+        Actor(ADMIN), await community.building(place),
+        parse_bookable("自习室 | daily 06:00-24:00 | 60 | 10 | 审批"))
+    at = values["slot_at"] + 3600 * (1 + ROLES.index(role))
+    booked = await services.bookings.book(Actor(place.resident), values["room"], at, None)
+    return {"pending": booked.booking.id}
+
+
+async def lockup_problem(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """A finished checklist whose volunteer pressed Problem: their next line describes it."""
+    values = await ticked_lockup(community, place, role)
+    user = place.user(role)
+    message = community.harness.emu.sent(user)[0].message_id
+    await community.presses(user, user, message, f"lockup:problem:{values['ticked']}")
+    return values
+
+
 PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, Any]]]] = {
     "mute": mute,
     "target": target,
@@ -781,6 +870,11 @@ PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, An
     "away": away,
     "open_shift": open_shift,
     "facility": facility,
+    "room": room,
+    "booking": booking,
+    "pending_booking": pending_booking,
+    "booking_soon": booking_soon,
+    "lockup_problem": lockup_problem,
     "lockup": lockup,
     "ticked_lockup": ticked_lockup,
     "reward": reward,

@@ -24,6 +24,7 @@
       placeholder: "输入消息或命令，例如 /help",
       placeholderGroup: (title) => `在「${title}」里发言…`,
       send: "发送",
+      attachPhoto: "发送图片（输入框里的文字作为说明）",
       back: "返回聊天列表",
       commands: "命令菜单",
       cancelReply: "取消回复",
@@ -44,7 +45,7 @@
       pressFailed: "按钮无效：",
       youAre: "你",
       skills: "技能",
-      tourTitle: "六步看懂邻里",
+      tourTitle: "七步看懂邻里",
       tourIntro: "左上角切换身份，就像同一个楼里的不同邻居。每一步都可以点「带我去」。",
       go: "带我去",
       soon: "功能开发中",
@@ -70,6 +71,7 @@
       placeholder: "Write a message or a command, e.g. /help",
       placeholderGroup: (title) => `Message ${title}…`,
       send: "Send",
+      attachPhoto: "Send a photo (the text in the box becomes its caption)",
       back: "Back to the chats",
       commands: "Commands",
       cancelReply: "Cancel the reply",
@@ -90,7 +92,7 @@
       pressFailed: "The button did not work: ",
       youAre: "you",
       skills: "skills",
-      tourTitle: "Linli in six steps",
+      tourTitle: "Linli in seven steps",
       tourIntro: "Switch who you are at the top, like different neighbours of one building. Each step has a “Take me there” button.",
       go: "Take me there",
       soon: "coming soon",
@@ -125,6 +127,14 @@
         zh: "切回 {zhangwei}：Linli 私下告诉他谁来帮忙。完成后还能给帮助打分。",
         en: "Back to {zhangwei}: Linli tells him in private who is coming. When it is done he can rate the help.",
       },
+    },
+    {
+      command: "request", person: "zhangwei", chat: "private",
+      text: {
+        zh: "有图更清楚：{zhangwei} 在私聊里点 📷，发一张漏水的照片（输入框里的文字会作为说明）。Linli 问这是「🆕 新的求助」还是补充到 #1；点「🆕 新的求助」，再点「✅ 发给志愿者」。切换到 {liming}，求助卡片后面就是这张照片。",
+        en: "A photo says more: in his private chat, {zhangwei} presses 📷 and sends a photo of the leak (the text in the box becomes its caption). Linli asks whether it is «🆕 A new request» or belongs to #1; press «🆕 A new request», then «✅ Ask the volunteers». Switch to {liming}: the photo follows the request card.",
+      },
+      fill: { zh: "卫生间水管接口在滴水，照片如下", en: "the bathroom pipe joint is dripping, see the photo" },
     },
     {
       command: "notice", person: "wangfang", chat: "b3",
@@ -635,6 +645,30 @@
     }
   }
 
+  /** The chosen pictures as Telegram photos from the current person, the text as the caption. */
+  async function sendPhotos(files) {
+    if (!files.length || !state.chatId) return;
+    const form = new FormData();
+    form.append("user_id", String(state.personaId));
+    form.append("chat_id", String(state.chatId));
+    form.append("caption", $("input").value.trim());
+    for (const file of files) form.append("photo", file, file.name);
+    const button = $("photo-button");
+    button.classList.add("busy");
+    try {
+      const response = await fetch("/_demo/photo", { method: "POST", body: form });
+      const payload = await response.json().catch(() => ({}));
+      if (!response.ok) throw new Error(payload.error || response.statusText);
+      $("input").value = "";
+      autosize();
+      refreshChat(state.chatId);
+    } catch (error) {
+      toast(t("sendFailed") + error.message);
+    } finally {
+      button.classList.remove("busy");
+    }
+  }
+
   async function press(entry, button, node) {
     node.classList.add("busy");
     node.disabled = true;
@@ -695,7 +729,10 @@
 
   function commandsHere() {
     const commands = state.community.commands || {};
-    return (state.chatId > 0 ? commands.private : commands.group) || [];
+    if (state.chatId > 0) return commands.private || [];
+    // Telegram shows a group's admins their own menu (the owner's commands) instead.
+    const admin = (persona() || {}).admin_of || [];
+    return (admin.includes(state.chatId) ? commands.admins : commands.group) || [];
   }
 
   function updateCommandMenu(force = false) {
@@ -820,6 +857,14 @@
     $("input").addEventListener("input", () => { autosize(); updateCommandMenu(); });
     $("menu-button").addEventListener("click", () => {
       if ($("command-menu").hidden) updateCommandMenu(true); else hideCommandMenu();
+    });
+    $("photo-input").addEventListener("change", async (event) => {
+      const files = [...event.target.files];
+      event.target.value = "";
+      await sendPhotos(files);
+    });
+    $("photo-button").addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") { event.preventDefault(); $("photo-input").click(); }
     });
     $("persona-select").addEventListener("change", (event) => switchPersona(event.target.value));
     $("back").addEventListener("click", () => document.body.classList.remove("show-conversation"));
