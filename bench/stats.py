@@ -1,9 +1,10 @@
 """Stats: /stats for one month in a database of 1,000,000 requests.
 
 Generates a community of 20 buildings whose requests (with their event history, points,
-lock-ups, events and redemptions) span three years, then times the figures of the last
-full month through the real service (``services.stats.figures``): every building (a
-community admin's /stats) and one building (an owner's). Target: under a second.
+service hours, lock-ups, events, check-ins and redemptions) span three years, then times
+the figures of the last full month through the real service (``services.stats.figures``):
+every building (a community admin's /stats) and one building (an owner's). Target: under
+a second.
 
 The baseline, measured in the same run on the same database: the same figures with
 migration 0007's indexes dropped, so that each query scans the tables as it would without
@@ -46,7 +47,10 @@ STATS_INDEXES = (
     "request_events_kind",
     "events_starts",
     "redemptions_decided",
+    "hours_entries_served",
+    "hours_attendance_time",
 )
+STATS_MIGRATIONS = ("0007", "0019")  # the migrations that make those indexes
 
 
 def settings_for(path: Path) -> Settings:
@@ -68,6 +72,7 @@ async def generate(db: Database, requests: int, months: int, now: float) -> None
         ("points", _points_sql()),
         ("lock-ups", _lockups_sql(start, now)),
         ("events", _events_and_signups_sql(start, span, months)),
+        ("service hours", _hours_sql()),
     ]
     for name, script in steps:
         began = time.perf_counter()
@@ -190,6 +195,29 @@ def _events_and_signups_sql(start: float, span: float, months: int) -> str:
     """
 
 
+def _hours_sql() -> str:
+    """An hour for every request done (hours.count_requests on), and an event's check-in
+    window with the check-ins of its list."""
+    local = "'unixepoch', '+8 hours'"
+    return f"""
+    INSERT INTO hours_entries (user_id, minutes, kind, origin, content, served_at, year,
+                               month, building_id, cap_minutes, source, created_at)
+        SELECT claimer_id, 60, 'recorded', 'request', '求助 #' || id, done_at,
+               CAST(strftime('%Y', done_at, {local}) AS INTEGER),
+               strftime('%Y-%m', done_at, {local}), building_id, 60, 'request:' || id, done_at
+        FROM requests WHERE state = 'done';
+    INSERT INTO hours_activities (id, ref, title, organiser_id, code, opens_at, starts_at,
+                                  ends_at, created_at)
+        SELECT id, 'event:' || id, title, created_by, printf('%06d', id), starts_at - 1800,
+               starts_at, starts_at + 7200, 0 FROM events;
+    INSERT INTO hours_attendance (activity_id, user_id, building_id, checked_in_at,
+                                  checked_out_at, status)
+        SELECT s.event_id, s.user_id, -1000 - s.chat_id, e.starts_at,
+               e.starts_at + 7200, 'out'
+        FROM event_signups s JOIN events e ON e.id = s.event_id;
+    """
+
+
 async def time_figures(services: Services, buildings: list[Building], month: Month) -> list[float]:
     """Seconds for each of RUNS computations of the month's figures."""
     timings = []
@@ -223,16 +251,17 @@ async def worst_stall(work: Awaitable[object]) -> float:
 
 
 async def drop_stats_indexes(db: Database) -> None:
-    """Take away migration 0007's indexes (the baseline's database)."""
+    """Take away the indexes of the stats migrations (the baseline's database)."""
     async with db.transaction() as tx:
         for name in STATS_INDEXES:
             await tx.execute(f"DROP INDEX IF EXISTS {name}")
 
 
 async def restore_stats_indexes(db: Database) -> None:
-    """Put migration 0007's indexes back."""
-    [stats] = [m for m in available_migrations() if m.name.startswith("0007")]
-    await db.execute_script(f"BEGIN;\n{stats.sql}\nCOMMIT;")
+    """Put the indexes of the stats migrations back."""
+    for migration in available_migrations():
+        if migration.name.startswith(STATS_MIGRATIONS):
+            await db.execute_script(f"BEGIN;\n{migration.sql}\nCOMMIT;")
     await db.write("ANALYZE")
 
 
@@ -259,7 +288,8 @@ async def run(path: Path, fresh: bool, requests: int, months: int) -> None:
     buildings = await services.community.buildings.all()
     month = Month.of(clock.now(), settings.community.tz).previous()
     stats = await services.stats.figures(buildings, month)
-    print(f"month {month.key}: {stats.total.opened:,} requests opened in all buildings")
+    print(f"month {month.key}: {stats.total.opened:,} requests opened in all buildings, "
+          f"{stats.total.hours_minutes // 60:,} service hours")
 
     every = await time_figures(services, buildings, month)
     one = await time_figures(services, buildings[:1], month)
@@ -295,7 +325,7 @@ async def run(path: Path, fresh: bool, requests: int, months: int) -> None:
         f"most; baseline, the same reads on the loop's own connection: "
         f"{stall_inline * 1000:.0f} ms"
     )
-    print(f"baseline, the same figures without the 0007 indexes: {summary(unindexed)}")
+    print(f"baseline, the same figures without the 0007 and 0019 indexes: {summary(unindexed)}")
     print(f"baseline, SELECT count(*) FROM requests: {count_all * 1000:.0f} ms")
     worst = max(every)
     print(

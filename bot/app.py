@@ -158,15 +158,21 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, cards=services.cards,
     )
+    # Hours before the roster and requests: a shift served and a request done count hours.
+    services.hours = HoursService(
+        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
+        community=community, people=people, users=users, cards=services.cards,
+        prompts=prompts,
+    )
     services.roster = RosterService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, users=users, points=points,
-        requests=UnfinishedRequestsReader(db), cards=services.cards,
+        requests=UnfinishedRequestsReader(db), hours=services.hours, cards=services.cards,
     )
     services.requests = RequestService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, prompts=prompts, points=points,
-        roster=services.roster, cards=services.cards,
+        roster=services.roster, hours=services.hours, cards=services.cards,
     )
     booking_repo = BookingRepository(db)  # the lock-up reads who booked the room last
     services.lockup = LockupService(
@@ -177,11 +183,6 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     services.bookings = BookingService(
         clock=clock, config=settings, outbox=outbox, scheduler=scheduler, community=community,
         prompts=prompts, roster=services.roster, lockup=services.lockup, repo=booking_repo,
-    )
-    services.hours = HoursService(
-        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
-        community=community, people=people, users=users, cards=services.cards,
-        prompts=prompts,
     )
     services.events = EventService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,

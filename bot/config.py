@@ -263,6 +263,7 @@ class PointsSettings(Section):
     shift_served: int = Field(5, ge=0)
     lockup_on_time: int = Field(3, ge=0)
     event_helped: int = Field(5, ge=0)
+    hazard_report_points: int = Field(5, ge=0)  # a resident's safety report, once done; 0: off
     max_award: int = Field(1000, gt=0)
     redemption_expire_hours: float = Field(72, gt=0)
 
@@ -274,6 +275,7 @@ class RequestsSettings(Section):
     stale_after_hours: float = Field(24, gt=0)
     question_timeout_minutes: float = Field(10, gt=0)
     max_per_hour: int = Field(5, ge=0)  # requests one resident may open in an hour; 0: no limit
+    reopen_days: float = Field(7, ge=0)  # how long after done the resident may reopen
 
     @property
     def escalate_after(self) -> timedelta:

@@ -15,7 +15,7 @@ from bot.callbacks import parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
 from bot.domain.core import Prompt
-from bot.errors import InvalidInput, NotAllowed
+from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.features import Feature, Wiring
 from bot.i18n import N_
 from bot.reports.certificate import render
@@ -23,6 +23,7 @@ from bot.services.community import REFUSALS, Actor, Role
 from bot.services.events import KIND_CARD
 from bot.services.hours import CORRECT_USAGE, MAKEUP_USAGE, PROMPT, CheckIn, LocationAsked
 from bot.views import hours as views
+from bot.views import points as points_views
 from handlers.access import fresh_admins, group_building, refresh_admins
 from handlers.chat import menu_keyboard
 from handlers.common import command_text, message_key, named_person, reply, show
@@ -233,7 +234,7 @@ async def apply(update: Update, context: LinliContext) -> None:
 
 async def button(update: Update, context: LinliContext) -> None:
     """Check in / Check out (in private or on the event's card), Show the code again,
-    Confirm, Approve / Decline.
+    Confirm, Approve / Decline, post the ranking by hours.
 
     Rights are checked again in the service on every press; a refusal becomes the alert.
     """
@@ -290,10 +291,20 @@ async def _decline(update: Update, context: LinliContext, application_id: int) -
     return await _decide(update, context, application_id, approve=False)
 
 
+async def _post(update: Update, context: LinliContext, building_id: int) -> str:
+    """An owner posts the building's ranking by hours (from /leaderboard hours) in its group."""
+    building = await context.services.community.buildings.by_id(building_id)
+    if building is None:
+        raise NotFound(N_("This button is no longer valid."))
+    await fresh_admins(update, context, [building])
+    posted = await context.services.hours.post_leaderboard(_actor(update), building)
+    return points_views.posted_answer(context.t, building, posted)
+
+
 ButtonAction = Callable[[Update, LinliContext, int], Awaitable[str]]
 BUTTON_ACTIONS: dict[str, ButtonAction] = {
     "in": _in, "out": _out, "code": _code, "confirm": _confirm,
-    "approve": _approve, "decline": _decline,
+    "approve": _approve, "decline": _decline, "post": _post,
 }
 
 

@@ -31,6 +31,7 @@ from bot.services.points import (
     parse_reward,
     parse_reward_edit,
 )
+from bot.views import hours as hours_views
 from bot.views import points as views
 from bot.views.common import OutMessage
 from handlers.access import actor_of, fresh_admins, group_building, place_of
@@ -46,6 +47,7 @@ MENU = [
 ]
 REDEEM_USAGE = N_("Write the reward's number: /redeem 3. See /rewards for the numbers.")
 COMMUNITY_WORDS = {"community", "all", "社区", "全部"}
+HOURS_WORDS = {"hours", "时长", "時長", "时数", "時數"}
 MAX_POST_BUTTONS = 6
 
 
@@ -189,17 +191,31 @@ async def redeem(update: Update, context: LinliContext) -> None:
 
 
 async def leaderboard(update: Update, context: LinliContext) -> None:
-    """/leaderboard [community | building]: this month's ranking; owners get a post button."""
-    building = await _ranking_place(update, context)
+    """/leaderboard [hours] [community | building]: this month's ranking by points (owners
+    get a post button) or by service hours."""
+    words = command_text(update).split(maxsplit=1)
+    if words and words[0].lower() in HOURS_WORDS:
+        await _hours_leaderboard(update, context, words[1] if len(words) > 1 else "")
+        return
+    building = await _ranking_place(update, context, command_text(update))
     board = await context.services.points.leaderboard(building)
     place = building.name if building else context.services.settings.community.name
     posts = await _posting_places(update, context, building)
     await show(update, context, views.leaderboard(context.t, board, place, posts))
 
 
-async def _ranking_place(update: Update, context: LinliContext) -> Building | None:
-    """The building a ranking is for; None for the whole community."""
-    name = command_text(update)
+async def _hours_leaderboard(update: Update, context: LinliContext, name: str) -> None:
+    """/leaderboard hours [community | building]: this month's ranking by hours served; owners
+    get a post button (pressed, it is handled by the hours feature)."""
+    building = await _ranking_place(update, context, name)
+    board = await context.services.hours.leaderboard(building)
+    place = building.name if building else context.services.settings.community.name
+    posts = await _posting_places(update, context, building)
+    await show(update, context, hours_views.leaderboard(context.t, board, place, posts))
+
+
+async def _ranking_place(update: Update, context: LinliContext, name: str) -> Building | None:
+    """The building a ranking is for (named, or this group's); None for the whole community."""
     if name.lower() in COMMUNITY_WORDS:
         return None
     if name:

@@ -1,5 +1,5 @@
-"""Help requests: /request, /myrequests, /cancel, /open, /claim, /release, /done, and the
-buttons of request cards, rating rows and building choices."""
+"""Help requests: /request, /myrequests, /cancel, /open, /claim, /release, /done, /wait,
+/note, /status, and the buttons of request cards, rating rows and building choices."""
 
 from __future__ import annotations
 
@@ -20,10 +20,11 @@ from bot.domain.requests import Attachment, Source, Submission
 from bot.errors import InvalidInput
 from bot.features import Feature, Wiring
 from bot.i18n import N_
-from bot.services.requests import CARD, ESCALATE_JOB, PROMPT, STALE_JOB
+from bot.services.requests import CARD, ESCALATE_JOB, PROMPT, STALE_JOB, WAIT_JOB, WAIT_PROMPT
 from bot.views import requests as view
+from bot.views.common import OutMessage
 from handlers.access import actor_of, place_of, refresh_admins
-from handlers.common import command_text, inline_markup, reply, show
+from handlers.common import command_text, inline_markup, message_key, reply, show
 
 MENU = [
     MenuCommand("request", N_("Ask the volunteers for help")),
@@ -33,6 +34,9 @@ MENU = [
     MenuCommand("claim", N_("Take a request: /claim N")),
     MenuCommand("release", N_("Give a request back: /release N")),
     MenuCommand("done", N_("Finish a request: /done N and a note")),
+    MenuCommand("wait", N_("A request you took waits: /wait N date reason")),
+    MenuCommand("note", N_("An internal note for volunteers: /note N text")),
+    MenuCommand("status", N_("Where a request stands: /status N")),
 ]
 
 _NUMBER = re.compile(r"#?([0-9]{1,9})")
@@ -70,9 +74,13 @@ async def request_command(update: Update, context: LinliContext) -> None:
 
 
 async def answer_prompt(update: Update, context: LinliContext, prompt: Prompt) -> None:
-    """The message after a bare /request becomes the request's text."""
+    """The message after a bare /request becomes the request's text (or, after Waiting…,
+    the reason the request waits)."""
     message = update.effective_message
     if message is None:
+        return
+    if prompt.step == WAIT_PROMPT:
+        await answer_wait_reason(update, context, prompt)
         return
     if not message.text:
         raise InvalidInput(N_("Please write in a few words what you need help with."))
@@ -103,7 +111,8 @@ async def my_requests(update: Update, context: LinliContext) -> None:
     if update.effective_user is None or chat is None:
         return
     lines = await context.services.requests.mine(actor_of(update))
-    await show(update, context, view.mine(context.t, lines, chat.id))
+    tz = context.services.settings.community.tz
+    await show(update, context, view.mine(context.t, lines, chat.id, tz))
 
 
 async def cancel(update: Update, context: LinliContext) -> None:
@@ -123,8 +132,11 @@ async def open_requests(update: Update, context: LinliContext) -> None:
     chat = update.effective_chat
     if update.effective_user is None or chat is None:
         return
-    lines = await context.services.requests.open_for(actor_of(update), place_of(update))
-    await show(update, context, view.waiting(context.t, lines, chat.id))
+    service, actor, place = context.services.requests, actor_of(update), place_of(update)
+    lines = await service.open_for(actor, place)
+    paused = await service.paused_for(actor, place)
+    tz = context.services.settings.community.tz
+    await show(update, context, view.waiting(context.t, lines, chat.id, paused, tz))
 
 
 async def claim(update: Update, context: LinliContext) -> None:
@@ -155,6 +167,53 @@ async def done(update: Update, context: LinliContext) -> None:
     await _fresh_owners(context, number)
     await context.services.requests.finish(number, actor_of(update), note)
     await reply(update, context, view.done_text(context.t, number))
+
+
+async def wait(update: Update, context: LinliContext) -> None:
+    """/wait N <date> [reason]: the request you took waits until that date."""
+    if update.effective_user is None:
+        return
+    number, rest = request_number(command_text(update), "wait")
+    await _fresh_owners(context, number)
+    request = await context.services.requests.wait_command(
+        number, actor_of(update), rest, message_key(update)
+    )
+    tz = context.services.settings.community.tz
+    await reply(update, context, view.waiting_text(context.t, request, tz))
+
+
+async def note(update: Update, context: LinliContext) -> None:
+    """/note N text: an internal note, for the building's volunteers and owners only."""
+    if update.effective_user is None:
+        return
+    number, text = request_number(command_text(update), "note")
+    await _fresh_owners(context, number)
+    await context.services.requests.note(number, actor_of(update), text, message_key(update))
+    await reply(update, context, view.note_added_text(context.t, number))
+
+
+async def status(update: Update, context: LinliContext) -> None:
+    """/status N: where a request stands, with its last public step."""
+    if update.effective_user is None:
+        return
+    chat = update.effective_chat
+    if chat is None:
+        return
+    number, _rest = request_number(command_text(update), "status")
+    await _fresh_owners(context, number)
+    shown = await context.services.requests.status(number, actor_of(update))
+    tz = context.services.settings.community.tz
+    await show(update, context, view.status(context.t, shown, tz, chat.id))
+
+
+async def answer_wait_reason(update: Update, context: LinliContext, prompt: Prompt) -> None:
+    """The claimer's words after Waiting…: the reason the resident reads."""
+    message = update.effective_message
+    if message is None or not message.text:
+        raise InvalidInput(N_("Please write in a few words why the request waits."))
+    request = await context.services.requests.answer_wait(prompt, message.text, message_key(update))
+    tz = context.services.settings.community.tz
+    await reply(update, context, view.waiting_text(context.t, request, tz))
 
 
 async def _fresh_owners(context: LinliContext, number: int) -> None:
@@ -207,6 +266,66 @@ async def done_button(update: Update, context: LinliContext, pressed: ButtonData
     await reply(update, context, view.done_text(context.t, number))
 
 
+async def wait_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
+    """Waiting… on the claimer's card: how long (1 day, 3 days, a week)."""
+    number = pressed.int_arg()
+    await _fresh_owners(context, number)
+    await context.services.requests.may_wait(number, actor_of(update))
+    await _private_answer(update, context, view.wait_choice(context.t, number))
+
+
+async def wait_days_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
+    """A number of days: the bot asks why (the next message answers)."""
+    number, days = pressed.int_arg(0), pressed.int_arg(1)
+    await _fresh_owners(context, number)
+    until = await context.services.requests.ask_wait_reason(number, actor_of(update), days)
+    tz = context.services.settings.community.tz
+    await _private_answer(update, context, view.wait_question(context.t, number, days, until, tz))
+
+
+async def wait_now_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
+    """Without a reason: the request waits for the days picked."""
+    number, days = pressed.int_arg(0), pressed.int_arg(1)
+    await _fresh_owners(context, number)
+    query = update.callback_query
+    source = None if query is None else f"press:{query.id}"  # a press handled again: once
+    request = await context.services.requests.wait_for_days(
+        number, actor_of(update), days, "", source
+    )
+    tz = context.services.settings.community.tz
+    await reply(update, context, view.waiting_text(context.t, request, tz))
+
+
+async def resume_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
+    """Resume on the claimer's card: the request is in progress again."""
+    number = pressed.int_arg()
+    await _fresh_owners(context, number)
+    await context.services.requests.resume(number, actor_of(update))
+    await reply(update, context, view.resumed_text(context.t, number))
+
+
+async def reopen_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
+    """Not fixed on the done message: the resident reopens the request."""
+    query = update.callback_query
+    number = pressed.int_arg()
+    await context.services.requests.reopen(number, actor_of(update))
+    await reply(update, context, view.reopened_text(context.t, number))
+    if query is not None:
+        with contextlib.suppress(BadRequest):  # a message already without buttons
+            await query.edit_message_reply_markup(reply_markup=None)
+
+
+async def _private_answer(update: Update, context: LinliContext, shown: OutMessage) -> None:
+    """Answer a press with a new message in the presser's private chat."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None:
+        return
+    await query.answer()
+    await context.bot.send_message(
+        user.id, shown.text, parse_mode=ParseMode.HTML, reply_markup=inline_markup(shown)
+    )
+
+
 async def details_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
     """Details: the request's history, sent in the private chat only."""
     query, chat = update.callback_query, update.effective_chat
@@ -229,7 +348,9 @@ async def rate_button(update: Update, context: LinliContext, pressed: ButtonData
     if query is not None:
         shown = view.rated(context.t, number, stars)
         with contextlib.suppress(BadRequest):  # a row already gone, or a forged press
-            await query.edit_message_text(shown.text, parse_mode=ParseMode.HTML)
+            await query.edit_message_text(
+                shown.text, parse_mode=ParseMode.HTML, reply_markup=inline_markup(shown)
+            )
 
 
 async def building_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
@@ -365,6 +486,11 @@ BUTTONS: dict[str, Callable[[Update, LinliContext, ButtonData], Awaitable[None]]
     "confirm": confirm_button,
     "mnew": media_new_button,
     "mto": media_to_button,
+    "wait": wait_button,
+    "waitdays": wait_days_button,
+    "waitnow": wait_now_button,
+    "resume": resume_button,
+    "reopen": reopen_button,
 }
 
 
@@ -376,7 +502,11 @@ def wire(services: Services) -> Wiring:
     keeps delivered cards current, is wired by the app with every live card kind)."""
     requests = services.requests
     return Wiring(
-        jobs={ESCALATE_JOB: requests.escalate, STALE_JOB: requests.remind_stale},
+        jobs={
+            ESCALATE_JOB: requests.escalate,
+            STALE_JOB: requests.remind_stale,
+            WAIT_JOB: requests.wait_over,
+        },
         settled={CARD: requests.card_unreachable},
         expiry={PROMPT: requests.question_expired},
     )
@@ -392,6 +522,9 @@ def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
         CommandHandler("claim", claim),
         CommandHandler("release", release),
         CommandHandler("done", done),
+        CommandHandler("wait", wait),
+        CommandHandler("note", note),
+        CommandHandler("status", status),
         CallbackQueryHandler(button, pattern=pattern(view.FEATURE)),
     ]
 

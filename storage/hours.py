@@ -17,6 +17,7 @@ from bot.domain.hours import (
     Attendance,
     Certificate,
     HoursEntry,
+    HoursStanding,
     ServiceLine,
     Totals,
 )
@@ -283,6 +284,26 @@ class HoursRepository:
             (user_id, year),
         )
         return [_line(row) for row in rows]
+
+    async def standings(
+        self, start: float, end: float, building_id: int | None, limit: int
+    ) -> list[HoursStanding]:
+        """Minutes served in [start, end) by person, most first (one building's volunteers,
+        or everyone); a month's read, off the event loop."""
+        where, params = "", [start, end]
+        if building_id is not None:
+            where = """AND e.user_id IN (SELECT user_id FROM members
+                                         WHERE volunteer = 1 AND building_id = ?)"""
+            params.append(building_id)
+        rows = await self.db.long_reads.fetch_all(
+            f"""SELECT u.*, sum(e.minutes) AS minutes FROM hours_entries e
+                JOIN users u ON u.id = e.user_id
+                WHERE e.served_at >= ? AND e.served_at < ? {where}
+                GROUP BY e.user_id HAVING sum(e.minutes) > 0
+                ORDER BY minutes DESC, u.first_name, u.id LIMIT ?""",
+            (*params, limit),
+        )
+        return [HoursStanding(user=User.from_row(row), minutes=row["minutes"]) for row in rows]
 
     # --- levels and settings --------------------------------------------------------------
 

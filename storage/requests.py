@@ -9,6 +9,7 @@ from storage.db import Database, Transaction
 
 # Every change of state bumps ``version`` (what the resident is told is deduplicated by it).
 _CHANGED = "version = version + 1, updated_at = :now"
+_NOT_WAITING = "waiting_until = NULL, waiting_reason = NULL"
 
 
 _LINE = """SELECT r.*, b.name AS building_name,
@@ -103,7 +104,7 @@ class RequestRepository:
         """claimed → open, routed anew; False unless ``claimer_id`` still holds it."""
         cursor = await tx.execute(
             f"""UPDATE requests SET state = 'open', claimer_id = NULL, claimed_at = NULL,
-                    routing = routing + 1, {_CHANGED}
+                    routing = routing + 1, {_NOT_WAITING}, {_CHANGED}
                 WHERE id = :id AND state = 'claimed' AND claimer_id = :claimer""",
             {"now": now, "id": number, "claimer": claimer_id},
         )
@@ -114,7 +115,8 @@ class RequestRepository:
     ) -> bool:
         """claimed → done with a note; False unless ``claimer_id`` still holds it."""
         cursor = await tx.execute(
-            f"""UPDATE requests SET state = 'done', note = :note, done_at = :now, {_CHANGED}
+            f"""UPDATE requests SET state = 'done', note = :note, done_at = :now,
+                    done_by = claimer_id, {_NOT_WAITING}, {_CHANGED}
                 WHERE id = :id AND state = 'claimed' AND claimer_id = :claimer""",
             {"note": note, "now": now, "id": number, "claimer": claimer_id},
         )
@@ -179,23 +181,102 @@ class RequestRepository:
         actor_id: int | None,
         now: float,
         detail: str = "",
-    ) -> None:
-        """Record one change of a request."""
-        await tx.execute(
-            """INSERT INTO request_events (request_id, kind, actor_id, detail, at)
-               VALUES (?, ?, ?, ?, ?)""",
-            (number, kind, actor_id, detail, now),
+        *,
+        source: str | None = None,
+        internal: bool = False,
+    ) -> bool:
+        """Record one change of a request; False if its ``source`` was recorded before."""
+        cursor = await tx.execute(
+            """INSERT OR IGNORE INTO request_events
+                   (request_id, kind, actor_id, detail, at, source, internal)
+               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            (number, kind, actor_id, detail, now, source, int(internal)),
         )
+        return cursor.rowcount == 1
 
-    async def events(self, number: int) -> list[RequestEvent]:
-        """A request's history, oldest first, with the names of who acted."""
+    async def seen_source(self, tx: Transaction, source: str) -> bool:
+        """Whether a command with this source already changed a request (a replay)."""
+        found = await tx.fetch_value(
+            "SELECT count(*) FROM request_events WHERE source = ?", (source,)
+        )
+        return bool(found)
+
+    async def events(self, number: int, *, internal: bool = True) -> list[RequestEvent]:
+        """A request's history, oldest first, with the names of who acted; without the
+        internal notes unless ``internal``."""
+        hidden = "" if internal else "AND e.internal = 0"
         rows = await self.db.fetch_all(
-            """SELECT e.*, trim(u.first_name || ' ' || coalesce(u.last_name, '')) AS actor_name
-               FROM request_events e LEFT JOIN users u ON u.id = e.actor_id
-               WHERE e.request_id = ? ORDER BY e.id""",
+            f"""SELECT e.*, trim(u.first_name || ' ' || coalesce(u.last_name, '')) AS actor_name
+                FROM request_events e LEFT JOIN users u ON u.id = e.actor_id
+                WHERE e.request_id = ? {hidden} ORDER BY e.id""",
             (number,),
         )
         return [RequestEvent.from_row(row) for row in rows]
+
+    async def wait(
+        self,
+        tx: Transaction,
+        number: int,
+        claimer_id: int,
+        until: float,
+        reason: str | None,
+        now: float,
+    ) -> bool:
+        """claimed → waiting until a date (again: a new date); False unless ``claimer_id``
+        holds it."""
+        cursor = await tx.execute(
+            f"""UPDATE requests SET waiting_until = :until, waiting_reason = :reason, {_CHANGED}
+                WHERE id = :id AND state = 'claimed' AND claimer_id = :claimer""",
+            {"until": until, "reason": reason, "now": now, "id": number, "claimer": claimer_id},
+        )
+        return cursor.rowcount == 1
+
+    async def resume(self, tx: Transaction, number: int, claimer_id: int, now: float) -> bool:
+        """waiting → claimed; False unless it waits and ``claimer_id`` holds it."""
+        cursor = await tx.execute(
+            f"""UPDATE requests SET {_NOT_WAITING}, {_CHANGED}
+                WHERE id = :id AND state = 'claimed' AND claimer_id = :claimer
+                  AND waiting_until IS NOT NULL""",
+            {"now": now, "id": number, "claimer": claimer_id},
+        )
+        return cursor.rowcount == 1
+
+    async def end_wait(self, tx: Transaction, number: int, version: int, now: float) -> bool:
+        """The waiting date came: claimed again, if nothing moved it since (``version``)."""
+        cursor = await tx.execute(
+            f"""UPDATE requests SET {_NOT_WAITING}, {_CHANGED}
+                WHERE id = :id AND state = 'claimed' AND version = :version
+                  AND waiting_until IS NOT NULL""",
+            {"now": now, "id": number, "version": version},
+        )
+        return cursor.rowcount == 1
+
+    async def reopen(
+        self, tx: Transaction, number: int, resident_id: int, since: float, now: float
+    ) -> bool:
+        """done → open again (routed anew), by its resident, if it was done after ``since``."""
+        cursor = await tx.execute(
+            f"""UPDATE requests SET state = 'open', claimer_id = NULL, claimed_at = NULL,
+                    done_at = NULL, note = NULL, rating = NULL, routing = routing + 1,
+                    reopened = reopened + 1, {_CHANGED}
+                WHERE id = :id AND state = 'done' AND resident_id = :resident
+                  AND done_at >= :since""",
+            {"now": now, "id": number, "resident": resident_id, "since": since},
+        )
+        return cursor.rowcount == 1
+
+    async def last_public_event(self, number: int, kinds: Sequence[str]) -> RequestEvent | None:
+        """The latest event of these kinds that is not internal (the last step a resident
+        may read)."""
+        marks = ", ".join("?" for _ in kinds)
+        row = await self.db.fetch_one(
+            f"""SELECT e.*, trim(u.first_name || ' ' || coalesce(u.last_name, '')) AS actor_name
+                FROM request_events e LEFT JOIN users u ON u.id = e.actor_id
+                WHERE e.request_id = ? AND e.internal = 0 AND e.kind IN ({marks})
+                ORDER BY e.id DESC LIMIT 1""",
+            (number, *kinds),
+        )
+        return None if row is None else RequestEvent.from_row(row)
 
     async def first_event(self, number: int, kind: str) -> RequestEvent | None:
         """The first event of a kind (for example how a request was first routed)."""
@@ -220,6 +301,18 @@ class RequestRepository:
         marks = ", ".join("?" for _ in building_ids)
         rows = await self.db.fetch_all(
             f"{_LINE} WHERE r.state = 'open' AND r.building_id IN ({marks}) ORDER BY r.id LIMIT ?",
+            (*building_ids, limit),
+        )
+        return [RequestLine.from_row(row) for row in rows]
+
+    async def waiting_in(self, building_ids: Sequence[int], limit: int) -> list[RequestLine]:
+        """The waiting requests of some buildings, the soonest date first."""
+        if not building_ids:
+            return []
+        marks = ", ".join("?" for _ in building_ids)
+        rows = await self.db.fetch_all(
+            f"{_LINE} WHERE r.state = 'claimed' AND r.waiting_until IS NOT NULL "
+            f"AND r.building_id IN ({marks}) ORDER BY r.waiting_until, r.id LIMIT ?",
             (*building_ids, limit),
         )
         return [RequestLine.from_row(row) for row in rows]

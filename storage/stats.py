@@ -17,6 +17,8 @@ from bot.domain.stats import (
     DayCount,
     EventCounts,
     HistoryLine,
+    HoursCounts,
+    HoursLine,
     LockupCounts,
     LockupLine,
     PeopleCounts,
@@ -35,9 +37,20 @@ _EARNED = "l.reason NOT IN ('redemption', 'redemption_returned')"
 _FIRST_CLAIM = """coalesce((SELECT min(e.at) FROM request_events e
                             WHERE e.request_id = r.id AND e.kind = 'claimed'), r.claimed_at)"""
 _NAME = "trim({u}.first_name || ' ' || coalesce({u}.last_name, ''))"
-
-
-
+# The month's hours entries of the buildings: those made for one of them, and those made for
+# none (a check-in at an event posted elsewhere) of a person who volunteers in one.
+_HOURS_OF = """(e.building_id IN ({marks})
+                OR (e.building_id IS NULL AND e.user_id IN (
+                    SELECT user_id FROM members WHERE volunteer = 1
+                    AND building_id IN ({marks}))))"""
+# Who served in [:start, :end): an hours entry or a check-in (each from its time index).
+_ACTIVE = """SELECT user_id FROM hours_entries
+             WHERE served_at >= :start AND served_at < :end
+             UNION SELECT user_id FROM hours_attendance
+             WHERE checked_in_at >= :start AND checked_in_at < :end"""
+# A building's volunteers at :end, as people() counts them.
+_VOLUNTEER_AT_END = """m.volunteer = 1 AND m.joined_at < :end
+                       AND (m.left_at IS NULL OR m.left_at >= :end)"""
 
 
 def _marks(ids: Sequence[Any]) -> str:
@@ -63,11 +76,14 @@ class StatsRepository:
                        sum(state = 'done') AS done,
                        sum(state = 'cancelled') AS cancelled,
                        sum(state IN ('open', 'claimed')) AS still_open,
+                       sum(state = 'claimed' AND waiting_until IS NOT NULL) AS waiting,
+                       coalesce(sum(reopened), 0) AS reopened,
                        sum(first_claim IS NOT NULL AND first_claim - created_at <= ?)
                            AS claimed_in_time,
                        sum(state <> 'cancelled' OR first_claim IS NOT NULL) AS needed_claim,
                        count(rating) AS ratings, coalesce(sum(rating), 0) AS rating_sum
-                FROM (SELECT r.building_id, r.state, r.rating, r.created_at,
+                FROM (SELECT r.building_id, r.state, r.rating, r.created_at, r.waiting_until,
+                             r.reopened,
                              {_FIRST_CLAIM} AS first_claim
                       FROM requests r
                       WHERE r.building_id IN ({_marks(building_ids)})
@@ -261,6 +277,61 @@ class StatsRepository:
             )
         )
 
+    async def hours(
+        self, building_ids: Sequence[int], start: float, end: float
+    ) -> list[HoursCounts]:
+        """Minutes of hours served in [start, end) for each building (an entry made for no
+        building counts for each building its volunteer serves), and the volunteers of each
+        building who were active."""
+        marks = _named(building_ids)
+        params = {"start": start, "end": end, **_named_values(building_ids)}
+        counts = {
+            row[0]: HoursCounts(building_id=row[0], minutes=row[1])
+            for row in await self.reads.fetch_all(
+                f"""SELECT building_id, sum(minutes) FROM (
+                        SELECT e.building_id, e.minutes FROM hours_entries e
+                        WHERE e.served_at >= :start AND e.served_at < :end
+                          AND e.building_id IN ({marks})
+                        UNION ALL
+                        SELECT m.building_id, e.minutes FROM hours_entries e
+                        JOIN members m ON m.user_id = e.user_id AND m.volunteer = 1
+                        WHERE e.served_at >= :start AND e.served_at < :end
+                          AND e.building_id IS NULL AND +m.building_id IN ({marks}))
+                    GROUP BY building_id""",
+                params,
+            )
+        }
+        for building_id, active in await self.reads.fetch_all(
+            f"""SELECT m.building_id, count(*) FROM members m
+                WHERE m.building_id IN ({marks}) AND {_VOLUNTEER_AT_END}
+                  AND m.user_id IN ({_ACTIVE})
+                GROUP BY m.building_id""",
+            params,
+        ):
+            known = counts.get(building_id, HoursCounts(building_id=building_id))
+            counts[building_id] = known.model_copy(update={"active": active})
+        return list(counts.values())
+
+    async def hours_total(
+        self, building_ids: Sequence[int], start: float, end: float
+    ) -> HoursCounts:
+        """The same for several buildings, each entry and each volunteer counted once."""
+        marks = _named(building_ids)
+        params = {"start": start, "end": end, **_named_values(building_ids)}
+        minutes = await self.reads.fetch_value(
+            f"""SELECT coalesce(sum(e.minutes), 0) FROM hours_entries e
+                WHERE e.served_at >= :start AND e.served_at < :end
+                  AND {_HOURS_OF.format(marks=marks)}""",
+            params,
+        )
+        active = await self.reads.fetch_value(
+            f"""SELECT count(DISTINCT m.user_id) FROM members m
+                WHERE m.building_id IN ({marks}) AND {_VOLUNTEER_AT_END}
+                  AND m.user_id IN ({_ACTIVE})""",
+            params,
+        )
+        return HoursCounts(minutes=int(minutes), active=int(active))
+
     # --- the spreadsheet ------------------------------------------------------------------
 
     async def request_lines(
@@ -372,6 +443,22 @@ class StatsRepository:
             (*building_ids, first_day, next_first_day),
         )
         return [LockupLine.from_row(row) for row in rows]
+
+    async def hours_lines(
+        self, building_ids: Sequence[int], start: float, end: float
+    ) -> list[HoursLine]:
+        """The hours entries served in [start, end) for the buildings, in the order served."""
+        rows = await self.reads.fetch_all(
+            f"""SELECT e.id, e.served_at, e.origin, e.kind, e.minutes, e.content, e.corrects,
+                       {_NAME.format(u="u")} AS volunteer_name, b.name AS building_name
+                FROM hours_entries e JOIN users u ON u.id = e.user_id
+                LEFT JOIN buildings b ON b.id = e.building_id
+                WHERE e.served_at >= :start AND e.served_at < :end
+                  AND {_HOURS_OF.format(marks=_named(building_ids))}
+                ORDER BY e.served_at, e.id""",
+            {"start": start, "end": end, **_named_values(building_ids)},
+        )
+        return [HoursLine.from_row(row) for row in rows]
 
     # --- the charts of monthly reports ------------------------------------------------------
 

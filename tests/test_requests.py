@@ -128,6 +128,7 @@ async def test_twenty_volunteers_press_claim_at_once_and_exactly_one_wins(
             assert [b[1] for b in edited.buttons] == [
                 "requests:done:1",
                 "requests:release:1",
+                "requests:wait:1",
                 "requests:details:1",
             ]
         else:
@@ -165,14 +166,18 @@ async def test_claim_release_done_and_rating_tell_the_resident_in_private(
     assert "老王" in done.text and "备注：已经放在门口了" in done.text
     points = await harness.say(WANG, WANG, "/points", expect="积分")
     assert "我的积分：10" in points.text  # the ledger paid the claimer for the done request
-    assert [b[1] for b in done.buttons] == [f"requests:rate:1:{n}" for n in range(1, 6)]
+    assert [b[1] for b in done.buttons] == [
+        *(f"requests:rate:1:{n}" for n in range(1, 6)), "requests:reopen:1"
+    ]
     thanks = await harness.press(ZHANG, ZHANG, done.message_id, "requests:rate:1:5")
     assert "感谢您为 #1 打分" in thanks
     assert await harness.value("SELECT rating FROM requests WHERE id = 1") == 5
     again = await harness.press(ZHANG, ZHANG, done.message_id, "requests:rate:1:1")
     assert "已经给 #1 打过分了：5⭐" in again
     await harness.settle()
-    assert harness.emu.message(ZHANG, done.message_id).buttons == []
+    assert harness.emu.message(ZHANG, done.message_id).buttons == [
+        ("❌ 没解决", "requests:reopen:1")  # the stars go; Not fixed stays
+    ]
     kinds = [
         row[0] for row in await harness.db.fetch_all("SELECT kind FROM request_events ORDER BY id")
     ]

@@ -43,7 +43,9 @@ def test_a_claimed_card_shows_done_and_give_back_only_to_the_claimer() -> None:
     text, buttons = drawn(claimed, LI)
     assert text.endswith("✅ You took this request. When it is done, press Done or send "
                          "/done 7 with a note.")
-    assert buttons == ["requests:done:7", "requests:release:7", "requests:details:7"]
+    assert buttons == [
+        "requests:done:7", "requests:release:7", "requests:wait:7", "requests:details:7"
+    ]
     text, buttons = drawn(claimed, WANG)
     assert text.endswith("🔒 Taken by Li.") and buttons == ["requests:details:7"]
     assert drawn(request(state="done", claimer_id=LI), LI)[0].endswith("✔️ Done by Li.")
@@ -61,9 +63,10 @@ def test_the_resident_is_told_and_asked_for_stars() -> None:
     done = view.done_for_resident(EN, request(state="done", note="new <washer>"), "Li")
     assert done.text == (
         "Your request #7 is done (Li).\nNote: new &lt;washer&gt;\nHow was the help? Please rate it:"
+        "\nNot fixed after all? Press «Not fixed» and it goes back to the volunteer."
     )
     assert [b.data for row in done.buttons for b in row] == [
-        f"requests:rate:7:{stars}" for stars in range(1, 6)
+        *(f"requests:rate:7:{stars}" for stars in range(1, 6)), "requests:reopen:7"
     ]
     claimed = view.claimed_for_resident(EN, request(), "<Li>")
     assert claimed.text.startswith("Good news: &lt;Li&gt; has taken") and not claimed.buttons

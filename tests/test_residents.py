@@ -342,7 +342,8 @@ async def test_the_rating_shows_the_score_and_skills_read_as_words_in_the_spread
     await harness.press(ZHANG, ZHANG, rating.message_id, "requests:rate:1:4")
     await harness.settle()
     shown = harness.emu.message(ZHANG, rating.message_id)
-    assert "⭐⭐⭐⭐" in shown.text and "⭐⭐⭐⭐⭐" not in shown.text and shown.buttons == []
+    assert "⭐⭐⭐⭐" in shown.text and "⭐⭐⭐⭐⭐" not in shown.text
+    assert shown.buttons == [("❌ 没解决", "requests:reopen:1")]  # the stars go
     assert "请" not in shown.text.split("\n")[-1]  # no longer asks to rate
 
     waiting = harness.emu.wait_for(

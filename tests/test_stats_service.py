@@ -584,7 +584,7 @@ async def test_the_spreadsheet_reads_back_with_every_sheet(community: Community)
     c = community
     content = await c.services.stats.export([c.b3, c.b5], NOVEMBER, translator("zh"))
     book = load_workbook(io.BytesIO(content))
-    assert book.sheetnames == ["汇总", "求助", "志愿者与积分", "活动与报名", "锁门"]
+    assert book.sheetnames == ["汇总", "求助", "志愿者与积分", "活动与报名", "锁门", "时长"]
 
     summary = {row[0]: row[1:] for row in book["汇总"].iter_rows(min_row=3, values_only=True)}
     assert book["汇总"]["A1"].value == "邻里 2026-11 数据"

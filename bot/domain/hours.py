@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from bot.domain.core import Model, User
+from bot.domain.core import Building, Model, User
 
 Kind = Literal["recorded", "makeup"]
 Origin = Literal["event", "shift", "request", "makeup", "correction"]
@@ -110,6 +110,21 @@ class HoursSummary(Model):
     all_time: Totals
     latest: list[ServiceLine]
     level: StarLevel
+
+
+class HoursStanding(Model):
+    """A volunteer's hours served in a month, for a ranking."""
+
+    user: User
+    minutes: int
+
+
+class HoursLeaderboard(Model):
+    """Hours served this month, most first, for a building or the whole community."""
+
+    month: str
+    building: Building | None
+    standings: list[HoursStanding]
 
 
 class Certificate(Model):

@@ -12,6 +12,7 @@ Reason = Literal[
     "shift_served",
     "lockup_on_time",
     "event_helped",
+    "hazard_reported",
     "award",
     "correction",
     "redemption",

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
 from bot.domain.core import Building, Model
 
 RequestState = Literal["open", "claimed", "done", "cancelled"]
 Move = Literal["claim", "release", "finish", "cancel"]
+# Where a request stands as its resident is told (/status): received (open), in progress
+# (claimed), waiting (claimed, waiting on something until a date), done; or cancelled.
+Stage = Literal["received", "in_progress", "waiting", "done", "cancelled"]
 # Who a request was sent to: the volunteers on duty, every volunteer, or the owners.
 Audience = Literal["duty", "all", "owners"]
 EventKind = Literal[
@@ -23,7 +26,18 @@ EventKind = Literal[
     "rated",
     "reminded",
     "unreachable",
+    "waiting",
+    "resumed",
+    "wait_over",
+    "note",
+    "reopened",
 ]
+# Events a resident may read (the last of them is the "last step" of /status): never a
+# note, nor the bot's own routing.
+PUBLIC_EVENTS = frozenset(
+    {"opened", "attached", "claimed", "released", "waiting", "resumed", "wait_over", "done",
+     "cancelled", "rated", "reopened"}
+)
 DraftStage = Literal["question", "choice"]
 
 
@@ -48,11 +62,28 @@ class Request(Model):
     claimed_at: float | None = None
     done_at: float | None = None
     updated_at: float
+    waiting_until: float | None = None
+    waiting_reason: str | None = None
+    reopened: int = 0
+    done_by: int | None = None
 
     @property
     def number(self) -> int:
         """The number residents and volunteers use: #N."""
         return self.id
+
+    @property
+    def waiting(self) -> bool:
+        """Claimed, and waiting on something until a date (the stale reminder pauses)."""
+        return self.state == "claimed" and self.waiting_until is not None
+
+    @property
+    def stage(self) -> Stage:
+        """Where the request stands, in the words of /status."""
+        if self.waiting:
+            return "waiting"
+        stages: dict[str, Stage] = {"open": "received", "claimed": "in_progress"}
+        return stages.get(self.state, cast(Stage, self.state))
 
 
 class RequestLine(Request):
@@ -73,6 +104,8 @@ class RequestEvent(Model):
     actor_name: str | None = None
     detail: str
     at: float
+    internal: bool = False
+    source: str | None = None
 
 
 MediaKind = Literal["photo", "voice", "video", "location"]
@@ -146,3 +179,12 @@ class History:
     building: Building
     events: list[RequestEvent]
     media: list[Attachment] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Status:
+    """What /status shows: the request, its building and its last public step."""
+
+    request: Request
+    building: Building
+    last: RequestEvent | None

@@ -16,6 +16,8 @@ class RequestCounts(Model):
     done: int = 0
     cancelled: int = 0
     still_open: int = 0  # open or claimed
+    waiting: int = 0  # claimed and waiting on something until a date (among still_open)
+    reopened: int = 0  # times residents reopened them ("not fixed")
     claimed_in_time: int = 0  # first claimed within the escalation time
     needed_claim: int = 0  # not cancelled before anyone took them
     ratings: int = 0
@@ -63,6 +65,15 @@ class PointCounts(Model):
     building_id: int | None = None
     earned: int = 0
     redeemed: int = 0
+
+
+class HoursCounts(Model):
+    """Hours served in the month for a building (None: for several together), and how many
+    of its volunteers were active (an hours entry or a check-in in the month)."""
+
+    building_id: int | None = None
+    minutes: int = 0
+    active: int = 0
 
 
 class DayCount(Model):
@@ -139,3 +150,17 @@ class LockupLine(Lockup):
     building_name: str
     facility_name: str
     user_name: str | None = None
+
+
+class HoursLine(Model):
+    """An hours entry of the month, for the spreadsheet (a correction names its entry)."""
+
+    id: int
+    served_at: float
+    volunteer_name: str
+    building_name: str | None = None
+    origin: str
+    kind: str
+    minutes: int
+    content: str
+    corrects: int | None = None

@@ -16,6 +16,9 @@ What each figure means (the office counts it the same way every month):
   taken (waitlist not counted) in the building's group; took part: marked present.
 - points earned: by the building's volunteers in the month (spending not counted);
   redeemed: the points of the rewards its owners handed out in the month.
+- hours given: service hours served in the month (corrections counted in) for the building,
+  or for none of them by one of its volunteers; volunteers active: those with an hours
+  entry or a check-in in the month, out of the volunteers counted above.
 
 Totals count a person, an event and a volunteer's points once, even when they belong to
 several of the buildings.
@@ -31,8 +34,10 @@ from typing import Protocol, TypeVar
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.core import Building, Model
+from bot.domain.hours import hours_text
 from bot.domain.stats import (
     EventCounts,
+    HoursCounts,
     LockupCounts,
     PeopleCounts,
     PointCounts,
@@ -58,6 +63,8 @@ class Figures(Model):
     done: int = 0
     cancelled: int = 0
     still_open: int = 0
+    waiting: int = 0
+    reopened: int = 0
     median_claim: float | None = None  # seconds
     median_finish: float | None = None
     claimed_in_time: int = 0
@@ -72,11 +79,18 @@ class Figures(Model):
     attended: int = 0
     points_earned: int = 0
     points_redeemed: int = 0
+    hours_minutes: int = 0  # hours given, in minutes
+    active_volunteers: int = 0
 
     @property
     def volunteer_share(self) -> float | None:
         """Volunteers among the people known."""
         return self.volunteers / self.people if self.people else None
+
+    @property
+    def active_share(self) -> float | None:
+        """Volunteers active in the month among the volunteers."""
+        return self.active_volunteers / self.volunteers if self.volunteers else None
 
     @property
     def in_time_share(self) -> float | None:
@@ -117,6 +131,7 @@ class _Parts:
     lockups: dict[int, LockupCounts]
     events: dict[int, EventCounts]
     points: dict[int, PointCounts]
+    hours: dict[int, HoursCounts]
 
 
 class StatsReader:
@@ -165,6 +180,7 @@ class StatsReader:
         """The buildings together: counts add up, but people, events and the volunteers'
         points are counted once, and the medians are over every request."""
         people = await self.repo.people_total(ids, end)
+        hours = await self.repo.hours_total(ids, start, end)
         times = parts.times.values()
         return _sum([row.figures for row in rows]).model_copy(
             update={
@@ -174,6 +190,8 @@ class StatsReader:
                 "median_finish": _median([seconds for x in times for seconds in x.finish]),
                 "events": await self.repo.events_total(ids, start, end),
                 "points_earned": await self.repo.points_earned_total(ids, start, end),
+                "hours_minutes": hours.minutes,
+                "active_volunteers": hours.active,
             }
         )
 
@@ -189,6 +207,7 @@ class StatsReader:
             ),
             events=_by_building(await repo.events(ids, start, end)),
             points=_by_building(await repo.points(ids, start, end)),
+            hours=_by_building(await repo.hours(ids, start, end)),
         )
 
     async def _by_day(self, ids: list[int], month: Month) -> dict[str, list[int]]:
@@ -221,6 +240,7 @@ def _building_figures(building_id: int, parts: _Parts) -> Figures:
     lockups = parts.lockups.get(building_id, LockupCounts(building_id=building_id))
     events = parts.events.get(building_id, EventCounts(building_id=building_id))
     points = parts.points.get(building_id, PointCounts(building_id=building_id))
+    hours = parts.hours.get(building_id, HoursCounts(building_id=building_id))
     return Figures(
         **counts.model_dump(exclude={"building_id"}),
         people=people.people,
@@ -235,6 +255,8 @@ def _building_figures(building_id: int, parts: _Parts) -> Figures:
         attended=events.attended,
         points_earned=points.earned,
         points_redeemed=points.redeemed,
+        hours_minutes=hours.minutes,
+        active_volunteers=hours.active,
     )
 
 
@@ -286,6 +308,8 @@ def figures_text(t: Translator, name: str, f: Figures, escalate_minutes: float) 
             t("🆘 Requests opened: {opened} · done: {done} · cancelled: {cancelled} · "
               "still open: {still_open}",
               opened=f.opened, done=f.done, cancelled=f.cancelled, still_open=f.still_open),
+            t("⏳ Waiting on something: {waiting} · reopened as not fixed: {reopened}",
+              waiting=f.waiting, reopened=f.reopened),
             t("⏱ Median time to claim: {claim} · to finish: {finish}",
               claim=duration_text(t, f.median_claim), finish=duration_text(t, f.median_finish)),
             t("⚡ Claimed within {minutes} min: {share} ({claimed} of {requests})",
@@ -299,6 +323,10 @@ def figures_text(t: Translator, name: str, f: Figures, escalate_minutes: float) 
               events=f.events, signups=f.signups, attended=f.attended),
             t("🪙 Points earned: {earned} · redeemed: {redeemed}",
               earned=f.points_earned, redeemed=f.points_redeemed),
+            t("⏳ Hours given: {hours} h · volunteers active: {active} of {volunteers} "
+              "({share})",
+              hours=hours_text(f.hours_minutes), active=f.active_volunteers,
+              volunteers=f.volunteers, share=share_text(f.active_share)),
         ]
     )
 
@@ -337,6 +365,8 @@ def figure_rows(t: Translator, f: Figures) -> list[FigureRow]:
         (N_("Requests done"), f.done),
         (N_("Requests cancelled"), f.cancelled),
         (N_("Requests still open"), f.still_open),
+        (N_("Requests waiting on something"), f.waiting),
+        (N_("Reopenings (not fixed)"), f.reopened),
         (N_("Median minutes to claim"), minutes),
         (N_("Median hours to finish"), hours),
         (N_("Share claimed in time"), f.in_time_share),
@@ -350,6 +380,9 @@ def figure_rows(t: Translator, f: Figures) -> list[FigureRow]:
         (N_("Took part"), f.attended),
         (N_("Points earned"), f.points_earned),
         (N_("Points redeemed"), f.points_redeemed),
+        (N_("Hours given"), round(f.hours_minutes / 60, 2)),
+        (N_("Volunteers active"), f.active_volunteers),
+        (N_("Share of volunteers active"), f.active_share),
     ]
-    shares = (N_("Volunteer share"), N_("Share claimed in time"))
+    shares = (N_("Volunteer share"), N_("Share claimed in time"), N_("Share of volunteers active"))
     return [(t.plain(label), value, label in shares) for label, value in rows]

@@ -2,7 +2,8 @@
 
 Sheets: a summary of the figures (one column per building, and the total); the requests,
 each with its history; the volunteers with their work and points; the events with their
-sign-ups; the lock-ups. Times are local to the community, as the office reads them.
+sign-ups; the lock-ups; the hours entries, each with its kind. Times are local to the
+community, as the office reads them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.core import Building
-from bot.domain.stats import HistoryLine, LockupLine, RequestLine, SignupLine, VolunteerLine
+from bot.domain.stats import (
+    HistoryLine,
+    HoursLine,
+    LockupLine,
+    RequestLine,
+    SignupLine,
+    VolunteerLine,
+)
 from bot.i18n import N_, Translator
 from bot.reports.figures import MonthStats, StatsReader, figure_rows
 from bot.reports.month import Month
@@ -41,6 +49,11 @@ HISTORY_KINDS = {
     "rated": N_("rated"),
     "reminded": N_("reminder sent"),
     "unreachable": N_("volunteer unreachable"),
+    "waiting": N_("waiting"),
+    "resumed": N_("resumed"),
+    "wait_over": N_("waiting date came"),
+    "note": N_("🔒 internal note"),
+    "reopened": N_("reopened (not fixed)"),
 }
 LOCKUP_STATES = {
     "on_time": N_("on time"),
@@ -51,6 +64,13 @@ LOCKUP_STATES = {
 EVENT_STATES = {"open": N_("planned"), "cancelled": N_("cancelled"), "done": N_("held")}
 ROLES = {"guest": N_("guest"), "helper": N_("helper")}
 SIGNUP_STATES = {"going": N_("going"), "waiting": N_("waiting list")}
+HOURS_KINDS = {  # an entry's origin, as the office tells them apart
+    "event": N_("recorded"),
+    "makeup": N_("make-up"),
+    "correction": N_("correction"),
+    "shift": N_("shift"),
+    "request": N_("request"),
+}
 
 
 class _Verbatim(str):
@@ -77,6 +97,7 @@ class ExportRows:
     volunteers: list[VolunteerLine]
     signups: list[SignupLine]
     lockups: list[LockupLine]
+    hours: list[HoursLine]
 
 
 async def export_month(
@@ -95,6 +116,7 @@ async def export_month(
         volunteers=await repo.volunteer_lines(ids, start, end),
         signups=await repo.signup_lines(ids, start, end),
         lockups=await repo.lockup_lines(ids, first, following),
+        hours=await repo.hours_lines(ids, start, end),
     )
     sheets = Sheets(t, tz, reader.clock.now(), reader.missing_after / 2)
     return await asyncio.to_thread(sheets.workbook, stats, rows)
@@ -123,6 +145,7 @@ class Sheets:
                     [self._signup(line) for line in rows.signups])
         self._sheet(book, N_("Lock-ups"), LOCKUP_COLUMNS,
                     [self._lockup(line) for line in rows.lockups])
+        self._sheet(book, N_("Hours"), HOURS_COLUMNS, [self._hours(line) for line in rows.hours])
         buffer = io.BytesIO()
         book.save(buffer)
         return buffer.getvalue()
@@ -267,6 +290,21 @@ class Sheets:
             line.note,
         ]
 
+    def _hours(self, line: HoursLine) -> list[Any]:
+        moment = self.time(line.served_at)
+        content = line.content
+        if line.corrects is not None:
+            content = self.t.plain("#{number}: {reason}", number=line.corrects, reason=content)
+        return [
+            line.id,
+            moment.date() if moment else None,
+            line.volunteer_name,
+            line.building_name,
+            self.t.plain(HOURS_KINDS.get(line.origin, line.origin)),
+            round(line.minutes / 60, 2),
+            content,
+        ]
+
 
 def _header(t: Translator, header: str) -> str:
     return str(header) if isinstance(header, _Verbatim) else t.plain(header)
@@ -335,4 +373,13 @@ LOCKUP_COLUMNS = (
     Column(N_("Reported at"), 17, TIME_FORMAT),
     Column(N_("Volunteer"), 14),
     Column(N_("Note"), 30),
+)
+HOURS_COLUMNS = (
+    Column(N_("Number"), 8),
+    Column(N_("Date"), 12, "yyyy-mm-dd"),
+    Column(N_("Volunteer"), 16),
+    Column(N_("Building"), 12),
+    Column(N_("Kind"), 12),
+    Column(N_("Hours"), 8),
+    Column(N_("Activity or reason"), 40),
 )

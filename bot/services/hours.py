@@ -17,6 +17,7 @@ is recorded only within the radius.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from bot.domain.hours import (
     Application,
     Attendance,
     Certificate,
+    HoursLeaderboard,
     HoursSummary,
     Kind,
     ServiceLine,
@@ -45,6 +47,7 @@ from bot.domain.hours import (
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_, Translator
 from bot.outbox import Delivery, Outbox
+from bot.reports.month import Month
 from bot.scheduler import JobHandler, Scheduler
 from bot.services.community import SKILL, Actor, Community, Role
 from bot.services.events import CARD as EVENT_CARD
@@ -64,6 +67,7 @@ WHERE_STEP = "location"
 WHERE_WAIT = 15 * 60  # how long the location question waits
 LATE_OK = 365 * 86400  # a late opening or close still does the right thing
 LATEST = 8  # entries on /hours
+LEADERBOARD_SIZE = 10
 MAX_REASON = 200
 HOURS = re.compile(r"^[+-]?\d{1,4}(?:\.\d)?$", re.ASCII)  # 2, 1.5, -1: tenths at most
 MAX_SKILLS = 10
@@ -740,6 +744,29 @@ class HoursService:
             all_time=all_time, latest=await self.repo.latest(person.id, LATEST),
             level=star_level(all_time.total, self.settings.star_levels),
         )
+
+    async def leaderboard(self, building: Building | None) -> HoursLeaderboard:
+        """/leaderboard hours: this month's ranking by hours served, of a building's
+        volunteers or of the whole community."""
+        month = Month.of(self.clock.now(), self.tz)
+        standings = await self.repo.standings(month.start(self.tz), month.end(self.tz),
+                                              building.id if building else None,
+                                              LEADERBOARD_SIZE)
+        return HoursLeaderboard(month=month.key, building=building, standings=standings)
+
+    async def post_leaderboard(self, actor: Actor, building: Building) -> bool:
+        """An owner posts the building's ranking by hours in its group; False if this very
+        ranking was already posted (a second press, a replay)."""
+        await self.community.require(actor, building, Role.OWNER)
+        board = await self.leaderboard(building)
+        t = await self.people.translator_for(building.chat_id)
+        text = views.leaderboard_text(t, board, building.name)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        async with self.db.transaction() as tx:
+            row = await self.outbox.queue(
+                tx, building.chat_id, text, kind="hours_leaderboard",
+                dedupe_key=f"hours leaderboard {building.id} {digest}")
+        return row is not None
 
     def year(self, text: str) -> int:
         """The year of /certificate: this one by default."""

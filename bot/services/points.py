@@ -49,7 +49,9 @@ from storage.errors import MonthlyLimitReached
 from storage.points import PointsRepository
 from storage.users import UserRepository
 
-AUTOMATIC_REASONS = ("request_done", "shift_served", "lockup_on_time", "event_helped")
+AUTOMATIC_REASONS = (
+    "request_done", "shift_served", "lockup_on_time", "event_helped", "hazard_reported"
+)
 BUTTONS = views.BUTTONS
 EXPIRY_JOB = "points.redemption_expiry"
 # A redemption must expire even after a long outage, or its points stay held forever.

@@ -22,13 +22,16 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
 from typing import cast
+from zoneinfo import ZoneInfo
 
 from bot.cards import LiveCards
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.core import Building, Job, Prompt, User
 from bot.domain.requests import (
+    PUBLIC_EVENTS,
     Attachment,
     Audience,
     History,
@@ -39,14 +42,15 @@ from bot.domain.requests import (
     RequestLine,
     RequestState,
     Source,
+    Status,
     Submission,
 )
 from bot.errors import Conflict, InvalidInput, LinliError, NotAllowed, NotFound
-from bot.i18n import N_, Translator
+from bot.i18n import N_, Translator, translator
 from bot.outbox import Delivery, Outbox
 from bot.scheduler import Scheduler
 from bot.services.community import Actor, Community, Role
-from bot.services.duty import DutyRoster
+from bot.services.duty import DutyRoster, WorkHours
 from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.prompts import Prompts
@@ -66,6 +70,7 @@ __all__ = [  # the labels are re-exported for the reports, which import them fro
     "category_label",
     "guess_category",
     "parse_request",
+    "parse_wait",
 ]
 
 log = logging.getLogger(__name__)
@@ -90,6 +95,13 @@ UNREACHABLE = "request_unreachable"
 REMINDER = "request_reminder"
 ESCALATE_JOB = "request_escalate"
 STALE_JOB = "request_stale"
+WAIT_JOB = "request_wait_over"
+WAIT_PROMPT = "wait_reason"  # the step of the prompt that asks why a request waits
+WAIT_DAYS = (1, 3, 7)  # the Waiting… buttons
+MAX_WAIT_DAYS = 90
+MAX_REASON = 200
+WAIT_HOUR = 9  # a wait until a date ends at 09:00 that day (community time)
+WAIT_GRACE = 7 * 24 * 3600  # the end of a wait, found late after downtime, still reminds
 PROMPT = "requests"  # the feature name of its stored prompts
 QUESTION_EXPIRED = "request_question_expired"
 MEDIA = "request_media"  # an attachment sent after a card
@@ -193,6 +205,36 @@ def parse_request(text: str) -> tuple[str, str]:
     return category or guess_category(body), body
 
 
+def parse_wait(text: str, tz: ZoneInfo, now: float) -> tuple[float, str]:
+    """(until, reason) of ``/wait N <date> [reason]``: a date after today, within
+    MAX_WAIT_DAYS; the wait ends at WAIT_HOUR that day."""
+    parts = tidy(text).split(maxsplit=1)
+    if not parts:
+        raise InvalidInput(
+            N_("Write the date it waits until, and why, for example: "
+               "/wait 12 2026-12-05 waiting for the part")
+        )
+    try:
+        day = date.fromisoformat(parts[0])
+    except ValueError:
+        raise InvalidInput(
+            N_("I cannot read the date «{text}». Write it as year-month-day, for example "
+               "2026-12-05."),
+            text=parts[0],
+        ) from None
+    today = datetime.fromtimestamp(now, tz).date()
+    if day <= today:
+        raise InvalidInput(
+            N_("The date must be after today ({today})."), today=today.isoformat()
+        )
+    if day > today + timedelta(days=MAX_WAIT_DAYS):
+        raise InvalidInput(
+            N_("A request may wait at most {days} days."), days=MAX_WAIT_DAYS
+        )
+    reason = parts[1] if len(parts) > 1 else ""
+    return datetime.combine(day, time(WAIT_HOUR), tz).timestamp(), reason
+
+
 class UnfinishedRequestsReader:
     """What a handover lists, read without the request service (the roster is built first)."""
 
@@ -220,6 +262,7 @@ class RequestService:
         prompts: Prompts,
         points: PointsService,
         roster: DutyRoster,
+        hours: WorkHours,
         cards: LiveCards,
     ) -> None:
         self.db = db
@@ -232,6 +275,7 @@ class RequestService:
         self.prompts = prompts
         self.points = points
         self.roster = roster
+        self.hours = hours
         self.cards = cards
         self.settings = config.requests
         self.buildings = community.buildings
@@ -379,9 +423,11 @@ class RequestService:
         on_duty: list[int],
         decided: bool,
         skip: int | None = None,
+        first: bool = False,
     ) -> Audience:
         """Queue cards to the volunteers on duty (the owners if there are none) and schedule
-        the escalations; returns who got them."""
+        the escalations; returns who got them. ``first``: a reopened request offered first
+        to the volunteer who did it (``on_duty``)."""
         recipients = [uid for uid in on_duty if uid not in (request.resident_id, skip)]
         if not recipients and skip is None:
             return await self._to_owners(tx, request, building, event="routed")
@@ -389,8 +435,9 @@ class RequestService:
             await self._send_card(tx, request, user_id)
         audience: Audience = "duty" if decided else "all"
         now = self.clock.now()
+        shown = "first" if first else audience
         await self.repo.add_event(
-            tx, request.id, "routed", None, now, f"{audience}:{len(recipients)}"
+            tx, request.id, "routed", None, now, f"{shown}:{len(recipients)}"
         )
         after = self.settings.escalate_after.total_seconds()
         for round_ in (1, 2):
@@ -450,10 +497,11 @@ class RequestService:
         """The time to answer a bare /request is over: say so; the next message is an
         ordinary one again."""
         t = await self.translator_for(prompt.chat_id)
+        expired = view.reason_expired if prompt.step == WAIT_PROMPT else view.question_expired
         await self.outbox.queue_message(
             tx,
             prompt.chat_id,
-            view.question_expired(t),
+            expired(t),
             kind=QUESTION_EXPIRED,
             dedupe_key=f"request:question:{prompt.id}",
         )
@@ -594,14 +642,7 @@ class RequestService:
             request = await self._get(number, tx)
             await self.repo.add_event(tx, number, "claimed", volunteer_id, now)
             await self._cancel_escalations(tx, request)
-            await self.scheduler.schedule(
-                tx,
-                STALE_JOB,
-                _stale_key(request),
-                now + self.settings.stale_after.total_seconds(),
-                {"request": number, "version": request.version},
-                grace_seconds=JOB_GRACE,
-            )
+            await self._schedule_stale(tx, request)
             await self._touch_cards(tx, request)
             await self._tell_resident(tx, request, view.claimed_for_resident)
         return request
@@ -618,6 +659,7 @@ class RequestService:
             if not await self.repo.release(tx, number, holder, now):
                 await self._refuse(tx, building, "release", number, actor)
             await self.scheduler.cancel(tx, _stale_key(request))
+            await self.scheduler.cancel(tx, _wait_key(request))
             request = await self._get(number, tx)
             await self.repo.add_event(tx, number, "released", actor.user_id, now)
             await self._touch_cards(tx, request)
@@ -639,6 +681,7 @@ class RequestService:
             if not await self.repo.finish(tx, number, request.claimer_id or 0, note or None, now):
                 await self._refuse(tx, building, "finish", number, actor)
             await self.scheduler.cancel(tx, _stale_key(request))
+            await self.scheduler.cancel(tx, _wait_key(request))
             request = await self._get(number, tx)
             await self.repo.add_event(tx, number, "done", actor.user_id, now, note)
             await self._touch_cards(tx, request)
@@ -706,16 +749,250 @@ class RequestService:
             return await self._get(number, tx)
 
     async def _on_done(self, tx: Transaction, request: Request, by: int) -> None:
-        """A request was finished: its claimer earns the points, once per request.
+        """A request was finished: its claimer earns the points, and service hours when
+        ``hours.count_requests`` is on, once per request.
 
         Runs inside the transaction that marked the request done, so the award commits
-        with it; the ledger's source key ("request:N") makes a second finish pay nothing.
+        with it; the ledgers' source key ("request:N") makes a second finish pay nothing.
         """
+        if request.category == "safety":  # the reporter of a hazard that was fixed, once
+            await self.points.award_in(
+                tx, request.resident_id, self.config.points.hazard_report_points,
+                "hazard_reported", f"hazard:{request.id}", by,
+            )
         if request.claimer_id is None:
             return
         amount = self.config.points.request_done
-        await self.points.award_in(
-            tx, request.claimer_id, amount, "request_done", f"request:{request.id}", by
+        source = f"request:{request.id}"
+        await self.points.award_in(tx, request.claimer_id, amount, "request_done", source, by)
+        content = view.hours_content(translator(self.config.community.language), request)
+        await self.hours.record_work_in(
+            tx, request.claimer_id, "request", self.config.hours.request_minutes, content,
+            request.done_at or self.clock.now(), source, request.building_id,
+        )
+
+    # --- real cases: waiting, internal notes, status, reopening ----------------------------
+
+    async def may_wait(self, number: int, actor: Actor) -> Request:
+        """The claimer may set the request waiting (the Waiting… button's choice of days)."""
+        request, building = await self._request_and_building(number)
+        await self._check_claimer(request, building, actor)
+        return request
+
+    async def ask_wait_reason(self, number: int, actor: Actor, days: int) -> float:
+        """A number of days picked: ask the claimer why (a stored prompt in their private
+        chat); returns the date it would wait until."""
+        if days not in WAIT_DAYS:
+            raise InvalidInput(N_("This button is no longer valid."))
+        await self.may_wait(number, actor)
+        payload = {"request": number, "days": days}
+        async with self.db.transaction() as tx:
+            asked = await self.prompts.current(actor.user_id, actor.user_id, tx)
+            if asked is None or (asked.feature, asked.step, asked.payload) != (
+                PROMPT, WAIT_PROMPT, payload
+            ):  # the same press handled again asks nothing new
+                await self.prompts.ask(
+                    tx, actor.user_id, actor.user_id, PROMPT, WAIT_PROMPT, payload,
+                    ttl_seconds=self.settings.question_timeout.total_seconds(),
+                )
+        return self.clock.now() + days * 86400
+
+    async def wait_for_days(
+        self, number: int, actor: Actor, days: int, reason: str, source: str | None
+    ) -> Request:
+        """Waiting for a number of days (a button), with the reason given or none."""
+        if days not in WAIT_DAYS:
+            raise InvalidInput(N_("This button is no longer valid."))
+        return await self.wait(number, actor, self.clock.now() + days * 86400, reason, source)
+
+    async def answer_wait(self, prompt: Prompt, text: str, source: str | None) -> Request:
+        """The claimer's answer to "why does it wait?": the request waits, with that reason.
+        The prompt was asked of this person in private: they are the actor."""
+        number, days = int(prompt.payload["request"]), int(prompt.payload["days"])
+        return await self.wait_for_days(number, Actor(prompt.user_id), days, text, source)
+
+    async def wait_command(
+        self, number: int, actor: Actor, text: str, source: str | None
+    ) -> Request:
+        """/wait N <date> [reason]."""
+        until, reason = parse_wait(text, self.config.community.tz, self.clock.now())
+        return await self.wait(number, actor, until, reason, source)
+
+    async def wait(
+        self, number: int, actor: Actor, until: float, reason: str, source: str | None
+    ) -> Request:
+        """claimed → waiting until a date: the stale reminder pauses, the resident hears why
+        and until when (in private), and the claimer is reminded on the date."""
+        reason = tidy(reason)
+        if len(reason) > MAX_REASON:
+            raise InvalidInput(
+                N_("The reason is too long: at most {limit} characters."), limit=MAX_REASON
+            )
+        request, building = await self._request_and_building(number)
+        await self._check_claimer(request, building, actor)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            if source and await self.repo.seen_source(tx, source):
+                return await self._get(number, tx)  # the same command again
+            if not await self.repo.wait(tx, number, actor.user_id, until, reason or None, now):
+                await self._check_claimer(await self._get(number, tx), building, actor)
+                raise Conflict(N_("#{number} changed just now. Please try again."), number=number)
+            await self.prompts.close(tx, actor.user_id, actor.user_id, PROMPT)
+            await self.scheduler.cancel(tx, _stale_key(request))
+            await self.scheduler.cancel(tx, _wait_key(request))  # a new date replaces it
+            request = await self._get(number, tx)
+            day = datetime.fromtimestamp(until, self.config.community.tz).date().isoformat()
+            await self.repo.add_event(
+                tx, number, "waiting", actor.user_id, now, f"{day} {reason}".strip(),
+                source=source,
+            )
+            await self.scheduler.schedule(
+                tx, WAIT_JOB, _wait_key(request), until,
+                {"request": number, "version": request.version}, grace_seconds=WAIT_GRACE,
+            )
+            await self._touch_cards(tx, request)
+            tz = self.config.community.tz
+            await self._tell_resident_privately(
+                tx, request, lambda t, r, v: view.waiting_for_resident(t, r, v, tz)
+            )
+        return request
+
+    async def resume(self, number: int, actor: Actor) -> Request:
+        """waiting → claimed again, by the claimer: the stale reminder starts again."""
+        request, building = await self._request_and_building(number)
+        await self._check_claimer(request, building, actor)
+        if not request.waiting:
+            raise Conflict(N_("#{number} is not waiting."), number=number)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            if not await self.repo.resume(tx, number, actor.user_id, now):
+                await self._check_claimer(await self._get(number, tx), building, actor)
+                raise Conflict(N_("#{number} is not waiting."), number=number)
+            await self.scheduler.cancel(tx, _wait_key(request))
+            request = await self._get(number, tx)
+            await self.repo.add_event(tx, number, "resumed", actor.user_id, now)
+            await self._schedule_stale(tx, request)
+            await self._touch_cards(tx, request)
+            await self._tell_resident_privately(tx, request, view.resumed_for_resident)
+        return request
+
+    async def _check_claimer(self, request: Request, building: Building, actor: Actor) -> None:
+        """Only the volunteer who took a claimed request may set it waiting or resume it."""
+        role = await self.community.require(actor, building, Role.STRANGER)
+        if role < Role.VOLUNTEER:
+            raise NotAllowed(
+                N_("Only the volunteers of this building may do this with #{number}."),
+                number=request.number,
+            )
+        if request.state != "claimed":
+            raise await self._wrong_state(request, "finish", actor.user_id)
+        if request.claimer_id != actor.user_id:
+            raise NotAllowed(
+                N_("Only {name}, who took #{number}, may set it waiting or resume it."),
+                name=await self._name(request.claimer_id),
+                number=request.number,
+            )
+
+    async def note(self, number: int, actor: Actor, text: str, source: str | None) -> Request:
+        """/note N text: an internal note in the history, for the building's volunteers and
+        owners only (never the resident, never the group)."""
+        text = tidy(text)
+        if is_blank(text):
+            raise InvalidInput(
+                N_("Write the note after the number, for example: /note 12 the part is ordered")
+            )
+        if len(text) > MAX_NOTE:
+            raise InvalidInput(
+                N_("The note is too long: at most {limit} characters."), limit=MAX_NOTE
+            )
+        request, building = await self._request_and_building(number)
+        await self.community.require(actor, building, Role.VOLUNTEER)
+        async with self.db.transaction() as tx:
+            await self.repo.add_event(
+                tx, number, "note", actor.user_id, self.clock.now(), text,
+                source=source, internal=True,
+            )
+        return request
+
+    async def status(self, number: int, actor: Actor) -> Status:
+        """/status N: where a request stands and its last public step, for its resident
+        and for the building's volunteers and owners."""
+        request, building = await self._request_and_building(number)
+        if actor.user_id != request.resident_id:
+            role = await self.community.require(actor, building, Role.STRANGER)
+            if role < Role.VOLUNTEER:
+                raise NotAllowed(
+                    N_("Only the resident who asked, or the volunteers of its building, may "
+                       "look up #{number}."),
+                    number=number,
+                )
+        last = await self.repo.last_public_event(number, sorted(PUBLIC_EVENTS))
+        return Status(request, building, last)
+
+    async def reopen(self, number: int, actor: Actor) -> Request:
+        """"Not fixed" on the done message: within the reopen days, the resident reopens
+        the request; it is offered first to the volunteer who did it."""
+        request, building = await self._request_and_building(number)
+        self._check_reopen(request, actor)
+        since = self.clock.now() - self.settings.reopen_days * 86400
+        on_duty, decided = await self.volunteers_on_duty(building.id)
+        first = await self._still_serving(building, request.done_by)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            if not await self.repo.reopen(tx, number, actor.user_id, since, now):
+                self._check_reopen(await self._get(number, tx), actor)
+                raise Conflict(N_("#{number} changed just now. Please try again."), number=number)
+            request = await self._get(number, tx)
+            await self.repo.add_event(tx, number, "reopened", actor.user_id, now)
+            await self._touch_cards(tx, request)
+            if first is not None:
+                await self._route(tx, request, building, [first], True, first=True)
+            else:
+                await self._route(tx, request, building, on_duty, decided)
+        return request
+
+    def _check_reopen(self, request: Request, actor: Actor) -> None:
+        number = request.number
+        if request.resident_id != actor.user_id:
+            raise NotAllowed(N_("Only the resident who asked may reopen #{number}."),
+                             number=number)
+        if request.state != "done":
+            raise Conflict(N_("#{number} is not done, so it cannot be reopened."), number=number)
+        days = self.settings.reopen_days
+        if request.done_at is None or request.done_at < self.clock.now() - days * 86400:
+            raise Conflict(
+                N_("#{number} was done more than {days} days ago. Please ask again with "
+                   "/request."),
+                number=number,
+                days=f"{days:g}",
+            )
+
+    async def _still_serving(self, building: Building, user_id: int | None) -> int | None:
+        """The volunteer who did a request, if they still serve its building."""
+        if user_id is None:
+            return None
+        role = await self.community.role_in(user_id, building)
+        return user_id if role >= Role.VOLUNTEER else None
+
+    async def _tell_resident_privately(
+        self,
+        tx: Transaction,
+        request: Request,
+        message: Callable[[Translator, Request, str], OutMessage],
+    ) -> None:
+        """What only the resident should read (why a request waits): in private, if the bot
+        may write to them; else not at all (never in the group)."""
+        resident = await self.community.users.get(request.resident_id)
+        if resident is None or not resident.started or resident.blocked:
+            return
+        t = await self.translator_for(request.resident_id)
+        await self.outbox.queue_message(
+            tx,
+            request.resident_id,
+            message(t, request, await self._name(request.claimer_id)),
+            kind=TO_RESIDENT,
+            ref=_ref(request),
+            dedupe_key=f"request:{request.id}:v{request.version}:resident",
         )
 
     # --- who may move what -----------------------------------------------------------------
@@ -803,10 +1080,14 @@ class RequestService:
     async def history(self, number: int, actor: Actor) -> History:
         """A request's events, for its resident and for the building's volunteers and owners."""
         request, building = await self._request_and_building(number)
-        if actor.user_id != request.resident_id:
+        serving = actor.user_id != request.resident_id
+        if serving:
             await self.community.require(actor, building, Role.VOLUNTEER)
         return History(
-            request, building, await self.repo.events(number), await self.repo.media_of(number)
+            request,
+            building,
+            await self.repo.events(number, internal=serving),
+            await self.repo.media_of(number),
         )
 
     async def mine(self, actor: Actor) -> list[RequestLine]:
@@ -821,6 +1102,11 @@ class RequestService:
             raise NotAllowed(N_("You are not a volunteer of any building."))
         lines = await self.repo.open_in([b.id for b in serving], LIST_LIMIT)
         return [line for line in lines if line.resident_id != actor.user_id]
+
+    async def paused_for(self, actor: Actor, place: int | None) -> list[RequestLine]:
+        """The waiting requests of the buildings this person serves (for /open)."""
+        serving = await self.community.scope(actor, place, Role.VOLUNTEER)
+        return await self.repo.waiting_in([b.id for b in serving], LIST_LIMIT)
 
     async def _get(self, number: int, tx: Transaction | None = None) -> Request:
         request = await self.repo.get(number, tx)
@@ -905,6 +1191,7 @@ class RequestService:
             building=building.name if building else "—",
             resident=await self._name(request.resident_id, t),
             claimer=await self._name(request.claimer_id, t),
+            tz=self.config.community.tz,
         )
 
     async def card_unreachable(self, tx: Transaction, delivery: Delivery) -> None:
@@ -1008,7 +1295,12 @@ class RequestService:
     async def remind_stale(self, tx: Transaction, job: Job) -> None:
         """Job: a claimed request is not done yet; remind the volunteer who took it."""
         request = await self.repo.get(int(job.data["request"]), tx)
-        if request is None or request.state != "claimed" or request.version != job.data["version"]:
+        if (
+            request is None
+            or request.state != "claimed"
+            or request.waiting
+            or request.version != job.data["version"]
+        ):
             return
         claimer = request.claimer_id or 0
         t = await self.translator_for(claimer)
@@ -1021,6 +1313,34 @@ class RequestService:
             dedupe_key=f"{job.key}:reminder",
         )
         await self.repo.add_event(tx, request.id, "reminded", claimer, self.clock.now())
+
+    async def _schedule_stale(self, tx: Transaction, request: Request) -> None:
+        """Remind the claimer if the request (in this version) is not done in time."""
+        await self.scheduler.schedule(
+            tx,
+            STALE_JOB,
+            _stale_key(request),
+            self.clock.now() + self.settings.stale_after.total_seconds(),
+            {"request": request.id, "version": request.version},
+            grace_seconds=JOB_GRACE,
+        )
+
+    async def wait_over(self, tx: Transaction, job: Job) -> None:
+        """Job: the date a request waited until came; it is claimed again and the volunteer
+        is reminded (the stale reminder starts again)."""
+        number = int(job.data["request"])
+        if not await self.repo.end_wait(tx, number, int(job.data["version"]), self.clock.now()):
+            return
+        request = await self._get(number, tx)
+        claimer = request.claimer_id or 0
+        await self.repo.add_event(tx, number, "wait_over", None, self.clock.now())
+        await self._schedule_stale(tx, request)
+        await self._touch_cards(tx, request)
+        t = await self.translator_for(claimer)
+        await self.outbox.queue_message(
+            tx, claimer, view.wait_over(t, request), kind=REMINDER, ref=_ref(request),
+            dedupe_key=f"{job.key}:reminder",
+        )
 
     async def _cancel_escalations(self, tx: Transaction, request: Request) -> None:
         for round_ in (1, 2):
@@ -1071,3 +1391,9 @@ def _escalation_key(request: Request, round_: int) -> str:
 
 def _stale_key(request: Request) -> str:
     return f"request:{request.id}:stale:{request.version}"
+
+
+def _wait_key(request: Request) -> str:
+    """The wait job of a request as it waits now (each wait bumps the version): a move
+    cancels it with the request read before the move."""
+    return f"request:{request.id}:wait:{request.version}"

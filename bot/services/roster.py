@@ -19,6 +19,7 @@ from bot.cards import LiveCards
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.core import Building, Job, User
+from bot.domain.hours import credited_minutes
 from bot.domain.roster import (
     PRESET_HOURS,
     Away,
@@ -46,11 +47,11 @@ from bot.domain.roster import (
     Week,
 )
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.i18n import N_, Translator
+from bot.i18n import N_, Translator, translator
 from bot.outbox import Outbox
 from bot.scheduler import JobHandler, Scheduler
 from bot.services.community import Actor, Community, Role
-from bot.services.duty import UnfinishedRequests
+from bot.services.duty import UnfinishedRequests, WorkHours
 from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.weektime import (
@@ -317,6 +318,7 @@ class RosterService:
         users: UserRepository,
         points: PointsService,
         requests: UnfinishedRequests,
+        hours: WorkHours,
         cards: LiveCards,
     ) -> None:
         self.db = db
@@ -329,6 +331,7 @@ class RosterService:
         self.users = users
         self.points = points
         self.requests = requests
+        self.hours = hours
         self.cards = cards
         self.repo = RosterRepository(db)
         cards.register(OPEN_CARD, self._render_offer, send_kind="open_shift",
@@ -1215,7 +1218,7 @@ class RosterService:
                 outgoing.volunteer_ids
             ):
                 await self._announce_handover(tx, job, building, outgoing, incoming_ids)
-            await self._on_shift_served(tx, outgoing)
+            await self._on_shift_served(tx, building, outgoing)
         await self._schedule_handover(tx, shift, job.due_at)
 
     async def _plan(self, tx: Transaction, job: Job) -> None:
@@ -1227,17 +1230,28 @@ class RosterService:
             await self._schedule_digest(tx, building_id, (weekday, minute), now)
         await self._schedule_plan(tx, now)
 
-    async def _on_shift_served(self, tx: Transaction, occurrence: Occurrence) -> None:
-        """A shift occurrence ended and was handed over: each volunteer on it earns points.
+    async def _on_shift_served(
+        self, tx: Transaction, building: Building, occurrence: Occurrence
+    ) -> None:
+        """A shift occurrence ended and was handed over: each volunteer on it earns points,
+        and service hours for its length rounded by the hours' rule (``hours.count_shifts``).
 
         Called once for each occurrence, inside the handover job's transaction; the
-        ledger's source key (shift, date, volunteer) makes sure it pays once.
+        ledgers' source key (shift, date, volunteer) makes sure it pays once.
         """
         amount = self.config.points.shift_served
         day = occurrence.day.isoformat()
+        rule = self.config.hours
+        length = occurrence.ends_at - occurrence.starts_at
+        minutes = credited_minutes(length, rule.step_minutes, rule.minimum_minutes,
+                                   round(length / 60))
+        content = views.shift_hours_content(translator(self.config.community.language),
+                                            building, occurrence)
         for user_id in occurrence.volunteer_ids:
             source = f"shift:{occurrence.shift.id}:{day}:{user_id}"
             await self.points.award_in(tx, user_id, amount, "shift_served", source, None)
+            await self.hours.record_work_in(tx, user_id, "shift", minutes, content,
+                                            occurrence.starts_at, source, building.id)
 
     async def _open_requests(self, building_id: int) -> list[OpenRequest]:
         """The requests still open or claimed in the building, for a handover."""

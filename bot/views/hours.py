@@ -15,6 +15,7 @@ from bot.domain.hours import (
     Application,
     Attendance,
     HoursEntry,
+    HoursLeaderboard,
     HoursSummary,
     ServiceLine,
     StarLevel,
@@ -22,6 +23,7 @@ from bot.domain.hours import (
 )
 from bot.i18n import Translator
 from bot.views.common import Button, OutMessage, Rows, fit, keyboard, local_time, mention
+from bot.views.points import MEDALS
 
 if TYPE_CHECKING:
     from bot.services.hours import (
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
     )
 
 FEATURE = "hours"
-BUTTONS = ("in", "out", "code", "confirm", "approve", "decline")
+BUTTONS = ("in", "out", "code", "confirm", "approve", "decline", "post")
 MOST_CONFIRM_BUTTONS = 20
 
 
@@ -348,3 +350,32 @@ def decided(t: Translator, application: Application, name: str) -> str:
     if application.status == "approved":
         return t("Approved: {name} is now a volunteer.", name=name)
     return t("Declined: {name} is told.", name=name)
+
+
+# --- the ranking -----------------------------------------------------------------------------
+
+
+def leaderboard(
+    t: Translator, board: HoursLeaderboard, place: str, posts: Sequence[Building] = ()
+) -> OutMessage:
+    """/leaderboard hours, with a 'post it' button for each group this person may post it in."""
+    return OutMessage(leaderboard_text(t, board, place), keyboard(*(
+        [Button(t.plain("📣 Post the ranking in {building}", building=building.name),
+                button_data(FEATURE, "post", building.id))]
+        for building in posts)))
+
+
+def leaderboard_text(t: Translator, board: HoursLeaderboard, place: str) -> str:
+    """The month's ranking by service hours."""
+    year, month = board.month.split("-")
+    lines = [t("⏳ <b>Service hours of the month</b>: {place}, {year}-{month}",
+               place=place, year=year, month=int(month))]
+    for rank, standing in enumerate(board.standings, start=1):
+        badge = MEDALS[rank - 1] if rank <= len(MEDALS) else f"{rank}."
+        lines.append(t("{badge} {name} — {hours} h", badge=badge,
+                       name=standing.user.display_name, hours=hours(standing.minutes)))
+    if not board.standings:
+        lines.append(t("No service hours this month yet."))
+    else:
+        lines.append(t("Thank you for helping your neighbours!"))
+    return "\n".join(lines)

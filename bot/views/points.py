@@ -32,6 +32,7 @@ REASON_LABELS = {
     "shift_served": N_("duty shift served"),
     "lockup_on_time": N_("lock-up reported on time"),
     "event_helped": N_("helped at an event"),
+    "hazard_reported": N_("safety hazard reported and fixed"),
     "award": N_("award"),
     "correction": N_("correction"),
     "redemption": N_("redemption"),

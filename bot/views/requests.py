@@ -19,6 +19,7 @@ from bot.domain.requests import (
     Request,
     RequestEvent,
     RequestLine,
+    Status,
 )
 from bot.i18n import N_, Html, Translator, html_escape
 from bot.views.common import Button, OutMessage, fit, keyboard, mention
@@ -69,17 +70,33 @@ EVENTS = {
     "rated": N_("rated {detail}⭐ by {who}"),
     "reminded": N_("reminder sent to {who}"),
     "unreachable": N_("could not reach {who} (no private chat with me)"),
+    "waiting": N_("⏳ set waiting by {who}"),
+    "resumed": N_("▶️ taken up again by {who}"),
+    "wait_over": N_("⏰ the waiting date came: back in progress"),
+    "note": N_("🔒 internal note by {who}"),
+    "reopened": N_("🔁 reopened by {who}: not fixed"),
+    "routed:first": N_("offered first to the volunteer who did it"),
+}
+# Where a request stands, as /status says it.
+STAGES = {
+    "received": N_("received"),
+    "in_progress": N_("in progress"),
+    "waiting": N_("waiting"),
+    "done": N_("closed"),
+    "cancelled": N_("cancelled"),
 }
 DETAILS = {  # who a request was sent to, as the history column says it
     "duty": N_("volunteers on duty ({count})"),
     "all": N_("all volunteers ({count})"),
     "volunteers": N_("all volunteers ({count})"),
     "owners": N_("owners ({count})"),
+    "first": N_("the volunteer who did it ({count})"),
 }
 MEDIA_WORDS = {
     "photo": N_("photo"), "voice": N_("voice note"), "video": N_("video"),
     "location": N_("location"),
 }  # fmt: skip
+_UTC = ZoneInfo("UTC")
 MAX_CAPTION_TEXT = 900  # of Telegram's 1024 for a caption, with room for the heading
 SHOWN_TEXT = 80  # how much of a request's text a list line shows
 
@@ -89,16 +106,60 @@ def category_label(code: str) -> str:
     return CATEGORIES.get(code, CATEGORIES["other"])
 
 
+def hours_content(t: Translator, request: Request) -> str:
+    """What a done request's hours entry says it was (no words of the resident's: the
+    certificate is shown to others)."""
+    return t.plain("Help request #{number} ({category})", number=request.number,
+                   category=t.plain(category_label(request.category)))
+
+
 def state_text(t: Translator, state: str, claimer: str | None) -> str:
     """A request's state in words."""
     return t(STATES.get(state, state), name=claimer or "—")
+
+
+def day_text(moment: float, tz: ZoneInfo) -> str:
+    """A date as people write it: 2026-12-05."""
+    return datetime.fromtimestamp(moment, tz).date().isoformat()
+
+
+def waiting_words(t: Translator, request: Request, tz: ZoneInfo, reason: bool = True) -> str:
+    """«waiting until 2026-12-05: the part is ordered» (the reason only if there is one, and
+    only in private: the resident was told it there)."""
+    text = t("⏳ waiting until {day}", day=day_text(request.waiting_until or 0, tz))
+    if reason and request.waiting_reason:
+        text += t.plain(N_(": ")) + html_escape(request.waiting_reason)
+    return text
+
+
+def line_state(
+    t: Translator, request: Request, claimer: str | None, tz: ZoneInfo, reason: bool = True
+) -> str:
+    """A request's state in words, with its waiting date when it waits."""
+    text = state_text(t, request.state, claimer)
+    if request.waiting:
+        text += " · " + waiting_words(t, request, tz, reason)
+    return text
+
+
+def readable_here(request: Request, chat_id: int) -> bool:
+    """Whether a request's words (its text, why it waits) may be shown in this chat: in
+    private, or in the group where it was asked."""
+    return chat_id > 0 or chat_id == request.source_chat_id
 
 
 # --- the card -------------------------------------------------------------------------------
 
 
 def card(
-    t: Translator, request: Request, viewer: int, *, building: str, resident: str, claimer: str
+    t: Translator,
+    request: Request,
+    viewer: int,
+    *,
+    building: str,
+    resident: str,
+    claimer: str,
+    tz: ZoneInfo | None = None,
 ) -> OutMessage:
     """The request card as ``viewer`` sees it in the request's state now."""
     text = t(
@@ -109,9 +170,13 @@ def card(
         resident=resident,
     )
     text += "\n\n" + html_escape(request.text)
+    if request.reopened and request.state == "open":
+        text += "\n\n" + t("🔁 The resident reopened this request: it is not fixed yet.")
     status = card_status(t, request, viewer, claimer)
     if status:
         text += "\n\n" + status
+    if request.waiting:
+        text += "\n" + waiting_words(t, request, tz or ZoneInfo("UTC"))
     return OutMessage(text, card_buttons(t, request, viewer))
 
 
@@ -160,11 +225,14 @@ def card_buttons(t: Translator, request: Request, viewer: int) -> tuple[tuple[Bu
         return Button(t.plain(label), button_data(FEATURE, action, request.id))
 
     first: list[Button] = []
+    last = [press(N_("📜 Details"), "details")]
     if request.state == "open":
         first = [press(N_("🙋 Claim"), "claim")]
     elif request.state == "claimed" and request.claimer_id == viewer:
         first = [press(N_("✔️ Done"), "done"), press(N_("↩️ Give back"), "release")]
-    return keyboard(first, [press(N_("📜 Details"), "details")])
+        pause = (N_("▶️ Resume"), "resume") if request.waiting else (N_("⏳ Waiting…"), "wait")
+        last.insert(0, press(*pause))
+    return keyboard(first, last)
 
 
 # --- what the resident hears ---------------------------------------------------------------
@@ -201,7 +269,8 @@ def done_for_resident(t: Translator, request: Request, volunteer: str) -> OutMes
     if request.note:
         text += "\n" + t("Note: {note}", note=request.note)
     text += "\n" + t("How was the help? Please rate it:")
-    return OutMessage(text, rating_buttons(request))
+    text += "\n" + t("Not fixed after all? Press «Not fixed» and it goes back to the volunteer.")
+    return OutMessage(text, rating_buttons(t, request.number))
 
 
 def withdrawn_for_volunteer(t: Translator, request: Request) -> OutMessage:
@@ -215,13 +284,40 @@ def withdrawn_for_volunteer(t: Translator, request: Request) -> OutMessage:
     )
 
 
-def rating_buttons(request: Request) -> tuple[tuple[Button, ...], ...]:
-    """One to five stars."""
+def rating_buttons(t: Translator, number: int) -> tuple[tuple[Button, ...], ...]:
+    """One to five stars, and Not fixed (which reopens the request)."""
     return keyboard(
-        [
-            Button(f"{stars}⭐", button_data(FEATURE, "rate", request.id, stars))
-            for stars in range(1, 6)
-        ]
+        [Button(f"{stars}⭐", button_data(FEATURE, "rate", number, stars))
+         for stars in range(1, 6)],
+        [reopen_button(t, number)],
+    )
+
+
+def reopen_button(t: Translator, number: int) -> Button:
+    """Not fixed: the resident reopens a done request."""
+    return Button(t.plain(N_("❌ Not fixed")), button_data(FEATURE, "reopen", number))
+
+
+def waiting_for_resident(
+    t: Translator, request: Request, volunteer: str, tz: ZoneInfo
+) -> OutMessage:
+    """In private: the resident's request waits, who set it, until when, and why."""
+    text = t(
+        "Your request #{number} is waiting until {day} ({volunteer}).",
+        number=request.number,
+        volunteer=volunteer,
+        day=day_text(request.waiting_until or 0, tz),
+    )
+    if request.waiting_reason:
+        text += "\n" + t("Why: {reason}", reason=request.waiting_reason)
+    return OutMessage(text)
+
+
+def resumed_for_resident(t: Translator, request: Request, volunteer: str) -> OutMessage:
+    """In private: the volunteer is on the resident's request again."""
+    return OutMessage(
+        t("{volunteer} is working on your request #{number} again.",
+          volunteer=volunteer, number=request.number)
     )
 
 
@@ -342,31 +438,44 @@ def question_text(t: Translator, minutes: int) -> str:
 # --- lists -----------------------------------------------------------------------------------
 
 
-def mine(t: Translator, lines: Sequence[RequestLine], chat_id: int) -> OutMessage:
+def mine(
+    t: Translator, lines: Sequence[RequestLine], chat_id: int, tz: ZoneInfo = _UTC
+) -> OutMessage:
     """/myrequests: the resident's requests and where each stands."""
     if not lines:
         return OutMessage(t("You have no requests yet. Ask for help with /request."))
-    rows = [t("<b>Your requests</b>")] + [listed(t, line, chat_id) for line in lines]
+    rows = [t("<b>Your requests</b>")] + [listed(t, line, chat_id, tz) for line in lines]
     return OutMessage(fit(t, rows))
 
 
-def waiting(t: Translator, lines: Sequence[RequestLine], chat_id: int) -> OutMessage:
-    """/open: the open requests a volunteer may take."""
-    if not lines:
+def waiting(
+    t: Translator,
+    lines: Sequence[RequestLine],
+    chat_id: int,
+    paused: Sequence[RequestLine] = (),
+    tz: ZoneInfo = _UTC,
+) -> OutMessage:
+    """/open: the open requests a volunteer may take, and those that wait on something."""
+    if not lines and not paused:
         return OutMessage(t("No request is waiting. Thank you for looking!"))
-    rows = [t("<b>Open requests</b> (take one with /claim N)")]
-    rows += [listed(t, line, chat_id) for line in lines]
+    rows = []
+    if lines:
+        rows.append(t("<b>Open requests</b> (take one with /claim N)"))
+        rows += [listed(t, line, chat_id, tz) for line in lines]
+    if paused:
+        rows.append(t("<b>Waiting on something</b>"))
+        rows += [listed(t, line, chat_id, tz) for line in paused]
     return OutMessage(fit(t, rows))
 
 
-def listed(t: Translator, line: RequestLine, chat_id: int) -> str:
+def listed(t: Translator, line: RequestLine, chat_id: int, tz: ZoneInfo = _UTC) -> str:
     """One line of a list; the text only where it was asked, or in private."""
     category = t(category_label(line.category))
-    state = state_text(t, line.state, line.claimer_name)
+    state = line_state(t, line, line.claimer_name, tz, reason=chat_id > 0)
     text = f"#{line.number} · {html_escape(line.building_name)} · {category} — {state}"
     if line.media:
         text += " · " + t("📎 {count}", count=line.media)
-    if chat_id > 0 or chat_id == line.source_chat_id:
+    if readable_here(line, chat_id):
         shown = line.text if len(line.text) <= SHOWN_TEXT else line.text[: SHOWN_TEXT - 1] + "…"
         text += "\n    " + html_escape(shown)
     return text
@@ -399,13 +508,15 @@ def cancelled_text(t: Translator, number: int) -> str:
 
 
 def rated(t: Translator, number: int, stars: int) -> OutMessage:
-    """The rating message once pressed: the score given, in place of the question."""
+    """The rating message once pressed: the score given, in place of the question (Not
+    fixed stays)."""
     return OutMessage(
         t(
             "Your request #{number} is done. You rated the help {stars} — thank you!",
             number=number,
             stars="⭐" * stars,
-        )
+        ),
+        keyboard([reopen_button(t, number)]),
     )
 
 
@@ -426,7 +537,7 @@ def history(t: Translator, shown: History, tz: ZoneInfo) -> OutMessage:
             "<b>Request #{number}</b> · {building} · {state}",
             number=request.number,
             building=shown.building.name,
-            state=Html(state_text(t, request.state, claimer)),
+            state=Html(line_state(t, request, claimer, tz)),
         )
     ]
     for event in shown.events:
@@ -438,15 +549,23 @@ def history(t: Translator, shown: History, tz: ZoneInfo) -> OutMessage:
     return OutMessage(fit(t, lines))
 
 
-def event_text(t: Translator, event: RequestEvent) -> str:
-    """One event in words."""
+def event_text(t: Translator, event: RequestEvent, details: bool = True) -> str:
+    """One event in words (``details``: with the words of a note, a done note, a reason)."""
     audience, _sep, count = event.detail.partition(":")
     message = EVENTS.get(f"{event.kind}:{audience}") or EVENTS.get(event.kind)
     if message is None:
         return event.kind
     text = t(message, who=event.actor_name or "—", count=count, detail=event.detail)
+    colon = t.plain(N_(": "))
+    if not details:
+        return text
     if event.kind == "done" and event.detail:
         text += ": " + html_escape(event.detail)
+    if event.kind == "note":
+        text += colon + html_escape(event.detail)
+    if event.kind == "waiting":
+        day, _space, reason = event.detail.partition(" ")
+        text += " " + t("until {day}", day=day) + (colon + html_escape(reason) if reason else "")
     return text
 
 
@@ -462,6 +581,8 @@ def detail_words(t: Translator, kind: str, detail: str) -> str:
         return "⭐" * int(detail) if detail.isdigit() and int(detail) <= 5 else detail
     if kind in ("routed", "escalated") and audience in DETAILS:
         return t.plain(DETAILS[audience], count=count or "0")
+    if kind == "note":
+        return t.plain(N_("[internal, not shown to the resident] {text}"), text=detail)
     return detail
 
 
@@ -516,3 +637,105 @@ def attachments_line(t: Translator, media: Sequence[Attachment]) -> str:
         counts[item.kind] = counts.get(item.kind, 0) + 1
     parts = [t.plain(MEDIA_WORDS[k]) + (f" ×{n}" if n > 1 else "") for k, n in counts.items()]
     return t("📎 Attachments: {items}", items=", ".join(parts))
+
+
+# --- real cases: waiting, notes, status, reopening -----------------------------------------
+
+
+def wait_choice(t: Translator, number: int) -> OutMessage:
+    """Waiting…: how long the request waits."""
+    labels = {1: N_("1 day"), 3: N_("3 days"), 7: N_("a week")}
+    return OutMessage(
+        t("How long does #{number} wait? The reminders pause until then.", number=number),
+        keyboard([Button(t.plain(label), button_data(FEATURE, "waitdays", number, days))
+                  for days, label in labels.items()]),
+    )
+
+
+def wait_question(t: Translator, number: int, days: int, until: float, tz: ZoneInfo) -> OutMessage:
+    """Why does it wait? The resident reads the answer (a stored prompt waits for it)."""
+    return OutMessage(
+        t(
+            "#{number} will wait until {day}. Why? Reply with a few words for the resident "
+            "(for example: waiting for the part), or press the button.",
+            number=number,
+            day=day_text(until, tz),
+        ),
+        keyboard([Button(t.plain(N_("Without a reason")),
+                         button_data(FEATURE, "waitnow", number, days))]),
+    )
+
+
+def waiting_text(t: Translator, request: Request, tz: ZoneInfo) -> str:
+    """The answer to /wait: until when; the resident is told."""
+    return t(
+        "#{number} waits until {day}. I will remind you then; the resident is told.",
+        number=request.number,
+        day=day_text(request.waiting_until or 0, tz),
+    )
+
+
+def resumed_text(t: Translator, number: int) -> str:
+    """The answer to Resume."""
+    return t("#{number} is in progress again. When it is done, send /done {number}.",
+             number=number)
+
+
+def wait_over(t: Translator, request: Request) -> OutMessage:
+    """To the claimer on the date a request waited until."""
+    return OutMessage(
+        t(
+            "Request #{number} ({category}) waited until today and is in progress again. "
+            "When it is done, send /done {number}; if it must wait longer, send /wait {number} "
+            "and a date.",
+            number=request.number,
+            category=t.plain(category_label(request.category)),
+        )
+    )
+
+
+def reason_expired(t: Translator) -> OutMessage:
+    """The bot no longer waits for the reason of a wait: nothing changed."""
+    return OutMessage(
+        t("I stopped waiting for the reason; the request did not change. Press «Waiting…» "
+          "on its card again when you are ready.")
+    )
+
+
+def note_added_text(t: Translator, number: int) -> str:
+    """The answer to /note: who can read it."""
+    return t(
+        "Note added to #{number}. Only the building's volunteers and owners see it, in "
+        "Details; the resident does not.",
+        number=number,
+    )
+
+
+def status(t: Translator, shown: Status, tz: ZoneInfo, chat_id: int) -> OutMessage:
+    """/status N: where the request stands and its last public step (in a group, without
+    the words: why it waits, the done note; the resident heard those in private)."""
+    request = shown.request
+    words = chat_id > 0
+    text = t(
+        "<b>Request #{number}</b> · {building} · {category}\nStatus: <b>{stage}</b>",
+        number=request.number,
+        building=shown.building.name,
+        category=t.plain(category_label(request.category)),
+        stage=t.plain(STAGES[request.stage]),
+    )
+    if request.waiting:
+        text += "\n" + waiting_words(t, request, tz, words)
+    if shown.last is not None:
+        when = datetime.fromtimestamp(shown.last.at, tz).strftime("%m-%d %H:%M")
+        text += "\n" + t("Last step: {when} — {step}", when=when,
+                          step=Html(event_text(t, shown.last, words)))
+    return OutMessage(text)
+
+
+def reopened_text(t: Translator, number: int) -> str:
+    """The answer to Not fixed."""
+    return t(
+        "Request #{number} is open again. I have asked the volunteer who did it to come "
+        "back to it first.",
+        number=number,
+    )

@@ -61,6 +61,13 @@ def occurrence_label(t: Translator, occurrence: Occurrence) -> str:
     return f"{weekday} {occurrence.day:%m-%d} {range_text(shift.start_minute, shift.end_minute)}"
 
 
+def shift_hours_content(t: Translator, building: Building, occurrence: Occurrence) -> str:
+    """What a served shift's hours entry says it was (the certificate prints it)."""
+    shift = occurrence.shift
+    return t.plain("Duty shift {times}, {building}", building=building.name,
+                   times=range_text(shift.start_minute, shift.end_minute))
+
+
 def _validity(t: Translator, shift: Shift) -> str:
     """ " (from 2026-12-15)", " (until 2026-12-14)", or nothing for a shift without dates."""
     if shift.valid_from and shift.valid_until:

@@ -131,7 +131,10 @@ async def test_a_week_killed_at_random_points_loses_and_doubles_nothing(
     emulator: BotApiEmulator, tmp_path: Path
 ) -> None:
     rng = random.Random(SEED)
-    bot = BotProcess(write_config(tmp_path, emulator), tmp_path / "bot.log")
+    config = write_config(tmp_path, emulator)
+    with config.open("a", encoding="utf-8") as file:
+        file.write("[hours]\ncount_requests = true\n")  # a request done counts hours too
+    bot = BotProcess(config, tmp_path / "bot.log")
     week = Week(emulator, bot, tmp_path / "linli.db", rng)
     steps = script(rng)
     kill_at = set(rng.sample(range(len(steps)), KILLS))
@@ -374,7 +377,7 @@ def check_requests(connection: sqlite3.Connection, week: Week, steps: list[Step]
 
 
 def check_points(connection: sqlite3.Connection, week: Week, steps: list[Step]) -> None:
-    """One ledger entry per request done, one per /award."""
+    """One ledger entry per request done, one per /award; one hours entry per request done."""
     ledger = Counter(connection.execute("SELECT user_id, reason, source FROM ledger"))
     wanted = Counter(
         (step.who, "request_done", f"request:{week.numbers[step.number]}")
@@ -385,6 +388,9 @@ def check_points(connection: sqlite3.Connection, week: Week, steps: list[Step]) 
     assert +Counter({k: v for k, v in ledger.items() if k[1] == "request_done"}) == wanted
     assert awards == Counter({(V2, "award"): AWARDS})
     assert max(ledger.values()) == 1
+    hours = Counter(connection.execute(
+        "SELECT user_id, 'request_done', source FROM hours_entries WHERE origin = 'request'"))
+    assert hours == wanted  # and the hours of each request done, once
 
 
 def check_notices(connection: sqlite3.Connection, steps: list[Step]) -> None:
@@ -464,6 +470,8 @@ REPLAYS = [
     ("/claim {open}", "private", "volunteer", "open_request"),
     ("/release {claimed}", "private", "volunteer", "claimed_request"),
     ("/done {claimed} 好了", "private", "volunteer", "claimed_request"),
+    ("/wait {claimed} {tomorrow} 等配件", "private", "volunteer", "claimed_request"),
+    ("/note {claimed} 先打电话{n}", "private", "volunteer", "claimed_request"),
     ("/notice 今晚停电{n}", "group", "owner", ""),
     ("/notice {name} 今晚停电{n}", "private", "owner", ""),
     ("/event {name} | {soon} | 义诊{n} | 活动室 | 40 | 2", "private", "owner", ""),
@@ -479,6 +487,10 @@ REPLAYS = [
     ("/lockup", "private", "volunteer", "facility"),
     ("requests:claim:{open}", "private", "volunteer", "open_request"),
     ("requests:rate:{rated}:4", "private", "resident", "done_request"),
+    ("requests:waitnow:{claimed}:3", "private", "volunteer", "claimed_request"),
+    ("requests:waitdays:{claimed}:3", "private", "volunteer", "claimed_request"),
+    ("requests:resume:{waiting}", "private", "volunteer", "waiting_request"),
+    ("requests:reopen:{rated}", "private", "resident", "done_request"),
     ("notice:ok:{post}", "post", "resident", "notice"),
     ("notice:cancel:{scheduled}", "private", "owner", "scheduled_notice"),
     ("event:join:{event}", "card", "resident", "event"),

@@ -100,6 +100,12 @@ COMMANDS = [
     Row("/release {claimed}", "private", SERVING, "claimed_request",
         note="the volunteer who took it, or an owner"),
     Row("/done {claimed} 修好了", "private", SERVING, "claimed_request"),
+    Row("/wait {claimed} {tomorrow} 等配件", "private", frozenset({"volunteer"}),
+        "claimed_request", note="only the volunteer who took it"),
+    Row("/note {claimed} 先打电话再上门", "private", SERVING, "claimed_request",
+        note="the building's volunteers and owners; never the resident"),
+    Row("/status {own}", "private", frozenset({"resident"}) | SERVING, "own_request",
+        note="the resident who asked, and the building's volunteers and owners"),
     Row("/duty", "group", MEMBERS | OWN_BUILDING),
     Row("/roster {name}", "private", SERVING),
     Row("/roster {name} add tue 08:00-12:00", "private", OWNERS),
@@ -134,6 +140,9 @@ COMMANDS = [
     Row("/points @{target}", "private", OWNERS, "target_volunteer",
         note="another volunteer's points"),
     Row("/leaderboard", "private", EVERYONE),
+    Row("/leaderboard hours", "group", EVERYONE,
+        note="the group's ranking by hours; non-members get the community's in private"),
+    Row("/leaderboard hours community", "private", EVERYONE),
     Row("/award @{volunteer} 5 帮忙搬家", "group", OWNERS),
     Row("/rewards", "private", EVERYONE),
     Row("/redeem {reward}", "private", frozenset({"volunteer"}), "reward",
@@ -184,6 +193,15 @@ BUTTONS = [
     Row("requests:mnew:{media}", "private", frozenset({"resident"}), "media",
         note="only the resident who sent the photo"),
     Row("requests:mto:{media}:{own}", "private", frozenset({"resident"}), "media"),
+    Row("requests:wait:{claimed}", "private", frozenset({"volunteer"}), "claimed_request",
+        note="only the volunteer who took it"),
+    Row("requests:waitdays:{claimed}:3", "private", frozenset({"volunteer"}),
+        "claimed_request"),
+    Row("requests:waitnow:{claimed}:3", "private", frozenset({"volunteer"}),
+        "claimed_request"),
+    Row("requests:resume:{waiting}", "private", frozenset({"volunteer"}), "waiting_request"),
+    Row("requests:reopen:{rated}", "private", frozenset({"resident"}), "done_request",
+        note="only the resident who asked, within the reopen days"),
     Row("notice:ok:{post}", "post", EVERYONE, "notice",
         note="whoever sees the post is in the group"),
     Row("notice:names:{notice}", "private", OWNERS, "notice"),
@@ -250,6 +268,8 @@ BUTTONS = [
     Row("hours:confirm:{attendance}", "private", OWNERS, "no_checkout"),
     Row("hours:approve:{application}", "private", OWNERS, "application"),
     Row("hours:decline:{application}", "private", OWNERS, "application"),
+    Row("hours:post:{building_id}", "private", OWNERS,
+        note="post the ranking by hours in the group"),
     Row("care:unmute:{mute}", "private", OWNERS, "mute",
         note="the owners of the group where the antiflood muted someone"),
     Row("care:keep:{me}", "private", EVERYONE, note="Cancel under one's own /forgetme"),
@@ -433,6 +453,14 @@ async def claimed_request(community: Community, place: Place, role: str) -> dict
     number = await ask(community, place, place.neighbour)
     await ok(community, place.volunteer, place.volunteer, f"/claim {number}")
     return {"claimed": number}
+
+
+async def waiting_request(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """A request of the neighbour that the volunteer took and set waiting."""
+    number = (await claimed_request(community, place, role))["claimed"]
+    tomorrow = local(community, hours=24)[:10]
+    await ok(community, place.volunteer, place.volunteer, f"/wait {number} {tomorrow} 等配件")
+    return {"waiting": number}
 
 
 async def done_request(community: Community, place: Place, role: str) -> dict[str, Any]:
@@ -862,6 +890,7 @@ PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, An
     "open_request": open_request,
     "claimed_request": claimed_request,
     "done_request": done_request,
+    "waiting_request": waiting_request,
     "draft": draft,
     "media": media,
     "shift": shift,
