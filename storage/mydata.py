@@ -91,11 +91,11 @@ PERSONAL: tuple[Personal, ...] = (
         "(their points and hours) rests on them"),
     ),
     Personal(
-        "requests", ("claimer_id",), "requests_handled",
+        "requests", ("claimer_id", "done_by"), "requests_handled",
         """SELECT r.id AS number, b.name AS building, r.category, r.state, r.note,
                   r.claimed_at, r.done_at
            FROM requests r JOIN buildings b ON b.id = r.building_id
-           WHERE r.claimer_id = :user ORDER BY r.id""",
+           WHERE r.claimer_id = :user OR r.done_by = :user ORDER BY r.id""",
         (),
         N_("the requests you handled: the residents' records and your points rest on them"),
     ),

@@ -148,8 +148,9 @@ class RequestRepository:
     async def involving(self, tx: Transaction, user_id: int) -> list[int]:
         """The numbers of the requests someone asked or handled."""
         rows = await tx.fetch_all(
-            "SELECT id FROM requests WHERE resident_id = ? OR claimer_id = ? ORDER BY id",
-            (user_id, user_id),
+            """SELECT id FROM requests WHERE resident_id = ? OR claimer_id = ? OR done_by = ?
+               ORDER BY id""",
+            (user_id, user_id, user_id),
         )
         return [int(row["id"]) for row in rows]
 
