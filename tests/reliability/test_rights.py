@@ -837,11 +837,22 @@ async def room(community: Community, place: Place, role: str) -> dict[str, Any]:
             "slot": int(slot // 60), "slot_at": slot}
 
 
+_booked: dict[int, int] = {}  # bookings made so far in each place (the bad-input test reuses)
+
+
+def fresh_slot(values: dict[str, Any], place: Place, role: str) -> float:
+    """An hour of tomorrow the resident has not booked yet: one for each role, and one more
+    for each booking made in the same place before."""
+    earlier = _booked.get(place.index, 0)
+    _booked[place.index] = earlier + 1
+    return float(values["slot_at"] + 3600 * (1 + (ROLES.index(role) + earlier) % 13))
+
+
 async def booking(community: Community, place: Place, role: str) -> dict[str, Any]:
-    """The resident's booking of a slot tomorrow (a fresh hour for each role)."""
+    """The resident's booking of a slot tomorrow (a fresh hour)."""
     services = community.harness.bot.services
     values = await room(community, place, role)
-    at = values["slot_at"] + 3600 * (1 + ROLES.index(role))
+    at = fresh_slot(values, place, role)
     booked = await services.bookings.book(Actor(place.resident), values["room"], at, None)
     return {"booking": booked.booking.id}
 
@@ -866,7 +877,7 @@ async def pending_booking(community: Community, place: Place, role: str) -> dict
     await services.bookings.make_bookable(
         Actor(ADMIN), await community.building(place),
         parse_bookable("自习室 | daily 06:00-24:00 | 60 | 10 | 审批"))
-    at = values["slot_at"] + 3600 * (1 + ROLES.index(role))
+    at = fresh_slot(values, place, role)
     booked = await services.bookings.book(Actor(place.resident), values["room"], at, None)
     return {"pending": booked.booking.id}
 
