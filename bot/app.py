@@ -28,10 +28,13 @@ from bot.services.notices import NoticeService
 from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.prompts import Prompts
+from bot.services.quiet import QuietHoursService
+from bot.services.recurring import RecurringNotices
 from bot.services.requests import RequestService, UnfinishedRequestsReader
 from bot.services.roster import RosterService
 from bot.services.stats import StatsService
 from bot.services.upkeep import Upkeep
+from bot.services.welcome import WelcomeService
 from bot.transport import AiohttpRequest
 from handlers import (
     bookings,
@@ -45,12 +48,14 @@ from handlers import (
     notices,
     points,
     prompts,
+    quiet,
     requests,
     roster,
     start,
     stats,
     tracking,
     upkeep,
+    welcome,
 )
 from storage.bookings import BookingRepository
 from storage.chats import ChatRepository
@@ -66,8 +71,8 @@ LinliApplication = Application[Any, LinliContext, Any, Any, BotData, Any]
 FEATURES: list[Feature] = [
     module.DESCRIPTION
     for module in (
-        start, groups, notices, requests, roster, lockup, bookings, points, events, stats,
-        hours, care, upkeep, chat,
+        start, groups, notices, quiet, requests, roster, lockup, bookings, points, events,
+        stats, hours, care, upkeep, welcome, chat,
     )
 ]
 
@@ -154,9 +159,17 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         community=community, people=people, users=users, cards=services.cards,
     )
     points = services.points
+    services.quiet = QuietHoursService(
+        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
+        community=community,
+    )
     services.notices = NoticeService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
-        community=community, cards=services.cards,
+        community=community, cards=services.cards, quiet=services.quiet,
+    )
+    services.recurring = RecurringNotices(
+        db=db, clock=clock, config=settings, scheduler=scheduler, community=community,
+        notices=services.notices,
     )
     # Hours before the roster and requests: a shift served and a request done count hours.
     services.hours = HoursService(
@@ -168,6 +181,7 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, users=users, points=points,
         requests=UnfinishedRequestsReader(db), hours=services.hours, cards=services.cards,
+        quiet=services.quiet,
     )
     services.requests = RequestService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
@@ -187,7 +201,7 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     services.events = EventService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, cards=services.cards, people=people, users=users,
-        prompts=prompts, points=points, extra_rows=services.hours,
+        prompts=prompts, points=points, extra_rows=services.hours, quiet=services.quiet,
     )
     services.stats = StatsService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
@@ -196,6 +210,10 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     services.backups = Backups(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         people=people, users=users,
+    )
+    services.welcome = WelcomeService(
+        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
+        community=community, people=people, users=users, prompts=prompts, cards=services.cards,
     )
     services.care = CareService(
         db=db, clock=clock, community=community, people=people, users=users,
@@ -219,6 +237,8 @@ def _wire(services: Services, wirings: list[Wiring]) -> None:
     for wiring in wirings:
         for kind, job in wiring.jobs.items():
             services.scheduler.register(kind, job)
+        for kind, missed in wiring.missed.items():
+            services.scheduler.on_missed(kind, missed)
         for kind, hook in wiring.settled.items():
             services.sender.on_settled(kind, hook)
         for prefix, source in wiring.files.items():

@@ -235,6 +235,19 @@ class NoticesSettings(Section):
     confirm_reactions: list[str] = Field(default_factory=lambda: ["👍", "👌", "❤", "🙏"])
 
 
+class GroupsSettings(Section):
+    """Building groups: how long a newcomer's welcome stays, how long an applicant has, and
+    the muting of floods and links from new members (off by default)."""
+
+    welcome_delete_minutes: int = Field(10, ge=0, le=2880)  # 0 keeps the welcome
+    join_answer_hours: float = Field(24, gt=0, le=24 * 7)  # then the join request is declined
+    antiflood: bool = False
+    new_member_hours: float = Field(24, gt=0)
+    burst_messages: int = Field(5, ge=1)  # more than this within burst_seconds: muted
+    burst_seconds: float = Field(10, gt=0)
+    mute_links: bool = True
+
+
 class SchedulingSettings(Section):
     """Stored scheduled work: how late a job may still run after downtime."""
 
@@ -291,16 +304,6 @@ class RequestsSettings(Section):
     def question_timeout(self) -> timedelta:
         """How long the bot waits for the text after a bare /request."""
         return timedelta(minutes=self.question_timeout_minutes)
-
-
-class GroupsSettings(Section):
-    """Building groups: muting floods and links from new members (off by default)."""
-
-    antiflood: bool = False
-    new_member_hours: float = Field(24, gt=0)
-    burst_messages: int = Field(5, ge=1)  # more than this within burst_seconds: muted
-    burst_seconds: float = Field(10, gt=0)
-    mute_links: bool = True
 
 
 class EventsSettings(Section):
@@ -413,6 +416,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     community: CommunitySettings = CommunitySettings()
     scheduling: SchedulingSettings = SchedulingSettings()
+    groups: GroupsSettings = GroupsSettings()
     notices: NoticesSettings = NoticesSettings()
     outbox: OutboxSettings = OutboxSettings()
     duty: DutySettings = DutySettings()
@@ -420,7 +424,6 @@ class Settings(BaseSettings):
     booking: BookingSettings = BookingSettings()
     events: EventsSettings = EventsSettings()
     requests: RequestsSettings = RequestsSettings()
-    groups: GroupsSettings = GroupsSettings()
     points: PointsSettings = PointsSettings()
     backup: BackupSettings = BackupSettings()
     hours: HoursSettings = HoursSettings()

@@ -27,9 +27,12 @@ from bot.services.notices import NoticeService
 from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.prompts import Prompts
+from bot.services.quiet import QuietHoursService
+from bot.services.recurring import RecurringNotices
 from bot.services.requests import RequestService
 from bot.services.roster import RosterService
 from bot.services.stats import StatsService
+from bot.services.welcome import WelcomeService
 from storage.chats import ChatRepository
 from storage.db import Database
 from storage.inbox import InboxRepository
@@ -66,6 +69,9 @@ class Services:
     stats: StatsService = field(init=False)
     backups: Backups = field(init=False)
     hours: HoursService = field(init=False)
+    quiet: QuietHoursService = field(init=False)
+    recurring: RecurringNotices = field(init=False)
+    welcome: WelcomeService = field(init=False)
     care: CareService = field(init=False)
     flood: FloodGuard = field(init=False)
 

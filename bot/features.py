@@ -32,6 +32,7 @@ class Wiring:
     """What a feature's services give the running bot: job kinds, outbox hooks, files."""
 
     jobs: Mapping[str, JobHandler] = field(default_factory=dict)
+    missed: Mapping[str, JobHandler] = field(default_factory=dict)  # job kind → on missed
     settled: Mapping[str, SettledHook] = field(default_factory=dict)  # outbox kind → hook
     files: Mapping[str, FileSource] = field(default_factory=dict)  # file ref prefix → source
     expiry: Mapping[str, ExpiryHandler] = field(default_factory=dict)  # prompt.feature → handler

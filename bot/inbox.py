@@ -35,10 +35,11 @@ from storage.inbox import InboxRepository
 
 log = logging.getLogger(__name__)
 
-# message_reaction: a 👍 on a notice counts as a confirmation (sent only to group admins).
+# message_reaction: a 👍 on a notice counts as a confirmation (sent only to group admins);
+# chat_join_request: someone asks to join through an invite link with approval.
 ALLOWED_UPDATES = [
     "message", "edited_message", "callback_query", "my_chat_member", "chat_member",
-    "message_reaction",
+    "message_reaction", "chat_join_request",
 ]
 MAX_ATTEMPTS = 3  # an update that brought the process down this often is set aside
 PENDING_BATCH = 500  # stored updates read at a time (more than are ever in hand at once)

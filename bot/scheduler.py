@@ -5,7 +5,9 @@ handler runs inside the transaction that marks the job done, so its effects (row
 outbox messages, the next occurrence) commit together with "done", and a job never
 runs twice. A handler therefore only writes to the database; anything it sends goes
 through the outbox. A job found late by more than its grace time (the bot was down)
-is recorded as missed and skipped.
+is recorded as missed and skipped; a kind that keeps a chain going (a recurring notice)
+registers an ``on_missed`` handler, run in the transaction that records the miss, to plan
+the next one.
 
 PTB's JobQueue drives it with one wake-up job at the earliest due time (moved
 earlier whenever a sooner job is stored) and a slow safety tick. Keeping one
@@ -45,6 +47,7 @@ class Scheduler:
         self.clock = clock
         self.grace_seconds = grace_seconds
         self._handlers: dict[str, JobHandler] = {}
+        self._missed: dict[str, JobHandler] = {}
         self._job_queue: JobQueue[Any] | None = None
         self._wake: QueuedJob[Any] | None = None
         self._wake_at: float | None = None
@@ -53,6 +56,10 @@ class Scheduler:
     def register(self, kind: str, handler: JobHandler) -> None:
         """Say which coroutine runs jobs of ``kind``."""
         self._handlers[kind] = handler
+
+    def on_missed(self, kind: str, handler: JobHandler) -> None:
+        """Run ``handler`` when a job of ``kind`` is recorded missed, in that transaction."""
+        self._missed[kind] = handler
 
     async def schedule(
         self,
@@ -122,7 +129,9 @@ class Scheduler:
         if late > grace or handler is None:
             reason = "no handler for this kind" if handler is None else f"{late:.0f}s late"
             async with self.db.transaction() as tx:
-                await self.repo.settle(tx, job.id, "missed", now, reason)
+                missed = self._missed.get(job.kind)
+                if await self.repo.settle(tx, job.id, "missed", now, reason) and missed:
+                    await missed(tx, job)
             log.warning("job %s (%s) missed: %s", job.key, job.kind, reason)
             return 0
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from telegram import Chat, Update
+from telegram import Chat, ChatMember, Update
 from telegram.error import TelegramError
 
 from bot.context import LinliContext
@@ -102,3 +102,12 @@ async def owner_actor(update: Update, context: LinliContext) -> Actor:
     if place_of(update) is None and not community.is_admin(actor.user_id):
         await fresh_admins(update, context, await community.owned_buildings(actor.user_id))
     return actor
+
+
+async def bot_can_tag(context: LinliContext, chat_id: int) -> bool:
+    """Whether the bot may set members' tags in the group (an admin with can_manage_tags)."""
+    try:
+        me = await context.bot.get_chat_member(chat_id, context.bot.id)
+    except TelegramError:
+        return False
+    return me.status == ChatMember.ADMINISTRATOR and bool(getattr(me, "can_manage_tags", False))

@@ -29,8 +29,8 @@ from bot.i18n import N_
 from bot.services.community import Role
 from bot.views import care as care_views
 from bot.views import groups as views
-from handlers.access import actor_of, group_building, refresh_admins
-from handlers.common import command_text, named_person, show
+from handlers.access import actor_of, bot_can_tag, group_building, refresh_admins
+from handlers.common import command_text, message_key, named_person, show
 
 VOLUNTEER_USAGE = N_(
     "Reply to a message of the person with the command, or name them: "
@@ -89,6 +89,8 @@ async def member_update(update: Update, context: LinliContext) -> None:
     presence = membership_change(change)
     if presence == (False, True):
         await community.resident_seen(change.chat.id, user_id)
+        joined = f"{change.chat.id}:{user_id}:{int(change.date.timestamp())}"
+        await context.services.welcome.newcomer(change.chat.id, user_id, joined)
     elif presence == (True, False):
         await community.member_left(change.chat.id, user_id)
     if ChatMemberStatus.ADMINISTRATOR in (
@@ -188,6 +190,9 @@ async def volunteer(update: Update, context: LinliContext) -> None:
     [building] = await context.services.community.scope(actor, place.chat_id, Role.OWNER)
     person, skills = await _named_person(update, context)
     await context.services.community.add_volunteer(building, person, skills, actor=actor)
+    if await bot_can_tag(context, building.chat_id):
+        await context.services.welcome.volunteer_tagged(building, person, volunteer=True,
+                                                        key=message_key(update))
     await show(update, context, views.volunteer_added(context.t, person, building, skills))
 
 
@@ -197,6 +202,9 @@ async def unvolunteer(update: Update, context: LinliContext) -> None:
     [building] = await context.services.community.scope(actor, place.chat_id, Role.OWNER)
     person, _skills = await _named_person(update, context)
     await context.services.community.remove_volunteer(building, person, actor=actor)
+    if await bot_can_tag(context, building.chat_id):
+        await context.services.welcome.volunteer_tagged(building, person, volunteer=False,
+                                                        key=message_key(update))
     await show(update, context, views.volunteer_removed(context.t, person, building))
 
 

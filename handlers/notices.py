@@ -25,8 +25,10 @@ from bot.errors import InvalidInput, NotAllowed
 from bot.features import Feature, Wiring
 from bot.i18n import N_
 from bot.services.community import REFUSALS, Role
-from bot.services.notices import NOTICE_KIND, PIN_KIND, SEND_JOB, SETTLE_JOB
+from bot.services.notices import NOTICE_KIND, PIN_KIND, RELEASE_JOB, SEND_JOB, SETTLE_JOB, Draft
+from bot.services.recurring import OCCURRENCE_JOB
 from bot.views import notices as views
+from bot.views import recurring as recurring_views
 from bot.views.common import OutMessage
 from bot.views.notices import FEATURE
 from handlers.access import actor_of, fresh_admins, group_building, owner_actor
@@ -56,6 +58,11 @@ async def _notice_in_group(update: Update, context: LinliContext) -> None:
     [building] = await context.services.community.scope(actor, place.chat_id, Role.OWNER)
     service, t = context.services.notices, context.t
     draft = await service.draft(command_text(update), private=False)
+    if draft.every is not None:
+        await _recurring(update, context, [building], draft)
+        if draft.pin and not await bot_can_pin(context, building.chat_id):
+            await show(update, context, views.pin_advice(t))
+        return
     can_pin = not draft.pin or await bot_can_pin(context, building.chat_id)
     if not can_pin and draft.send_at is None:
         draft = replace(draft, pin=False)  # said below, instead of a failed pin later
@@ -64,6 +71,7 @@ async def _notice_in_group(update: Update, context: LinliContext) -> None:
         await show(update, context, views.scheduled_here(t, posted, service.tz, can_pin))
     elif not can_pin:
         await show(update, context, views.posted_unpinned(t))
+    await _tell_held(update, context, [building], posted.send_at)
 
 
 async def _notice_from_private(update: Update, context: LinliContext) -> None:
@@ -73,11 +81,40 @@ async def _notice_from_private(update: Update, context: LinliContext) -> None:
     service, t = context.services.notices, context.t
     draft = await service.draft(command_text(update), private=True)
     targets = owned if draft.to_all else list(draft.buildings)
+    if draft.every is not None:
+        await _recurring(update, context, targets, draft)
+        return
     posted = await service.create(actor, actor.user_id, targets, draft, _message_id(update))
     if posted.send_at is None:
         await show(update, context, views.on_its_way(t, posted, len(targets)))
     else:
         await show(update, context, views.scheduled_to(t, posted, service.tz, targets))
+    await _tell_held(update, context, targets, posted.send_at)
+
+
+async def _recurring(
+    update: Update, context: LinliContext, buildings: list[Building], draft: Draft
+) -> None:
+    """/notice every …: store the rule, and say when it first goes out."""
+    chat = update.effective_chat
+    origin = chat.id if chat is not None else actor_of(update).user_id
+    rule = await context.services.recurring.create(
+        actor_of(update), origin, buildings, draft, _message_id(update)
+    )
+    service = context.services.notices
+    holds = await service.holds(buildings, rule.next_at)
+    await show(update, context, recurring_views.created(context.t, rule, service.tz, buildings,
+                                                        holds))
+
+
+async def _tell_held(
+    update: Update, context: LinliContext, buildings: list[Building], at: float | None
+) -> None:
+    """Tell the owner when quiet hours hold their notice back, and until when."""
+    service = context.services.notices
+    holds = await service.holds(buildings, at)
+    if holds:
+        await show(update, context, recurring_views.held(context.t, holds, service.tz))
 
 
 async def owned_in_private(update: Update, context: LinliContext) -> list[Building]:
@@ -137,7 +174,8 @@ async def listing(update: Update, context: LinliContext) -> OutMessage:
         buildings = await context.services.community.scope(actor, place.chat_id, Role.OWNER)
         author = None
     lines = await service.lines(buildings, author)
-    return views.listing(context.t, lines, private, service.tz)
+    rules = await context.services.recurring.active_for(buildings, author)
+    return views.listing(context.t, lines, private, service.tz, rules)
 
 
 async def confirmers(update: Update, context: LinliContext, notice_id: int) -> OutMessage:
@@ -158,7 +196,8 @@ async def latest(update: Update, context: LinliContext) -> None:
 
 
 async def button(update: Update, context: LinliContext) -> None:
-    """The notices' buttons: «Got it», «Who confirmed», «Cancel»; rights are checked again."""
+    """The notices' buttons: «Got it», «Who confirmed», «Cancel», «Stop»; rights are checked
+    again."""
     query = update.callback_query
     if query is None:
         return
@@ -201,11 +240,29 @@ async def cancel_pressed(update: Update, context: LinliContext, notice_id: int) 
     await fresh_admins(update, context, await service.buildings_of(notice_id))
     await service.cancel(actor_of(update), notice_id)
     await query.answer(views.cancelled_alert(context.t, notice_id))
+    await _refresh_listing(update, context)
+
+
+async def _refresh_listing(update: Update, context: LinliContext) -> None:
+    """Show the list of notices again on the message whose button was pressed."""
+    query = update.callback_query
+    assert query is not None
     shown = await listing(update, context)
-    with contextlib.suppress(TelegramError):  # the list is only a view; the cancel is done
+    with contextlib.suppress(TelegramError):  # the list is only a view; the change is done
         await query.edit_message_text(
             shown.text, parse_mode=ParseMode.HTML, reply_markup=inline_markup(shown)
         )
+
+
+async def stop_pressed(update: Update, context: LinliContext, recurring_id: int) -> None:
+    """«Stop 🔁N»: end a recurring notice (an owner of its buildings), and refresh the list."""
+    query = update.callback_query
+    assert query is not None
+    recurring = context.services.recurring
+    await fresh_admins(update, context, await recurring.buildings_of(recurring_id))
+    stopped = await recurring.stop(actor_of(update), recurring_id)
+    await query.answer(recurring_views.stopped_alert(context.t, stopped))
+    await _refresh_listing(update, context)
 
 
 # --- "收到" replies and 👍 reactions: the same confirmation as the button ------------------
@@ -244,7 +301,12 @@ def _emoji(reactions: Sequence[ReactionType]) -> list[str]:
     return [r.emoji for r in reactions if isinstance(r, ReactionTypeEmoji)]
 
 
-ACTIONS = {"ok": confirm_pressed, "names": names_pressed, "cancel": cancel_pressed}
+ACTIONS = {
+    "ok": confirm_pressed,
+    "names": names_pressed,
+    "cancel": cancel_pressed,
+    "stop": stop_pressed,
+}
 
 
 
@@ -265,10 +327,17 @@ def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
 def wire(services: Services) -> Wiring:
     """The stored jobs of scheduled notices and of settling them, and the outbox hooks (the
     live counts are cards: ``bot.cards`` wires their jobs and hooks)."""
-    notices = services.notices
+    notices, recurring = services.notices, services.recurring
     return Wiring(
-        jobs={SEND_JOB: notices.send_scheduled, SETTLE_JOB: notices.check_settled},
+        jobs={
+            SEND_JOB: notices.send_scheduled,
+            SETTLE_JOB: notices.check_settled,
+            RELEASE_JOB: notices.release,
+            OCCURRENCE_JOB: recurring.occur,
+        },
+        missed={OCCURRENCE_JOB: recurring.missed},
         settled={NOTICE_KIND: notices.on_settled, PIN_KIND: notices.on_settled},
+        on_start=recurring.mend,
     )
 
 

@@ -74,6 +74,21 @@ PERSONAL: tuple[Personal, ...] = (
         ("DELETE FROM members WHERE user_id = :user",),
     ),
     Personal(
+        "flats", ("user_id",), "flats",
+        """SELECT b.name AS building, f.flat, f.name, f.recorded_at FROM flats f
+           JOIN buildings b ON b.id = f.building_id WHERE f.user_id = :user""",
+        ("DELETE FROM flats WHERE user_id = :user",),
+    ),
+    Personal(
+        "join_requests", ("user_id",), "join_requests",
+        """SELECT b.name AS building, j.state, j.flat, j.name, j.created_at, j.decided_at
+           FROM join_requests j JOIN buildings b ON b.id = j.building_id
+           WHERE j.user_id = :user ORDER BY j.id""",
+        ("UPDATE join_requests SET flat = NULL, name = NULL WHERE user_id = :user",),
+        N_("your requests to join a group, by number and without the flat or name you gave: "
+           "the owners' decisions"),
+    ),
+    Personal(
         "chat_admins", ("user_id",), "group_admin",
         """SELECT c.title AS chat, a.fetched_at FROM chat_admins a
            JOIN chats c ON c.id = a.chat_id WHERE a.user_id = :user""",
@@ -282,6 +297,8 @@ LEFT_OUT: tuple[LeftOut, ...] = (
     LeftOut("aways", ("set_by",), OWNERS_ACT),
     LeftOut("mutes", ("unmuted_by",), OWNERS_ACT),
     LeftOut("bookings", ("decided_by",), OWNERS_ACT),
+    LeftOut("join_requests", ("decided_by",), OWNERS_ACT),
+    LeftOut("building_texts", ("set_by",), OWNERS_ACT),
     LeftOut("notice_confirmations", ("confirmed_by",),
             "how a confirmation came (button, reply, reaction): it names no one"),
 )

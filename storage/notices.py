@@ -42,12 +42,14 @@ class NoticeRepository:
         send_at: float | None,
         now: float,
         source_message_id: int | None = None,
+        *,
+        recurring_id: int | None = None,
     ) -> int:
         """Store a new notice: scheduled if it has a time, else sending at once."""
         cursor = await tx.execute(
             """INSERT INTO notices (author_id, origin_chat_id, text, pin, status, send_at,
-                                    created_at, source_message_id)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                                    created_at, source_message_id, recurring_id)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 author_id,
                 origin_chat_id,
@@ -57,6 +59,7 @@ class NoticeRepository:
                 send_at,
                 now,
                 source_message_id,
+                recurring_id,
             ),
         )
         assert cursor.lastrowid is not None
@@ -69,6 +72,13 @@ class NoticeRepository:
         value = await tx.fetch_value(
             "SELECT id FROM notices WHERE origin_chat_id = ? AND source_message_id = ?",
             (origin_chat_id, source_message_id),
+        )
+        return None if value is None else int(value)
+
+    async def occurrence(self, tx: Transaction, recurring_id: int, at: float) -> int | None:
+        """The notice that posted a recurring notice's occurrence at ``at``, if there is one."""
+        value = await tx.fetch_value(
+            "SELECT id FROM notices WHERE recurring_id = ? AND send_at = ?", (recurring_id, at)
         )
         return None if value is None else int(value)
 
@@ -157,9 +167,14 @@ class NoticeRepository:
     async def set_queued(self, tx: Transaction, post_id: int, outbox_id: int | None) -> None:
         """The post's message is in the outbox."""
         await tx.execute(
-            "UPDATE notice_posts SET status = 'queued', outbox_id = ? WHERE id = ?",
+            """UPDATE notice_posts SET status = 'queued', outbox_id = ?, held_until = NULL
+               WHERE id = ?""",
             (outbox_id, post_id),
         )
+
+    async def set_held(self, tx: Transaction, post_id: int, until: float) -> None:
+        """The post waits for the end of its group's quiet hours."""
+        await tx.execute("UPDATE notice_posts SET held_until = ? WHERE id = ?", (until, post_id))
 
     async def set_pinning(
         self, tx: Transaction, post_id: int, message_id: int | None, pin_outbox_id: int | None
@@ -255,6 +270,7 @@ class NoticeRepository:
                         JOIN notice_posts cp ON cp.id = c.post_id
                         WHERE cp.notice_id = n.id) AS confirmed,
                        sum(p.status = 'posted') AS delivered,
+                       max(CASE WHEN p.status = 'scheduled' THEN p.held_until END) AS held_until,
                        j.status AS job_status
                 FROM notices n
                 JOIN notice_posts p ON p.notice_id = n.id
@@ -280,13 +296,16 @@ class NoticeRepository:
     async def confirmers(self, notice_id: int) -> list[Confirmer]:
         """Who confirmed a notice, by building and then in the order they confirmed."""
         rows = await self.db.fetch_all(
-            """SELECT b.name AS building_name, u.* FROM notice_confirmations c
+            """SELECT b.name AS building_name, f.flat AS flat, u.* FROM notice_confirmations c
                JOIN notice_posts p ON p.id = c.post_id
                JOIN buildings b ON b.id = p.building_id
                JOIN users u ON u.id = c.user_id
+               LEFT JOIN flats f ON f.building_id = p.building_id AND f.user_id = c.user_id
                WHERE p.notice_id = ? ORDER BY b.name, c.confirmed_at, u.id""",
             (notice_id,),
         )
         return [
-            Confirmer(building_name=row["building_name"], user=User.from_row(row)) for row in rows
+            Confirmer(building_name=row["building_name"], user=User.from_row(row),
+                      flat=row["flat"])
+            for row in rows
         ]

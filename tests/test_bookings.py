@@ -101,6 +101,16 @@ async def test_a_fortnight_of_the_study_room(harness: Harness) -> None:
     await harness.say(BO, BO, "/book 自习室 明天下午", expect="请这样写")
     far = (monday + timedelta(days=20)).strftime("%Y-%m-%d")
     await harness.say(BO, BO, f"/book 自习室 {far} 16:00", expect="未来 14 天")
+    await harness.say(BO, BO, f"/book 健身房 {tuesday} 16:00", expect="请这样写")
+    # An owner's facility without opening hours, or one that does not exist: nothing stored.
+    await harness.say(OWNER, OWNER, "/facility book 自习室 | | 60 | 2 | auto", expect="请这样写")
+    await harness.say(OWNER, OWNER, "/facility book 健身房 | mon 16:00-21:00 | 60 | 2 | auto",
+                      expect="没有名为")
+    await harness.say(OWNER, OWNER, "/facility book 自习室 | mon 16:00-16:30 | 60 | 2 | auto",
+                      expect="比一个时段还短")
+    assert await harness.value("SELECT count(*) FROM bookable") == 1
+    assert await harness.value("SELECT hours FROM bookable") == \
+        "[[960, 1260], [960, 1260], [960, 1260], [960, 1260], [960, 1260], null, null]"
 
     # An cancels one; its reminder is gone and the place is free again.
     listed = await harness.say(AN, AN, "/bookings", expect="您的预约")

@@ -71,6 +71,7 @@ class NoticeLine(Model):
     confirmed: int
     delivered: int
     job_status: JobStatus | None = None
+    held_until: float | None = None  # the last of its posts held by quiet hours goes then
 
 
 class Confirmer(Model):
@@ -78,6 +79,7 @@ class Confirmer(Model):
 
     building_name: str
     user: User
+    flat: str | None = None  # where they live, if they told the bot (a join request)
 
 
 

@@ -74,11 +74,13 @@ class EmulatorClient:
         bot_member: bool = True,
         bot_admin: bool = False,
         bot_can_pin: bool = True,
+        bot_can_manage_tags: bool = False,
     ) -> JSON:
         """Create a group."""
         body: JSON = {"chat_id": chat_id, "title": title, "supergroup": supergroup}
         body.update(members=list(members), admins=list(admins), creator=creator)
-        body.update(bot_member=bot_member, bot_admin=bot_admin, bot_can_pin=bot_can_pin)
+        body.update(bot_member=bot_member, bot_admin=bot_admin, bot_can_pin=bot_can_pin,
+                    bot_can_manage_tags=bot_can_manage_tags)
         result: JSON = self._request("groups", body)
         return result
 
@@ -115,6 +117,12 @@ class EmulatorClient:
     def user_joins(self, user_id: int, chat_id: int) -> JSON:
         """A user joins a group."""
         result: JSON = self._request("join", {"user_id": user_id, "chat_id": chat_id})
+        return result
+
+    def user_requests_to_join(self, user_id: int, chat_id: int, bio: str | None = None) -> JSON:
+        """A user asks to join a supergroup through an invite link that needs approval."""
+        body = {"user_id": user_id, "chat_id": chat_id, "bio": bio}
+        result: JSON = self._request("join_request", body)
         return result
 
     def user_leaves(self, user_id: int, chat_id: int) -> JSON:

@@ -50,6 +50,7 @@ def add_group(emu: BotApiEmulator, body: JSON) -> Any:
         bot_member=bool(body.get("bot_member", True)),
         bot_admin=bool(body.get("bot_admin", False)),
         bot_can_pin=bool(body.get("bot_can_pin", True)),
+        bot_can_manage_tags=bool(body.get("bot_can_manage_tags", False)),
     )
 
 
@@ -88,6 +89,11 @@ def press(emu: BotApiEmulator, body: JSON) -> Any:
 def join(emu: BotApiEmulator, body: JSON) -> Any:
     """POST /_emu/join {user_id, chat_id}."""
     return emu.user_joins(int(body["user_id"]), int(body["chat_id"]))
+
+
+def join_request(emu: BotApiEmulator, body: JSON) -> Any:
+    """POST /_emu/join_request {user_id, chat_id, bio?}."""
+    return emu.user_requests_to_join(int(body["user_id"]), int(body["chat_id"]), body.get("bio"))
 
 
 def leave(emu: BotApiEmulator, body: JSON) -> Any:
@@ -208,6 +214,7 @@ POST_ACTIONS: dict[str, Action] = {
     "react": react,
     "press": press,
     "join": join,
+    "join_request": join_request,
     "leave": leave,
     "bot_added": bot_added,
     "bot_removed": bot_removed,

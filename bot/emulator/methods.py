@@ -18,6 +18,7 @@ from bot.emulator.world import (
     ADMIN_STATUSES,
     JSON,
     PRESENT_STATUSES,
+    ChatRecord,
     SentMessage,
     StoredFile,
     World,
@@ -27,6 +28,7 @@ from bot.emulator.world import (
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_TEXT_LIMIT = 200
+TAG_LIMIT = 16
 BUTTON_ACTIONS = frozenset(
     {
         "callback_data",
@@ -186,6 +188,9 @@ class BotApi:
             "unpinChatMessage": self.unpin_chat_message,
             "unpinAllChatMessages": self.unpin_all_chat_messages,
             "leaveChat": self.leave_chat,
+            "approveChatJoinRequest": self.approve_chat_join_request,
+            "declineChatJoinRequest": self.decline_chat_join_request,
+            "setChatMemberTag": self.set_chat_member_tag,
             "sendChatAction": self.send_chat_action,
             "getFile": self.get_file,
         }
@@ -301,7 +306,7 @@ class BotApi:
             user = self.world.users[chat_id]
             if sending and user.blocked:
                 raise ApiError(403, "Forbidden: bot was blocked by the user")
-            if sending and not user.started:
+            if sending and not user.may_receive(time.monotonic()):
                 raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
             return chat_id
         chat = self.world.chats[chat_id]
@@ -591,8 +596,9 @@ class BotApi:
             return member_json(user, "member")
         chat = self.world.chats[chat_id]
         if user_id == self.world.bot.user_id:
-            return member_json(user, chat.bot_status, can_pin=chat.bot_can_pin)
-        member = member_json(user, chat.status_of(user_id))
+            return member_json(user, chat.bot_status, can_pin=chat.bot_can_pin,
+                               can_manage_tags=chat.bot_can_manage_tags)
+        member = member_json(user, chat.status_of(user_id), tag=chat.tags.get(user_id))
         if member["status"] == "restricted":  # what restrictChatMember set last
             allowed = chat.restrictions.get(user_id, {})
             member.update({key: bool(allowed[key]) for key in member if key in allowed})
@@ -615,7 +621,8 @@ class BotApi:
         ]
         if chat.bot_status == "administrator":
             bot = self.world.bot.to_json()
-            result.append(member_json(bot, "administrator", can_pin=chat.bot_can_pin))
+            result.append(member_json(bot, "administrator", can_pin=chat.bot_can_pin,
+                                      can_manage_tags=chat.bot_can_manage_tags))
         return result
 
     def get_chat_member_count(self, request: ApiRequest) -> int:
@@ -709,6 +716,60 @@ class BotApi:
         if sent is not None:
             sent.pinned = pinned
 
+    # --- join requests and member tags ---------------------------------------------------
+
+    def _administered(self, request: ApiRequest) -> tuple[ChatRecord, int]:
+        """The group of a call that needs the bot to be an admin there, and the user_id."""
+        chat_id = self._chat(request, sending=False)
+        if chat_id > 0:
+            raise bad_request("chat member status can't be changed in private chats")
+        user_id = request.integer("user_id")
+        if user_id not in self.world.users:
+            raise bad_request("user not found")
+        chat = self.world.chats[chat_id]
+        if chat.bot_status != "administrator":
+            raise bad_request("CHAT_ADMIN_REQUIRED")
+        return chat, user_id
+
+    def _pending_request(self, request: ApiRequest) -> tuple[ChatRecord, int]:
+        chat, user_id = self._administered(request)
+        if chat.status_of(user_id) in PRESENT_STATUSES:
+            raise bad_request("USER_ALREADY_PARTICIPANT")
+        if user_id not in chat.join_requests:
+            raise bad_request("HIDE_REQUESTER_MISSING")
+        return chat, user_id
+
+    def approve_chat_join_request(self, request: ApiRequest) -> bool:
+        """approveChatJoinRequest: the user joins (a chat_member update with the link)."""
+        chat, user_id = self._pending_request(request)
+        self.world.settle_join_request(chat.chat_id, user_id, approve=True)
+        return True
+
+    def decline_chat_join_request(self, request: ApiRequest) -> bool:
+        """declineChatJoinRequest."""
+        chat, user_id = self._pending_request(request)
+        self.world.settle_join_request(chat.chat_id, user_id, approve=False)
+        return True
+
+    def set_chat_member_tag(self, request: ApiRequest) -> bool:
+        """setChatMemberTag (Bot API 9.5): a regular member's tag, 0-16 characters without
+        emoji; the bot needs the can_manage_tags right. No tag removes it."""
+        chat, user_id = self._administered(request)
+        if not chat.bot_can_manage_tags:
+            raise bad_request("not enough rights to manage member tags")
+        status = chat.status_of(user_id)
+        if status not in ("member", "restricted"):
+            raise bad_request("USER_NOT_PARTICIPANT" if status not in PRESENT_STATUSES
+                              else "can't change the tag of a chat administrator")
+        tag = request.text("tag")
+        if len(tag) > TAG_LIMIT or any(_is_emoji(char) for char in tag):
+            raise bad_request("TAG_INVALID")
+        if tag:
+            chat.tags[user_id] = tag
+        else:
+            chat.tags.pop(user_id, None)
+        return True
+
     # --- the rest ------------------------------------------------------------------------
 
     def leave_chat(self, request: ApiRequest) -> bool:
@@ -755,6 +816,12 @@ def _check_private_only(markup: JSON | None) -> None:
         for asks, refusal in PRIVATE_ONLY_BUTTONS.items():
             if isinstance(button, dict) and button.get(asks):
                 raise bad_request(refusal)
+
+
+def _is_emoji(char: str) -> bool:
+    """Pictographs and dingbats, which Telegram refuses in a member tag."""
+    code = ord(char)
+    return code >= 0x1F000 or 0x2600 <= code <= 0x27BF or code in (0xFE0F, 0x200D)
 
 
 def _check_inline_keyboard(rows: object) -> None:

@@ -47,6 +47,7 @@ RAW_STRING_FIELDS = frozenset(
         "explanation",
         "address",
         "sticker",
+        "tag",
     }
 )
 CONFLICT_OTHER_POLL = (
@@ -451,6 +452,7 @@ class BotApiEmulator:
         bot_member: bool = True,
         bot_admin: bool = False,
         bot_can_pin: bool = True,
+        bot_can_manage_tags: bool = False,
     ) -> JSON:
         """Create a group with its members and the bot's status; sends no update."""
         return self.world.add_group(
@@ -463,6 +465,7 @@ class BotApiEmulator:
             bot_member=bot_member,
             bot_admin=bot_admin,
             bot_can_pin=bot_can_pin,
+            bot_can_manage_tags=bot_can_manage_tags,
         )
 
     def user_sends(
@@ -533,6 +536,12 @@ class BotApiEmulator:
     def user_joins(self, user_id: int, chat_id: int) -> JSON:
         """A user joins a group; returns the service message."""
         return self.world.user_joins(user_id, chat_id)
+
+    def user_requests_to_join(
+        self, user_id: int, chat_id: int, bio: str | None = None
+    ) -> JSON:
+        """A user asks to join a supergroup through an invite link that needs approval."""
+        return self.world.user_requests_to_join(user_id, chat_id, bio)
 
     def user_leaves(self, user_id: int, chat_id: int) -> JSON:
         """A user leaves a group; returns the service message."""

@@ -27,6 +27,8 @@ DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "messag
 MEMBER_STATUSES = ("creator", "administrator", "member", "restricted", "left", "kicked")
 PRESENT_STATUSES = frozenset({"creator", "administrator", "member", "restricted"})
 ADMIN_STATUSES = frozenset({"creator", "administrator"})
+JOIN_WINDOW_SECONDS = 300  # how long user_chat_id of a join request may be written to
+INVITE_LINK = "https://t.me/+EmuLatedJoinLink"
 _MENTION = re.compile(r"@[A-Za-z][A-Za-z0-9_]{3,31}")
 
 
@@ -42,6 +44,14 @@ class UserRecord:
     is_bot: bool = False
     started: bool = False
     blocked: bool = False
+    # Groups whose pending join request lets the bot write to this user before Start, and
+    # until when (monotonic): Telegram allows it for 5 minutes, until the request is handled.
+    join_windows: dict[int, float] = field(default_factory=dict)
+
+    def may_receive(self, now: float) -> bool:
+        """Whether the bot may send to this user: they pressed Start, or asked to join a
+        group the bot administers a short while ago."""
+        return self.started or any(until > now for until in self.join_windows.values())
 
     def to_json(self) -> JSON:
         """The Bot API User object."""
@@ -78,6 +88,9 @@ class ChatRecord:
     migrated_to: int | None = None
     migrated_from: int | None = None
     pinned: list[int] = field(default_factory=list)
+    bot_can_manage_tags: bool = False  # the admin right a bot needs for setChatMemberTag
+    join_requests: dict[int, int] = field(default_factory=dict)  # user → date of the request
+    tags: dict[int, str] = field(default_factory=dict)  # member tags (Bot API 9.5)
     restrictions: dict[int, JSON] = field(default_factory=dict)  # the last permissions set
 
     @property
@@ -197,17 +210,23 @@ def command_entities(text: str) -> list[JSON]:
     return entities
 
 
-def member_json(user: JSON, status: str, *, can_pin: bool = True) -> JSON:
+def member_json(
+    user: JSON, status: str, *, can_pin: bool = True, can_manage_tags: bool = False,
+    tag: str | None = None,
+) -> JSON:
     """A Bot API ChatMember object for a status, with every field PTB requires."""
     member: JSON = {"status": status, "user": user}
     if status == "creator":
         member["is_anonymous"] = False
     elif status == "administrator":
         member.update(admin_rights(can_pin=can_pin))
+        member["can_manage_tags"] = can_manage_tags
     elif status == "kicked":
         member["until_date"] = 0
     elif status == "restricted":
         member.update(restricted_rights())
+    if tag and status in ("member", "restricted"):
+        member["tag"] = tag
     return member
 
 
@@ -406,11 +425,13 @@ class World:
         bot_member: bool = True,
         bot_admin: bool = False,
         bot_can_pin: bool = True,
+        bot_can_manage_tags: bool = False,
     ) -> JSON:
         """Create a group (or supergroup) with its members, without sending any update."""
         if chat_id >= 0:
             raise ValueError(f"group chat ids are negative, got {chat_id}")
-        chat = ChatRecord(chat_id, title, supergroup=supergroup, bot_can_pin=bot_can_pin)
+        chat = ChatRecord(chat_id, title, supergroup=supergroup, bot_can_pin=bot_can_pin,
+                          bot_can_manage_tags=bot_can_manage_tags)
         for user_id, status in self._initial_statuses(members, admins, creator):
             self.user(user_id)
             chat.members[user_id] = status
@@ -625,10 +646,18 @@ class World:
         """A user leaves a group: a left_chat_member message and a chat_member update."""
         return self._change_membership(user_id, chat_id, "left", "left_chat_member")
 
-    def _change_membership(self, user_id: int, chat_id: int, status: str, field_name: str) -> JSON:
+    def _change_membership(
+        self, user_id: int, chat_id: int, status: str, field_name: str,
+        *, invite_link: JSON | None = None,
+    ) -> JSON:
         user, chat = self.user(user_id), self.group(chat_id)
         old = chat.status_of(user_id)
         chat.members[user_id] = status
+        if status in PRESENT_STATUSES:  # Telegram drops a pending request of a new member
+            chat.join_requests.pop(user_id, None)
+            user.join_windows.pop(chat_id, None)
+        if status == "left":
+            chat.tags.pop(user_id, None)
         message = self._service_message(chat, user.to_json())
         if field_name == "new_chat_members":
             message["new_chat_members"] = [user.to_json()]
@@ -636,8 +665,59 @@ class World:
         else:
             message[field_name] = user.to_json()
         self._deliver_service_message(chat, message)
-        self._push_chat_member(chat, user, old, status)
+        self._push_chat_member(chat, user, old, status, invite_link=invite_link)
         return message
+
+    def user_requests_to_join(self, user_id: int, chat_id: int, bio: str | None = None) -> JSON:
+        """A user opens an invite link that needs approval and asks to join: a
+        chat_join_request for a bot that administers the supergroup (with can_invite_users).
+
+        Telegram offers no request to members (their app opens the group) nor to banned
+        users, and a second one while the first is pending changes nothing (None then)."""
+        user, chat = self.user(user_id), self.group(chat_id)
+        if not chat.supergroup:
+            raise ValueError(f"join requests need a supergroup; {chat_id} is a basic group")
+        status = chat.status_of(user_id)
+        if status in PRESENT_STATUSES:
+            raise ValueError(f"user {user_id} is a member of {chat_id} already")
+        if status == "kicked":
+            raise ValueError(f"user {user_id} is banned from {chat_id}")
+        if user_id in chat.join_requests:
+            return {}
+        chat.join_requests[user_id] = int(time.time())
+        if chat.bot_status != "administrator":
+            return {}
+        user.join_windows[chat_id] = time.monotonic() + JOIN_WINDOW_SECONDS
+        request: JSON = {
+            "chat": chat.to_json(),
+            "from": user.to_json(),
+            "user_chat_id": user_id,
+            "date": chat.join_requests[user_id],
+            "invite_link": self.invite_link_json(chat),
+        }
+        if bio:
+            request["bio"] = bio
+        return self.push_update({"chat_join_request": request})
+
+    def invite_link_json(self, chat: ChatRecord) -> JSON:
+        """The ChatInviteLink (needing approval) that join requests come through."""
+        return {
+            "invite_link": INVITE_LINK,
+            "creator": self._owner_json(chat),
+            "creates_join_request": True,
+            "is_primary": False,
+            "is_revoked": False,
+        }
+
+    def settle_join_request(self, chat_id: int, user_id: int, approve: bool) -> None:
+        """An admin approved (the user joins: a service message and chat_member) or declined
+        a pending join request; the bot may no longer write to them unless they started it."""
+        chat, user = self.group(chat_id), self.user(user_id)
+        del chat.join_requests[user_id]
+        user.join_windows.pop(chat_id, None)
+        if approve:
+            self._change_membership(user_id, chat_id, "member", "new_chat_members",
+                                    invite_link=self.invite_link_json(chat))
 
     def promote(self, chat_id: int, user_id: int, admin: bool = True) -> None:
         """Make a member an administrator (or back to a plain member)."""
@@ -736,11 +816,16 @@ class World:
         if chat.bot_status in PRESENT_STATUSES:
             self.push_update({"message": message})
 
-    def _push_chat_member(self, chat: ChatRecord, user: UserRecord, old: str, new: str) -> None:
+    def _push_chat_member(
+        self, chat: ChatRecord, user: UserRecord, old: str, new: str,
+        *, invite_link: JSON | None = None,
+    ) -> None:
         """Telegram sends chat_member updates only to bots that administer the chat."""
         if chat.bot_status != "administrator":
             return
         change = self._member_change(chat.to_json(), user.to_json(), user, old, new)
+        if invite_link is not None:
+            change["invite_link"] = invite_link
         self.push_update({"chat_member": change})
 
     def _push_my_chat_member(
@@ -753,15 +838,17 @@ class World:
     def _member_change(
         self, chat: JSON, sender: JSON, subject: UserRecord, old: str, new: str
     ) -> JSON:
-        can_pin = True
+        can_pin, can_tag = True, False
         if subject.user_id == self.bot.user_id and chat["id"] in self.chats:
             can_pin = self.chats[chat["id"]].bot_can_pin
+            can_tag = self.chats[chat["id"]].bot_can_manage_tags
+        user = subject.to_json()
         return {
             "chat": chat,
             "from": sender,
             "date": int(time.time()),
-            "old_chat_member": member_json(subject.to_json(), old, can_pin=can_pin),
-            "new_chat_member": member_json(subject.to_json(), new, can_pin=can_pin),
+            "old_chat_member": member_json(user, old, can_pin=can_pin, can_manage_tags=can_tag),
+            "new_chat_member": member_json(user, new, can_pin=can_pin, can_manage_tags=can_tag),
         }
 
     # --- messages as Bot API objects -----------------------------------------------------

@@ -8,7 +8,6 @@ get one booking between them. Pending bookings hold their place until an owner d
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -30,8 +29,8 @@ from bot.services.weektime import (
     local_date,
     local_moment,
     parse_clock,
-    parse_days,
     parse_range,
+    parse_weekly,
 )
 from bot.text import is_blank, one_line
 from bot.views import bookings as views
@@ -63,29 +62,18 @@ class BookableSpec:
 def parse_opening(text: str) -> list[list[int] | None] | None:
     """Seven opening ranges (Monday first) from "mon-fri 16:00-21:00 sat 09:00-12:00".
 
-    A range with no days before it is for every day; a range must end on its own day.
-    None if anything is malformed.
+    A range with no days before it is for every day; a range must end on its own day
+    ("-24:00" at the latest). None if anything is malformed.
     """
-    hours: list[list[int] | None] = [None] * 7
-    pending: list[int] = []
-    for token in filter(None, re.split(r"[\s,，;；、]+", text.strip())):
-        found = parse_range(token)
-        if found is not None:
-            start, end = found
-            end = end or DAY_MINUTES  # "-24:00"
-            if end <= start:
-                return None
-            for day in pending or range(7):
-                hours[day] = [start, end]
-            pending = []
-            continue
-        days = parse_days(token)
-        if days is None:
-            return None
-        pending += days
-    if pending or all(entry is None for entry in hours):
+    return parse_weekly(text, _opening)
+
+
+def _opening(word: str) -> list[int] | None:
+    found = parse_range(word)
+    if found is None:
         return None
-    return hours
+    start, end = found[0], found[1] or DAY_MINUTES
+    return [start, end] if end > start else None
 
 
 def parse_bookable(text: str) -> BookableSpec:

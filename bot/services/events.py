@@ -44,6 +44,7 @@ from bot.services.community import Role as Rights
 from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.prompts import Prompts
+from bot.services.quiet import QuietHoursService
 from bot.text import one_line, tidy
 from bot.views import events as views
 from bot.views.common import OutMessage, Rows
@@ -291,8 +292,10 @@ class EventService:
         prompts: Prompts,
         points: PointsService,
         extra_rows: CardRows | None = None,
+        quiet: QuietHoursService | None = None,
     ) -> None:
         self.db = db
+        self.quiet = quiet  # holds reminders in the group during its quiet hours
         self.clock = clock
         self.config = config
         self.outbox = outbox
@@ -547,13 +550,15 @@ class EventService:
     ) -> None:
         t = await self.translator_for(chat_id)
         for n, chunk in enumerate(_chunks(people, MENTIONS_PER_MESSAGE)):
+            message = views.group_note(t, note, event, self.tz, [s.user for s in chunk])
+            key = f"event:{event.id}:{tag}:group:{chat_id}:{n}"
+            if note == "reminder" and self.quiet is not None:
+                await self.quiet.post_to_chat(tx, chat_id, message, kind=KIND_GROUP_NOTE,
+                                              ref=f"event:{event.id}", dedupe_key=key)
+                continue
             await self.outbox.queue_message(
-                tx,
-                chat_id,
-                views.group_note(t, note, event, self.tz, [signup.user for signup in chunk]),
-                kind=KIND_GROUP_NOTE,
-                ref=f"event:{event.id}",
-                dedupe_key=f"event:{event.id}:{tag}:group:{chat_id}:{n}",
+                tx, chat_id, message, kind=KIND_GROUP_NOTE, ref=f"event:{event.id}",
+                dedupe_key=key,
             )
 
     async def private_note_settled(self, tx: Transaction, delivery: Delivery) -> None:

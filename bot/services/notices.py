@@ -6,6 +6,8 @@ notice's posts settle with their outbox rows (``on_settled`` hooks, in the same
 transaction, with a stored check job as a safety net); when the last one has settled,
 the owner who asked in private gets one summary. Each post is a live card (``bot.cards``):
 its count of confirmations is edited in batches, at most once per COUNT_EDIT_SECONDS.
+A post to a group in its quiet hours waits in a stored release job (``bot.services.quiet``);
+each occurrence of a recurring notice (``bot.services.recurring``) is a notice of its own.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from bot.i18n import N_, Translator, translator
 from bot.outbox import Delivery, Outbox
 from bot.scheduler import Scheduler
 from bot.services.community import Actor, Community, Role
+from bot.services.quiet import QuietHoursService
+from bot.services.recurrence import Recurrence, read_every
 from bot.text import one_line, tidy
 from bot.views import notices as views
 from bot.views.common import OutMessage
@@ -34,6 +38,7 @@ from storage.notices import SEND_JOB_PREFIX, NoticeRepository
 
 SEND_JOB = "notice.send"
 SETTLE_JOB = "notice.settle"
+RELEASE_JOB = "notice.release"  # a post held by quiet hours goes out
 CARD = "notice_post"  # the live card of a post; its ref is the post's id
 NOTICE_KIND = "notice"
 PIN_KIND = "notice_pin"
@@ -72,6 +77,7 @@ class Draft:
     send_at: float | None = None
     to_all: bool = False
     buildings: tuple[Building, ...] = ()
+    every: Recurrence | None = None  # a recurring notice: its rule
 
 
 class NoticeService:
@@ -87,6 +93,7 @@ class NoticeService:
         scheduler: Scheduler,
         community: Community,
         cards: LiveCards,
+        quiet: QuietHoursService | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -95,6 +102,7 @@ class NoticeService:
         self.scheduler = scheduler
         self.community = community
         self.cards = cards
+        self.quiet = quiet  # None: no quiet hours (unit tests of notices alone)
         self.repo = NoticeRepository(db)
         # Telegram allows about 20 messages and edits a minute in a group, so an edit for
         # every press would be refused in a burst: the first press after a quiet spell is
@@ -118,7 +126,7 @@ class NoticeService:
     async def draft(self, text: str, *, private: bool) -> Draft:
         """Read ``[pin] [at DATE TIME] [buildings] text``; buildings come first in private."""
         now = self.clock.now()
-        pin, send_at, rest = read_options(text, self.tz, now)
+        pin, send_at, every, rest = read_all_options(text, self.tz, now)
         to_all, buildings = False, tuple[Building, ...]()
         if private and rest:
             word, tail = first_word(rest)
@@ -128,9 +136,11 @@ class NoticeService:
                 known = await self.community.buildings.all(active_only=False)
                 picked, rest = take_buildings(rest, known)
                 buildings = tuple(picked)
-            pin, send_at, rest = read_options(rest, self.tz, now, pin=pin, send_at=send_at)
+            pin, send_at, every, rest = read_all_options(
+                rest, self.tz, now, pin=pin, send_at=send_at, every=every
+            )
         body = checked_text(rest, private=private, example=self.example_time())
-        return Draft(body, pin, send_at, to_all, buildings)
+        return Draft(body, pin, send_at, to_all, buildings, every)
 
     def example_time(self) -> str:
         """Tomorrow at 09:00 in the community's time zone, as owners write it."""
@@ -153,13 +163,7 @@ class NoticeService:
         The same command message handled twice (a crash before its update was marked
         handled) returns the notice it created the first time.
         """
-        if not buildings:
-            raise NotFound(
-                N_("There is no building yet. Add me to a building's group and run /setup there.")
-            )
-        foreign = [b.name for b in buildings if not await self._owns(actor, b)]
-        if foreign:
-            raise NotAllowed(NOT_OWNER, names=", ".join(foreign))
+        await self.require_owner_of_all(actor, buildings)
         author_id = actor.user_id
         now = self.clock.now()
         async with self.db.transaction() as tx:
@@ -186,6 +190,59 @@ class NoticeService:
                 )
             return await self._notice(tx, notice_id)
 
+    async def require_owner_of_all(self, actor: Actor, buildings: Sequence[Building]) -> None:
+        """Refuse unless there are buildings and the actor owns every one."""
+        if not buildings:
+            raise NotFound(
+                N_("There is no building yet. Add me to a building's group and run /setup there.")
+            )
+        foreign = [b.name for b in buildings if not await self._owns(actor, b)]
+        if foreign:
+            raise NotAllowed(NOT_OWNER, names=", ".join(foreign))
+
+    async def post_occurrence(
+        self,
+        tx: Transaction,
+        recurring_id: int,
+        author_id: int,
+        origin_chat_id: int,
+        text: str,
+        pin: bool,
+        building_ids: Sequence[int],
+        at: float,
+    ) -> int | None:
+        """Post one occurrence of a recurring notice as a notice of its own; None if this
+        occurrence was posted before (one notice per rule and time: the index decides)."""
+        if await self.repo.occurrence(tx, recurring_id, at) is not None:
+            return None
+        now = self.clock.now()
+        notice_id = await self.repo.add(
+            tx, author_id, origin_chat_id, text, pin, at, now, recurring_id=recurring_id
+        )
+        for building_id in building_ids:
+            building = await self.community.buildings.by_id(building_id)
+            if building is not None:
+                await self.repo.add_post(tx, notice_id, building.id, building.chat_id, "scheduled")
+        await self.repo.start_sending(tx, notice_id, now)
+        await self._send(tx, notice_id, now)
+        return notice_id
+
+    async def holds(self, buildings: Sequence[Building], at: float | None) -> list[
+        tuple[Building, float]
+    ]:
+        """The buildings whose quiet hours hold a post made at ``at`` (None: now), and when
+        it goes out there."""
+        if self.quiet is None:
+            return []
+        moment = self.clock.now() if at is None else at
+        held = []
+        async with self.db.transaction() as tx:
+            for building in buildings:
+                until = await self.quiet.held_until(tx, building.id, moment)
+                if until is not None:
+                    held.append((building, until))
+        return held
+
     async def _owns(self, actor: Actor, building: Building) -> bool:
         try:
             await self.community.require(actor, building, Role.OWNER)
@@ -209,24 +266,52 @@ class NoticeService:
         notice = await self.repo.get(notice_id, tx)
         assert notice is not None
         for post in await self.repo.posts(tx, notice_id):
-            if post.status != "scheduled":
-                continue
-            if not post.chat_active:
-                await self.repo.set_failed(tx, post.id, REMOVED)
-                continue
-            row_id = await self.cards.send(
-                tx,
-                CARD,
-                str(post.id),
-                post.chat_id,
-                views.post(self._t(post.language), notice, post.id, 0),
-                outbox_ref=f"notice:{notice_id}",
-                dedupe_key=f"notice post {post.id}",
-                batch=f"notice:{notice_id}",
-            )
-            await self.repo.set_queued(tx, post.id, row_id)
+            if post.status == "scheduled":
+                await self._send_post(tx, notice, post, now)
         await self._check_later(tx, notice_id, 1, now)
         await self._settle(tx, notice_id, now)
+
+    async def _send_post(
+        self, tx: Transaction, notice: Notice, post: NoticePost, now: float
+    ) -> None:
+        """Queue one post, or hold it to the end of its group's quiet hours."""
+        if not post.chat_active:
+            await self.repo.set_failed(tx, post.id, REMOVED)
+            return
+        until = None if self.quiet is None else await self.quiet.held_until(
+            tx, post.building_id, now
+        )
+        if until is not None:
+            await self.repo.set_held(tx, post.id, until)
+            await self.scheduler.schedule(
+                tx, RELEASE_JOB, f"notice release {post.id} {int(until)}", until,
+                {"notice": notice.id, "post": post.id}, grace_seconds=LATE_GRACE_SECONDS,
+            )
+            return
+        row_id = await self.cards.send(
+            tx,
+            CARD,
+            str(post.id),
+            post.chat_id,
+            views.post(self._t(post.language), notice, post.id, 0),
+            outbox_ref=f"notice:{notice.id}",
+            dedupe_key=f"notice post {post.id}",
+            batch=f"notice:{notice.id}",
+        )
+        await self.repo.set_queued(tx, post.id, row_id)
+
+    async def release(self, tx: Transaction, job: Job) -> None:
+        """Job: the quiet hours that held a post are over (held again if they moved)."""
+        notice = await self.repo.get(int(job.data["notice"]), tx)
+        post = await self.repo.post(tx, int(job.data["post"]))
+        if notice is None or post is None or notice.status != "sending":
+            return
+        if post.status != "scheduled":
+            return
+        now = self.clock.now()
+        await self._send_post(tx, notice, post, now)
+        await self._check_later(tx, notice.id, int(now), now)  # a round of its own
+        await self._settle(tx, notice.id, now)
 
     async def _post_card(self, tx: Transaction, ref: str, chat_id: int) -> OutMessage | None:
         """The post as its group sees it now, with the count of confirmations."""
@@ -255,7 +340,9 @@ class NoticeService:
         now = self.clock.now()
         await self._settle(tx, notice_id, now)
         notice = await self.repo.get(notice_id, tx)
-        if notice is not None and notice.status == "sending":
+        queued = any(post.status == "queued" for post in await self.repo.posts(tx, notice_id))
+        if notice is not None and notice.status == "sending" and queued:
+            # posts held by quiet hours plan their own check when they are released
             await self._check_later(tx, notice_id, round_ + 1, now)
 
     async def _check_later(self, tx: Transaction, notice_id: int, round_: int, now: float) -> None:
@@ -478,6 +565,37 @@ def read_options(
             send_at, rest = read_time(tail, tz, now)
         else:
             return pin, send_at, rest
+
+
+def read_all_options(
+    text: str,
+    tz: ZoneInfo,
+    now: float,
+    *,
+    pin: bool = False,
+    send_at: float | None = None,
+    every: Recurrence | None = None,
+) -> tuple[bool, float | None, Recurrence | None, str]:
+    """``read_options`` and a recurrence (``every mon 09:00``) in any order; a notice is
+    either at a time or recurring, not both."""
+    rest = text
+    while True:
+        pin, send_at, rest = read_options(rest, tz, now, pin=pin, send_at=send_at)
+        found, rest = (None, rest) if every is not None else read_every(rest)
+        if found is None:
+            break
+        every = found
+    if every is not None and send_at is not None:
+        raise InvalidInput(
+            N_(
+                "A notice is either at a time (at {example}) or recurring (every mon 09:00), "
+                "not both."
+            ),
+            example=(datetime.fromtimestamp(now, tz) + timedelta(days=1)).strftime(
+                "%Y-%m-%d 09:00"
+            ),
+        )
+    return pin, send_at, every, rest
 
 
 def read_time(text: str, tz: ZoneInfo, now: float) -> tuple[float, str]:

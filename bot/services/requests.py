@@ -56,10 +56,11 @@ from bot.services.points import PointsService
 from bot.services.prompts import Prompts
 from bot.text import is_blank, tidy
 from bot.views import requests as view
-from bot.views.common import OutMessage, former_resident
+from bot.views.common import OutMessage, former_resident, with_flat
 from bot.views.requests import CATEGORIES, STATES, category_label
 from storage.db import Database, Transaction
 from storage.requests import RequestRepository
+from storage.welcome import WelcomeRepository
 
 __all__ = [  # the labels are re-exported for the reports, which import them from here
     "CATEGORIES",
@@ -280,6 +281,7 @@ class RequestService:
         self.settings = config.requests
         self.buildings = community.buildings
         self.repo = RequestRepository(db)
+        self.flats = WelcomeRepository(db)  # a resident's flat, shown on the cards
         # Edited at once: a volunteer who lost a race must see who won before pressing again.
         cards.register(LIVE_CARD, self._render_card, send_kind=CARD, edit_kind=CARD_EDIT)
 
@@ -1189,7 +1191,9 @@ class RequestService:
             request,
             viewer,
             building=building.name if building else "—",
-            resident=await self._name(request.resident_id, t),
+            resident=with_flat(await self._name(request.resident_id, t),
+                               await self.flats.flat_text(request.building_id,
+                                                          request.resident_id)),
             claimer=await self._name(request.claimer_id, t),
             tz=self.config.community.tz,
         )

@@ -54,6 +54,7 @@ from bot.services.community import Actor, Community, Role
 from bot.services.duty import UnfinishedRequests, WorkHours
 from bot.services.people import People
 from bot.services.points import PointsService
+from bot.services.quiet import QuietHoursService
 from bot.services.weektime import (
     WeeklySlot,
     first_day_after,
@@ -320,8 +321,10 @@ class RosterService:
         requests: UnfinishedRequests,
         hours: WorkHours,
         cards: LiveCards,
+        quiet: QuietHoursService | None = None,
     ) -> None:
         self.db = db
+        self.quiet = quiet  # holds the weekly digest in quiet hours (not shift reminders)
         self.clock = clock
         self.config = config
         self.outbox = outbox
@@ -1100,10 +1103,13 @@ class RosterService:
         if at is None or at != (job.data["weekday"], job.data["minute"]):
             return  # turned off, or moved: the job of the new time posts it
         t = await self.translator_for(building.chat_id)
-        await self.outbox.queue_message(
-            tx, building.chat_id, views.digest(t, await self.digest(building), self.tz),
-            kind="duty_digest", dedupe_key=job.key,
-        )
+        message = views.digest(t, await self.digest(building), self.tz)
+        if self.quiet is not None:
+            await self.quiet.post(tx, building.id, building.chat_id, message,
+                                  kind="duty_digest", dedupe_key=job.key)
+        else:
+            await self.outbox.queue_message(tx, building.chat_id, message, kind="duty_digest",
+                                            dedupe_key=job.key)
         await self._schedule_digest(tx, building.id, at, job.due_at)
 
     def _digest_key(self, building_id: int, at: tuple[int, int], after: float) -> str:

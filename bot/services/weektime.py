@@ -11,8 +11,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+T = TypeVar("T")
 DAY_MINUTES = 24 * 60
 WEEKDAY_WORDS = {
     **{name: n for n, name in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))},
@@ -78,28 +80,33 @@ def parse_days(word: str) -> list[int] | None:
     return [(first + n) % 7 for n in range((last - first) % 7 + 1)]
 
 
-def parse_closing(text: str) -> list[int | None] | None:
-    """Seven closing minutes (Monday first, None: no closing) from "mon-fri 21:00 sat 18:00".
+def parse_weekly(text: str, value: Callable[[str], T | None]) -> list[T | None] | None:
+    """Seven values (Monday first) from "mon-fri <value> sat <value>", each word read by
+    ``value`` or as days.
 
-    A time with no days before it is for every day. None if anything is malformed.
+    A value with no days before it is for every day. None if anything is malformed.
     """
-    closing: list[int | None] = [None] * 7
+    week: list[T | None] = [None] * 7
     pending: list[int] = []
-    tokens = re.split(r"[\s,，;；、]+", text.strip())
-    for token in filter(None, tokens):
-        minute = parse_clock(token)
-        if minute is not None:
+    for token in filter(None, re.split(r"[\s,，;；、]+", text.strip())):
+        found = value(token)
+        if found is not None:
             for day in pending or range(7):
-                closing[day] = minute
+                week[day] = found
             pending = []
             continue
         days = parse_days(token)
         if days is None:
             return None
         pending += days
-    if pending or all(minute is None for minute in closing):
+    if pending or all(entry is None for entry in week):
         return None
-    return closing
+    return week
+
+
+def parse_closing(text: str) -> list[int | None] | None:
+    """Seven closing minutes (Monday first, None: no closing) from "mon-fri 21:00 sat 18:00"."""
+    return parse_weekly(text, parse_clock)
 
 
 def clock_text(minute: int) -> str:

@@ -137,6 +137,11 @@ def former_resident(t: Translator) -> str:
     return t("a former resident")
 
 
+def with_flat(name: str, flat: str | None) -> str:
+    """A person as volunteers and owners see them, with the flat they gave: "张伟 (3-502)"."""
+    return f"{name} ({flat})" if flat else name
+
+
 def mention(user: User) -> Html:
     """An HTML link that notifies the person, with their name escaped."""
     return Html(f'<a href="tg://user?id={user.id}">{html_escape(user.display_name)}</a>')

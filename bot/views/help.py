@@ -64,6 +64,7 @@ USAGE: dict[str, Usage] = {
     "unvolunteer": Usage(Role.OWNER, "@zhang"),
     "notice": Usage(Role.OWNER, N_("tomorrow 9:00-12:00 no water")),
     "notices": Usage(Role.OWNER),
+    "quiet": Usage(Role.OWNER, "22:00-07:00"),
     "roster": Usage(Role.OWNER),
     "facility": Usage(Role.OWNER),
     "book": Usage(Role.RESIDENT, N_("study room 2026-12-05 16:00")),
@@ -73,6 +74,8 @@ USAGE: dict[str, Usage] = {
     "event": Usage(Role.OWNER, N_("2026-12-05 09:00 | Health check | Community hall | 40 | 2")),
     "stats": Usage(Role.OWNER, "2026-10"),
     "export": Usage(Role.OWNER, "2026-10"),
+    "welcome": Usage(Role.OWNER, N_("Welcome to {building}, {name}!")),
+    "rules": Usage(Role.STRANGER),
 }
 HEADINGS = {
     Role.STRANGER: N_("<b>For everyone</b>"),

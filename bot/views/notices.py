@@ -10,8 +10,18 @@ from zoneinfo import ZoneInfo
 from bot.callbacks import button_data
 from bot.domain.core import Building
 from bot.domain.notices import Confirmations, Notice, NoticeLine, NoticePost
+from bot.domain.recurring import RecurringNotice
 from bot.i18n import N_, Html, Translator, html_escape
-from bot.views.common import Button, OutMessage, building_names, fit, keyboard, local_time
+from bot.views import recurring
+from bot.views.common import (
+    Button,
+    OutMessage,
+    building_names,
+    fit,
+    keyboard,
+    local_time,
+    with_flat,
+)
 
 FEATURE = "notice"  # the buttons' prefix: notice:<action>:<id>
 PREVIEW = 40  # the first characters of a notice, in the list
@@ -95,6 +105,11 @@ def scheduled_here(t: Translator, notice: Notice, tz: ZoneInfo, can_pin: bool) -
     return OutMessage(text + ("" if can_pin else "\n" + t(PIN_ADVICE)))
 
 
+def pin_advice(t: Translator) -> OutMessage:
+    """Said when a notice to come asks to be pinned and the bot may not pin."""
+    return OutMessage(t(PIN_ADVICE))
+
+
 def posted_unpinned(t: Translator) -> OutMessage:
     """The answer to /notice pin when the bot may not pin."""
     return OutMessage(t("The notice is posted, but I cannot pin it.") + " " + t(PIN_ADVICE))
@@ -135,20 +150,27 @@ def cancelled_alert(t: Translator, notice_id: int) -> str:
 
 
 def listing(
-    t: Translator, lines: Sequence[NoticeLine], private: bool, tz: ZoneInfo
+    t: Translator,
+    lines: Sequence[NoticeLine],
+    private: bool,
+    tz: ZoneInfo,
+    rules: Sequence[RecurringNotice] = (),
 ) -> OutMessage:
-    """One line for each notice, with «Cancel» and (in private) «Who confirmed» buttons."""
-    if not lines:
+    """The recurring notices (with «Stop»), then one line for each notice, with «Cancel»
+    and (in private) «Who confirmed» buttons."""
+    if not lines and not rules:
         return OutMessage(t("No notices yet. Post one with /notice followed by the text."))
-    text = [t("<b>Notices</b>")] + [notice_line(t, line, tz) for line in lines]
+    text = [t("<b>Notices</b>")] + [recurring.rule_line(t, rule, tz) for rule in rules]
+    text += [notice_line(t, line, tz) for line in lines]
     text.append(
         t("Press a button to see who confirmed, or send /notices followed by the number.")
         if private
         else t("To see who confirmed, send me /notices followed by the number in a private chat.")
     )
-    buttons = [button for line in lines if (button := _line_button(t, line, private))]
+    buttons = [recurring.stop_button(t, rule) for rule in rules]
+    buttons += [button for line in lines if (button := _line_button(t, line, private))]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    return OutMessage("\n\n".join(text), keyboard(*rows))  # at most 15 short lines
+    return OutMessage(fit(t, [part + "\n" for part in text]).rstrip(), keyboard(*rows))
 
 
 def notice_line(t: Translator, line: NoticeLine, tz: ZoneInfo) -> str:
@@ -159,6 +181,8 @@ def notice_line(t: Translator, line: NoticeLine, tz: ZoneInfo) -> str:
         state = t("scheduled for {time}", time=_time(t, line.send_at, tz))
     elif line.status == "cancelled":
         state = t("cancelled")
+    elif line.held_until is not None:
+        state = recurring.held_state(t, line.held_until, tz)
     else:
         state = (
             _time(t, line.send_at or line.created_at, tz)
@@ -195,7 +219,7 @@ def confirmers(t: Translator, confirmations: Confirmations) -> OutMessage:
         return OutMessage(t("Nobody has confirmed notice #{id} yet.", id=notice_id))
     text = [t("<b>Who confirmed notice #{id}</b>", id=notice_id)]
     for name, group in groupby(confirmations.people, key=lambda person: person.building_name):
-        names = [person.user.display_name for person in group]
+        names = [with_flat(person.user.display_name, person.flat) for person in group]
         text.append(
             "\n"
             + t(

@@ -41,6 +41,9 @@ STATE = {
     "notices": "*",
     "notice_posts": "id, notice_id, building_id, chat_id",
     "notice_confirmations": "*",
+    "recurring_notices": "*",
+    "recurring_notice_buildings": "*",
+    "quiet_hours": "*",
     "requests": "*",
     "request_events": "*",
     "request_drafts": "*",
@@ -73,6 +76,9 @@ STATE = {
     "hours_building_settings": "*",
     "hours_certificates": "*",
     "volunteer_applications": "*",
+    "building_texts": "*",
+    "flats": "*",
+    "join_requests": "*",
 }
 
 # Left out as well: residents, recorded as they speak in a group whatever they say; and

@@ -59,14 +59,15 @@ TEXT = st.lists(
     max_size=6,
 ).flatmap(lambda parts: st.sampled_from([" ", " | ", "\n", ""]).map(lambda sep: sep.join(parts)))
 
-FEATURES = ["requests", "notice", "roster", "lockup", "points", "event", "stats", "hours", "x",
-            ""]
+FEATURES = ["requests", "notice", "roster", "lockup", "points", "event", "stats", "hours",
+            "join", "booking", "x", ""]
 ACTIONS = [
     "claim", "release", "done", "details", "rate", "building", "ok", "names", "cancel",
     "view", "add", "addday", "addshift", "remove", "drop", "assign", "pick", "toggle",
     "announce", "swap", "swapto", "yes", "no", "start", "tick", "post", "approve", "reject",
     "join", "leave", "help", "cancelok", "keep", "sheet", "mark", "save", "away", "take", "cant",
-    "today", "week", "until", "offer", "confirm", "mnew", "mto", "in", "out", "code", "zap", "",
+    "today", "week", "until", "offer", "confirm", "mnew", "mto", "in", "out", "code",
+    "decline", "problem", "room", "day", "nowhy", "here", "zap", "",
 ]
 ARGUMENT = st.one_of(st.sampled_from(NUMBERS), st.integers(-(2**70), 2**70).map(str),
                      st.sampled_from(["{id}", "{id}", "{day}", "20261301", "x", ""]))
@@ -193,6 +194,8 @@ NUMBERED = [
     "/away 2026-12-{n}", "/away 2099-01-01 2099-{n}-01", "/coverage {n}",
     "/roster 1号楼 from 2099-{n}-01 add weekdays 09:00-10:00", "/points {n}", "/lang {n}",
     "/facility 1号楼 add x | {n} | a",
+    "/notice 1号楼 every {n} weeks mon 09:00 贴士", "/notice 1号楼 every {n}th 09:00 贴士",
+    "/notice 1号楼 every mon {n}:00 贴士", "/quiet {n}:00-07:00",
 ]
 
 

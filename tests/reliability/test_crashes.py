@@ -474,6 +474,9 @@ REPLAYS = [
     ("/note {claimed} 先打电话{n}", "private", "volunteer", "claimed_request"),
     ("/notice 今晚停电{n}", "group", "owner", ""),
     ("/notice {name} 今晚停电{n}", "private", "owner", ""),
+    ("/notice every mon 09:00 每周贴士{n}", "group", "owner", ""),
+    ("/notice {name} every day 08:00 早安{n}", "private", "owner", ""),
+    ("/quiet 22:00-07:00", "group", "owner", ""),
     ("/event {name} | {soon} | 义诊{n} | 活动室 | 40 | 2", "private", "owner", ""),
     ("40", "private", "owner", "event_form"),  # the capacity; would be taken as the helpers
     ("/award @{volunteer} 5 帮忙{n}", "group", "owner", ""),
@@ -493,6 +496,7 @@ REPLAYS = [
     ("requests:reopen:{rated}", "private", "resident", "done_request"),
     ("notice:ok:{post}", "post", "resident", "notice"),
     ("notice:cancel:{scheduled}", "private", "owner", "scheduled_notice"),
+    ("notice:stop:{recurring}", "private", "owner", "recurring_notice"),
     ("event:join:{event}", "card", "resident", "event"),
     ("event:leave:{event}", "card", "resident", "joined_event"),
     ("lockup:tick:{lockup}:0:1", "private", "volunteer", "lockup"),
@@ -521,6 +525,11 @@ REPLAYS = [
     ("booking:here:{soon_booking}", "private", "resident", "booking_soon"),
     ("lockup:problem:{lockup}", "private", "volunteer", "lockup"),
     ("窗户坏了{n}", "private", "volunteer", "lockup_problem"),  # becomes a repair request
+    ("/welcome 欢迎{name}新邻居{n}", "group", "owner", ""),
+    ("/rules 楼道里请不要堆放杂物{n}", "group", "owner", ""),
+    ("/rules {name} 晚十点后请保持安静{n}", "private", "owner", ""),
+    ("join:approve:{join}", "private", "owner", "join_request"),
+    ("join:decline:{join}", "private", "owner", "join_request"),
 ]
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from bot.services.lockup import parse_facility
 from bot.services.points import parse_reward
 from bot.views import care as care_views
 from bot.views import hours as hours_views
+from bot.views import welcome as welcome_views
 from handlers import bookings, events, notices, points, requests, roster
 from storage.flood import MuteRepository
 from tests.harness import Harness, settings_for
@@ -88,7 +89,12 @@ COMMANDS = [
     Row("/unvolunteer @{target}", "group", OWNERS, "target_volunteer"),
     Row("/notice 明天停水", "group", OWNERS),
     Row("/notice {name} 明天停水", "private", OWNERS),
+    Row("/notice every mon 09:00 每周小贴士", "group", OWNERS),
+    Row("/notice {name} every day 08:00 早安", "private", OWNERS),
     Row("/notices", "group", OWNERS),
+    Row("/quiet", "group", MEMBERS, note="anyone in the group may see the quiet hours"),
+    Row("/quiet 22:00-07:00", "group", OWNERS),
+    Row("/quiet off", "group", OWNERS),
     Row("/notices {notice}", "private", OWNERS, "notice"),
     Row("/request 帮忙修一下灯", "group", MEMBERS | OWN_BUILDING,
         note="in private, the other volunteer asks in their own building"),
@@ -166,6 +172,12 @@ COMMANDS = [
     Row("/certificate", "private", frozenset({"volunteer"}), "hours_entry",
         note="whoever has hours this year"),
     Row("/verify {certificate}", "private", EVERYONE, "certificate"),
+    Row("/welcome 欢迎新邻居", "group", OWNERS),
+    Row("/welcome {name} 欢迎新邻居", "private", OWNERS),
+    Row("/rules", "group", MEMBERS | OWN_BUILDING,
+        note="in private, a non-member reads their own building's rules (a stranger has none)"),
+    Row("/rules 楼道里请不要堆放杂物", "group", OWNERS),
+    Row("/rules {name} 楼道里请不要堆放杂物", "private", OWNERS),
     Row("/apply repair", "group", frozenset({"resident", "owner", "admin"}),
         note="a member of the building who is not a volunteer yet"),
     Row("/mydata", "private", EVERYONE, note="one's own data, as a file"),
@@ -206,6 +218,7 @@ BUTTONS = [
         note="whoever sees the post is in the group"),
     Row("notice:names:{notice}", "private", OWNERS, "notice"),
     Row("notice:cancel:{scheduled}", "private", OWNERS, "scheduled_notice"),
+    Row("notice:stop:{recurring}", "private", OWNERS, "recurring_notice"),
     Row("roster:view:{building_id}", "private", OWNERS),
     Row("roster:add:{building_id}", "private", OWNERS),
     Row("roster:addday:{building_id}:1", "private", OWNERS),
@@ -270,6 +283,8 @@ BUTTONS = [
     Row("hours:decline:{application}", "private", OWNERS, "application"),
     Row("hours:post:{building_id}", "private", OWNERS,
         note="post the ranking by hours in the group"),
+    Row("join:approve:{join}", "private", OWNERS, "join_request"),
+    Row("join:decline:{join}", "private", OWNERS, "join_request"),
     Row("care:unmute:{mute}", "private", OWNERS, "mute",
         note="the owners of the group where the antiflood muted someone"),
     Row("care:keep:{me}", "private", EVERYONE, note="Cancel under one's own /forgetme"),
@@ -302,7 +317,7 @@ def test_the_table_has_every_command_and_every_button() -> None:
         "requests": requests.BUTTONS, "notice": notices.ACTIONS, "roster": roster.BUTTONS,
         "lockup": ("start", "tick", "post", "problem"), "points": points.BUTTON_ACTIONS,
         "event": events.BUTTONS, "hours": hours_views.BUTTONS, "care": care_views.BUTTONS,
-        "booking": bookings.BUTTON_ACTIONS,
+        "booking": bookings.BUTTON_ACTIONS, "join": welcome_views.BUTTONS,
     }  # fmt: skip
     pressed = {tuple(row.what.split(":")[:2]) for row in BUTTONS}
     assert pressed == {(feature, action) for feature, names in actions.items()
@@ -490,6 +505,21 @@ async def media(community: Community, place: Place, role: str) -> dict[str, Any]
     return {"media": await last_id(community, "request_media"), "own": number}
 
 
+_applicants = itertools.count(20_000)
+
+
+async def join_request(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """Someone asked to join the group through the link and answered flat and name."""
+    harness, applicant = community.harness, next(_applicants)
+    harness.emu.add_user(applicant, f"App{applicant}", username=f"a{applicant}")
+    waiting = harness.emu.wait_for_message(applicant, "楼号-房号", 5)
+    harness.emu.user_requests_to_join(applicant, place.group)
+    await waiting
+    await ok(community, applicant, applicant, "3-502")
+    await ok(community, applicant, applicant, "陈明")
+    return {"join": await last_id(community, "join_requests")}
+
+
 async def target(community: Community, place: Place, role: str) -> dict[str, Any]:
     """The person to make a volunteer is not one yet."""
     services = community.harness.bot.services
@@ -526,6 +556,12 @@ async def scheduled_notice(community: Community, place: Place, role: str) -> dic
     at = local(community, hours=24)
     await ok(community, place.owner, place.owner, f"/notice {place.name} at {at} 明天停水")
     return {"scheduled": await last_id(community, "notices")}
+
+
+async def recurring_notice(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """A notice posted every Monday at 09:00."""
+    await ok(community, place.owner, place.owner, f"/notice {place.name} every mon 09:00 小贴士")
+    return {"recurring": await last_id(community, "recurring_notices")}
 
 
 async def shift(community: Community, place: Place, role: str) -> dict[str, Any]:
@@ -892,11 +928,13 @@ async def lockup_problem(community: Community, place: Place, role: str) -> dict[
 
 
 PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, Any]]]] = {
+    "join_request": join_request,
     "mute": mute,
     "target": target,
     "target_volunteer": target_volunteer,
     "notice": notice,
     "scheduled_notice": scheduled_notice,
+    "recurring_notice": recurring_notice,
     "own_request": own_request,
     "open_request": open_request,
     "claimed_request": claimed_request,
