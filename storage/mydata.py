@@ -148,6 +148,13 @@ PERSONAL: tuple[Personal, ...] = (
         N_("the notices you sent to a building: they are the building's"),
     ),
     Personal(
+        "recurring_notices", ("author_id",), "recurring_notices_written",
+        """SELECT id, text, kind, minute, weekday, day, status, created_at, stopped_at
+           FROM recurring_notices WHERE author_id = :user""",
+        (),
+        N_("the notices you sent to a building: they are the building's"),
+    ),
+    Personal(
         "shift_volunteers", ("user_id",), "shifts",
         """SELECT b.name AS building, s.weekday, s.start_minute, s.end_minute, v.from_day,
                   v.until_day, v.every_weeks
@@ -299,6 +306,8 @@ LEFT_OUT: tuple[LeftOut, ...] = (
     LeftOut("bookings", ("decided_by",), OWNERS_ACT),
     LeftOut("join_requests", ("decided_by",), OWNERS_ACT),
     LeftOut("building_texts", ("set_by",), OWNERS_ACT),
+    LeftOut("quiet_hours", ("set_by",), OWNERS_ACT),
+    LeftOut("recurring_notices", ("stopped_by",), OWNERS_ACT),
     LeftOut("notice_confirmations", ("confirmed_by",),
             "how a confirmation came (button, reply, reaction): it names no one"),
 )
