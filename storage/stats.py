@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.domain.stats import (
+    BookingCounts,
+    BookingLine,
     DayCount,
     EventCounts,
     HistoryLine,
@@ -332,6 +334,33 @@ class StatsRepository:
         )
         return HoursCounts(minutes=int(minutes), active=int(active))
 
+    async def bookings(
+        self, building_ids: Sequence[int], start: float, end: float, now: float
+    ) -> list[BookingCounts]:
+        """Each bookable facility of the buildings (active, or with bookings in the month)
+        with its bookings whose slot started in [start, end), by status; ``unchecked``: the
+        approved ones that ended by ``now`` with nobody checked in."""
+        rows = await self.reads.fetch_all(
+            f"""SELECT f.id AS facility_id, f.building_id, f.name AS facility_name,
+                       k.hours, k.capacity,
+                       coalesce(sum(b.status = 'approved'), 0) AS approved,
+                       coalesce(sum(b.status = 'declined'), 0) AS declined,
+                       coalesce(sum(b.status = 'cancelled'), 0) AS cancelled,
+                       coalesce(sum(CASE WHEN b.status = 'approved'
+                                    THEN b.ends_at - b.starts_at END), 0) AS booked_seconds,
+                       coalesce(sum(b.status = 'approved' AND b.checked_in_at IS NULL
+                                    AND b.ends_at <= :now), 0) AS unchecked
+                FROM bookable k JOIN facilities f ON f.id = k.facility_id
+                LEFT JOIN bookings b ON b.facility_id = f.id
+                    AND b.starts_at >= :start AND b.starts_at < :end
+                WHERE f.building_id IN ({_named(building_ids)})
+                GROUP BY f.id
+                HAVING max(f.active) = 1 OR count(b.id) > 0
+                ORDER BY f.building_id, f.name, f.id""",
+            {"start": start, "end": end, "now": now, **_named_values(building_ids)},
+        )
+        return [BookingCounts.from_row(row) for row in rows]
+
     # --- the spreadsheet ------------------------------------------------------------------
 
     async def request_lines(
@@ -459,6 +488,25 @@ class StatsRepository:
             {"start": start, "end": end, **_named_values(building_ids)},
         )
         return [HoursLine.from_row(row) for row in rows]
+
+    async def booking_lines(
+        self, building_ids: Sequence[int], start: float, end: float
+    ) -> list[BookingLine]:
+        """The bookings whose slot started in [start, end), in the order of their slots."""
+        rows = await self.reads.fetch_all(
+            f"""SELECT k.id, k.starts_at, k.ends_at, f.name AS facility_name,
+                       b.name AS building_name, {_NAME.format(u="u")} AS resident_name,
+                       k.status, k.purpose, k.checked_in_at
+                FROM bookings k JOIN facilities f ON f.id = k.facility_id
+                JOIN buildings b ON b.id = f.building_id
+                JOIN users u ON u.id = k.user_id
+                WHERE k.facility_id IN (SELECT id FROM facilities
+                                        WHERE building_id IN ({_marks(building_ids)}))
+                  AND k.starts_at >= ? AND k.starts_at < ?
+                ORDER BY k.starts_at, b.name, f.name, k.id""",
+            (*building_ids, start, end),
+        )
+        return [BookingLine.from_row(row) for row in rows]
 
     # --- the charts of monthly reports ------------------------------------------------------
 

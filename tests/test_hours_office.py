@@ -164,7 +164,7 @@ async def test_the_hours_sheet_lists_each_entry_with_its_kind(office: Community)
     c = office
     content = await c.services.stats.export([c.b3, c.b5], NOVEMBER, ZH)
     book = load_workbook(io.BytesIO(content))
-    assert book.sheetnames[-1] == "时长"
+    assert book.sheetnames[-2:] == ["时长", "预约"]
     sheet = book["时长"]
     assert [cell.value for cell in sheet[1]] == [
         "编号", "日期", "志愿者", "楼", "类型", "时长", "活动或原因"]

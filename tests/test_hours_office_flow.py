@@ -100,7 +100,7 @@ async def test_export_has_the_hours_sheet(harness: Harness) -> None:
     document = newest(harness, ADMIN_ID, "document")
     assert document.file_bytes is not None and "志愿服务时长" in document.text
     book = load_workbook(io.BytesIO(document.file_bytes))
-    assert book.sheetnames[-1] == "时长"
+    assert book.sheetnames[-2:] == ["时长", "预约"]
     rows = [row[2:] for row in book["时长"].iter_rows(min_row=2, values_only=True)]
     assert rows == [("小李", "3号楼", "补录", 2, "打扫楼道"),
                     ("老王", "5号楼", "补录", 1.5, "整理图书角")]

@@ -150,7 +150,7 @@ async def test_export_sends_a_spreadsheet_that_reads_back(harness: Harness) -> N
     month = this_month(harness).key
     assert document.file_name == f"linli-{month}.xlsx" and document.file_bytes is not None
     book = load_workbook(io.BytesIO(document.file_bytes))
-    assert book.sheetnames == ["汇总", "求助", "志愿者与积分", "活动与报名", "锁门", "时长"]
+    assert book.sheetnames == ["汇总", "求助", "志愿者与积分", "活动与报名", "锁门", "时长", "预约"]
     [request] = list(book["求助"].iter_rows(min_row=2, values_only=True))
     assert request[:6] == (1, "3号楼", "维修", "已完成", "张阿姨", "小李")
     assert request[12] == "厨房水龙头漏水了" and request[13] == "换了垫圈"

@@ -122,7 +122,9 @@ class Community:
         return opened.request.number
 
 
-async def open_community(folder: Path, admins: list[int] | None = None) -> Community:
+async def open_community(
+    folder: Path, admins: list[int] | None = None, booking: dict[str, object] | None = None
+) -> Community:
     config = folder / "config.toml"
     config.write_text("", encoding="utf-8")
     settings = load_settings(
@@ -130,6 +132,7 @@ async def open_community(folder: Path, admins: list[int] | None = None) -> Commu
         require_token=False,
         database={"path": str(folder / "linli.db")},
         community={"admins": [ADMIN] if admins is None else admins},
+        booking=booking or {},
     )
     clock = FakeClock(local(10, 31, 9))
     db = await Database.open(folder / "linli.db")
@@ -584,7 +587,7 @@ async def test_the_spreadsheet_reads_back_with_every_sheet(community: Community)
     c = community
     content = await c.services.stats.export([c.b3, c.b5], NOVEMBER, translator("zh"))
     book = load_workbook(io.BytesIO(content))
-    assert book.sheetnames == ["汇总", "求助", "志愿者与积分", "活动与报名", "锁门", "时长"]
+    assert book.sheetnames == ["汇总", "求助", "志愿者与积分", "活动与报名", "锁门", "时长", "预约"]
 
     summary = {row[0]: row[1:] for row in book["汇总"].iter_rows(min_row=3, values_only=True)}
     assert book["汇总"]["A1"].value == "邻里 2026-11 数据"

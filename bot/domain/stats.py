@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, Json
 
 from bot.domain.core import Model
 from bot.domain.lockups import Lockup
@@ -74,6 +74,23 @@ class HoursCounts(Model):
     building_id: int | None = None
     minutes: int = 0
     active: int = 0
+
+
+class BookingCounts(Model):
+    """A bookable facility of a building with its bookings whose slot started in the month:
+    approved, declined and cancelled, the place-seconds the approved ones held, and the
+    approved ones that ended with nobody checked in."""
+
+    facility_id: int
+    building_id: int
+    facility_name: str
+    hours: Json[list[list[int] | None]]  # the facility's opening hours, as in ``Bookable``
+    capacity: int
+    approved: int = 0
+    declined: int = 0
+    cancelled: int = 0
+    booked_seconds: float = 0
+    unchecked: int = 0
 
 
 class DayCount(Model):
@@ -164,3 +181,17 @@ class HoursLine(Model):
     minutes: int
     content: str
     corrects: int | None = None
+
+
+class BookingLine(Model):
+    """A booking whose slot started in the month, for the spreadsheet."""
+
+    id: int
+    starts_at: float
+    ends_at: float
+    facility_name: str
+    building_name: str
+    resident_name: str
+    status: str
+    purpose: str | None = None
+    checked_in_at: float | None = None

@@ -20,8 +20,17 @@ What each figure means (the office counts it the same way every month):
   or for none of them by one of its volunteers; volunteers active: those with an hours
   entry or a check-in in the month, out of the volunteers counted above.
 
+- bookings, for each bookable facility of a building: the approved bookings whose slot
+  started in the month, and beside them those declined and cancelled.
+- use of open hours: booked place-hours ÷ offered place-hours. Booked: the length of each
+  approved booking's slot (one place each). Offered: the facility's opening hours on every
+  day of the month, on the community's wall clock, times its capacity (the rules as they
+  are now; a month not over yet is offered whole). Shown as a percentage.
+- no-shows: approved bookings that have ended with nobody checked in ("I'm here"); only
+  counted, and only shown, when ``booking.check_in`` is on.
+
 Totals count a person, an event and a volunteer's points once, even when they belong to
-several of the buildings.
+several of the buildings. Facilities belong to one building: the total lists none.
 """
 
 from __future__ import annotations
@@ -29,13 +38,18 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Protocol, TypeVar
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.core import Building, Model
 from bot.domain.hours import hours_text
 from bot.domain.stats import (
+    BookingCounts,
     EventCounts,
     HoursCounts,
     LockupCounts,
@@ -48,10 +62,12 @@ from bot.errors import NotFound
 from bot.i18n import N_, Translator, html_escape
 from bot.reports.month import Month
 from bot.services.requests import CATEGORIES
+from bot.services.weektime import DAY_MINUTES, local_moment
 from storage.db import Database
 from storage.stats import StatsRepository
 
 MAX_MESSAGE = 4000  # under Telegram's 4096, with room for the header
+ROOM_INDENT = "     "  # a facility's second line sits under its name
 
 
 class Figures(Model):
@@ -103,11 +119,29 @@ class Figures(Model):
         return self.rating_sum / self.ratings if self.ratings else None
 
 
+class RoomFigures(Model):
+    """The month's bookings of one bookable facility (see the module's docstring)."""
+
+    facility: str
+    booked: int = 0  # approved
+    declined: int = 0
+    cancelled: int = 0
+    booked_seconds: float = 0  # place-seconds
+    offered_seconds: float = 0  # place-seconds
+    no_shows: int | None = None  # None: check-in is off
+
+    @property
+    def use_rate(self) -> float | None:
+        """Booked place-hours ÷ offered place-hours."""
+        return self.booked_seconds / self.offered_seconds if self.offered_seconds else None
+
+
 class BuildingFigures(Model):
-    """A building and its figures."""
+    """A building, its figures, and its bookable facilities'."""
 
     building: Building
     figures: Figures
+    rooms: list[RoomFigures] = Field(default_factory=list)
 
 
 class MonthStats(Model):
@@ -132,6 +166,7 @@ class _Parts:
     events: dict[int, EventCounts]
     points: dict[int, PointCounts]
     hours: dict[int, HoursCounts]
+    rooms: dict[int, list[RoomFigures]]
 
 
 class StatsReader:
@@ -161,7 +196,11 @@ class StatsReader:
         start, end = month.start(tz), month.end(tz)
         parts = await self._parts(ids, month, start, end)
         rows = [
-            BuildingFigures(building=building, figures=_building_figures(building.id, parts))
+            BuildingFigures(
+                building=building,
+                figures=_building_figures(building.id, parts),
+                rooms=parts.rooms.get(building.id, []),
+            )
             for building in buildings
         ]
         claims = [seconds for times in parts.times.values() for seconds in times.claim]
@@ -208,7 +247,24 @@ class StatsReader:
             events=_by_building(await repo.events(ids, start, end)),
             points=_by_building(await repo.points(ids, start, end)),
             hours=_by_building(await repo.hours(ids, start, end)),
+            rooms=self._rooms(await repo.bookings(ids, start, end, now), month),
         )
+
+    def _rooms(self, counts: list[BookingCounts], month: Month) -> dict[int, list[RoomFigures]]:
+        """Each building's bookable facilities with their month of bookings."""
+        tz, check_in = self.settings.community.tz, self.settings.booking.check_in
+        rooms: dict[int, list[RoomFigures]] = {}
+        for count in counts:
+            rooms.setdefault(count.building_id, []).append(RoomFigures(
+                facility=count.facility_name,
+                booked=count.approved,
+                declined=count.declined,
+                cancelled=count.cancelled,
+                booked_seconds=count.booked_seconds,
+                offered_seconds=open_seconds(count.hours, month, tz) * count.capacity,
+                no_shows=count.unchecked if check_in else None,
+            ))
+        return rooms
 
     async def _by_day(self, ids: list[int], month: Month) -> dict[str, list[int]]:
         """Requests opened on each day of the month, by category (in CATEGORIES' order)."""
@@ -258,6 +314,24 @@ def _building_figures(building_id: int, parts: _Parts) -> Figures:
         hours_minutes=hours.minutes,
         active_volunteers=hours.active,
     )
+
+
+def open_seconds(hours: list[list[int] | None], month: Month, tz: ZoneInfo) -> float:
+    """Seconds a facility is open in the month: each day's [open, close) on the local wall
+    clock (Monday first in ``hours``), so a day that changes to or from summer time counts
+    what the clock on the wall shows passing."""
+    total, day, following = 0.0, month.first_day, month.next().first_day
+    while day < following:
+        opening = hours[day.weekday()]
+        if opening is not None:
+            total += _wall(day, opening[1], tz) - _wall(day, opening[0], tz)
+        day += timedelta(days=1)
+    return total
+
+
+def _wall(day: date, minute: int, tz: ZoneInfo) -> float:
+    """The moment of a local time of a day; 24:00 is the next midnight."""
+    return local_moment(day + timedelta(days=minute // DAY_MINUTES), minute % DAY_MINUTES, tz)
 
 
 def _sum(figures: list[Figures]) -> Figures:
@@ -331,12 +405,36 @@ def figures_text(t: Translator, name: str, f: Figures, escalate_minutes: float) 
     )
 
 
+def place_hours(seconds: float) -> str:
+    """Place-seconds as place-hours people read ("24", "7.5")."""
+    return hours_text(round(seconds / 60))
+
+
+def room_text(t: Translator, room: RoomFigures) -> str:
+    """A bookable facility's month: two lines (no-shows only when check-in is on)."""
+    counts = t("📅 {facility}: bookings {booked} · declined {declined} · cancelled {cancelled}",
+               facility=room.facility, booked=room.booked, declined=room.declined,
+               cancelled=room.cancelled)
+    use = {"share": share_text(room.use_rate), "booked": place_hours(room.booked_seconds),
+           "offered": place_hours(room.offered_seconds)}
+    if room.no_shows is None:
+        rate = t("use of open hours {share} ({booked} of {offered} place-hours)", **use)
+    else:
+        rate = t("use of open hours {share} ({booked} of {offered} place-hours) · "
+                 "no-shows {no_shows}", no_shows=room.no_shows, **use)
+    return f"{counts}\n{ROOM_INDENT}{rate}"
+
+
+def building_text(t: Translator, row: BuildingFigures, escalate_minutes: float) -> str:
+    """A building's block: its figures, then each bookable facility's month."""
+    lines = [figures_text(t, row.building.name, row.figures, escalate_minutes)]
+    lines += [room_text(t, room) for room in row.rooms]
+    return "\n".join(lines)
+
+
 def report_messages(t: Translator, stats: MonthStats) -> list[str]:
     """The figures as messages under Telegram's limit: a header, each building, the total."""
-    blocks = [
-        figures_text(t, row.building.name, row.figures, stats.escalate_minutes)
-        for row in stats.buildings
-    ]
+    blocks = [building_text(t, row, stats.escalate_minutes) for row in stats.buildings]
     if len(stats.buildings) > 1:
         blocks.append(figures_text(t, t.plain("Total"), stats.total, stats.escalate_minutes))
     header = t("📊 <b>Figures for {month}</b>", month=stats.month)

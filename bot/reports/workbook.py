@@ -2,8 +2,9 @@
 
 Sheets: a summary of the figures (one column per building, and the total); the requests,
 each with its history; the volunteers with their work and points; the events with their
-sign-ups; the lock-ups; the hours entries, each with its kind. Times are local to the
-community, as the office reads them.
+sign-ups; the lock-ups; the hours entries, each with its kind; the bookings, one row per
+booking, under them a summary row per bookable facility (the figures of /stats). Times are
+local to the community, as the office reads them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.core import Building
 from bot.domain.stats import (
+    BookingLine,
     HistoryLine,
     HoursLine,
     LockupLine,
@@ -72,6 +74,13 @@ HOURS_KINDS = {  # an entry's origin, as the office tells them apart
     "request": N_("request"),
 }
 
+BOOKING_STATES = {
+    "pending": N_("waiting for approval"),
+    "approved": N_("approved"),
+    "declined": N_("declined"),
+    "cancelled": N_("cancelled"),
+}
+
 
 class _Verbatim(str):
     """A header that is a name (a building's), not a message to translate."""
@@ -98,6 +107,7 @@ class ExportRows:
     signups: list[SignupLine]
     lockups: list[LockupLine]
     hours: list[HoursLine]
+    bookings: list[BookingLine]
 
 
 async def export_month(
@@ -117,19 +127,25 @@ async def export_month(
         signups=await repo.signup_lines(ids, start, end),
         lockups=await repo.lockup_lines(ids, first, following),
         hours=await repo.hours_lines(ids, start, end),
+        bookings=await repo.booking_lines(ids, start, end),
     )
-    sheets = Sheets(t, tz, reader.clock.now(), reader.missing_after / 2)
+    check_in = reader.settings.booking.check_in
+    sheets = Sheets(t, tz, reader.clock.now(), reader.missing_after / 2, check_in)
     return await asyncio.to_thread(sheets.workbook, stats, rows)
 
 
 class Sheets:
     """Writes the workbook in one language and time zone."""
 
-    def __init__(self, t: Translator, tz: ZoneInfo, now: float, lockup_grace: float) -> None:
+    def __init__(
+        self, t: Translator, tz: ZoneInfo, now: float, lockup_grace: float,
+        check_in: bool = False,
+    ) -> None:
         self.t = t
         self.tz = tz
         self.now = now
         self.lockup_grace = lockup_grace
+        self.check_in = check_in  # booking.check_in: whether "checked in" can say "no"
 
     def workbook(self, stats: MonthStats, rows: ExportRows) -> bytes:
         """Every sheet, saved to bytes."""
@@ -146,6 +162,7 @@ class Sheets:
         self._sheet(book, N_("Lock-ups"), LOCKUP_COLUMNS,
                     [self._lockup(line) for line in rows.lockups])
         self._sheet(book, N_("Hours"), HOURS_COLUMNS, [self._hours(line) for line in rows.hours])
+        self._bookings(book, stats, rows.bookings)
         buffer = io.BytesIO()
         book.save(buffer)
         return buffer.getvalue()
@@ -305,9 +322,55 @@ class Sheets:
             content,
         ]
 
+    def _bookings(self, book: Any, stats: MonthStats, lines: list[BookingLine]) -> None:
+        """One row per booking; under them, after a blank row, one per bookable facility."""
+        from openpyxl.styles import Font
+
+        sheet = self._sheet(book, N_("Bookings"), BOOKING_COLUMNS,
+                            [self._booking(line) for line in lines])
+        sheet.append([])
+        sheet.append([self.t.plain(header) for header in BOOKING_SUMMARY])
+        for cell in sheet[sheet.max_row]:
+            cell.font = Font(bold=True)
+        for row in stats.buildings:
+            for room in row.rooms:
+                sheet.append([_cell(value) for value in (
+                    room.facility, row.building.name, room.booked, room.declined,
+                    room.cancelled, _hours_of(room.booked_seconds),
+                    _hours_of(room.offered_seconds), room.use_rate, room.no_shows,
+                )])
+                sheet.cell(sheet.max_row, 8).number_format = SHARE_FORMAT
+
+    def _booking(self, line: BookingLine) -> list[Any]:
+        starts, ends = self.time(line.starts_at), self.time(line.ends_at)
+        return [
+            starts.date() if starts else None,
+            starts.time() if starts else None,
+            ends.time() if ends else None,
+            line.facility_name,
+            line.building_name,
+            line.resident_name,
+            self.t.plain(BOOKING_STATES.get(line.status, line.status)),
+            line.purpose,
+            self._checked_in(line),
+        ]
+
+    def _checked_in(self, line: BookingLine) -> str | None:
+        """Yes once checked in; no for an approved booking that ended without (check-in
+        on); nothing where there was nothing to check in to."""
+        if line.checked_in_at is not None:
+            return self.t.plain(N_("yes"))
+        if self.check_in and line.status == "approved" and line.ends_at <= self.now:
+            return self.t.plain(N_("no"))
+        return None
+
 
 def _header(t: Translator, header: str) -> str:
     return str(header) if isinstance(header, _Verbatim) else t.plain(header)
+
+
+def _hours_of(seconds: float) -> float:
+    return round(seconds / 3600, 2)
 
 
 def _minutes(later: float | None, earlier: float) -> float | None:
@@ -382,4 +445,26 @@ HOURS_COLUMNS = (
     Column(N_("Kind"), 12),
     Column(N_("Hours"), 8),
     Column(N_("Activity or reason"), 40),
+)
+BOOKING_COLUMNS = (
+    Column(N_("Date"), 12, "yyyy-mm-dd"),
+    Column(N_("Start"), 8, "hh:mm"),
+    Column(N_("End"), 8, "hh:mm"),
+    Column(N_("Facility"), 14),
+    Column(N_("Building"), 12),
+    Column(N_("Resident"), 14),
+    Column(N_("Status"), 14),
+    Column(N_("Purpose"), 30),
+    Column(N_("Checked in"), 10),
+)
+BOOKING_SUMMARY = (  # the summary rows' header, under the bookings
+    N_("Facility"),
+    N_("Building"),
+    N_("Bookings"),
+    N_("Declined"),
+    N_("Cancelled"),
+    N_("Booked place-hours"),
+    N_("Offered place-hours"),
+    N_("Use of open hours"),
+    N_("No-shows"),
 )

@@ -34,6 +34,6 @@ def export_caption(t: Translator, month: Month) -> str:
     """The caption of a month's spreadsheet."""
     return t(
         "📎 Figures for {month}: requests with their history, volunteers and points, "
-        "events and sign-ups, lock-ups, service hours.",
+        "events and sign-ups, lock-ups, service hours, bookings.",
         month=month.key,
     )
