@@ -24,6 +24,7 @@ def bench_settings(emulator: BotApiEmulator, folder: Path, **sections: dict[str,
         "telegram": {"token": TOKEN, "api_url": emulator.base_url, "poll_timeout": 10},
         "database": {"path": str(folder / "linli.db")},
         "community": {"admins": [1]},
+        "requests": {"max_per_hour": 0},  # simulated residents ask faster than people do
     }
     for section, values in sections.items():
         overrides[section] = {**overrides.get(section, {}), **values}

@@ -18,9 +18,11 @@ from bot.ratelimit import LoggingRateLimiter
 from bot.scheduler import Scheduler
 from bot.services.backups import Backups
 from bot.services.bookings import BookingService
+from bot.services.care import CareService
 from bot.services.community import Community
 from bot.services.emergency import EmergencyService
 from bot.services.events import EventService
+from bot.services.flood import FloodGuard
 from bot.services.hours import HoursService
 from bot.services.lockup import LockupService
 from bot.services.notices import NoticeService
@@ -37,6 +39,7 @@ from bot.services.welcome import WelcomeService
 from bot.transport import AiohttpRequest
 from handlers import (
     bookings,
+    care,
     chat,
     emergency,
     errors,
@@ -71,7 +74,7 @@ FEATURES: list[Feature] = [
     module.DESCRIPTION
     for module in (
         start, groups, notices, emergency, quiet, requests, roster, lockup, bookings, points,
-        events, stats, hours, upkeep, welcome, chat,
+        events, stats, hours, care, upkeep, welcome, chat,
     )
 ]
 
@@ -214,6 +217,13 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     services.welcome = WelcomeService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, users=users, prompts=prompts, cards=services.cards,
+    )
+    services.care = CareService(
+        db=db, clock=clock, community=community, people=people, users=users,
+        requests=services.requests, events=services.events, cards=services.cards,
+    )
+    services.flood = FloodGuard(
+        db=db, clock=clock, config=settings, outbox=outbox, community=community, people=people,
     )
     db.space.on_recovered(
         Upkeep(db=db, clock=clock, config=settings, outbox=outbox, people=people, users=users)

@@ -236,10 +236,16 @@ class NoticesSettings(Section):
 
 
 class GroupsSettings(Section):
-    """Building groups: how long a newcomer's welcome stays, how long an applicant has."""
+    """Building groups: how long a newcomer's welcome stays, how long an applicant has, and
+    the muting of floods and links from new members (off by default)."""
 
     welcome_delete_minutes: int = Field(10, ge=0, le=2880)  # 0 keeps the welcome
     join_answer_hours: float = Field(24, gt=0, le=24 * 7)  # then the join request is declined
+    antiflood: bool = False
+    new_member_hours: float = Field(24, gt=0)
+    burst_messages: int = Field(5, ge=1)  # more than this within burst_seconds: muted
+    burst_seconds: float = Field(10, gt=0)
+    mute_links: bool = True
 
 
 class SchedulingSettings(Section):
@@ -281,6 +287,7 @@ class RequestsSettings(Section):
     escalate_after_minutes: float = Field(15, gt=0)
     stale_after_hours: float = Field(24, gt=0)
     question_timeout_minutes: float = Field(10, gt=0)
+    max_per_hour: int = Field(5, ge=0)  # requests one resident may open in an hour; 0: no limit
     reopen_days: float = Field(7, ge=0)  # how long after done the resident may reopen
 
     @property

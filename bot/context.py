@@ -17,9 +17,11 @@ from bot.outbox import Outbox, OutboxSender
 from bot.scheduler import Scheduler
 from bot.services.backups import Backups
 from bot.services.bookings import BookingService
+from bot.services.care import CareService
 from bot.services.community import Community
 from bot.services.emergency import EmergencyService
 from bot.services.events import EventService
+from bot.services.flood import FloodGuard
 from bot.services.hours import HoursService
 from bot.services.lockup import LockupService
 from bot.services.notices import NoticeService
@@ -72,6 +74,8 @@ class Services:
     quiet: QuietHoursService = field(init=False)
     recurring: RecurringNotices = field(init=False)
     welcome: WelcomeService = field(init=False)
+    care: CareService = field(init=False)
+    flood: FloodGuard = field(init=False)
 
 
 class BotData:

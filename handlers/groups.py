@@ -27,6 +27,7 @@ from bot.errors import InvalidInput
 from bot.features import Feature
 from bot.i18n import N_
 from bot.services.community import Role
+from bot.views import care as care_views
 from bot.views import groups as views
 from handlers.access import actor_of, bot_can_tag, group_building, refresh_admins
 from handlers.common import command_text, message_key, named_person, show
@@ -137,9 +138,16 @@ async def rights_advice(context: LinliContext, chat_id: int) -> str:
     except TelegramError:
         return ""
     admin = me.status == ChatMember.ADMINISTRATOR
-    return views.rights_advice(
-        context.t, admin=admin, can_pin=bool(getattr(me, "can_pin_messages", False))
+    can_pin = bool(getattr(me, "can_pin_messages", False))
+    rights = ("admin" if can_pin else "admin_cannot_pin") if admin else "member"
+    await context.services.people.bot_rights_changed(chat_id, rights)  # as Telegram says now
+    advice = views.rights_advice(
+        context.t, admin=admin, can_pin=can_pin
     )
+    if context.services.settings.groups.antiflood:
+        can_restrict = admin and bool(getattr(me, "can_restrict_members", False))
+        advice += "\n" + care_views.antiflood_advice(context.t, can_restrict=can_restrict)
+    return advice
 
 
 async def lang(update: Update, context: LinliContext) -> None:

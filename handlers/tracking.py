@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from telegram import Chat, ChatMember, ChatMemberUpdated, Update
+from telegram import Chat, ChatMember, ChatMemberUpdated, Message, MessageEntity, Update
 from telegram.ext import BaseHandler, TypeHandler
 
 from bot.context import LinliContext
+from bot.services.flood import has_link
 from handlers.access import refresh_admins
 from handlers.common import chat_place, person_of
 
@@ -14,13 +15,17 @@ async def track(update: Update, context: LinliContext) -> None:
     """Remember who wrote where, and set the language for the handlers that follow."""
     people = context.services.people
     user, chat = update.effective_user, update.effective_chat
-    await people.seen(person_of(user), chat_place(chat))
+    person = person_of(user)
+    await people.seen(person, chat_place(chat))
+    if person is not None and await people.is_forgotten(person.id):
+        await context.services.care.hide_names(update.update_id, person)
     if chat is not None:
         context.language = await people.language_of(chat.id)
     if update.my_chat_member is not None and chat is not None:
         await people.bot_rights_changed(chat.id, bot_rights(update.my_chat_member))
     if _spoke_in_group(update) and chat is not None and user is not None:
         await context.services.community.resident_seen(chat.id, user.id)
+        await context.services.flood.message(chat.id, user.id, _has_link(update.message))
     if _asks_in_group(update) and chat is not None:
         await refresh_admins(context, chat.id)  # once per update: roles rest on it
 
@@ -33,6 +38,16 @@ def bot_rights(change: ChatMemberUpdated) -> str | None:
     if member.status in (ChatMember.MEMBER, ChatMember.RESTRICTED):
         return "member"
     return None
+
+
+def _has_link(message: Message | None) -> bool:
+    """A link in a message: Telegram marked one, or the words hold one."""
+    if message is None:
+        return False
+    if message.parse_entities([MessageEntity.URL, MessageEntity.TEXT_LINK]) or \
+            message.parse_caption_entities([MessageEntity.URL, MessageEntity.TEXT_LINK]):
+        return True
+    return has_link(message.text or message.caption or "")
 
 
 def _asks_in_group(update: Update) -> bool:

@@ -230,6 +230,15 @@ class EventRepository:
             await tx.execute("DELETE FROM event_signups WHERE id = ?", (signup.id,))
         return signup
 
+    async def events_of(self, tx: Transaction, user_id: int) -> list[int]:
+        """The open events someone is on the list of (or waiting for)."""
+        rows = await tx.fetch_all(
+            """SELECT s.event_id FROM event_signups s JOIN events e ON e.id = s.event_id
+               WHERE s.user_id = ? AND e.status = 'open' ORDER BY s.event_id""",
+            (user_id,),
+        )
+        return [int(row["event_id"]) for row in rows]
+
     async def promote_next(self, tx: Transaction, event_id: int, role: Role) -> Signup | None:
         """Move the first on the waitlist up, if a place of that role is free; returns them."""
         row = await tx.fetch_one(

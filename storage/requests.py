@@ -42,12 +42,9 @@ class RequestRepository:
 
         Looked up first: an INSERT that meets the UNIQUE source would use up a number.
         """
-        seen = await tx.fetch_one(
-            "SELECT * FROM requests WHERE source_chat_id = ? AND source_message_id = ?",
-            (source_chat_id, source_message_id),
-        )
+        seen = await self.by_source(tx, source_chat_id, source_message_id)
         if seen is not None:
-            return Request.from_row(seen), False
+            return seen, False
         row = await tx.fetch_one(
             """INSERT INTO requests (building_id, resident_id, category, text, source_chat_id,
                                      source_message_id, private, created_at, updated_at)
@@ -67,6 +64,25 @@ class RequestRepository:
         )
         assert row is not None
         return Request.from_row(row), True
+
+    async def by_source(
+        self, tx: Transaction, chat_id: int, message_id: int
+    ) -> Request | None:
+        """The request a message opened, if it opened one (a replayed update finds it)."""
+        row = await tx.fetch_one(
+            "SELECT * FROM requests WHERE source_chat_id = ? AND source_message_id = ?",
+            (chat_id, message_id),
+        )
+        return None if row is None else Request.from_row(row)
+
+    async def opened_since(self, tx: Transaction, resident_id: int, since: float) -> int:
+        """How many requests the resident opened after ``since`` (read in the transaction
+        that inserts the next one, so that two at once cannot both pass a limit)."""
+        value = await tx.fetch_value(
+            "SELECT count(*) FROM requests WHERE resident_id = ? AND created_at > ?",
+            (resident_id, since),
+        )
+        return int(value or 0)
 
     async def get(self, number: int, tx: Transaction | None = None) -> Request | None:
         """A request by number, read inside ``tx`` when given."""
@@ -114,6 +130,37 @@ class RequestRepository:
             {"now": now, "id": number, "resident": resident_id},
         )
         return cursor.rowcount == 1
+
+    async def withdraw_all(self, tx: Transaction, resident_id: int, now: float) -> list[Request]:
+        """open or claimed → cancelled, every request of the resident (/forgetme); returns
+        them as they were before (who had claimed them)."""
+        rows = await tx.fetch_all(
+            "SELECT * FROM requests WHERE resident_id = ? AND state IN ('open', 'claimed')",
+            (resident_id,),
+        )
+        await tx.execute(
+            f"""UPDATE requests SET state = 'cancelled', {_CHANGED}
+                WHERE resident_id = :resident AND state IN ('open', 'claimed')""",
+            {"now": now, "resident": resident_id},
+        )
+        return [Request.from_row(row) for row in rows]
+
+    async def involving(self, tx: Transaction, user_id: int) -> list[int]:
+        """The numbers of the requests someone asked or handled."""
+        rows = await tx.fetch_all(
+            """SELECT id FROM requests WHERE resident_id = ? OR claimer_id = ? OR done_by = ?
+               ORDER BY id""",
+            (user_id, user_id, user_id),
+        )
+        return [int(row["id"]) for row in rows]
+
+    async def claimed_by(self, tx: Transaction, volunteer_id: int) -> list[int]:
+        """The numbers of the requests a volunteer holds (claimed, not done)."""
+        rows = await tx.fetch_all(
+            "SELECT id FROM requests WHERE claimer_id = ? AND state = 'claimed' ORDER BY id",
+            (volunteer_id,),
+        )
+        return [int(row["id"]) for row in rows]
 
     async def rate(
         self, tx: Transaction, number: int, resident_id: int, stars: int, now: float

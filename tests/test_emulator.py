@@ -15,6 +15,8 @@ from telegram import (
     Bot,
     ChatMemberAdministrator,
     ChatMemberOwner,
+    ChatMemberRestricted,
+    ChatPermissions,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -568,3 +570,25 @@ async def test_the_control_api_reports_bad_input_as_json(emu: BotApiEmulator) ->
     assert missing.status_code == 400 and "chat_id" in missing.json()["error"]
     assert unknown.status_code == 404
     assert json.loads(pending.text) == {"pending": 0}
+
+
+async def test_restrict_chat_member_mutes_and_lifts_in_a_supergroup_only(
+    emu: BotApiEmulator, bot: Bot
+) -> None:
+    emu.add_group(SUPERGROUP, "Building 5", supergroup=True, members=[ALICE, BOB],
+                  creator=OWNER, bot_admin=True)
+    silent = ChatPermissions(can_send_messages=False)
+    assert await bot.restrict_chat_member(SUPERGROUP, BOB, silent)
+    member = await bot.get_chat_member(SUPERGROUP, BOB)
+    assert isinstance(member, ChatMemberRestricted) and not member.can_send_messages
+    assert await bot.restrict_chat_member(SUPERGROUP, BOB, ChatPermissions.all_permissions())
+    assert (await bot.get_chat_member(SUPERGROUP, BOB)).status == "member"
+
+    with pytest.raises(BadRequest, match=r"(?i)only for supergroups"):
+        await bot.restrict_chat_member(GROUP, BOB, silent)
+    with pytest.raises(BadRequest, match=r"(?i)chat owner"):
+        await bot.restrict_chat_member(SUPERGROUP, OWNER, silent)
+    emu.set_bot_rights(SUPERGROUP, admin=False, can_pin=False)
+    with pytest.raises(BadRequest, match=r"(?i)not enough rights"):
+        await bot.restrict_chat_member(SUPERGROUP, ALICE, silent)
+    assert emu.world.chats[SUPERGROUP].status_of(ALICE) == "member"

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Json
 
@@ -30,6 +30,12 @@ class User(Model):
     language_code: str | None = None
     started: bool = False
     blocked: bool = False
+    forgotten_at: float | None = None  # /forgetme erased the names: "a former resident"
+
+    @property
+    def forgotten(self) -> bool:
+        """The person asked the bot to forget them (and has not come back with /start)."""
+        return self.forgotten_at is not None
 
     @property
     def display_name(self) -> str:
@@ -178,3 +184,15 @@ class CardCopy(Model):
     message_id: int | None = None
     shown: str = ""
     dirty: bool = False
+
+
+class Mute(Model):
+    """A new member muted in a building group for a flood or a link, until an owner lifts it."""
+
+    id: int
+    chat_id: int
+    user_id: int
+    reason: Literal["burst", "link"]
+    muted_at: float
+    unmuted_by: int | None = None
+    unmuted_at: float | None = None

@@ -184,6 +184,7 @@ class BotApi:
             "getChatAdministrators": self.get_chat_administrators,
             "getChatMemberCount": self.get_chat_member_count,
             "pinChatMessage": self.pin_chat_message,
+            "restrictChatMember": self.restrict_chat_member,
             "unpinChatMessage": self.unpin_chat_message,
             "unpinAllChatMessages": self.unpin_all_chat_messages,
             "leaveChat": self.leave_chat,
@@ -598,7 +599,11 @@ class BotApi:
         if user_id == self.world.bot.user_id:
             return member_json(user, chat.bot_status, can_pin=chat.bot_can_pin,
                                can_manage_tags=chat.bot_can_manage_tags)
-        return member_json(user, chat.status_of(user_id), tag=chat.tags.get(user_id))
+        member = member_json(user, chat.status_of(user_id), tag=chat.tags.get(user_id))
+        if member["status"] == "restricted":  # what restrictChatMember set last
+            allowed = chat.restrictions.get(user_id, {})
+            member.update({key: bool(allowed[key]) for key in member if key in allowed})
+        return member
 
     def get_chat_administrators(self, request: ApiRequest) -> list[JSON]:
         """getChatAdministrators: the creator first, then admins, then the bot if admin."""
@@ -644,6 +649,33 @@ class BotApi:
         if chat_id < 0:
             return self.world.chats[chat_id].pinned
         return self.world.pinned_in_private.setdefault(chat_id, [])
+
+    def restrict_chat_member(self, request: ApiRequest) -> bool:
+        """restrictChatMember: supergroups only, by an admin bot with can_restrict_members;
+        not on an administrator. Permissions that allow sending lift the restriction."""
+        chat_id = self._chat(request, sending=False)
+        if chat_id > 0 or not self.world.chats[chat_id].supergroup:
+            raise bad_request("method is available only for supergroups")
+        chat = self.world.chats[chat_id]
+        if chat.bot_status != "administrator":
+            raise bad_request("not enough rights to restrict/unrestrict chat member")
+        user_id = request.integer("user_id")
+        if user_id not in self.world.users:
+            raise bad_request("user not found")
+        status = chat.status_of(user_id)
+        if status == "creator":
+            raise bad_request("can't remove chat owner")
+        if status == "administrator":
+            raise bad_request("user is an administrator of the chat")
+        permissions = request.structured("permissions")
+        if not isinstance(permissions, dict):
+            raise bad_request("can't parse permissions JSON object")
+        if status in ("member", "restricted"):
+            chat.members[user_id] = (
+                "member" if permissions.get("can_send_messages") else "restricted"
+            )
+        chat.restrictions[user_id] = permissions
+        return True
 
     def pin_chat_message(self, request: ApiRequest) -> bool:
         """pinChatMessage: needs can_pin_messages in groups."""

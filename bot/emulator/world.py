@@ -91,6 +91,7 @@ class ChatRecord:
     bot_can_manage_tags: bool = False  # the admin right a bot needs for setChatMemberTag
     join_requests: dict[int, int] = field(default_factory=dict)  # user → date of the request
     tags: dict[int, str] = field(default_factory=dict)  # member tags (Bot API 9.5)
+    restrictions: dict[int, JSON] = field(default_factory=dict)  # the last permissions set
 
     @property
     def kind(self) -> str:
@@ -268,6 +269,8 @@ def restricted_rights() -> JSON:
         "can_send_videos",
         "can_send_video_notes",
         "can_send_voice_notes",
+        "can_edit_tag",
+        "can_react_to_messages",
     ]
     return {"is_member": True, "until_date": 0, **dict.fromkeys(names, False)}
 

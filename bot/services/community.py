@@ -221,6 +221,10 @@ class Community:
             await self.buildings.add_resident(tx, building.id, user_id, self.clock.now())
         self._residents.add((chat_id, user_id))
 
+    def forget_member(self, user_id: int) -> None:
+        """After /forgetme: the person's next word in a group records them again (unnamed)."""
+        self._residents = {(chat, user) for chat, user in self._residents if user != user_id}
+
     async def member_left(self, chat_id: int, user_id: int) -> None:
         """A member left a building group."""
         self._residents.discard((chat_id, user_id))

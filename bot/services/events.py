@@ -465,6 +465,23 @@ class EventService:
             await self.cards.touch(tx, CARD, str(event.id))
         return LeaveOutcome(left, promoted)
 
+    async def withdraw_all(self, tx: Transaction, user_id: int) -> int:
+        """/forgetme, in its transaction: off every open event's list, as Leave would (the
+        first waiting moves up and is told; the cards drop the name)."""
+        event_ids = await self.repo.events_of(tx, user_id)
+        for event_id in event_ids:
+            event = await self.repo.get(tx, event_id)
+            left = await self.repo.remove(tx, event_id, user_id)
+            if event is None or left is None:
+                continue
+            promoted = None
+            if left.status == "going" and event.starts_at > self.now():
+                promoted = await self.repo.promote_next(tx, event_id, left.role)
+            if promoted is not None:
+                await self._tell(tx, event, [promoted], "promoted", f"promoted {promoted.id}")
+            await self.cards.touch(tx, CARD, str(event_id))
+        return len(event_ids)
+
     async def _open_event(self, tx: Transaction, event_id: int, building: Building) -> Event:
         """The event, if it is posted in this building and still takes sign-ups."""
         event = await self.repo.get(tx, event_id)

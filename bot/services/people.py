@@ -47,6 +47,7 @@ class People:
         self._known_people: dict[int, Person] = {}
         self._known_places: dict[int, Place] = {}
         self._languages: dict[int, str | None] = {}
+        self._forgotten: set[int] | None = None  # /forgetme: loaded on first use
 
     async def seen(self, person: Person | None, place: Place | None) -> None:
         """Remember the user and the chat of an update."""
@@ -79,6 +80,9 @@ class People:
         """The user pressed Start: the bot may write to them in private from now on."""
         async with self.db.transaction() as tx:
             await self.users.set_started(tx, user_id, True, self.clock.now())
+        self._known_people.pop(user_id, None)  # after /forgetme: the names are stored again
+        if self._forgotten is not None:
+            self._forgotten.discard(user_id)
 
     async def language_of(self, chat_id: int) -> str | None:
         """The chat's own language, or None for the community default.
@@ -114,6 +118,19 @@ class People:
         """Remember what the bot may do in a chat (for `linli status`), as Telegram told it."""
         async with self.db.transaction() as tx:
             await self.health.set_bot_rights(tx, chat_id, rights, self.clock.now())
+
+    def forget_person(self, user_id: int) -> None:
+        """Drop cached facts about a person (after /forgetme: their names, their language)."""
+        self._known_people.pop(user_id, None)
+        self.forget_chat(user_id)
+        if self._forgotten is not None:
+            self._forgotten.add(user_id)
+
+    async def is_forgotten(self, user_id: int) -> bool:
+        """Whether the person asked the bot to forget them (and has not pressed Start since)."""
+        if self._forgotten is None:
+            self._forgotten = set(await self.users.forgotten_ids())
+        return user_id in self._forgotten
 
     def forget_chat(self, chat_id: int) -> None:
         """Drop cached facts about a chat (after a migration)."""

@@ -56,7 +56,7 @@ from bot.services.points import PointsService
 from bot.services.prompts import Prompts
 from bot.text import is_blank, tidy
 from bot.views import requests as view
-from bot.views.common import OutMessage, with_flat
+from bot.views.common import OutMessage, former_resident, with_flat
 from bot.views.requests import CATEGORIES, STATES, category_label
 from storage.db import Database, Transaction
 from storage.requests import RequestRepository
@@ -370,6 +370,8 @@ class RequestService:
         now = self.clock.now()
         audience: Audience = "all"
         async with self.db.transaction() as tx:
+            if await self.repo.by_source(tx, source.chat_id, source.message_id) is None:
+                await self._within_hourly_limit(tx, resident_id, now)
             request, created = await self.repo.insert(
                 tx,
                 building_id=building.id,
@@ -389,6 +391,22 @@ class RequestService:
         if created:
             return Opened(request, building, created, audience)
         return await self._replayed(request)
+
+    async def _within_hourly_limit(self, tx: Transaction, resident_id: int, now: float) -> None:
+        """Refuse a request past ``requests.max_per_hour`` in the last hour (0: no limit).
+
+        Counted in the transaction of the insert: two requests at once cannot both pass.
+        """
+        limit = self.settings.max_per_hour
+        if limit and await self.repo.opened_since(tx, resident_id, now - 3600) >= limit:
+            raise Conflict(
+                N_(
+                    "You have asked for help {limit} times in the last hour. Volunteers are "
+                    "on it; please wait a little before you open another request, or add "
+                    "to one you opened (/myrequests)."
+                ),
+                limit=limit,
+            )
 
     async def _replayed(self, request: Request) -> Opened:
         """The answer to a /request seen before: the same number, building and audience."""
@@ -686,6 +704,37 @@ class RequestService:
             await self.repo.add_event(tx, number, "cancelled", actor.user_id, now)
             await self._touch_cards(tx, request)
         return request
+
+    async def withdraw_all(self, tx: Transaction, resident_id: int) -> list[Request]:
+        """/forgetme, in its transaction: the resident's open and claimed requests are
+        cancelled, their cards show it, and a volunteer who had taken one is told."""
+        now = self.clock.now()
+        withdrawn = await self.repo.withdraw_all(tx, resident_id, now)
+        for before in withdrawn:
+            await self._cancel_escalations(tx, before)
+            await self.scheduler.cancel(tx, _stale_key(before))
+            await self.repo.add_event(tx, before.id, "cancelled", resident_id, now, "forgotten")
+            request = await self._get(before.id, tx)
+            await self._touch_cards(tx, request)
+            if before.claimer_id is not None:
+                t = await self.translator_for(before.claimer_id)
+                await self.outbox.queue_message(
+                    tx, before.claimer_id, view.withdrawn_for_volunteer(t, request),
+                    kind=TO_RESIDENT, ref=_ref(request),
+                    dedupe_key=f"request:{request.id}:v{request.version}:withdrawn",
+                )
+        return withdrawn
+
+    async def redraw_all(self, tx: Transaction, user_id: int) -> None:
+        """Every card of a request someone asked or handled is drawn again (after /forgetme:
+        without their name)."""
+        for number in await self.repo.involving(tx, user_id):
+            request = await self._get(number, tx)
+            await self._touch_cards(tx, request)
+
+    async def held_by(self, tx: Transaction, volunteer_id: int) -> list[int]:
+        """The requests a volunteer has claimed and not finished."""
+        return await self.repo.claimed_by(tx, volunteer_id)
 
     async def rate(self, number: int, actor: Actor, stars: int) -> Request:
         """The resident rates a done request from 1 to 5, once."""
@@ -1074,8 +1123,10 @@ class RequestService:
             raise NotFound(N_("There is no request #{number}."), number=number)
         return request, building
 
-    async def _name(self, user_id: int | None) -> str:
+    async def _name(self, user_id: int | None, t: Translator | None = None) -> str:
         user = await self.community.users.get(user_id) if user_id else None
+        if user is not None and user.forgotten and t is not None:
+            return former_resident(t)
         return user.display_name if user else "—"
 
     async def translator_for(self, chat_id: int) -> Translator:
@@ -1140,10 +1191,10 @@ class RequestService:
             request,
             viewer,
             building=building.name if building else "—",
-            resident=with_flat(await self._name(request.resident_id),
+            resident=with_flat(await self._name(request.resident_id, t),
                                await self.flats.flat_text(request.building_id,
                                                           request.resident_id)),
-            claimer=await self._name(request.claimer_id),
+            claimer=await self._name(request.claimer_id, t),
             tz=self.config.community.tz,
         )
 

@@ -132,6 +132,11 @@ def fit(t: Translator, lines: Sequence[str], limit: int = MAX_TEXT) -> str:
     return "\n".join(kept)
 
 
+def former_resident(t: Translator) -> str:
+    """Who a person is after /forgetme, where a record still shows them."""
+    return t("a former resident")
+
+
 def with_flat(name: str, flat: str | None) -> str:
     """A person as volunteers and owners see them, with the flat they gave: "张伟 (3-502)"."""
     return f"{name} ({flat})" if flat else name

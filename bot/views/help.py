@@ -52,6 +52,8 @@ USAGE: dict[str, Usage] = {
     "hours": Usage(Role.VOLUNTEER),
     "certificate": Usage(Role.VOLUNTEER, "2026"),
     "verify": Usage(Role.STRANGER, "LL2026-1A2B3C4D"),
+    "mydata": Usage(Role.STRANGER),
+    "forgetme": Usage(Role.STRANGER),
     "apply": Usage(Role.RESIDENT, "repair health"),
     "away": Usage(Role.VOLUNTEER, "2026-12-10 2026-12-20"),
     "back": Usage(Role.VOLUNTEER),

@@ -273,6 +273,17 @@ def done_for_resident(t: Translator, request: Request, volunteer: str) -> OutMes
     return OutMessage(text, rating_buttons(t, request.number))
 
 
+def withdrawn_for_volunteer(t: Translator, request: Request) -> OutMessage:
+    """/forgetme cancelled a request the volunteer had taken: no need to go."""
+    return OutMessage(
+        t(
+            "Request #{number} is withdrawn: the resident asked me to forget their data. "
+            "You need not do it; thank you for taking it.",
+            number=request.number,
+        )
+    )
+
+
 def rating_buttons(t: Translator, number: int) -> tuple[tuple[Button, ...], ...]:
     """One to five stars, and Not fixed (which reopens the request)."""
     return keyboard(

@@ -90,7 +90,9 @@ SETTINGS = settings(
 @pytest.fixture
 async def community(emulator: BotApiEmulator, tmp_path: Path) -> AsyncIterator[Community]:
     """The bot, its people in every role, and buildings to spread them over."""
-    harness = Harness(emulator, settings_for(emulator, tmp_path, outbox=FAST_OUTBOX))
+    harness = Harness(emulator, settings_for(emulator, tmp_path, outbox=FAST_OUTBOX,
+                                             requests={"max_per_hour": 0},
+                                             booking={"per_week": 50}))
     await harness.start()
     try:
         community = await open_community(harness)

@@ -30,9 +30,11 @@ from bot.services.bookings import parse_bookable
 from bot.services.community import Actor
 from bot.services.lockup import parse_facility
 from bot.services.points import parse_reward
+from bot.views import care as care_views
 from bot.views import hours as hours_views
 from bot.views import welcome as welcome_views
 from handlers import bookings, events, notices, points, requests, roster
+from storage.flood import MuteRepository
 from tests.harness import Harness, settings_for
 from tests.reliability.community import (
     ADMIN,
@@ -181,6 +183,13 @@ COMMANDS = [
     Row("/rules {name} 楼道里请不要堆放杂物", "private", OWNERS),
     Row("/apply repair", "group", frozenset({"resident", "owner", "admin"}),
         note="a member of the building who is not a volunteer yet"),
+    Row("/mydata", "private", EVERYONE, note="one's own data, as a file"),
+    Row("/mydata", "group", NON_MEMBERS,
+        note="in the group a short line says to ask in private; non-members ask in private"),
+    Row("/forgetme", "private", EVERYONE - {"admin"},
+        note="asks for confirmation, only for oneself; the community admin (shared by every "
+             "building) holds a request claimed in an earlier row: finish it first"),
+    Row("/forgetme", "group", NON_MEMBERS, note="in the group: ask in private"),
 ]
 
 BUTTONS = [
@@ -279,14 +288,25 @@ BUTTONS = [
         note="post the ranking by hours in the group"),
     Row("join:approve:{join}", "private", OWNERS, "join_request"),
     Row("join:decline:{join}", "private", OWNERS, "join_request"),
+    Row("care:unmute:{mute}", "private", OWNERS, "mute",
+        note="the owners of the group where the antiflood muted someone"),
+    Row("care:keep:{me}", "private", EVERYONE, note="Cancel under one's own /forgetme"),
+    Row("care:keep:{neighbour}", "private", frozenset(), note="someone else's: forged"),
+    Row("care:forget:{neighbour}", "private", frozenset(),
+        note="forgetting someone else (a forged payload): nobody, owners neither"),
+    # Last: it forgets the people shared by every building (the stranger, the admin…).
+    Row("care:forget:{me}", "private", EVERYONE - {"admin"},
+        note="Yes, forget me: oneself only (the admin holds a request: finish it first)"),
 ]
 
 
 @pytest.fixture
 async def community(emulator: BotApiEmulator, tmp_path: Path) -> Any:
-    """The bot with an outbox that does not pace itself (the limits are not under test)."""
+    """The bot with an outbox that does not pace itself and no hourly limit on requests (the
+    limits are not under test)."""
     harness = Harness(emulator, settings_for(emulator, tmp_path, outbox=FAST_OUTBOX,
-                                             booking={"per_week": 50, "check_in": True}))
+                                             booking={"per_week": 50, "check_in": True},
+                                             requests={"max_per_hour": 0}))
     await harness.start()
     try:
         yield await open_community(harness)
@@ -299,7 +319,7 @@ def test_the_table_has_every_command_and_every_button() -> None:
     actions = {
         "requests": requests.BUTTONS, "notice": notices.ACTIONS, "roster": roster.BUTTONS,
         "lockup": ("start", "tick", "post", "problem"), "points": points.BUTTON_ACTIONS,
-        "event": events.BUTTONS, "hours": hours_views.BUTTONS,
+        "event": events.BUTTONS, "hours": hours_views.BUTTONS, "care": care_views.BUTTONS,
         "booking": bookings.BUTTON_ACTIONS, "join": welcome_views.BUTTONS,
     }  # fmt: skip
     pressed = {tuple(row.what.split(":")[:2]) for row in BUTTONS}
@@ -395,6 +415,7 @@ async def prepare(community: Community, place: Place, kind: str, role: str) -> d
         "building_id": building.id,
         "volunteer_id": place.volunteer,
         "neighbour": place.neighbour,
+        "me": place.user(role),
         "partner": place.target,
         "soon": local(community, hours=1),
         "tomorrow": local(community, hours=24)[:10],
@@ -801,6 +822,19 @@ async def hours_entry(community: Community, place: Place, role: str) -> dict[str
     return {"entry": await last_id(community, "hours_entries")}
 
 
+async def mute(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The target muted in the group by the antiflood (as its guard records it), afresh for
+    each role."""
+    services = community.harness.bot.services
+    async with services.db.transaction() as tx:
+        await tx.execute("UPDATE mutes SET unmuted_at = 0 WHERE user_id = ? AND unmuted_at IS NULL",
+                         (place.target,))
+        muted = await MuteRepository(services.db).add(
+            tx, place.group, place.target, "link", services.clock.now())
+    assert muted is not None
+    return {"mute": muted.id}
+
+
 async def certificate(community: Community, place: Place, role: str) -> dict[str, Any]:
     """A certificate of the volunteer's hours this year."""
     await hours_entry(community, place, "volunteer")
@@ -842,11 +876,22 @@ async def room(community: Community, place: Place, role: str) -> dict[str, Any]:
             "slot": int(slot // 60), "slot_at": slot}
 
 
+_booked: dict[int, int] = {}  # bookings made so far in each place (the bad-input test reuses)
+
+
+def fresh_slot(values: dict[str, Any], place: Place, role: str) -> float:
+    """An hour of tomorrow the resident has not booked yet: one for each role, and one more
+    for each booking made in the same place before."""
+    earlier = _booked.get(place.index, 0)
+    _booked[place.index] = earlier + 1
+    return float(values["slot_at"] + 3600 * (1 + (ROLES.index(role) + earlier) % 13))
+
+
 async def booking(community: Community, place: Place, role: str) -> dict[str, Any]:
-    """The resident's booking of a slot tomorrow (a fresh hour for each role)."""
+    """The resident's booking of a slot tomorrow (a fresh hour)."""
     services = community.harness.bot.services
     values = await room(community, place, role)
-    at = values["slot_at"] + 3600 * (1 + ROLES.index(role))
+    at = fresh_slot(values, place, role)
     booked = await services.bookings.book(Actor(place.resident), values["room"], at, None)
     return {"booking": booked.booking.id}
 
@@ -871,7 +916,7 @@ async def pending_booking(community: Community, place: Place, role: str) -> dict
     await services.bookings.make_bookable(
         Actor(ADMIN), await community.building(place),
         parse_bookable("自习室 | daily 06:00-24:00 | 60 | 10 | 审批"))
-    at = values["slot_at"] + 3600 * (1 + ROLES.index(role))
+    at = fresh_slot(values, place, role)
     booked = await services.bookings.book(Actor(place.resident), values["room"], at, None)
     return {"pending": booked.booking.id}
 
@@ -887,6 +932,7 @@ async def lockup_problem(community: Community, place: Place, role: str) -> dict[
 
 PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, Any]]]] = {
     "join_request": join_request,
+    "mute": mute,
     "target": target,
     "target_volunteer": target_volunteer,
     "notice": notice,
