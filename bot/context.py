@@ -22,6 +22,7 @@ from bot.services.events import EventService
 from bot.services.hours import HoursService
 from bot.services.lockup import LockupService
 from bot.services.notices import NoticeService
+from bot.services.outages import OutageService
 from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.prompts import Prompts
@@ -70,6 +71,7 @@ class Services:
     quiet: QuietHoursService = field(init=False)
     recurring: RecurringNotices = field(init=False)
     welcome: WelcomeService = field(init=False)
+    outages: OutageService = field(init=False)
 
 
 class BotData:
