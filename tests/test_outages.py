@@ -53,7 +53,7 @@ async def announce(harness: Harness, day: datetime, hours: str = "08:00-12:00") 
     waiting = [asyncio.create_task(harness.emu.wait_for_message(chat, "停水", timeout=5))
                for chat in (GROUP, OTHER)]
     answer = await harness.say(
-        OWNER, OWNER, f"/outage 停水 3号楼，5号楼 {day:%Y-%m-%d} {hours} 管道维修", expect="#1"
+        OWNER, OWNER, f"/outage 停水 3号楼，5号楼 {day:%Y-%m-%d} {hours} 管道维修", expect="停运 #1 已通知"
     )
     for posted in await asyncio.gather(*waiting):
         assert "3号楼, 5号楼" in posted.text and "管道维修" in posted.text
@@ -90,7 +90,7 @@ async def test_an_outage_is_announced_reminded_linked_to_a_request_and_restored_
     await harness.say(ZHANG, GROUP, "/request 楼道灯坏了", expect="#2")
     assert await harness.value("SELECT outage_id FROM requests WHERE id = 2") is None
 
-    board = await harness.say(ZHANG, GROUP, "/outages", expect="#1")
+    board = await harness.say(ZHANG, GROUP, "/outages", expect="正在和即将")
     assert "3号楼" in board.text and "进行中，到 12:00" in board.text
     assert board.buttons == [], "a resident gets no Restored button"
 
@@ -122,7 +122,7 @@ async def test_an_owner_presses_restored_early_and_the_end_time_posts_nothing_mo
     await move_to(harness, day.replace(hour=9))
     await ticks(harness)
 
-    board = await harness.say(OWNER, GROUP, "/outages", expect="#1")
+    board = await harness.say(OWNER, GROUP, "/outages", expect="正在和即将")
     assert board.buttons == [("✅ 已恢复 #1", "outage:restored:1")]
     refused = await harness.press(ZHANG, GROUP, board.message_id, "outage:restored:1")
     assert "只有停运 #1 所在楼栋的负责人" in refused
@@ -179,6 +179,8 @@ async def test_bad_outages_get_a_clear_answer_and_change_nothing(harness: Harnes
         ZHANG, GROUP, f"/outage 停电 3号楼 {day:%Y-%m-%d} 08:00-12:00", expect="负责人"
     )
     assert "3号楼" in refused.text
+    await harness.say(ZHANG, ZHANG, f"/outage water all {day:%Y-%m-%d} 08:00-12:00",
+                      expect="负责人")
     assert await harness.value("SELECT count(*) FROM outages") == 0
     assert await harness.value("SELECT count(*) FROM notices") == 0
     assert await harness.value("SELECT count(*) FROM jobs WHERE kind LIKE 'outage.%'") == 0
@@ -189,10 +191,10 @@ async def test_all_means_the_owners_buildings_and_the_board_groups_by_building(
 ) -> None:
     day = await two_buildings(harness)
     await harness.say(OWNER, OWNER, f"/outage 電梯 all {day:%Y-%m-%d} 14:00-16:00 年检",
-                      expect="#1")
+                      expect="停运 #1 已通知")
     await harness.say(OWNER, GROUP, f"/outage power 3号楼 {day:%Y-%m-%d} 09:00-10:00",
-                      expect="#2")
-    board = await harness.say(OWNER, OWNER, "/outages", expect="#1")
+                      expect="停运 #2 已通知")
+    board = await harness.say(OWNER, OWNER, "/outages", expect="正在和即将")
     three, five = board.text.index("3号楼"), board.text.index("5号楼")
     assert three < board.text.index("#2") < five, "each outage under its building"
     assert board.text.count("#1") == 2 and "年检" in board.text

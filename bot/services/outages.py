@@ -27,7 +27,7 @@ from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_, translator
 from bot.outbox import Outbox
 from bot.scheduler import Scheduler
-from bot.services.community import Actor, Community, Role
+from bot.services.community import REFUSALS, Actor, Community, Role
 from bot.services.notices import ALL_WORDS, NoticeService, first_word, take_buildings
 from bot.services.people import People
 from bot.services.weektime import local_moment, parse_clock
@@ -182,16 +182,16 @@ class OutageService:
         end = parse_clock(match[3].replace("：", ":"), allow_24=True) if match else None
         if match is None or day is None or start is None or end is None:
             raise InvalidInput(FORM, example=example)
+        whole_day = end == 0 and match[3].startswith("24")
         try:
             year, month, number = (int(part) for part in day.groups())
             date = datetime(year, month, number).date()
-        except ValueError:
+            starts_at = local_moment(date, start, tz)
+            ends_at = local_moment(date + timedelta(days=1), 0, tz) if whole_day else (
+                local_moment(date, end, tz)
+            )
+        except (ValueError, OverflowError):  # 2026-02-30, or 9999-12-31 …-24:00
             raise InvalidInput(FORM, example=example) from None
-        starts_at = local_moment(date, start, tz)
-        whole_day = end == 0 and match[3].startswith("24")
-        ends_at = local_moment(date + timedelta(days=1), 0, tz) if whole_day else local_moment(
-            date, end, tz
-        )
         if ends_at <= starts_at:
             raise InvalidInput(ENDS_BEFORE, start=match[2], end=match[3])
         if ends_at <= self.clock.now():
@@ -207,7 +207,7 @@ class OutageService:
         if draft.to_all:
             buildings = await self.community.scope(actor, None, Role.OWNER)
         if not buildings:
-            raise NotAllowed(NOT_OWNER, names="—")
+            raise NotAllowed(REFUSALS[Role.OWNER])
         foreign = [b.name for b in buildings if not await self._owns(actor, b)]
         if foreign:
             raise NotAllowed(NOT_OWNER, names=", ".join(foreign))
