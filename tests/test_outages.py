@@ -52,9 +52,8 @@ async def announce(harness: Harness, day: datetime, hours: str = "08:00-12:00") 
     """The owner, in private, announces a water outage in both buildings."""
     waiting = [asyncio.create_task(harness.emu.wait_for_message(chat, "停水", timeout=5))
                for chat in (GROUP, OTHER)]
-    answer = await harness.say(
-        OWNER, OWNER, f"/outage 停水 3号楼，5号楼 {day:%Y-%m-%d} {hours} 管道维修", expect="停运 #1 已通知"
-    )
+    command = f"/outage 停水 3号楼，5号楼 {day:%Y-%m-%d} {hours} 管道维修"
+    answer = await harness.say(OWNER, OWNER, command, expect="停运 #1 已通知")
     for posted in await asyncio.gather(*waiting):
         assert "3号楼, 5号楼" in posted.text and "管道维修" in posted.text
         assert f"{day:%Y-%m-%d}" in posted.text and "08:00–12:00" in posted.text
