@@ -27,13 +27,15 @@ MENU = [
 
 
 async def outage(update: Update, context: LinliContext) -> None:
-    """/outage water 3号楼,5号楼 2026-12-03 08:00-12:00 reason (owners of every building)."""
-    service = context.services.outages
-    draft = await service.draft(command_text(update))
+    """/outage water 3号楼,5号楼 2026-12-03 08:00-12:00 reason (owners of every building);
+    in a group the buildings may be left out: the group's own."""
+    service, place = context.services.outages, place_of(update)
+    here = None if place is None else await context.services.community.buildings.by_chat(place)
+    draft = await service.draft(command_text(update), here)
     await fresh_admins(update, context, draft.buildings)
     actor = await owner_actor(update, context)
     message = update.effective_message
-    origin = place_of(update) or actor.user_id
+    origin = place or actor.user_id
     made = await service.create(actor, origin, draft, message.message_id if message else None)
     tz = context.services.settings.community.tz
     await show(update, context, views.created(context.t, made, tz, service.reminder_at(made)))

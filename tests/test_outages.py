@@ -193,10 +193,14 @@ async def test_all_means_the_owners_buildings_and_the_board_groups_by_building(
                       expect="停运 #1 已通知")
     await harness.say(OWNER, GROUP, f"/outage power 3号楼 {day:%Y-%m-%d} 09:00-10:00",
                       expect="停运 #2 已通知")
+    here = await harness.say(OWNER, OTHER, f"/outage water {day:%Y-%m-%d} 18:00-19:00",
+                             expect="停运 #3 已通知")
+    assert "5号楼 🚱 停水" in here.text, "in a group, no building named: the group's own"
     board = await harness.say(OWNER, OWNER, "/outages", expect="正在和即将")
     three, five = board.text.index("3号楼"), board.text.index("5号楼")
     assert three < board.text.index("#2") < five, "each outage under its building"
     assert board.text.count("#1") == 2 and "年检" in board.text
     assert board.buttons == [("✅ 已恢复 #2", "outage:restored:2"),
-                             ("✅ 已恢复 #1", "outage:restored:1")]
+                             ("✅ 已恢复 #1", "outage:restored:1"),
+                             ("✅ 已恢复 #3", "outage:restored:3")]
     assert await harness.value("SELECT count(*) FROM outage_buildings WHERE outage_id = 1") == 2

@@ -62,7 +62,7 @@ _DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 FORM = N_(
     "Write the outage like this: /outage water 3号楼,5号楼 {example} 08:00-12:00 pipe repair\n"
     "Kinds: water, power, lift (停水, 停电, 电梯). Write all instead of the buildings for all "
-    "of yours."
+    "of yours; in a group, leave them out for its own."
 )
 UNKNOWN_KIND = N_(
     "«{kind}» is no kind of outage I know. Kinds: water, power, lift (停水, 停电, 电梯).\n"
@@ -147,8 +147,11 @@ class OutageService:
 
     # --- reading the command ------------------------------------------------------------
 
-    async def draft(self, text: str) -> OutageDraft:
-        """Read ``KIND BUILDINGS|all DATE HH:MM-HH:MM [reason]``; refuses bad or past times."""
+    async def draft(self, text: str, here: Building | None = None) -> OutageDraft:
+        """Read ``KIND BUILDINGS|all DATE HH:MM-HH:MM [reason]``; refuses bad or past times.
+
+        ``here``: the building of the group the command was sent in, meant when no building
+        is named."""
         tz, now = self.config.community.tz, self.clock.now()
         example = (datetime.fromtimestamp(now, tz) + timedelta(days=1)).strftime("%Y-%m-%d")
         word, rest = first_word(text)
@@ -161,6 +164,8 @@ class OutageService:
         place, tail = first_word(rest)
         if place.lower() in ALL_WORDS:
             to_all, rest = True, tail
+        elif here is not None and _DATE.match(place):
+            buildings = (here,)
         elif place:
             known = await self.community.buildings.all(active_only=False)
             picked, rest = take_buildings(rest, known, UNKNOWN_BUILDING)
