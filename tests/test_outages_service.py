@@ -1,5 +1,5 @@
 """Outages without Telegram: the command is read in both languages, quiet hours hold the
-announcement only when they end before the outage starts and never hold the reminder or
+announcement only when they end before its reminder and never hold the reminder or
 "restored", the end time and the button race to one "restored", and a request's words are
 matched to the outage's kind."""
 
@@ -110,7 +110,7 @@ async def test_quiet_hours_hold_the_announcement_only_while_they_end_before_the_
     assert await world.value(
         "SELECT status FROM notice_posts WHERE notice_id = "
         "(SELECT notice_id FROM outages WHERE id = ?)", early
-    ) == "queued", "the quiet ends after the lift stops: posted now"
+    ) == "queued", "the quiet ends after the reminder (05:00): posted now"
     world.clock.set(datetime(2026, 12, 3, 5, 0, 5, tzinfo=SHANGHAI))  # inside the quiet
     await world.services.scheduler.run_due()
     assert await world.value(

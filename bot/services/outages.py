@@ -8,9 +8,9 @@ before the start ("outage remind <id>") and the "restored" post at the end ("out
 UPDATE, so the button and the end time never both post "restored".
 
 Quiet hours: the announcement is a notice and waits for the end of the group's quiet hours,
-unless they end after the outage starts (then it goes out now). The reminder and the
-"restored" post are not held: held, the reminder would come after the start, and people
-wait for the water to come back.
+unless they end after the reminder is due (or, with no reminder, after the outage starts):
+then it goes out now. The reminder and the "restored" post are not held: held, the
+reminder would come after the start, and people wait for the water to come back.
 """
 
 from __future__ import annotations
@@ -243,13 +243,14 @@ class OutageService:
                 await self.repo.add_building(tx, outage_id, building.id)
             outage = await self._get(tx, outage_id)
             t = translator(self.config.community.language)
+            remind_at = draft.starts_at - self.remind_before
             notice_id = await self.notices.post_now(
                 tx, actor.user_id, origin_chat_id,
                 views.announcement(t, outage, self.config.community.tz),
-                False, [b.id for b in buildings], deadline=draft.starts_at,
+                False, [b.id for b in buildings],
+                deadline=remind_at if remind_at > now else draft.starts_at,
             )
             await self.repo.set_notice(tx, outage_id, notice_id)
-            remind_at = draft.starts_at - self.remind_before
             if remind_at > now:
                 await self.scheduler.schedule(
                     tx, REMIND_JOB, remind_key(outage_id), remind_at, {"outage": outage_id},
