@@ -26,6 +26,7 @@ from bot.services.flood import FloodGuard
 from bot.services.hours import HoursService
 from bot.services.lockup import LockupService
 from bot.services.notices import NoticeService
+from bot.services.outages import OutageService
 from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.prompts import Prompts
@@ -48,6 +49,7 @@ from handlers import (
     hours,
     lockup,
     notices,
+    outages,
     points,
     prompts,
     quiet,
@@ -73,8 +75,8 @@ LinliApplication = Application[Any, LinliContext, Any, Any, BotData, Any]
 FEATURES: list[Feature] = [
     module.DESCRIPTION
     for module in (
-        start, groups, notices, emergency, quiet, requests, roster, lockup, bookings, points,
-        events, stats, hours, care, upkeep, welcome, chat,
+        start, groups, notices, emergency, quiet, outages, requests, roster, lockup, bookings,
+        points, events, stats, hours, care, upkeep, welcome, chat,
     )
 ]
 
@@ -173,6 +175,10 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         db=db, clock=clock, config=settings, scheduler=scheduler, community=community,
         notices=services.notices,
     )
+    services.outages = OutageService(
+        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
+        community=community, notices=services.notices, people=people,
+    )
     # Hours before the roster and requests: a shift served and a request done count hours.
     services.hours = HoursService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
@@ -190,6 +196,7 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, prompts=prompts, points=points,
         roster=services.roster, hours=services.hours, cards=services.cards,
+        outages=services.outages,
     )
     booking_repo = BookingRepository(db)  # the lock-up reads who booked the room last
     services.lockup = LockupService(

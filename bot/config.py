@@ -235,6 +235,12 @@ class NoticesSettings(Section):
     confirm_reactions: list[str] = Field(default_factory=lambda: ["👍", "👌", "❤", "🙏"])
 
 
+class OutagesSettings(Section):
+    """Water, power and lift outages: how long before the start the groups are reminded."""
+
+    remind_before_minutes: int = Field(default=60, ge=1, le=1440)
+
+
 class GroupsSettings(Section):
     """Building groups: how long a newcomer's welcome stays, how long an applicant has, and
     the muting of floods and links from new members (off by default)."""
@@ -418,6 +424,7 @@ class Settings(BaseSettings):
     scheduling: SchedulingSettings = SchedulingSettings()
     groups: GroupsSettings = GroupsSettings()
     notices: NoticesSettings = NoticesSettings()
+    outages: OutagesSettings = OutagesSettings()
     outbox: OutboxSettings = OutboxSettings()
     duty: DutySettings = DutySettings()
     lockup: LockupSettings = LockupSettings()

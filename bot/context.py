@@ -25,6 +25,7 @@ from bot.services.flood import FloodGuard
 from bot.services.hours import HoursService
 from bot.services.lockup import LockupService
 from bot.services.notices import NoticeService
+from bot.services.outages import OutageService
 from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.prompts import Prompts
@@ -76,6 +77,7 @@ class Services:
     welcome: WelcomeService = field(init=False)
     care: CareService = field(init=False)
     flood: FloodGuard = field(init=False)
+    outages: OutageService = field(init=False)
 
 
 class BotData:

@@ -155,6 +155,13 @@ PERSONAL: tuple[Personal, ...] = (
         N_("the notices you sent to a building: they are the building's"),
     ),
     Personal(
+        "outages", ("author_id",), "outages_announced",
+        """SELECT id, kind, starts_at, ends_at, reason, status, created_at
+           FROM outages WHERE author_id = :user""",
+        (),
+        N_("the notices you sent to a building: they are the building's"),
+    ),
+    Personal(
         "shift_volunteers", ("user_id",), "shifts",
         """SELECT b.name AS building, s.weekday, s.start_minute, s.end_minute, v.from_day,
                   v.until_day, v.every_weeks
@@ -308,6 +315,7 @@ LEFT_OUT: tuple[LeftOut, ...] = (
     LeftOut("building_texts", ("set_by",), OWNERS_ACT),
     LeftOut("quiet_hours", ("set_by",), OWNERS_ACT),
     LeftOut("recurring_notices", ("stopped_by",), OWNERS_ACT),
+    LeftOut("outages", ("ended_by",), OWNERS_ACT),
     LeftOut("notice_confirmations", ("confirmed_by",),
             "how a confirmation came (button, reply, reaction): it names no one"),
 )

@@ -37,6 +37,7 @@ class RequestRepository:
         source_message_id: int,
         private: bool,
         now: float,
+        outage_id: int | None = None,
     ) -> tuple[Request, bool]:
         """Store a new request; a source seen before returns its request and False.
 
@@ -47,8 +48,9 @@ class RequestRepository:
             return seen, False
         row = await tx.fetch_one(
             """INSERT INTO requests (building_id, resident_id, category, text, source_chat_id,
-                                     source_message_id, private, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                     source_message_id, private, created_at, updated_at,
+                                     outage_id)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                RETURNING *""",
             (
                 building_id,
@@ -60,6 +62,7 @@ class RequestRepository:
                 int(private),
                 now,
                 now,
+                outage_id,
             ),
         )
         assert row is not None

@@ -66,6 +66,7 @@ class Request(Model):
     waiting_reason: str | None = None
     reopened: int = 0
     done_by: int | None = None
+    outage_id: int | None = None  # opened during an outage of its building it is about
 
     @property
     def number(self) -> int:

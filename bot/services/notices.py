@@ -216,6 +216,28 @@ class NoticeService:
         occurrence was posted before (one notice per rule and time: the index decides)."""
         if await self.repo.occurrence(tx, recurring_id, at) is not None:
             return None
+        return await self.post_now(
+            tx, author_id, origin_chat_id, text, pin, building_ids, at, recurring_id=recurring_id
+        )
+
+    async def post_now(
+        self,
+        tx: Transaction,
+        author_id: int,
+        origin_chat_id: int,
+        text: str,
+        pin: bool,
+        building_ids: Sequence[int],
+        at: float | None = None,
+        *,
+        recurring_id: int | None = None,
+        deadline: float | None = None,
+    ) -> int:
+        """Post a notice another feature composed, in its transaction; returns its id.
+
+        ``deadline``: quiet hours that would hold a post past this moment do not hold it
+        (an outage announced while the group is quiet, starting before the quiet ends).
+        """
         now = self.clock.now()
         notice_id = await self.repo.add(
             tx, author_id, origin_chat_id, text, pin, at, now, recurring_id=recurring_id
@@ -225,7 +247,7 @@ class NoticeService:
             if building is not None:
                 await self.repo.add_post(tx, notice_id, building.id, building.chat_id, "scheduled")
         await self.repo.start_sending(tx, notice_id, now)
-        await self._send(tx, notice_id, now)
+        await self._send(tx, notice_id, now, deadline)
         return notice_id
 
     async def holds(self, buildings: Sequence[Building], at: float | None) -> list[
@@ -262,27 +284,31 @@ class NoticeService:
         if await self.repo.start_sending(tx, notice_id, self.clock.now()):
             await self._send(tx, notice_id, self.clock.now())
 
-    async def _send(self, tx: Transaction, notice_id: int, now: float) -> None:
+    async def _send(
+        self, tx: Transaction, notice_id: int, now: float, deadline: float | None = None
+    ) -> None:
         """Queue a post for every building group; a group the bot left fails at once."""
         notice = await self.repo.get(notice_id, tx)
         assert notice is not None
         for post in await self.repo.posts(tx, notice_id):
             if post.status == "scheduled":
-                await self._send_post(tx, notice, post, now)
+                await self._send_post(tx, notice, post, now, deadline)
         await self._check_later(tx, notice_id, 1, now)
         await self._settle(tx, notice_id, now)
 
     async def _send_post(
-        self, tx: Transaction, notice: Notice, post: NoticePost, now: float
+        self, tx: Transaction, notice: Notice, post: NoticePost, now: float,
+        deadline: float | None = None,
     ) -> None:
-        """Queue one post, or hold it to the end of its group's quiet hours."""
+        """Queue one post, or hold it to the end of its group's quiet hours (not past the
+        deadline: then it goes out now)."""
         if not post.chat_active:
             await self.repo.set_failed(tx, post.id, REMOVED)
             return
         until = None if self.quiet is None else await self.quiet.held_until(
             tx, post.building_id, now, urgent=notice.urgent
         )
-        if until is not None:
+        if until is not None and (deadline is None or until <= deadline):
             await self.repo.set_held(tx, post.id, until)
             await self.scheduler.schedule(
                 tx, RELEASE_JOB, f"notice release {post.id} {int(until)}", until,
@@ -636,10 +662,20 @@ def read_time(text: str, tz: ZoneInfo, now: float) -> tuple[float, str]:
     return moment.timestamp(), rest
 
 
-def take_buildings(text: str, known: list[Building]) -> tuple[list[Building], str]:
+UNKNOWN_BUILDING = N_(
+    "There is no building called «{name}». Buildings: {names}\n"
+    "Write /notice all followed by the text, or name the buildings with "
+    "commas: /notice 3号楼,5号楼 followed by the text."
+)
+
+
+def take_buildings(
+    text: str, known: list[Building], unknown: str = UNKNOWN_BUILDING
+) -> tuple[list[Building], str]:
     """Building names at the start of ``text``, separated by commas; returns the rest.
 
     Names may hold spaces, so the longest known name that fits is taken each time.
+    ``unknown`` is the refusal for a name that is no building (with {name} and {names}).
     """
     by_length = sorted(known, key=lambda building: -len(building.name))
     picked: list[Building] = []
@@ -648,11 +684,7 @@ def take_buildings(text: str, known: list[Building]) -> tuple[list[Building], st
         found = next((b for b in by_length if _starts_with_name(rest, b.name)), None)
         if found is None:
             raise NotFound(
-                N_(
-                    "There is no building called «{name}». Buildings: {names}\n"
-                    "Write /notice all followed by the text, or name the buildings with "
-                    "commas: /notice 3号楼,5号楼 followed by the text."
-                ),
+                unknown,
                 name=re.split(rf"[\s{SEPARATORS}]", rest.strip(), maxsplit=1)[0],
                 names=", ".join(b.name for b in known[:50]) or "—",
             )

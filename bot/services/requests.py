@@ -51,6 +51,7 @@ from bot.outbox import Delivery, Outbox
 from bot.scheduler import Scheduler
 from bot.services.community import Actor, Community, Role
 from bot.services.duty import DutyRoster, WorkHours
+from bot.services.outages import OutageService
 from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.prompts import Prompts
@@ -265,6 +266,7 @@ class RequestService:
         roster: DutyRoster,
         hours: WorkHours,
         cards: LiveCards,
+        outages: OutageService | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -278,6 +280,7 @@ class RequestService:
         self.roster = roster
         self.hours = hours
         self.cards = cards
+        self.outages = outages  # None: no outages (unit tests of requests alone)
         self.settings = config.requests
         self.buildings = community.buildings
         self.repo = RequestRepository(db)
@@ -372,8 +375,12 @@ class RequestService:
         async with self.db.transaction() as tx:
             if await self.repo.by_source(tx, source.chat_id, source.message_id) is None:
                 await self._within_hourly_limit(tx, resident_id, now)
+            outage_id = None if self.outages is None else await self.outages.linked(
+                tx, building.id, body
+            )
             request, created = await self.repo.insert(
                 tx,
+                outage_id=outage_id,
                 building_id=building.id,
                 resident_id=resident_id,
                 category=category,
@@ -1196,6 +1203,9 @@ class RequestService:
                                                           request.resident_id)),
             claimer=await self._name(request.claimer_id, t),
             tz=self.config.community.tz,
+            outage=None if self.outages is None else await self.outages.of_request(
+                request.outage_id
+            ),
         )
 
     async def card_unreachable(self, tx: Transaction, delivery: Delivery) -> None:

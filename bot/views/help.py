@@ -66,6 +66,8 @@ USAGE: dict[str, Usage] = {
     "notices": Usage(Role.OWNER),
     "emergency": Usage(Role.OWNER, N_("all gas leak in the basement, leave the building now")),
     "quiet": Usage(Role.OWNER, "22:00-07:00"),
+    "outage": Usage(Role.OWNER, N_("water 3号楼,5号楼 2026-12-03 08:00-12:00 pipe repair")),
+    "outages": Usage(Role.STRANGER),
     "roster": Usage(Role.OWNER),
     "facility": Usage(Role.OWNER),
     "book": Usage(Role.RESIDENT, N_("study room 2026-12-05 16:00")),

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.callbacks import button_data
 from bot.domain.core import Building, User
+from bot.domain.outages import Outage
 from bot.domain.requests import (
     Attachment,
     History,
@@ -22,6 +23,7 @@ from bot.domain.requests import (
     Status,
 )
 from bot.i18n import N_, Html, Translator, html_escape
+from bot.views import outages as outage_views
 from bot.views.common import Button, OutMessage, fit, keyboard, mention
 
 FEATURE = "requests"  # the feature part of this feature's button payloads
@@ -160,8 +162,10 @@ def card(
     resident: str,
     claimer: str,
     tz: ZoneInfo | None = None,
+    outage: Outage | None = None,
 ) -> OutMessage:
-    """The request card as ``viewer`` sees it in the request's state now."""
+    """The request card as ``viewer`` sees it in the request's state now (and the outage
+    it was opened during)."""
     text = t(
         "<b>Help request #{number}</b> · {building}\nCategory: {category}\nFrom: {resident}",
         number=request.number,
@@ -170,6 +174,8 @@ def card(
         resident=resident,
     )
     text += "\n\n" + html_escape(request.text)
+    if outage is not None:
+        text += "\n" + outage_views.during(t, outage, tz or ZoneInfo("UTC"))
     if request.reopened and request.state == "open":
         text += "\n\n" + t("🔁 The resident reopened this request: it is not fixed yet.")
     status = card_status(t, request, viewer, claimer)

@@ -44,6 +44,8 @@ STATE = {
     "recurring_notices": "*",
     "recurring_notice_buildings": "*",
     "quiet_hours": "*",
+    "outages": "*",
+    "outage_buildings": "*",
     "requests": "*",
     "request_events": "*",
     "request_drafts": "*",

@@ -479,6 +479,10 @@ REPLAYS = [
     ("/notice every mon 09:00 每周贴士{n}", "group", "owner", ""),
     ("/notice {name} every day 08:00 早安{n}", "private", "owner", ""),
     ("/quiet 22:00-07:00", "group", "owner", ""),
+    ("/outage water {name} {tomorrow} 08:00-12:00 检修{n}", "group", "owner", ""),
+    ("/outage 停电 {name} {tomorrow} 14:00-15:00 检修{n}", "private", "owner", ""),
+    ("/outages", "group", "resident", "outage"),
+    ("outage:restored:{outage}", "private", "owner", "outage"),
     ("/event {name} | {soon} | 义诊{n} | 活动室 | 40 | 2", "private", "owner", ""),
     ("40", "private", "owner", "event_form"),  # the capacity; would be taken as the helpers
     ("/award @{volunteer} 5 帮忙{n}", "group", "owner", ""),

@@ -32,6 +32,7 @@ from bot.services.lockup import parse_facility
 from bot.services.points import parse_reward
 from bot.views import care as care_views
 from bot.views import hours as hours_views
+from bot.views import outages as outage_views
 from bot.views import welcome as welcome_views
 from handlers import bookings, events, notices, points, requests, roster
 from storage.flood import MuteRepository
@@ -99,6 +100,11 @@ COMMANDS = [
     Row("/emergency 地下室煤气泄漏，请立即撤离", "group", OWNERS,
         note="the post itself is the answer"),
     Row("/emergency {name} 地下室煤气泄漏，请立即撤离", "private", OWNERS),
+    Row("/outage water {name} {tomorrow} 08:00-12:00 管道维修", "group", OWNERS,
+        note="non-members name the building in private: not theirs"),
+    Row("/outage 停电 {name} {tomorrow} 08:00-12:00", "private", OWNERS),
+    Row("/outages", "group", EVERYONE,
+        note="in private, a non-member sees their own buildings' (or every building's)"),
     Row("/request 帮忙修一下灯", "group", MEMBERS | OWN_BUILDING,
         note="in private, the other volunteer asks in their own building"),
     Row("/myrequests", "private", EVERYONE),
@@ -222,6 +228,8 @@ BUTTONS = [
     Row("notice:names:{notice}", "private", OWNERS, "notice"),
     Row("notice:cancel:{scheduled}", "private", OWNERS, "scheduled_notice"),
     Row("notice:stop:{recurring}", "private", OWNERS, "recurring_notice"),
+    Row("outage:restored:{outage}", "private", OWNERS, "outage",
+        note="the owners of the outage's buildings; re-checked on every press"),
     Row("roster:view:{building_id}", "private", OWNERS),
     Row("roster:add:{building_id}", "private", OWNERS),
     Row("roster:addday:{building_id}:1", "private", OWNERS),
@@ -321,6 +329,7 @@ def test_the_table_has_every_command_and_every_button() -> None:
         "lockup": ("start", "tick", "post", "problem"), "points": points.BUTTON_ACTIONS,
         "event": events.BUTTONS, "hours": hours_views.BUTTONS, "care": care_views.BUTTONS,
         "booking": bookings.BUTTON_ACTIONS, "join": welcome_views.BUTTONS,
+        "outage": outage_views.BUTTONS,
     }  # fmt: skip
     pressed = {tuple(row.what.split(":")[:2]) for row in BUTTONS}
     assert pressed == {(feature, action) for feature, names in actions.items()
@@ -384,7 +393,8 @@ async def command(
     text = row.what.format(**values)
     in_group = row.where == "group" and role in MEMBERS
     chat = place.group if in_group else user
-    watch = (place.group,) if row.what.startswith(("/notice", "/event", "/emergency")) else ()
+    watch = (place.group,) if row.what.startswith(
+        ("/notice", "/event", "/emergency", "/outage")) else ()
     return await community.says(user, chat, text, watch=watch)
 
 
@@ -565,6 +575,13 @@ async def recurring_notice(community: Community, place: Place, role: str) -> dic
     """A notice posted every Monday at 09:00."""
     await ok(community, place.owner, place.owner, f"/notice {place.name} every mon 09:00 小贴士")
     return {"recurring": await last_id(community, "recurring_notices")}
+
+
+async def outage(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """A water outage in the building tomorrow morning."""
+    day = local(community, hours=24)[:10]
+    await ok(community, place.owner, place.owner, f"/outage water {place.name} {day} 08:00-12:00")
+    return {"outage": await last_id(community, "outages")}
 
 
 async def shift(community: Community, place: Place, role: str) -> dict[str, Any]:
@@ -938,6 +955,7 @@ PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, An
     "notice": notice,
     "scheduled_notice": scheduled_notice,
     "recurring_notice": recurring_notice,
+    "outage": outage,
     "own_request": own_request,
     "open_request": open_request,
     "claimed_request": claimed_request,
