@@ -31,6 +31,7 @@ from bot.services.recurring import RecurringNotices
 from bot.services.requests import RequestService, UnfinishedRequestsReader
 from bot.services.roster import RosterService
 from bot.services.stats import StatsService
+from bot.services.topics import TopicsService
 from bot.services.upkeep import Upkeep
 from bot.services.welcome import WelcomeService
 from bot.transport import AiohttpRequest
@@ -50,6 +51,7 @@ from handlers import (
     roster,
     start,
     stats,
+    topics,
     tracking,
     upkeep,
     welcome,
@@ -69,7 +71,7 @@ FEATURES: list[Feature] = [
     module.DESCRIPTION
     for module in (
         start, groups, notices, quiet, requests, roster, lockup, bookings, points, events,
-        stats, hours, upkeep, welcome, chat,
+        stats, hours, upkeep, welcome, topics, chat,
     )
 ]
 
@@ -151,6 +153,12 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     )
     users = services.users
     prompts = services.prompts
+    # Before the features that post to groups: each asks it for the topic of its posts.
+    services.topics = TopicsService(
+        db=db, clock=clock, outbox=outbox, community=community, people=people,
+        users=services.users, admins=tuple(settings.community.admins),
+    )
+    services.sender.on_topic_gone(services.topics.topic_gone)
     services.points = PointsService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, users=users, cards=services.cards,
@@ -163,6 +171,7 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     services.notices = NoticeService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, cards=services.cards, quiet=services.quiet,
+        topics=services.topics,
     )
     services.recurring = RecurringNotices(
         db=db, clock=clock, config=settings, scheduler=scheduler, community=community,
@@ -184,6 +193,7 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, prompts=prompts, points=points,
         roster=services.roster, hours=services.hours, cards=services.cards,
+        topics=services.topics,
     )
     booking_repo = BookingRepository(db)  # the lock-up reads who booked the room last
     services.lockup = LockupService(
@@ -199,6 +209,7 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, cards=services.cards, people=people, users=users,
         prompts=prompts, points=points, extra_rows=services.hours, quiet=services.quiet,
+        topics=services.topics,
     )
     services.stats = StatsService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,

@@ -30,6 +30,7 @@ from bot.services.recurring import RecurringNotices
 from bot.services.requests import RequestService
 from bot.services.roster import RosterService
 from bot.services.stats import StatsService
+from bot.services.topics import TopicsService
 from bot.services.welcome import WelcomeService
 from storage.chats import ChatRepository
 from storage.db import Database
@@ -70,6 +71,7 @@ class Services:
     quiet: QuietHoursService = field(init=False)
     recurring: RecurringNotices = field(init=False)
     welcome: WelcomeService = field(init=False)
+    topics: TopicsService = field(init=False)
 
 
 class BotData:
