@@ -465,6 +465,8 @@ class World:
             chat.members[user_id] = status
         chat.bot_status = ("administrator" if bot_admin else "member") if bot_member else "left"
         self.chats[chat_id] = chat
+        if forum:
+            self._reserve_general_topic(chat_id)
         return chat.to_json()
 
     @staticmethod
@@ -789,7 +791,14 @@ class World:
         if not chat.supergroup:
             raise ValueError(f"only a supergroup can have topics; {chat_id} is a basic group")
         chat.is_forum = enabled
+        if enabled:
+            self._reserve_general_topic(chat_id)
         return chat.to_json()
+
+    def _reserve_general_topic(self, chat_id: int) -> None:
+        """Message 1 of a forum opened its general topic: a new topic's id is never 1 (and a
+        send to message_thread_id 1 finds no topic, as in Telegram)."""
+        self._last_message_id[chat_id] = max(self._last_message_id.get(chat_id, 0), 1)
 
     def create_forum_topic(self, chat_id: int, user_id: int, name: str) -> int:
         """A user opens a topic: a forum_topic_created service message, whose id is the
