@@ -144,3 +144,18 @@ async def test_bad_topic_commands_get_clear_answers_and_change_nothing(harness: 
     resident = await harness.say(ZHANG, FORUM, "/topic notices", thread=notices)
     assert "负责人" in resident.text
     assert await chosen(harness) == []
+
+
+async def test_a_request_post_to_the_group_lands_in_the_requests_topic(harness: Harness) -> None:
+    await forum_building(harness)
+    requests = topic(harness, "邻里求助")
+    await choose(harness, "求助", requests)
+    harness.emu.user_sends(LI, FORUM, "我可以帮忙")  # 小李 never started the bot
+    await harness.settle()
+    await harness.say(OWNER, FORUM, "/volunteer @u3", expect="志愿者")
+    await harness.say(ZHANG, ZHANG, "/start")
+    waiting = harness.emu.wait_for_message(FORUM, "#1")
+    harness.emu.user_sends(ZHANG, ZHANG, "/request 家里的猫跑丢了，能帮忙找找吗")
+    mention = await waiting
+    assert "小李" in mention.text and "猫" not in mention.text
+    assert mention.message_thread_id == requests
