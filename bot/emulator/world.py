@@ -837,6 +837,9 @@ class World:
         for sent in self.sent_messages.get(chat_id, []):
             if sent.message_thread_id == thread_id:
                 sent.deleted = True
+        for key, message in list(self.user_messages.items()):
+            if key[0] == chat_id and message.get("message_thread_id") == thread_id:
+                del self.user_messages[key]
 
     def promote(self, chat_id: int, user_id: int, admin: bool = True) -> None:
         """Make a member an administrator (or back to a plain member)."""
