@@ -35,6 +35,7 @@ from bot.services.recurring import RecurringNotices
 from bot.services.requests import RequestService, UnfinishedRequestsReader
 from bot.services.roster import RosterService
 from bot.services.stats import StatsService
+from bot.services.topics import TopicsService
 from bot.services.upkeep import Upkeep
 from bot.services.welcome import WelcomeService
 from bot.transport import AiohttpRequest
@@ -57,6 +58,7 @@ from handlers import (
     roster,
     start,
     stats,
+    topics,
     tracking,
     upkeep,
     welcome,
@@ -76,7 +78,7 @@ FEATURES: list[Feature] = [
     module.DESCRIPTION
     for module in (
         start, groups, notices, emergency, quiet, outages, requests, roster, lockup, bookings,
-        points, events, stats, hours, care, upkeep, welcome, chat,
+        points, events, stats, hours, care, upkeep, welcome, topics, chat,
     )
 ]
 
@@ -158,6 +160,12 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     )
     users = services.users
     prompts = services.prompts
+    # Before the features that post to groups: each asks it for the topic of its posts.
+    services.topics = TopicsService(
+        db=db, clock=clock, outbox=outbox, community=community, people=people,
+        users=services.users, admins=tuple(settings.community.admins),
+    )
+    services.sender.on_topic_gone(services.topics.topic_gone)
     services.points = PointsService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, users=users, cards=services.cards,
@@ -170,6 +178,7 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     services.notices = NoticeService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, cards=services.cards, quiet=services.quiet,
+        topics=services.topics,
     )
     services.recurring = RecurringNotices(
         db=db, clock=clock, config=settings, scheduler=scheduler, community=community,
@@ -197,6 +206,7 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         community=community, people=people, prompts=prompts, points=points,
         roster=services.roster, hours=services.hours, cards=services.cards,
         outages=services.outages,
+        topics=services.topics,
     )
     booking_repo = BookingRepository(db)  # the lock-up reads who booked the room last
     services.lockup = LockupService(
@@ -212,6 +222,7 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, cards=services.cards, people=people, users=users,
         prompts=prompts, points=points, extra_rows=services.hours, quiet=services.quiet,
+        topics=services.topics,
     )
     services.stats = StatsService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,

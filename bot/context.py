@@ -34,6 +34,7 @@ from bot.services.recurring import RecurringNotices
 from bot.services.requests import RequestService
 from bot.services.roster import RosterService
 from bot.services.stats import StatsService
+from bot.services.topics import TopicsService
 from bot.services.welcome import WelcomeService
 from storage.chats import ChatRepository
 from storage.db import Database
@@ -78,6 +79,7 @@ class Services:
     care: CareService = field(init=False)
     flood: FloodGuard = field(init=False)
     outages: OutageService = field(init=False)
+    topics: TopicsService = field(init=False)
 
 
 class BotData:

@@ -15,6 +15,11 @@ hours and any other holding back of ordinary messages must let it through.
 A row can carry a file that does not fit in its JSON (a chart): its parameters name it,
 ``{"_files": {"photo": "stats_chart:7"}}``, and the sender asks the source registered for
 that prefix (``on_file``) for the bytes just before the call.
+
+A row may go to a forum topic (``message_thread_id`` in its parameters). When Telegram
+answers that the topic is closed or deleted, that chat's pending rows for the topic are sent
+to the general topic instead, and the ``on_topic_gone`` hooks learn of it in the same
+transaction (``bot.services.topics`` forgets the topic and tells the owners once).
 """
 
 from __future__ import annotations
@@ -72,6 +77,12 @@ FileSource = Callable[[str], Awaitable[tuple[bytes, str]]]
 FILES = "_files"  # the parameter that names a row's files: {"photo": "prefix:key"}
 ORDINARY = 0
 URGENT = 10  # an emergency: ahead of every ordinary row, and never held by quiet hours
+THREAD = "message_thread_id"  # the forum topic a row goes to
+# Runs in the transaction that sends a gone topic's rows to the general topic:
+# (tx, chat_id, thread_id, Telegram's words).
+TopicGoneHook = Callable[[Transaction, int, int, str], Awaitable[None]]
+# What Telegram answers for a topic that is deleted (or never was) and for a closed one.
+TOPIC_GONE = ("message thread not found", "topic_closed", "topic_deleted")
 
 
 class Outbox:
@@ -199,6 +210,12 @@ class Outbox:
         return row_id
 
 
+def topic_gone(error: str) -> bool:
+    """Whether Telegram's answer says the forum topic of a send is closed or deleted."""
+    text = error.lower()
+    return any(words in text for words in TOPIC_GONE)
+
+
 def _replying(params: dict[str, Any], reply_to: int | None) -> dict[str, Any]:
     """A send's parameters, as a reply to ``reply_to`` when given (sent anyway if that
     message is gone)."""
@@ -242,6 +259,7 @@ class OutboxSender:
         self._tasks: set[asyncio.Task[None]] = set()
         self._hooks: dict[str, list[SettledHook]] = {}
         self._files: dict[str, FileSource] = {}
+        self._topic_hooks: list[TopicGoneHook] = []
         self._stopping = False
         self._running = False
         self._settled_since_read: set[int] = set()
@@ -256,6 +274,10 @@ class OutboxSender:
     def on_file(self, prefix: str, source: FileSource) -> None:
         """Let rows name files "prefix:key" that ``source`` reads when the row is sent."""
         self._files[prefix] = source
+
+    def on_topic_gone(self, hook: TopicGoneHook) -> None:
+        """Run ``hook`` when a forum topic a row went to is closed or deleted."""
+        self._topic_hooks.append(hook)
 
     async def run(self) -> None:
         """Send until stopped."""
@@ -434,6 +456,8 @@ class OutboxSender:
             await self._sent(row, None)
         elif "chat not found" in text.lower():
             await self._chat_gone(row, text)
+        elif row.params.get(THREAD) is not None and topic_gone(text):
+            await self._leave_topic(row, int(row.params[THREAD]), text)
         else:
             await self._fail(row, text)
 
@@ -451,6 +475,25 @@ class OutboxSender:
 
         log.warning("outbox row %s to %s failed for good: %s", row.id, row.chat_id, error)
         await self._settle(Delivery(row, ok=False, error=error, chat_gone=True), settle)
+
+    async def _leave_topic(self, row: OutboxMessage, thread_id: int, error: str) -> None:
+        """The row's topic is closed or deleted: it and the chat's other rows for that topic
+        go to the general topic, now."""
+        now = self.clock.now()
+        log.warning("outbox row %s to %s: topic %s is gone (%s); sending to the general topic",
+                    row.id, row.chat_id, thread_id, error)
+
+        async def leave() -> None:
+            async with self.db.transaction() as tx:
+                await self.repo.leave_thread(tx, row.chat_id, thread_id, now)
+                for hook in self._topic_hooks:
+                    try:
+                        async with tx.savepoint():
+                            await hook(tx, row.chat_id, thread_id, error)
+                    except Exception:
+                        log.exception("topic hook for chat %s failed", row.chat_id)
+
+        await self.db.space.retry(leave)
 
     async def _follow_migration(self, row: OutboxMessage, new_chat_id: int) -> None:
         await self.migrate_chat(row.chat_id, new_chat_id)

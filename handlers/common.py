@@ -104,6 +104,8 @@ async def named_person(
         return await community.find_person(word)
     message = update.effective_message
     replied = message.reply_to_message if message else None
+    if replied is not None and replied.forum_topic_created is not None:
+        replied = None  # in a topic Telegram shows its opening as the message answered
     if replied is not None and replied.from_user and not replied.from_user.is_bot:
         known = await community.users.get(replied.from_user.id)
         if known is not None:

@@ -316,6 +316,7 @@ LEFT_OUT: tuple[LeftOut, ...] = (
     LeftOut("quiet_hours", ("set_by",), OWNERS_ACT),
     LeftOut("recurring_notices", ("stopped_by",), OWNERS_ACT),
     LeftOut("outages", ("ended_by",), OWNERS_ACT),
+    LeftOut("building_topics", ("set_by",), OWNERS_ACT),
     LeftOut("notice_confirmations", ("confirmed_by",),
             "how a confirmation came (button, reply, reaction): it names no one"),
 )

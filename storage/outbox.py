@@ -107,6 +107,20 @@ class OutboxRepository:
         """Hold a row back without counting an attempt (a rate limit, not a failure)."""
         await self.db.write("UPDATE outbox SET not_before = ? WHERE id = ?", (not_before, row_id))
 
+    async def leave_thread(
+        self, tx: Transaction, chat_id: int, thread_id: int, now: float
+    ) -> int:
+        """Send a chat's pending rows of a forum topic to its general topic instead (the topic
+        is closed or deleted), at once and without counting an attempt."""
+        cursor = await tx.execute(
+            """UPDATE outbox SET payload = json_remove(payload, '$.message_thread_id'),
+                   not_before = min(not_before, ?)
+               WHERE chat_id = ? AND status = 'pending'
+                 AND json_extract(payload, '$.message_thread_id') = ?""",
+            (now, chat_id, thread_id),
+        )
+        return cursor.rowcount
+
     async def fail_pending_for_chat(
         self, chat_id: int, error: str, now: float, tx: Transaction | None = None
     ) -> int:

@@ -76,10 +76,13 @@ class Harness:
         await self.bot.idle(timeout)
 
     async def say(self, user_id: int, chat_id: int, text: str, *, reply_to: int | None = None,
-                  expect: str | None = None, timeout: float = 5.0) -> SentMessage:
-        """A person writes; returns the bot's next message in that chat (containing ``expect``)."""
+                  expect: str | None = None, timeout: float = 5.0,
+                  thread: int | None = None) -> SentMessage:
+        """A person writes (in the forum topic ``thread``, when given); returns the bot's next
+        message in that chat (containing ``expect``)."""
         waiting = self.emu.wait_for_message(chat_id, expect, timeout)
-        self.emu.user_sends(user_id, chat_id, text, reply_to_message_id=reply_to)
+        self.emu.user_sends(user_id, chat_id, text, reply_to_message_id=reply_to,
+                            thread_id=thread)
         return await waiting
 
     async def press(self, user_id: int, chat_id: int, message_id: int, data: str) -> str:

@@ -51,17 +51,48 @@ def add_group(emu: BotApiEmulator, body: JSON) -> Any:
         bot_admin=bool(body.get("bot_admin", False)),
         bot_can_pin=bool(body.get("bot_can_pin", True)),
         bot_can_manage_tags=bool(body.get("bot_can_manage_tags", False)),
+        forum=bool(body.get("forum", False)),
     )
 
 
 def send(emu: BotApiEmulator, body: JSON) -> Any:
-    """POST /_emu/send {user_id, chat_id, text, reply_to_message_id?}."""
+    """POST /_emu/send {user_id, chat_id, text, reply_to_message_id?, message_thread_id?}."""
     return emu.user_sends(
         int(body["user_id"]),
         int(body["chat_id"]),
         str(body["text"]),
         reply_to_message_id=_optional_int(body.get("reply_to_message_id")),
+        thread_id=_optional_int(body.get("message_thread_id")),
     )
+
+
+def forum(emu: BotApiEmulator, body: JSON) -> Any:
+    """POST /_emu/forum {chat_id, enabled?}: a supergroup's topics on (or off)."""
+    return emu.set_forum(int(body["chat_id"]), bool(body.get("enabled", True)))
+
+
+def create_forum_topic(emu: BotApiEmulator, body: JSON) -> Any:
+    """POST /_emu/createForumTopic {chat_id, user_id, name}: {message_thread_id}."""
+    thread_id = emu.create_forum_topic(int(body["chat_id"]), int(body["user_id"]),
+                                       str(body["name"]))
+    return {"message_thread_id": thread_id}
+
+
+def close_forum_topic(emu: BotApiEmulator, body: JSON) -> Any:
+    """POST /_emu/closeForumTopic {chat_id, message_thread_id}."""
+    return emu.close_forum_topic(int(body["chat_id"]), int(body["message_thread_id"]))
+
+
+def reopen_forum_topic(emu: BotApiEmulator, body: JSON) -> Any:
+    """POST /_emu/reopenForumTopic {chat_id, message_thread_id}."""
+    return emu.close_forum_topic(int(body["chat_id"]), int(body["message_thread_id"]),
+                                 closed=False)
+
+
+def delete_forum_topic(emu: BotApiEmulator, body: JSON) -> Any:
+    """POST /_emu/deleteForumTopic {chat_id, message_thread_id}."""
+    emu.delete_forum_topic(int(body["chat_id"]), int(body["message_thread_id"]))
+    return {"ok": True}
 
 
 def send_photo(emu: BotApiEmulator, body: JSON) -> Any:
@@ -210,6 +241,11 @@ POST_ACTIONS: dict[str, Action] = {
     "users": add_user,
     "groups": add_group,
     "send": send,
+    "forum": forum,
+    "createForumTopic": create_forum_topic,
+    "closeForumTopic": close_forum_topic,
+    "reopenForumTopic": reopen_forum_topic,
+    "deleteForumTopic": delete_forum_topic,
     "send_photo": send_photo,
     "react": react,
     "press": press,

@@ -49,6 +49,8 @@ NOT_MODIFIED = (
 )
 QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 NO_PIN_RIGHTS = "Bad Request: not enough rights to manage pinned messages in the chat"
+THREAD_NOT_FOUND = "message thread not found"  # a deleted topic, or one that never was
+TOPIC_CLOSED = "TOPIC_CLOSED"
 
 
 class ApiError(Exception):
@@ -374,6 +376,27 @@ class BotApi:
             return None
         raise bad_request("message to be replied not found")
 
+    def _thread(self, request: ApiRequest, chat_id: int, reply_to: int | None) -> int | None:
+        """The forum topic a send goes to: message_thread_id, else the topic of the message
+        it answers. A deleted topic (or the general one, id 1) is not found; a closed one
+        takes posts only from admins who may manage topics, which the bot is not."""
+        thread_id = request.optional_integer("message_thread_id")
+        chat = self.world.chats.get(chat_id)
+        if chat is None or not chat.is_forum:
+            if thread_id is not None and chat is not None:
+                raise bad_request(THREAD_NOT_FOUND)
+            return None  # a private chat: the emulator has no topics there
+        if thread_id is None and reply_to is not None:
+            thread_id = self.world.thread_of(chat_id, reply_to)
+        if thread_id is None:
+            return None
+        topic = chat.topics.get(thread_id)
+        if topic is None or topic.deleted:
+            raise bad_request(THREAD_NOT_FOUND)
+        if topic.closed:
+            raise bad_request(TOPIC_CLOSED)
+        return thread_id
+
     def _exists(self, chat_id: int, message_id: int) -> bool:
         sent = self.world.find_sent(chat_id, message_id)
         if sent is not None:
@@ -434,6 +457,7 @@ class BotApi:
         if chat_id in self.world.chats:
             _check_private_only(markup)
         reply_to = self._reply_to(request, chat_id)
+        thread_id = self._thread(request, chat_id, reply_to)
         self._acquire(chat_id)
         stored = self._store(media)
         sent = SentMessage(
@@ -448,6 +472,7 @@ class BotApi:
             reply_markup=markup,
             reply_to_message_id=reply_to,
             silent=request.flag("disable_notification"),
+            message_thread_id=thread_id,
         )
         if stored is not None:
             sent.file_id, sent.file_unique_id = stored.file_id, stored.file_unique_id

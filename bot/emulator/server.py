@@ -453,8 +453,10 @@ class BotApiEmulator:
         bot_admin: bool = False,
         bot_can_pin: bool = True,
         bot_can_manage_tags: bool = False,
+        forum: bool = False,
     ) -> JSON:
-        """Create a group with its members and the bot's status; sends no update."""
+        """Create a group with its members and the bot's status (a supergroup with topics if
+        ``forum``); sends no update."""
         return self.world.add_group(
             chat_id,
             title,
@@ -466,14 +468,32 @@ class BotApiEmulator:
             bot_admin=bot_admin,
             bot_can_pin=bot_can_pin,
             bot_can_manage_tags=bot_can_manage_tags,
+            forum=forum,
         )
 
+    def set_forum(self, chat_id: int, enabled: bool = True) -> JSON:
+        """An admin turns a supergroup's topics on (or off)."""
+        return self.world.set_forum(chat_id, enabled)
+
+    def create_forum_topic(self, chat_id: int, user_id: int, name: str) -> int:
+        """A user opens a topic; returns its message_thread_id."""
+        return self.world.create_forum_topic(chat_id, user_id, name)
+
+    def close_forum_topic(self, chat_id: int, thread_id: int, closed: bool = True) -> JSON:
+        """An admin closes (or reopens) a topic."""
+        return self.world.close_forum_topic(chat_id, thread_id, closed)
+
+    def delete_forum_topic(self, chat_id: int, thread_id: int) -> None:
+        """An admin deletes a topic (no update reaches the bot)."""
+        self.world.delete_forum_topic(chat_id, thread_id)
+
     def user_sends(
-        self, user_id: int, chat_id: int, text: str, *, reply_to_message_id: int | None = None
+        self, user_id: int, chat_id: int, text: str, *, reply_to_message_id: int | None = None,
+        thread_id: int | None = None,
     ) -> JSON:
-        """A user writes in a private chat (chat_id == user_id) or a group."""
+        """A user writes in a private chat (chat_id == user_id) or a group (in a topic)."""
         return self.world.user_sends(
-            user_id, chat_id, text, reply_to_message_id=reply_to_message_id
+            user_id, chat_id, text, reply_to_message_id=reply_to_message_id, thread_id=thread_id
         )
 
     def user_sends_photo(

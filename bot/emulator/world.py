@@ -76,6 +76,17 @@ class UserRecord:
 
 
 @dataclass
+class ForumTopic:
+    """A topic of a forum supergroup: its thread id is the id of the message that opened it."""
+
+    thread_id: int
+    name: str
+    icon_color: int = 7322096
+    closed: bool = False
+    deleted: bool = False
+
+
+@dataclass
 class ChatRecord:
     """A group or supergroup, with each member's status and the bot's own status."""
 
@@ -92,6 +103,8 @@ class ChatRecord:
     join_requests: dict[int, int] = field(default_factory=dict)  # user → date of the request
     tags: dict[int, str] = field(default_factory=dict)  # member tags (Bot API 9.5)
     restrictions: dict[int, JSON] = field(default_factory=dict)  # the last permissions set
+    is_forum: bool = False  # a supergroup with topics
+    topics: dict[int, ForumTopic] = field(default_factory=dict)  # by message_thread_id
 
     @property
     def kind(self) -> str:
@@ -100,7 +113,19 @@ class ChatRecord:
 
     def to_json(self) -> JSON:
         """The Bot API Chat object."""
-        return {"id": self.chat_id, "type": self.kind, "title": self.title}
+        chat: JSON = {"id": self.chat_id, "type": self.kind, "title": self.title}
+        if self.is_forum:
+            chat["is_forum"] = True
+        return chat
+
+    def open_topic(self, thread_id: int | None) -> ForumTopic | None:
+        """The topic a message goes to (None: the general topic); ValueError if it is gone."""
+        if thread_id is None:
+            return None
+        topic = self.topics.get(thread_id)
+        if topic is None or topic.deleted:
+            raise ValueError(f"chat {self.chat_id} has no topic {thread_id}")
+        return topic
 
     def status_of(self, user_id: int) -> str:
         """The member status of a user; "left" if they were never in the chat."""
@@ -149,6 +174,7 @@ class SentMessage:
     file_name: str | None = None
     mime_type: str | None = None
     location: JSON | None = None  # sendLocation: {"latitude": …, "longitude": …}
+    message_thread_id: int | None = None  # the forum topic it went to (None: general)
     sent_at: float = field(default_factory=time.monotonic)
 
     @property
@@ -185,6 +211,7 @@ class SentMessage:
             "reply_markup": self.reply_markup,
             "buttons": [list(button) for button in self.buttons],
             "reply_to_message_id": self.reply_to_message_id,
+            "message_thread_id": self.message_thread_id,
             "edits": self.edits,
             "deleted": self.deleted,
             "pinned": self.pinned,
@@ -428,17 +455,23 @@ class World:
         bot_admin: bool = False,
         bot_can_pin: bool = True,
         bot_can_manage_tags: bool = False,
+        forum: bool = False,
     ) -> JSON:
-        """Create a group (or supergroup) with its members, without sending any update."""
+        """Create a group (or supergroup, with topics if ``forum``) with its members, without
+        sending any update."""
         if chat_id >= 0:
             raise ValueError(f"group chat ids are negative, got {chat_id}")
+        if forum and not supergroup:
+            raise ValueError("only a supergroup can have topics")
         chat = ChatRecord(chat_id, title, supergroup=supergroup, bot_can_pin=bot_can_pin,
-                          bot_can_manage_tags=bot_can_manage_tags)
+                          bot_can_manage_tags=bot_can_manage_tags, is_forum=forum)
         for user_id, status in self._initial_statuses(members, admins, creator):
             self.user(user_id)
             chat.members[user_id] = status
         chat.bot_status = ("administrator" if bot_admin else "member") if bot_member else "left"
         self.chats[chat_id] = chat
+        if forum:
+            self._reserve_general_topic(chat_id)
         return chat.to_json()
 
     @staticmethod
@@ -454,10 +487,12 @@ class World:
     # --- what users do -------------------------------------------------------------------
 
     def user_sends(
-        self, user_id: int, chat_id: int, text: str, *, reply_to_message_id: int | None = None
+        self, user_id: int, chat_id: int, text: str, *, reply_to_message_id: int | None = None,
+        thread_id: int | None = None,
     ) -> JSON:
-        """A user writes text in a private chat (chat_id == user_id) or a group."""
-        message = self._user_message(user_id, chat_id, reply_to_message_id)
+        """A user writes text in a private chat (chat_id == user_id) or a group (inside the
+        forum topic ``thread_id``, when given)."""
+        message = self._user_message(user_id, chat_id, reply_to_message_id, thread_id)
         message["text"] = text
         entities = command_entities(text)
         if entities:
@@ -576,21 +611,53 @@ class World:
             return None
         return self.push_update({"message_reaction": reaction})
 
-    def _user_message(self, user_id: int, chat_id: int, reply_to: int | None) -> JSON:
+    def _user_message(
+        self, user_id: int, chat_id: int, reply_to: int | None, thread_id: int | None = None
+    ) -> JSON:
         user = self.user(user_id)
         if chat_id > 0:
             self._enter_private_chat(user, chat_id)
         else:
             self._enter_group(user, self.group(chat_id))
+        if thread_id is None and reply_to is not None:
+            thread_id = self.thread_of(chat_id, reply_to)  # a reply stays in its topic
+        topic = self._writable_topic(user, chat_id, thread_id)
         message: JSON = {
             "message_id": self.next_message_id(chat_id),
             "from": user.to_json(),
             "chat": self.chat_json(chat_id),
             "date": int(time.time()),
         }
+        if topic is not None:
+            # Telegram marks a topic's messages, and shows the message that opened the topic
+            # as the one they answer unless they answer another.
+            message.update(message_thread_id=topic.thread_id, is_topic_message=True)
+            reply_to = topic.thread_id if reply_to is None else reply_to
         if reply_to is not None:
             message["reply_to_message"] = self.message_json(chat_id, reply_to)
         return message
+
+    def _writable_topic(
+        self, user: UserRecord, chat_id: int, thread_id: int | None
+    ) -> ForumTopic | None:
+        """The topic a user writes in: only in a forum, and a closed one only for admins."""
+        if thread_id is None:
+            return None
+        if chat_id > 0 or not self.group(chat_id).is_forum:
+            raise ValueError(f"chat {chat_id} has no topics")
+        chat = self.group(chat_id)
+        topic = chat.open_topic(thread_id)
+        admin = chat.status_of(user.user_id) in ADMIN_STATUSES
+        if topic is not None and topic.closed and not admin:
+            raise ValueError(f"topic {thread_id} of {chat_id} is closed")
+        return topic
+
+    def thread_of(self, chat_id: int, message_id: int) -> int | None:
+        """The forum topic a message is in (None: the general topic, or no forum)."""
+        sent = self.find_sent(chat_id, message_id)
+        if sent is not None:
+            return sent.message_thread_id
+        return self.user_messages.get((chat_id, message_id), {}).get("message_thread_id")
 
     def _enter_private_chat(self, user: UserRecord, chat_id: int) -> None:
         """A private message implies Start was pressed; writing again unblocks the bot."""
@@ -720,6 +787,64 @@ class World:
         if approve:
             self._change_membership(user_id, chat_id, "member", "new_chat_members",
                                     invite_link=self.invite_link_json(chat))
+
+    # --- forum topics --------------------------------------------------------------------
+
+    def set_forum(self, chat_id: int, enabled: bool = True) -> JSON:
+        """An admin turns a supergroup's topics on (or off)."""
+        chat = self.group(chat_id)
+        if not chat.supergroup:
+            raise ValueError(f"only a supergroup can have topics; {chat_id} is a basic group")
+        chat.is_forum = enabled
+        if enabled:
+            self._reserve_general_topic(chat_id)
+        return chat.to_json()
+
+    def _reserve_general_topic(self, chat_id: int) -> None:
+        """Message 1 of a forum opened its general topic: a new topic's id is never 1 (and a
+        send to message_thread_id 1 finds no topic, as in Telegram)."""
+        self._last_message_id[chat_id] = max(self._last_message_id.get(chat_id, 0), 1)
+
+    def create_forum_topic(self, chat_id: int, user_id: int, name: str) -> int:
+        """A user opens a topic: a forum_topic_created service message, whose id is the
+        topic's message_thread_id. Returns that id."""
+        chat, user = self.group(chat_id), self.user(user_id)
+        if not chat.is_forum:
+            raise ValueError(f"chat {chat_id} has no topics")
+        if not 1 <= len(name) <= 128:
+            raise ValueError("a topic's name has 1-128 characters")
+        message = self._service_message(chat, user.to_json())
+        topic = ForumTopic(message["message_id"], name)
+        chat.topics[topic.thread_id] = topic
+        message.update(message_thread_id=topic.thread_id, is_topic_message=True,
+                       forum_topic_created={"name": name, "icon_color": topic.icon_color})
+        self._deliver_service_message(chat, message)
+        return topic.thread_id
+
+    def close_forum_topic(self, chat_id: int, thread_id: int, closed: bool = True) -> JSON:
+        """An admin closes (or reopens) a topic: a forum_topic_closed (reopened) message in it."""
+        chat = self.group(chat_id)
+        topic = chat.open_topic(thread_id)
+        assert topic is not None
+        topic.closed = closed
+        message = self._service_message(chat, self._owner_json(chat))
+        message.update(message_thread_id=thread_id, is_topic_message=True)
+        message["forum_topic_closed" if closed else "forum_topic_reopened"] = {}
+        self._deliver_service_message(chat, message)
+        return message
+
+    def delete_forum_topic(self, chat_id: int, thread_id: int) -> None:
+        """An admin deletes a topic with its messages; Telegram sends no update for it."""
+        chat = self.group(chat_id)
+        topic = chat.open_topic(thread_id)
+        assert topic is not None
+        topic.deleted = True
+        for sent in self.sent_messages.get(chat_id, []):
+            if sent.message_thread_id == thread_id:
+                sent.deleted = True
+        for key, message in list(self.user_messages.items()):
+            if key[0] == chat_id and message.get("message_thread_id") == thread_id:
+                del self.user_messages[key]
 
     def promote(self, chat_id: int, user_id: int, admin: bool = True) -> None:
         """Make a member an administrator (or back to a plain member)."""
@@ -880,6 +1005,8 @@ class World:
             "chat": self.chat_json(sent.chat_id),
             "date": sent.date,
         }
+        if sent.message_thread_id is not None:
+            message.update(message_thread_id=sent.message_thread_id, is_topic_message=True)
         text_key = "text" if sent.kind == "text" else "caption"
         if sent.text:
             message[text_key] = sent.text
@@ -890,8 +1017,9 @@ class World:
             message["reply_markup"] = sent.reply_markup
         if sent.edit_date is not None:
             message["edit_date"] = sent.edit_date
-        if with_reply and sent.reply_to_message_id is not None:
-            reply = self.message_json(sent.chat_id, sent.reply_to_message_id, inaccessible_ok=True)
+        replied = sent.reply_to_message_id or sent.message_thread_id  # a topic's opening
+        if with_reply and replied is not None:
+            reply = self.message_json(sent.chat_id, replied, inaccessible_ok=True)
             if reply.get("date"):
                 message["reply_to_message"] = reply
         return message

@@ -45,6 +45,7 @@ from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.prompts import Prompts
 from bot.services.quiet import QuietHoursService
+from bot.services.topics import TopicsService
 from bot.text import one_line, tidy
 from bot.views import events as views
 from bot.views.common import OutMessage, Rows
@@ -293,8 +294,10 @@ class EventService:
         points: PointsService,
         extra_rows: CardRows | None = None,
         quiet: QuietHoursService | None = None,
+        topics: TopicsService | None = None,
     ) -> None:
         self.db = db
+        self.topics = topics  # None: every card in the general topic (unit tests)
         self.quiet = quiet  # holds reminders in the group during its quiet hours
         self.clock = clock
         self.config = config
@@ -385,11 +388,13 @@ class EventService:
             )
         event = await self.repo.create(tx, form.fields(), building_ids, actor.user_id, now, source)
         for post in await self.repo.posts(tx, event.id):
+            card = await self._card(tx, str(event.id), post.chat_id)
             await self.cards.send(
                 tx,
                 CARD,
                 str(event.id),
                 post.chat_id,
+                None if card is None else await self._in_topic(tx, post.chat_id, card),
                 dedupe_key=f"event:{event.id}:card:{post.building_id}",
             )
         await self._schedule(tx, event, now)
@@ -506,6 +511,12 @@ class EventService:
         extra = await self.extra_rows.card_rows(tx, event, t) if self.extra_rows else ()
         return views.card(t, event, names, signups, self.now(), self.tz, extra)
 
+    async def _in_topic(self, tx: Transaction, chat_id: int, message: OutMessage) -> OutMessage:
+        """A message to a group as it goes there: in the topic chosen for events, if any."""
+        if self.topics is None:
+            return message
+        return await self.topics.in_topic(tx, chat_id, "events", message)
+
     async def _show_now(self, tx: Transaction, event_id: int) -> None:
         """Edit the event's cards at once (a copy still on its way catches up on delivery)."""
         await self.cards.touch(tx, CARD, str(event_id))
@@ -550,7 +561,9 @@ class EventService:
     ) -> None:
         t = await self.translator_for(chat_id)
         for n, chunk in enumerate(_chunks(people, MENTIONS_PER_MESSAGE)):
-            message = views.group_note(t, note, event, self.tz, [s.user for s in chunk])
+            message = await self._in_topic(
+                tx, chat_id, views.group_note(t, note, event, self.tz, [s.user for s in chunk])
+            )
             key = f"event:{event.id}:{tag}:group:{chat_id}:{n}"
             if note == "reminder" and self.quiet is not None:
                 await self.quiet.post_to_chat(tx, chat_id, message, kind=KIND_GROUP_NOTE,

@@ -30,6 +30,7 @@ from bot.scheduler import Scheduler
 from bot.services.community import Actor, Community, Role
 from bot.services.quiet import QuietHoursService
 from bot.services.recurrence import Recurrence, read_every
+from bot.services.topics import TopicsService
 from bot.text import one_line, telegram_length, tidy
 from bot.views import notices as views
 from bot.views.common import OutMessage
@@ -95,8 +96,10 @@ class NoticeService:
         community: Community,
         cards: LiveCards,
         quiet: QuietHoursService | None = None,
+        topics: TopicsService | None = None,
     ) -> None:
         self.db = db
+        self.topics = topics  # None: every post in the general topic (unit tests)
         self.clock = clock
         self.config = config
         self.outbox = outbox
@@ -320,13 +323,20 @@ class NoticeService:
             CARD,
             str(post.id),
             post.chat_id,
-            views.post(self._t(post.language), notice, post.id, 0),
+            await self._in_topic(tx, post.chat_id,
+                                 views.post(self._t(post.language), notice, post.id, 0)),
             outbox_ref=f"notice:{notice.id}",
             dedupe_key=f"notice post {post.id}",
             batch=f"notice:{notice.id}",
             priority=priority_of(notice),
         )
         await self.repo.set_queued(tx, post.id, row_id)
+
+    async def _in_topic(self, tx: Transaction, chat_id: int, message: OutMessage) -> OutMessage:
+        """A post as it goes to its group: in the topic chosen for notices, if any."""
+        if self.topics is None:
+            return message
+        return await self.topics.in_topic(tx, chat_id, "notices", message)
 
     async def release(self, tx: Transaction, job: Job) -> None:
         """Job: the quiet hours that held a post are over (held again if they moved)."""
@@ -426,7 +436,8 @@ class NoticeService:
             await self.outbox.queue_message(
                 tx,
                 post.chat_id,
-                views.pin_failed(self._t(post.language), pin_error),
+                await self._in_topic(tx, post.chat_id,
+                                     views.pin_failed(self._t(post.language), pin_error)),
                 kind="notice_note",
                 dedupe_key=f"notice pin note {post.id}",
             )

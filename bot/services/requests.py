@@ -55,6 +55,7 @@ from bot.services.outages import OutageService
 from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.prompts import Prompts
+from bot.services.topics import TopicsService
 from bot.text import is_blank, tidy
 from bot.views import requests as view
 from bot.views.common import OutMessage, former_resident, with_flat
@@ -267,8 +268,10 @@ class RequestService:
         hours: WorkHours,
         cards: LiveCards,
         outages: OutageService | None = None,
+        topics: TopicsService | None = None,
     ) -> None:
         self.db = db
+        self.topics = topics  # None: group posts in the general topic (unit tests)
         self.clock = clock
         self.config = config
         self.outbox = outbox
@@ -1225,10 +1228,13 @@ class RequestService:
         now = self.clock.now()
         await self.repo.add_event(tx, number, "unreachable", user_id, now)
         t = await self.translator_for(building.chat_id)
+        message = view.unreachable(t, user, number)
+        if self.topics is not None:
+            message = await self.topics.in_topic(tx, building.chat_id, "requests", message)
         await self.outbox.queue_message(
             tx,
             building.chat_id,
-            view.unreachable(t, user, number),
+            message,
             kind=UNREACHABLE,
             ref=_ref(request),
             dedupe_key=f"request:{number}:unreachable:{user_id}",

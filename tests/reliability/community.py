@@ -81,6 +81,7 @@ STATE = {
     "building_texts": "*",
     "flats": "*",
     "join_requests": "*",
+    "building_topics": "*",
 }
 
 # Left out as well: residents, recorded as they speak in a group whatever they say; and
@@ -163,12 +164,14 @@ class Community:
         return await self.harness.bot.services.community.building_of_chat(place.group)
 
     async def says(self, user: int, chat: int, text: str, *, reply_to: int | None = None,
-                   watch: tuple[int, ...] = ()) -> Outcome:
-        """A person writes; returns the bot's new messages there (and in ``watch``)."""
+                   watch: tuple[int, ...] = (), thread: int | None = None) -> Outcome:
+        """A person writes (in the forum topic ``thread``, when given); returns the bot's new
+        messages there (and in ``watch``)."""
         emu = self.harness.emu
         chats = (chat, *watch)
         seen = {c: len(emu.sent(c)) for c in chats}
-        message = emu.user_sends(user, chat, text, reply_to_message_id=reply_to)
+        message = emu.user_sends(user, chat, text, reply_to_message_id=reply_to,
+                                 thread_id=thread)
         await self.harness.settle(30)
         replies = [m for c in chats for m in emu.sent(c)[seen[c]:]]
         return Outcome(replies, error=self.errors.get((chat, message["message_id"])))

@@ -483,6 +483,8 @@ REPLAYS = [
     ("/outage 停电 {name} {tomorrow} 14:00-15:00 检修{n}", "private", "owner", ""),
     ("/outages", "group", "resident", "outage"),
     ("outage:restored:{outage}", "private", "owner", "outage"),
+    ("/topic notices", "topic", "owner", "topic"),
+    ("/topic notices off", "group", "owner", "topic_chosen"),
     ("/event {name} | {soon} | 义诊{n} | 活动室 | 40 | 2", "private", "owner", ""),
     ("40", "private", "owner", "event_form"),  # the capacity; would be taken as the helpers
     ("/award @{volunteer} 5 帮忙{n}", "group", "owner", ""),
@@ -564,8 +566,9 @@ async def test_an_update_handled_again_after_a_crash_changes_nothing_more(
                 else values["message"]
             first = await community.presses(user, chat, message, what.format(**values))
         else:
-            chat = place.group if where == "group" else user
-            first = await community.says(user, chat, what.format(**values))
+            chat = place.group if where in ("group", "topic") else user
+            thread = values.get("thread") if where == "topic" else None
+            first = await community.says(user, chat, what.format(**values), thread=thread)
         assert first.error is None, (what, first.texts)
         once = await community.state()
         with logged_errors() as errors:

@@ -65,8 +65,9 @@ class Row:
     """One command (``/…``) or button (``feature:action:…``) and the roles that may use it.
 
     ``where``: "group" (the building's group; people who are not members use their private
-    chat), "private", or for buttons the message they are pressed on ("private": the
-    presser's own chat; "post"/"card": the notice or event in the group).
+    chat), "topic" (a topic of the group, made a forum by the preparation "topic"),
+    "private", or for buttons the message they are pressed on ("private": the presser's own
+    chat; "post"/"card": the notice or event in the group).
     ``prepare`` makes what the row acts on, fresh for each role; its values fill the
     ``{placeholders}``.
     """
@@ -105,6 +106,10 @@ COMMANDS = [
     Row("/outage 停电 {name} {tomorrow} 08:00-12:00", "private", OWNERS),
     Row("/outages", "group", EVERYONE,
         note="in private, a non-member sees their own buildings' (or every building's)"),
+    Row("/topic", "group", MEMBERS, note="anyone in the group may see where posts go"),
+    Row("/topic notices", "topic", OWNERS, "topic",
+        note="sent inside the topic of a group with topics"),
+    Row("/topic events off", "group", OWNERS),
     Row("/request 帮忙修一下灯", "group", MEMBERS | OWN_BUILDING,
         note="in private, the other volunteer asks in their own building"),
     Row("/myrequests", "private", EVERYONE),
@@ -391,11 +396,12 @@ async def command(
     """The role's person sends the command where the row says (a non-member: in private)."""
     user = place.user(role)
     text = row.what.format(**values)
-    in_group = row.where == "group" and role in MEMBERS
+    in_group = row.where in ("group", "topic") and role in MEMBERS
     chat = place.group if in_group else user
+    thread = values.get("thread") if in_group and row.where == "topic" else None
     watch = (place.group,) if row.what.startswith(
         ("/notice", "/event", "/emergency", "/outage")) else ()
-    return await community.says(user, chat, text, watch=watch)
+    return await community.says(user, chat, text, watch=watch, thread=thread)
 
 
 async def button(
@@ -947,7 +953,27 @@ async def lockup_problem(community: Community, place: Place, role: str) -> dict[
     return values
 
 
+async def topic(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The building's group has topics, and the owner opened one."""
+    emu = community.harness.emu
+    emu.set_forum(place.group)
+    thread = emu.create_forum_topic(place.group, place.owner, f"话题{next(_numbers)}")
+    await community.harness.settle()
+    return {"thread": thread}
+
+
+async def topic_chosen(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """Notices go to a topic of the building's group."""
+    values = await topic(community, place, role)
+    outcome = await community.says(place.owner, place.group, "/topic notices",
+                                   thread=values["thread"])
+    assert outcome.error is None, outcome.texts
+    return values
+
+
 PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, Any]]]] = {
+    "topic": topic,
+    "topic_chosen": topic_chosen,
     "join_request": join_request,
     "mute": mute,
     "target": target,
