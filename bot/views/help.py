@@ -31,6 +31,7 @@ USAGE: dict[str, Usage] = {
     "myrequests": Usage(Role.STRANGER),
     "cancel": Usage(Role.RESIDENT, "12"),
     "status": Usage(Role.RESIDENT, "12"),
+    "whois": Usage(Role.ADMIN, "12"),
     "duty": Usage(Role.RESIDENT),
     "events": Usage(Role.STRANGER),
     "points": Usage(Role.STRANGER),
