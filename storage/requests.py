@@ -22,7 +22,7 @@ _NOT_WAITING = "waiting_until = NULL, waiting_reason = NULL"
 # An event's actor as others read it: the resident of an anonymous request is withheld here,
 # so that no view can show the name by mistake (``anonymous`` tells the view to say «a
 # resident of 3号楼» instead).
-_BY_HIDDEN = "(r.anonymous = 1 AND e.actor_id = r.resident_id)"
+_BY_HIDDEN = "(r.anonymous = 1 AND coalesce(e.actor_id = r.resident_id, 0))"
 _ACTOR = f"""CASE WHEN {_BY_HIDDEN} THEN NULL
                ELSE trim(u.first_name || ' ' || coalesce(u.last_name, '')) END AS actor_name,
              {_BY_HIDDEN} AS anonymous"""

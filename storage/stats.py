@@ -363,7 +363,7 @@ class StatsRepository:
             f"""SELECT e.request_id, e.kind, e.detail, e.at, b.name AS building_name,
                        CASE WHEN r.anonymous = 1 AND e.actor_id = r.resident_id THEN NULL
                             ELSE {_NAME.format(u="u")} END AS actor_name,
-                       (r.anonymous = 1 AND e.actor_id = r.resident_id) AS anonymous
+                       (r.anonymous = 1 AND coalesce(e.actor_id = r.resident_id, 0)) AS anonymous
                 FROM requests r JOIN request_events e ON e.request_id = r.id
                 JOIN buildings b ON b.id = r.building_id
                 LEFT JOIN users u ON u.id = e.actor_id
