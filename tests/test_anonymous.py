@@ -10,6 +10,9 @@ import io
 from openpyxl import load_workbook
 
 from bot.emulator import SentMessage
+from bot.reports.month import Month
+from bot.services.requests import split_anonymous
+from bot.services.stats import report_key
 from tests.harness import ADMIN_ID, Harness
 from tests.test_requests import GROUP, LI, OWNER, WANG, ZHANG, building, card, cards_arrive
 from tests.test_stats import newest
@@ -229,3 +232,37 @@ async def test_a_fixed_anonymous_hazard_pays_its_reporter_without_naming_the_num
     assert [tuple(r) for r in ledger] == [("hazard_reported", "hazard:1:anonymous")]
     statement = await harness.say(ZHANG, ZHANG, "/points", expect="积分")
     assert "#1" not in statement.text
+
+
+async def test_the_monthly_report_to_the_admins_names_no_anonymous_resident(
+    harness: Harness,
+) -> None:
+    await neighbourhood(harness)
+    before = len(harness.emu.sent(ADMIN_ID))
+    await harness.say(ZHANG, ZHANG, "/request 匿名 纠纷 楼下停车总是堵住单元门", expect="#1")
+    await harness.say(LI, LI, "/claim 1", expect="#1")
+    await harness.say(LI, LI, "/done 1", expect="#1")
+    month = Month.of(harness.clock.now(), harness.settings.community.tz)
+    scheduler = harness.bot.services.scheduler
+    job = await scheduler.repo.get(report_key(month))
+    assert job is not None
+    harness.clock.advance(job.due_at - harness.clock.now() + 60)
+    await scheduler.run_due()
+    await harness.settle(timeout=20)
+    report = harness.emu.sent(ADMIN_ID)[before:]
+    assert any(f"{month.key} 数据" in m.text for m in report)
+    assert_no_name([m.text for m in report])
+    for message in report:
+        if message.file_name and message.file_name.endswith(".xlsx") and message.file_bytes:
+            book = load_workbook(io.BytesIO(message.file_bytes))
+            assert_no_name([str(v) for sheet in book for line in sheet.iter_rows(values_only=True)
+                            for v in line if v is not None])
+
+
+def test_the_word_for_no_name_comes_first_or_right_after_the_category() -> None:
+    assert split_anonymous("匿名 纠纷 楼上太吵") == (True, "纠纷 楼上太吵")
+    assert split_anonymous("纠纷 匿名 楼上太吵") == (True, "dispute 楼上太吵")
+    assert split_anonymous("Anonymous: safety the wires smoke") == (True, "safety the wires smoke")
+    assert split_anonymous("纠纷 楼上太吵") == (False, "纠纷 楼上太吵")
+    assert split_anonymous("匿名信塞满了信箱") == (False, "匿名信塞满了信箱")  # a word, not 匿名
+    assert split_anonymous("楼上太吵 匿名") == (False, "楼上太吵 匿名")
