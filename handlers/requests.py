@@ -1,5 +1,5 @@
 """Help requests: /request, /myrequests, /cancel, /open, /claim, /release, /done, /wait,
-/note, /status, and the buttons of request cards, rating rows and building choices."""
+/note, /status, /whois, and the buttons of request cards, rating rows and building choices."""
 
 from __future__ import annotations
 
@@ -37,6 +37,8 @@ MENU = [
     MenuCommand("wait", N_("A request you took waits: /wait N date reason")),
     MenuCommand("note", N_("An internal note for volunteers: /note N text")),
     MenuCommand("status", N_("Where a request stands: /status N")),
+    MenuCommand("whois", N_("Who sent an anonymous request (community admins): /whois N"),
+                group=False),
 ]
 
 _NUMBER = re.compile(r"#?([0-9]{1,9})")
@@ -91,8 +93,15 @@ async def answer_prompt(update: Update, context: LinliContext, prompt: Prompt) -
 async def show_submission(update: Update, context: LinliContext, submission: Submission) -> None:
     """Say what became of a /request: its number, the building buttons, or the question."""
     t = context.t
-    if submission.opened is not None:
-        await show(update, context, view.opened(t, submission.opened))
+    chat, user = update.effective_chat, update.effective_user
+    opened = submission.opened
+    if opened is not None and opened.request.anonymous and chat is not None and (
+        chat.type != Chat.PRIVATE and user is not None
+    ):  # the group sees nothing of it: the answer goes to the resident in private
+        shown = view.opened(t, opened)
+        await context.bot.send_message(user.id, shown.text, parse_mode=ParseMode.HTML)
+    elif opened is not None:
+        await show(update, context, view.opened(t, opened))
     elif submission.draft_id is not None:
         choice = view.building_choice(t, submission.draft_id, submission.buildings)
         await show(update, context, choice)
@@ -204,6 +213,19 @@ async def status(update: Update, context: LinliContext) -> None:
     shown = await context.services.requests.status(number, actor_of(update))
     tz = context.services.settings.community.tz
     await show(update, context, view.status(context.t, shown, tz, chat.id))
+
+
+async def whois(update: Update, context: LinliContext) -> None:
+    """/whois N: who sent an anonymous request (community admins, in private; logged)."""
+    chat = update.effective_chat
+    if update.effective_user is None or chat is None:
+        return
+    if chat.type != Chat.PRIVATE:
+        raise InvalidInput(N_("Please ask me /whois in a private chat."))
+    number, _rest = request_number(command_text(update), "whois")
+    shown = await context.services.requests.whois(number, actor_of(update), message_key(update))
+    tz = context.services.settings.community.tz
+    await show(update, context, view.whois(context.t, shown, tz))
 
 
 async def answer_wait_reason(update: Update, context: LinliContext, prompt: Prompt) -> None:
@@ -378,8 +400,10 @@ async def offer_plain_words(update: Update, context: LinliContext) -> None:
     if message is None or not message.text:
         return
     service = context.services.requests
-    draft_id, category = await service.offer(actor_of(update), message.text, source_of(message))
-    await show(update, context, view.offer(context.t, draft_id, message.text, category))
+    draft_id, category, hidden = await service.offer(
+        actor_of(update), message.text, source_of(message)
+    )
+    await show(update, context, view.offer(context.t, draft_id, message.text, category, hidden))
 
 
 async def category_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
@@ -388,10 +412,29 @@ async def category_button(update: Update, context: LinliContext, pressed: Button
     draft_id, category = pressed.int_arg(0), pressed.args[1] if len(pressed.args) > 1 else ""
     if query is None or category not in view.CATEGORIES:
         raise InvalidInput(N_("This button is no longer valid."))
-    text = await context.services.requests.offered(draft_id, actor_of(update))
-    shown = view.offer(context.t, draft_id, text, category)
+    draft = await context.services.requests.offered(draft_id, actor_of(update))
+    await _redraw_offer(update, context, view.offer(
+        context.t, draft_id, draft.text or "", category, draft.anonymous
+    ))
+
+
+async def anonymous_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
+    """«Don't show my name» under an offer (a dispute or a safety report): on or off."""
+    draft_id, category = pressed.int_arg(0), pressed.args[1] if len(pressed.args) > 1 else ""
+    hidden = pressed.int_arg(2) == 1
+    draft = await context.services.requests.hide_name(draft_id, category, hidden, actor_of(update))
+    await _redraw_offer(update, context, view.offer(
+        context.t, draft_id, draft.text or "", category, draft.anonymous
+    ))
+
+
+async def _redraw_offer(update: Update, context: LinliContext, shown: OutMessage) -> None:
+    """The offer drawn again in place (another category, the name hidden or shown)."""
+    query = update.callback_query
+    if query is None:
+        return
     await query.answer()
-    with contextlib.suppress(BadRequest):  # the same category pressed again: nothing changed
+    with contextlib.suppress(BadRequest):  # the same button pressed again: nothing changed
         await query.edit_message_text(
             shown.text, parse_mode=ParseMode.HTML, reply_markup=inline_markup(shown)
         )
@@ -484,6 +527,7 @@ BUTTONS: dict[str, Callable[[Update, LinliContext, ButtonData], Awaitable[None]]
     "building": building_button,
     "offer": category_button,
     "confirm": confirm_button,
+    "anon": anonymous_button,
     "mnew": media_new_button,
     "mto": media_to_button,
     "wait": wait_button,
@@ -525,6 +569,7 @@ def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
         CommandHandler("wait", wait),
         CommandHandler("note", note),
         CommandHandler("status", status),
+        CommandHandler("whois", whois),
         CallbackQueryHandler(button, pattern=pattern(view.FEATURE)),
     ]
 

@@ -4,12 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.domain.requests import Attachment, Request, RequestDraft, RequestEvent, RequestLine
+from bot.domain.requests import (
+    Attachment,
+    Lookup,
+    Request,
+    RequestDraft,
+    RequestEvent,
+    RequestLine,
+)
 from storage.db import Database, Transaction
 
 # Every change of state bumps ``version`` (what the resident is told is deduplicated by it).
 _CHANGED = "version = version + 1, updated_at = :now"
 _NOT_WAITING = "waiting_until = NULL, waiting_reason = NULL"
+
+
+# An event's actor as others read it: the resident of an anonymous request is withheld here,
+# so that no view can show the name by mistake (``anonymous`` tells the view to say «a
+# resident of 3号楼» instead).
+_BY_HIDDEN = "(r.anonymous = 1 AND coalesce(e.actor_id = r.resident_id, 0))"
+_ACTOR = f"""CASE WHEN {_BY_HIDDEN} THEN NULL
+               ELSE trim(u.first_name || ' ' || coalesce(u.last_name, '')) END AS actor_name,
+             {_BY_HIDDEN} AS anonymous"""
+_EVENTS = f"""SELECT e.*, {_ACTOR}
+              FROM request_events e JOIN requests r ON r.id = e.request_id
+              LEFT JOIN users u ON u.id = e.actor_id"""
 
 
 _LINE = """SELECT r.*, b.name AS building_name,
@@ -38,6 +57,7 @@ class RequestRepository:
         private: bool,
         now: float,
         outage_id: int | None = None,
+        anonymous: bool = False,
     ) -> tuple[Request, bool]:
         """Store a new request; a source seen before returns its request and False.
 
@@ -49,8 +69,8 @@ class RequestRepository:
         row = await tx.fetch_one(
             """INSERT INTO requests (building_id, resident_id, category, text, source_chat_id,
                                      source_message_id, private, created_at, updated_at,
-                                     outage_id)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                     outage_id, anonymous)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                RETURNING *""",
             (
                 building_id,
@@ -63,6 +83,7 @@ class RequestRepository:
                 now,
                 now,
                 outage_id,
+                int(anonymous),
             ),
         )
         assert row is not None
@@ -210,9 +231,7 @@ class RequestRepository:
         internal notes unless ``internal``."""
         hidden = "" if internal else "AND e.internal = 0"
         rows = await self.db.fetch_all(
-            f"""SELECT e.*, trim(u.first_name || ' ' || coalesce(u.last_name, '')) AS actor_name
-                FROM request_events e LEFT JOIN users u ON u.id = e.actor_id
-                WHERE e.request_id = ? {hidden} ORDER BY e.id""",
+            f"{_EVENTS} WHERE e.request_id = ? {hidden} ORDER BY e.id",
             (number,),
         )
         return [RequestEvent.from_row(row) for row in rows]
@@ -274,9 +293,7 @@ class RequestRepository:
         may read)."""
         marks = ", ".join("?" for _ in kinds)
         row = await self.db.fetch_one(
-            f"""SELECT e.*, trim(u.first_name || ' ' || coalesce(u.last_name, '')) AS actor_name
-                FROM request_events e LEFT JOIN users u ON u.id = e.actor_id
-                WHERE e.request_id = ? AND e.internal = 0 AND e.kind IN ({marks})
+            f"""{_EVENTS} WHERE e.request_id = ? AND e.internal = 0 AND e.kind IN ({marks})
                 ORDER BY e.id DESC LIMIT 1""",
             (number, *kinds),
         )
@@ -412,14 +429,15 @@ class RequestRepository:
         text: str,
         now: float,
         expires_at: float,
+        anonymous: bool = False,
     ) -> int:
         """Keep a request's text while its author picks the building; returns the draft id."""
         await tx.execute("DELETE FROM request_drafts WHERE expires_at <= ?", (now,))
         cursor = await tx.execute(
             """INSERT INTO request_drafts (chat_id, user_id, stage, message_id, text,
-                                           created_at, expires_at)
-               VALUES (?, ?, 'choice', ?, ?, ?, ?)""",
-            (chat_id, user_id, message_id, text, now, expires_at),
+                                           created_at, expires_at, anonymous)
+               VALUES (?, ?, 'choice', ?, ?, ?, ?, ?)""",
+            (chat_id, user_id, message_id, text, now, expires_at, int(anonymous)),
         )
         return int(cursor.lastrowid or 0)
 
@@ -427,3 +445,34 @@ class RequestRepository:
         """A draft by id."""
         row = await self.db.fetch_one("SELECT * FROM request_drafts WHERE id = ?", (draft_id,))
         return None if row is None else RequestDraft.from_row(row)
+
+    async def hide_name(self, tx: Transaction, draft_id: int, user_id: int, hidden: bool) -> bool:
+        """Set a draft's «Don't show my name» (to a value: a press handled again sets the
+        same); False unless the draft is this person's."""
+        cursor = await tx.execute(
+            "UPDATE request_drafts SET anonymous = ? WHERE id = ? AND user_id = ?",
+            (int(hidden), draft_id, user_id),
+        )
+        return cursor.rowcount == 1
+
+    # --- who sent an anonymous request ---------------------------------------------------
+
+    async def log_lookup(
+        self, tx: Transaction, number: int, admin_id: int, now: float, source: str | None
+    ) -> None:
+        """Record that a community admin looked up who sent request #N (once per command)."""
+        await tx.execute(
+            """INSERT OR IGNORE INTO request_identity_lookups (request_id, admin_id, at, source)
+               VALUES (?, ?, ?, ?)""",
+            (number, admin_id, now, source),
+        )
+
+    async def lookups(self, tx: Transaction, number: int) -> list[Lookup]:
+        """Every look-up of who sent request #N, oldest first, with the admins' names."""
+        rows = await tx.fetch_all(
+            """SELECT l.*, trim(u.first_name || ' ' || coalesce(u.last_name, '')) AS admin_name
+               FROM request_identity_lookups l LEFT JOIN users u ON u.id = l.admin_id
+               WHERE l.request_id = ? ORDER BY l.id""",
+            (number,),
+        )
+        return [Lookup.from_row(row) for row in rows]

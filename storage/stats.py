@@ -369,9 +369,10 @@ class StatsRepository:
         """The requests opened in [start, end), by number."""
         rows = await self.reads.fetch_all(
             f"""SELECT r.id, b.name AS building_name, r.category, r.state, r.text, r.note,
-                       r.rating, r.private, r.created_at, r.done_at,
+                       r.rating, r.private, r.created_at, r.done_at, r.anonymous,
                        {_FIRST_CLAIM} AS first_claim_at,
-                       {_NAME.format(u="res")} AS resident_name,
+                       CASE WHEN r.anonymous = 1 THEN NULL
+                            ELSE {_NAME.format(u="res")} END AS resident_name,
                        {_NAME.format(u="vol")} AS claimer_name
                 FROM requests r JOIN buildings b ON b.id = r.building_id
                 JOIN users res ON res.id = r.resident_id
@@ -388,9 +389,12 @@ class StatsRepository:
     ) -> list[HistoryLine]:
         """Every event of the requests opened in [start, end), request by request."""
         rows = await self.reads.fetch_all(
-            f"""SELECT e.request_id, e.kind, e.detail, e.at,
-                       {_NAME.format(u="u")} AS actor_name
+            f"""SELECT e.request_id, e.kind, e.detail, e.at, b.name AS building_name,
+                       CASE WHEN r.anonymous = 1 AND e.actor_id = r.resident_id THEN NULL
+                            ELSE {_NAME.format(u="u")} END AS actor_name,
+                       (r.anonymous = 1 AND coalesce(e.actor_id = r.resident_id, 0)) AS anonymous
                 FROM requests r JOIN request_events e ON e.request_id = r.id
+                JOIN buildings b ON b.id = r.building_id
                 LEFT JOIN users u ON u.id = e.actor_id
                 WHERE r.building_id IN ({_marks(building_ids)})
                   AND r.created_at >= ? AND r.created_at < ?

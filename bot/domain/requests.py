@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
-from bot.domain.core import Building, Model
+from bot.domain.core import Building, Model, User
 
 RequestState = Literal["open", "claimed", "done", "cancelled"]
 Move = Literal["claim", "release", "finish", "cancel"]
@@ -39,6 +39,8 @@ PUBLIC_EVENTS = frozenset(
      "cancelled", "rated", "reopened"}
 )
 DraftStage = Literal["question", "choice"]
+# The categories a resident may report without their name (the neighbours may be involved).
+ANONYMOUS_CATEGORIES = frozenset({"dispute", "safety"})
 
 
 class Request(Model):
@@ -67,6 +69,7 @@ class Request(Model):
     reopened: int = 0
     done_by: int | None = None
     outage_id: int | None = None  # opened during an outage of its building it is about
+    anonymous: bool = False  # the resident's name is shown to no one but the community admins
 
     @property
     def number(self) -> int:
@@ -107,6 +110,7 @@ class RequestEvent(Model):
     at: float
     internal: bool = False
     source: str | None = None
+    anonymous: bool = False  # by the resident of an anonymous request: actor_name withheld
 
 
 MediaKind = Literal["photo", "voice", "video", "location"]
@@ -141,6 +145,7 @@ class RequestDraft(Model):
     text: str | None = None
     created_at: float
     expires_at: float
+    anonymous: bool = False
 
 
 @dataclass(frozen=True)
@@ -180,6 +185,28 @@ class History:
     building: Building
     events: list[RequestEvent]
     media: list[Attachment] = field(default_factory=list)
+
+
+class Lookup(Model):
+    """A community admin looked up who sent an anonymous request."""
+
+    id: int
+    request_id: int
+    admin_id: int
+    admin_name: str | None = None
+    at: float
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What /whois shows a community admin: who sent an anonymous request, and every
+    look-up so far (this one included)."""
+
+    request: Request
+    building: Building
+    resident: User | None
+    flat: str | None
+    lookups: list[Lookup]
 
 
 @dataclass(frozen=True)

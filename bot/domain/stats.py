@@ -108,7 +108,8 @@ class RequestLine(Model):
     building_name: str
     category: str
     state: str
-    resident_name: str
+    resident_name: str | None = None  # None for an anonymous request
+    anonymous: bool = False
     claimer_name: str | None = None
     text: str
     note: str | None = None
@@ -127,6 +128,8 @@ class HistoryLine(Model):
     actor_name: str | None = None
     detail: str
     at: float
+    building_name: str = ""
+    anonymous: bool = False  # by the resident of an anonymous request (actor_name withheld)
 
 
 class VolunteerLine(Model):

@@ -32,7 +32,7 @@ from bot.reports.figures import MonthStats, StatsReader, figure_rows
 from bot.reports.month import Month
 from bot.services.lockup import lockup_state
 from bot.services.requests import STATES, category_label
-from bot.views.requests import detail_words, skill_words
+from bot.views.requests import anonymous_resident, detail_words, skill_words
 
 TIME_FORMAT = "yyyy-mm-dd hh:mm"
 SHARE_FORMAT = "0%"
@@ -243,7 +243,7 @@ class Sheets:
             line.building_name,
             t.plain(category_label(line.category)),
             t.plain(STATES.get(line.state, line.state), name=line.claimer_name or "—"),
-            line.resident_name,
+            t.plain(N_("🙈 anonymous")) if line.anonymous else line.resident_name,
             line.claimer_name,
             self.time(line.created_at),
             self.time(line.first_claim_at),
@@ -262,7 +262,9 @@ class Sheets:
             moment.strftime("%m-%d %H:%M") if moment else "",
             self.t.plain(HISTORY_KINDS.get(event.kind, event.kind)),
         ]
-        if event.actor_name:
+        if event.anonymous:
+            parts.append(anonymous_resident(self.t, event.building_name))
+        elif event.actor_name:
             parts.append(event.actor_name)
         if event.detail:
             parts.append(detail_words(self.t, event.kind, event.detail))

@@ -31,10 +31,12 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.core import Building, Job, Prompt, User
 from bot.domain.requests import (
+    ANONYMOUS_CATEGORIES,
     PUBLIC_EVENTS,
     Attachment,
     Audience,
     History,
+    Identity,
     Move,
     Opened,
     Request,
@@ -74,6 +76,7 @@ __all__ = [  # the labels are re-exported for the reports, which import them fro
     "guess_category",
     "parse_request",
     "parse_wait",
+    "split_anonymous",
 ]
 
 log = logging.getLogger(__name__)
@@ -109,6 +112,12 @@ PROMPT = "requests"  # the feature name of its stored prompts
 QUESTION_EXPIRED = "request_question_expired"
 MEDIA = "request_media"  # an attachment sent after a card
 LIVE_CARD = "request"  # the live card kind (bot.cards)
+HIDE = "request_hide"  # an anonymous request's message in the group, deleted
+
+# The word that sends a /request without the name, first or right after the category
+# (/request 匿名 纠纷 楼上太吵, /request 纠纷 匿名 楼上太吵).
+ANONYMOUS_WORDS = ("anonymous", "anonymously", "anon", "匿名", "不留名", "不要显示我的名字",
+                   "不要顯示我的名字")
 
 # Words that name a category at the start of /request, and volunteer skills that match it.
 CATEGORY_NAMES = {
@@ -170,6 +179,38 @@ def split_category(text: str) -> tuple[str | None, str]:
             if lowered.startswith(name) and (not rest or rest[0] in _SEPARATORS):
                 return code, text[len(name) :].strip(_SEPARATORS)
     return None, text
+
+
+def _strip_anonymous(text: str) -> tuple[bool, str]:
+    lowered = text.lower()
+    for word in sorted(ANONYMOUS_WORDS, key=len, reverse=True):
+        rest = lowered[len(word) :]
+        if lowered.startswith(word) and (not rest or rest[0] in _SEPARATORS):
+            return True, text[len(word) :].strip(_SEPARATORS)
+    return False, text
+
+
+def split_anonymous(text: str) -> tuple[bool, str]:
+    """Whether a /request asks to hide the name (匿名 first, or right after the category),
+    and its text without that word."""
+    text = tidy(text)
+    hidden, rest = _strip_anonymous(text)
+    if hidden:
+        return True, rest
+    category, body = split_category(text)
+    if category is None:
+        return False, text
+    hidden, rest = _strip_anonymous(body)
+    return (True, f"{CATEGORY_NAMES[category][0]} {rest}") if hidden else (False, text)
+
+
+def check_anonymous(category: str) -> None:
+    """Only a dispute or a safety report may be sent without the name."""
+    if category not in ANONYMOUS_CATEGORIES:
+        raise InvalidInput(
+            N_("Only a dispute or a safety report can be sent without your name. Please "
+               "send this one without «匿名».")
+        )
 
 
 def guess_category(text: str) -> str:
@@ -350,6 +391,9 @@ class RequestService:
         if is_blank(text):
             await self.ask(actor, buildings, source)
             return Submission(asked=True)
+        hidden, rest = split_anonymous(text)
+        if hidden:  # refused before a building is asked for
+            check_anonymous(parse_request(rest)[0])
         if len(buildings) > 1:
             draft_id = await self.add_choice(actor, text, source)
             return Submission(draft_id=draft_id, buildings=buildings)
@@ -362,15 +406,23 @@ class RequestService:
         text: str,
         source: Source,
         category: str | None = None,
+        anonymous: bool = False,
     ) -> Opened:
         """Store the request and queue its cards, in one transaction; a replay opens nothing.
 
         ``category`` is the one the resident picked with a button; else it is read from the text.
+        ``anonymous`` (or 匿名 in the text): the volunteers and owners never read the name.
         """
+        hidden, text = split_anonymous(text)
         named, body = parse_request(text)
         category = category if category in CATEGORIES else named
+        anonymous = anonymous or hidden
+        if anonymous:
+            check_anonymous(category)
         await self.community.require(actor, building, Role.RESIDENT)
         resident_id = actor.user_id
+        if anonymous and not source.private:
+            await self._reachable_in_private(resident_id)
         on_duty, decided = await self.volunteers_on_duty(building.id)
         on_duty = await self._skilled_first(building.id, on_duty, category)
         now = self.clock.now()
@@ -392,9 +444,12 @@ class RequestService:
                 source_message_id=source.message_id,
                 private=source.private,
                 now=now,
+                anonymous=anonymous,
             )
             if created:
                 await self.prompts.close(tx, source.chat_id, resident_id, PROMPT)
+                if anonymous and not source.private:
+                    await self._hide_in_group(tx, request)
                 await self.repo.add_event(tx, request.id, "opened", resident_id, now, category)
                 await self.repo.attach(tx, source.chat_id, source.message_id, request.id)
                 audience = await self._route(tx, request, building, on_duty, decided)
@@ -417,6 +472,25 @@ class RequestService:
                 ),
                 limit=limit,
             )
+
+    async def _reachable_in_private(self, user_id: int) -> None:
+        """An anonymous request asked in a group is answered in private: the bot must be
+        able to write there."""
+        user = await self.community.users.get(user_id)
+        if user is None or not user.started or user.blocked:
+            raise InvalidInput(
+                N_("To send it without your name, please open a private chat with me, press "
+                   "Start, and send it there.")
+            )
+
+    async def _hide_in_group(self, tx: Transaction, request: Request) -> None:
+        """The group sees nothing of an anonymous request: the message it was asked in goes
+        (where the bot may delete it)."""
+        await self.outbox.queue_call(
+            tx, request.source_chat_id, "deleteMessage",
+            {"message_id": request.source_message_id}, kind=HIDE, ref=_ref(request),
+            dedupe_key=f"request:{request.id}:hide",
+        )
 
     async def _replayed(self, request: Request) -> Opened:
         """The answer to a /request seen before: the same number, building and audience."""
@@ -519,7 +593,9 @@ class RequestService:
         )
         return True
 
-    async def add_choice(self, actor: Actor, text: str, source: Source) -> int:
+    async def add_choice(
+        self, actor: Actor, text: str, source: Source, anonymous: bool = False
+    ) -> int:
         """Keep the text while a resident of several buildings picks one; returns the draft id."""
         parse_request(text)
         now = self.clock.now()
@@ -533,6 +609,7 @@ class RequestService:
                 text=text.strip(),
                 now=now,
                 expires_at=now + CHOICE_HOURS * 3600,
+                anonymous=anonymous,
             )
 
     async def choose(
@@ -544,14 +621,30 @@ class RequestService:
         if building is None:
             raise InvalidInput(N_("This button is no longer valid."))
         source = Source(draft.chat_id, draft.message_id, private=True)
-        return await self.open(building, actor, text, source, category)
+        hidden = draft.anonymous and (category is None or category in ANONYMOUS_CATEGORIES)
+        return await self.open(building, actor, text, source, category, hidden)
 
-    async def offer(self, actor: Actor, text: str, source: Source) -> tuple[int, str]:
+    async def offer(self, actor: Actor, text: str, source: Source) -> tuple[int, str, bool]:
         """Plain words in private: keep them as a draft to offer as a request; returns the
-        draft id and the guessed category. Someone with no building is told how to start."""
+        draft id, the guessed category and whether the name is hidden (匿名 in the words).
+        Someone with no building is told how to start."""
         await self.buildings_of(actor)
+        hidden, text = split_anonymous(text)
         category, _body = parse_request(text)
-        return await self.add_choice(actor, text, source), category
+        hidden = hidden and category in ANONYMOUS_CATEGORIES
+        return await self.add_choice(actor, text, source, hidden), category, hidden
+
+    async def hide_name(
+        self, draft_id: int, category: str, hidden: bool, actor: Actor
+    ) -> RequestDraft:
+        """«Don't show my name» under an offer (on or off): only for a dispute or a safety
+        report; returns the draft as it is now."""
+        check_anonymous(category)
+        await self._draft(draft_id, actor)
+        async with self.db.transaction() as tx:
+            await self.repo.hide_name(tx, draft_id, actor.user_id, hidden)
+        draft, _text = await self._draft(draft_id, actor)
+        return draft
 
     async def confirm(self, draft_id: int, category: str, actor: Actor) -> Submission:
         """Confirm under an offer: the request is opened as /request opens it (a resident of
@@ -563,12 +656,14 @@ class RequestService:
         if len(buildings) > 1:
             return Submission(draft_id=draft.id, buildings=buildings)
         source = Source(draft.chat_id, draft.message_id, private=True)
-        return Submission(opened=await self.open(buildings[0], actor, text, source, category))
+        hidden = draft.anonymous and category in ANONYMOUS_CATEGORIES
+        opened = await self.open(buildings[0], actor, text, source, category, hidden)
+        return Submission(opened=opened)
 
-    async def offered(self, draft_id: int, actor: Actor) -> str:
-        """The text of one's own offer (to draw it again with another category)."""
-        _draft, text = await self._draft(draft_id, actor)
-        return text
+    async def offered(self, draft_id: int, actor: Actor) -> RequestDraft:
+        """One's own offer (to draw it again with another category)."""
+        draft, _text = await self._draft(draft_id, actor)
+        return draft
 
     # --- photos, voice notes, videos and locations -----------------------------------
 
@@ -595,7 +690,7 @@ class RequestService:
         media = await self._own_media(media_id, actor)
         text = tidy(media.caption)[:MAX_TEXT] or PLACEHOLDER[media.kind]
         source = Source(media.chat_id, media.message_id, private=True)
-        draft_id, category = await self.offer(actor, text, source)
+        draft_id, category, _hidden = await self.offer(actor, text, source)
         return draft_id, category, text
 
     async def attach_media(self, media_id: int, number: int, actor: Actor) -> Request:
@@ -768,9 +863,12 @@ class RequestService:
         with it; the ledgers' source key ("request:N") makes a second finish pay nothing.
         """
         if request.category == "safety":  # the reporter of a hazard that was fixed, once
+            # An anonymous report's entry names no number: an owner reading the reporter's
+            # statement must not learn who sent it.
+            source = f"hazard:{request.id}" + (":anonymous" if request.anonymous else "")
             await self.points.award_in(
                 tx, request.resident_id, self.config.points.hazard_report_points,
-                "hazard_reported", f"hazard:{request.id}", by,
+                "hazard_reported", source, by,
             )
         if request.claimer_id is None:
             return
@@ -963,6 +1061,26 @@ class RequestService:
                 await self._route(tx, request, building, on_duty, decided)
         return request
 
+    async def whois(self, number: int, actor: Actor, source: str | None) -> Identity:
+        """/whois N: who sent an anonymous request, for the community admins alone; each
+        look-up is logged (once per command) and the log is shown with the answer."""
+        if not self.community.is_admin(actor.user_id):
+            raise NotAllowed(
+                N_("Only the community admins may see who sent an anonymous request.")
+            )
+        request, building = await self._request_and_building(number)
+        if not request.anonymous:
+            raise Conflict(
+                N_("#{number} was not sent anonymously: its card shows who asked."),
+                number=number,
+            )
+        async with self.db.transaction() as tx:
+            await self.repo.log_lookup(tx, number, actor.user_id, self.clock.now(), source)
+            lookups = await self.repo.lookups(tx, number)
+        resident = await self.community.users.get(request.resident_id)
+        flat = await self.flats.flat_text(request.building_id, request.resident_id)
+        return Identity(request, building, resident, flat, lookups)
+
     def _check_reopen(self, request: Request, actor: Actor) -> None:
         number = request.number
         if request.resident_id != actor.user_id:
@@ -991,6 +1109,7 @@ class RequestService:
         tx: Transaction,
         request: Request,
         message: Callable[[Translator, Request, str], OutMessage],
+        volunteer_id: int | None = None,
     ) -> None:
         """What only the resident should read (why a request waits): in private, if the bot
         may write to them; else not at all (never in the group)."""
@@ -1001,7 +1120,7 @@ class RequestService:
         await self.outbox.queue_message(
             tx,
             request.resident_id,
-            message(t, request, await self._name(request.claimer_id)),
+            message(t, request, await self._name(volunteer_id or request.claimer_id)),
             kind=TO_RESIDENT,
             ref=_ref(request),
             dedupe_key=f"request:{request.id}:v{request.version}:resident",
@@ -1196,20 +1315,27 @@ class RequestService:
 
     async def _draw_card(self, t: Translator, request: Request, viewer: int) -> OutMessage:
         building = await self.buildings.by_id(request.building_id)
+        name = building.name if building else "—"
         return view.card(
             t,
             request,
             viewer,
-            building=building.name if building else "—",
-            resident=with_flat(await self._name(request.resident_id, t),
-                               await self.flats.flat_text(request.building_id,
-                                                          request.resident_id)),
+            building=name,
+            resident=await self._resident_shown(t, request, name),
             claimer=await self._name(request.claimer_id, t),
             tz=self.config.community.tz,
             outage=None if self.outages is None else await self.outages.of_request(
                 request.outage_id
             ),
         )
+
+    async def _resident_shown(self, t: Translator, request: Request, building: str) -> str:
+        """The resident as a card names them: name and flat, or for an anonymous request
+        «a resident of 3号楼» (neither name nor flat: the flat would tell)."""
+        if request.anonymous:
+            return view.anonymous_resident(t, building)
+        flat = await self.flats.flat_text(request.building_id, request.resident_id)
+        return with_flat(await self._name(request.resident_id, t), flat)
 
     async def card_unreachable(self, tx: Transaction, delivery: Delivery) -> None:
         """Outbox hook, in the transaction that settles the row: a card that cannot reach its
@@ -1227,6 +1353,9 @@ class RequestService:
             return
         now = self.clock.now()
         await self.repo.add_event(tx, number, "unreachable", user_id, now)
+        if request.anonymous:  # the group sees nothing of it: the owners are told
+            await self._tell_owners_unreachable(tx, building, user, now)
+            return
         t = await self.translator_for(building.chat_id)
         message = view.unreachable(t, user, number)
         if self.topics is not None:
@@ -1270,8 +1399,11 @@ class RequestService:
     ) -> None:
         """Tell the resident in private if the bot may write to them, else reply in the group.
 
-        A request asked in private is never answered in the group.
+        A request asked in private, or sent without the name, is never answered in the group.
         """
+        if request.anonymous:
+            await self._tell_resident_privately(tx, request, message, volunteer_id)
+            return
         resident = await self.community.users.get(request.resident_id)
         reachable = resident is not None and resident.started and not resident.blocked
         private = request.private or reachable

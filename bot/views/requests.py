@@ -14,8 +14,10 @@ from bot.callbacks import button_data
 from bot.domain.core import Building, User
 from bot.domain.outages import Outage
 from bot.domain.requests import (
+    ANONYMOUS_CATEGORIES,
     Attachment,
     History,
+    Identity,
     Opened,
     Request,
     RequestEvent,
@@ -24,7 +26,7 @@ from bot.domain.requests import (
 )
 from bot.i18n import N_, Html, Translator, html_escape
 from bot.views import outages as outage_views
-from bot.views.common import Button, OutMessage, fit, keyboard, mention
+from bot.views.common import Button, OutMessage, fit, keyboard, mention, with_flat
 
 FEATURE = "requests"  # the feature part of this feature's button payloads
 
@@ -142,6 +144,17 @@ def line_state(
     if request.waiting:
         text += " · " + waiting_words(t, request, tz, reason)
     return text
+
+
+def anonymous_resident(t: Translator, building: str) -> str:
+    """Who sent an anonymous request, as volunteers and owners read it: «a resident of 3号楼»."""
+    return t.plain(N_("a resident of {building}"), building=building)
+
+
+def listed_here(request: Request, chat_id: int) -> bool:
+    """Whether a request may appear in a list in this chat: an anonymous one never in a
+    group (the group sees nothing of it)."""
+    return chat_id > 0 or not request.anonymous
 
 
 def readable_here(request: Request, chat_id: int) -> bool:
@@ -382,15 +395,21 @@ def question_expired(t: Translator) -> OutMessage:
 
 
 def opened(t: Translator, result: Opened) -> OutMessage:
-    """The answer to a /request: its number, and who has it now."""
-    return OutMessage(
-        t(
-            OPENED.get(result.audience, OPENED["all"]),
-            number=result.request.number,
-            category=t.plain(category_label(result.request.category)),
-            building=result.building.name,
-        )
+    """The answer to a /request: its number, and who has it now (and, sent without the
+    name, what the volunteers read instead)."""
+    text = t(
+        OPENED.get(result.audience, OPENED["all"]),
+        number=result.request.number,
+        category=t.plain(category_label(result.request.category)),
+        building=result.building.name,
     )
+    if result.request.anonymous:
+        text += "\n\n" + t(
+            "🙈 Your name is not shown: the volunteers read «{who}». Only the community "
+            "admins can see who asked. I will tell you here how it goes.",
+            who=anonymous_resident(t, result.building.name),
+        )
+    return OutMessage(text)
 
 
 def building_choice(
@@ -406,9 +425,12 @@ def building_choice(
     return OutMessage(t("Which building is this request for?"), keyboard(*rows))
 
 
-def offer(t: Translator, draft_id: int, text: str, chosen: str) -> OutMessage:
+def offer(
+    t: Translator, draft_id: int, text: str, chosen: str, hidden: bool = False
+) -> OutMessage:
     """The answer to plain words in private: register them as a help request? The category
-    buttons pick another one (the chosen has a tick); Confirm opens it with one tap."""
+    buttons pick another one (the chosen has a tick); Confirm opens it with one tap. For a
+    dispute or a safety report, «Don't show my name» is a toggle (``hidden``: it is on)."""
     codes = list(CATEGORIES)
     buttons = [
         Button(
@@ -429,7 +451,15 @@ def offer(t: Translator, draft_id: int, text: str, chosen: str) -> OutMessage:
         text=text,
         category=t.plain(category_label(chosen)),
     )
-    return OutMessage(body, keyboard(*rows, [confirm]))
+    if chosen not in ANONYMOUS_CATEGORIES:
+        return OutMessage(body, keyboard(*rows, [confirm]))
+    if hidden:
+        body += "\n\n" + t("🙈 Your name will not be shown to the volunteers.")
+    label = N_("✓ 🙈 My name is hidden") if hidden else N_("🙈 Don't show my name")
+    toggle = Button(
+        t.plain(label), button_data(FEATURE, "anon", draft_id, chosen, 0 if hidden else 1)
+    )
+    return OutMessage(body, keyboard(*rows, [toggle], [confirm]))
 
 
 def question_text(t: Translator, minutes: int) -> str:
@@ -450,6 +480,9 @@ def mine(
     """/myrequests: the resident's requests and where each stands."""
     if not lines:
         return OutMessage(t("You have no requests yet. Ask for help with /request."))
+    lines = [line for line in lines if listed_here(line, chat_id)]
+    if not lines:
+        return OutMessage(t("You have no requests yet. Ask for help with /request."))
     rows = [t("<b>Your requests</b>")] + [listed(t, line, chat_id, tz) for line in lines]
     return OutMessage(fit(t, rows))
 
@@ -462,6 +495,8 @@ def waiting(
     tz: ZoneInfo = _UTC,
 ) -> OutMessage:
     """/open: the open requests a volunteer may take, and those that wait on something."""
+    lines = [line for line in lines if listed_here(line, chat_id)]
+    paused = [line for line in paused if listed_here(line, chat_id)]
     if not lines and not paused:
         return OutMessage(t("No request is waiting. Thank you for looking!"))
     rows = []
@@ -546,22 +581,27 @@ def history(t: Translator, shown: History, tz: ZoneInfo) -> OutMessage:
             state=Html(line_state(t, request, claimer, tz)),
         )
     ]
+    resident = anonymous_resident(t, shown.building.name)
     for event in shown.events:
         # Month and day only: a request's life is short, and a line must stay short.
         when = datetime.fromtimestamp(event.at, tz).strftime("%m-%d %H:%M")
-        lines.append(f"{when} — {event_text(t, event)}")
+        lines.append(f"{when} — {event_text(t, event, resident=resident)}")
     if shown.media:
         lines.append(attachments_line(t, shown.media))
     return OutMessage(fit(t, lines))
 
 
-def event_text(t: Translator, event: RequestEvent, details: bool = True) -> str:
-    """One event in words (``details``: with the words of a note, a done note, a reason)."""
+def event_text(
+    t: Translator, event: RequestEvent, details: bool = True, resident: str = "—"
+) -> str:
+    """One event in words (``details``: with the words of a note, a done note, a reason;
+    ``resident``: who the resident of an anonymous request is said to be)."""
     audience, _sep, count = event.detail.partition(":")
     message = EVENTS.get(f"{event.kind}:{audience}") or EVENTS.get(event.kind)
     if message is None:
         return event.kind
-    text = t(message, who=event.actor_name or "—", count=count, detail=event.detail)
+    who = resident if event.anonymous else event.actor_name or "—"
+    text = t(message, who=who, count=count, detail=event.detail)
     colon = t.plain(N_(": "))
     if not details:
         return text
@@ -722,6 +762,9 @@ def status(t: Translator, shown: Status, tz: ZoneInfo, chat_id: int) -> OutMessa
     the words: why it waits, the done note; the resident heard those in private)."""
     request = shown.request
     words = chat_id > 0
+    if request.anonymous and not words:
+        return OutMessage(t("#{number} is not shown in a group. Please ask me in private: "
+                            "/status {number}", number=request.number))
     text = t(
         "<b>Request #{number}</b> · {building} · {category}\nStatus: <b>{stage}</b>",
         number=request.number,
@@ -733,8 +776,9 @@ def status(t: Translator, shown: Status, tz: ZoneInfo, chat_id: int) -> OutMessa
         text += "\n" + waiting_words(t, request, tz, words)
     if shown.last is not None:
         when = datetime.fromtimestamp(shown.last.at, tz).strftime("%m-%d %H:%M")
+        resident = anonymous_resident(t, shown.building.name)
         text += "\n" + t("Last step: {when} — {step}", when=when,
-                          step=Html(event_text(t, shown.last, words)))
+                          step=Html(event_text(t, shown.last, words, resident)))
     return OutMessage(text)
 
 
@@ -745,3 +789,30 @@ def reopened_text(t: Translator, number: int) -> str:
         "back to it first.",
         number=number,
     )
+
+
+# --- anonymous reports ------------------------------------------------------------------------
+
+
+def whois(t: Translator, shown: Identity, tz: ZoneInfo) -> OutMessage:
+    """/whois N, for a community admin: who sent the anonymous request, and who looked."""
+    request, resident = shown.request, shown.resident
+    name = resident.display_name if resident else str(request.resident_id)
+    if resident is not None and resident.username:
+        name += f" @{resident.username}"
+    lines = [
+        t(
+            "🙈 Request #{number} ({building}, {category}) was sent without the name by "
+            "<b>{name}</b>.",
+            number=request.number,
+            building=shown.building.name,
+            category=t.plain(category_label(request.category)),
+            name=with_flat(name, shown.flat),
+        ),
+        t("Keep it to yourself: the volunteers and owners do not see it. Every look-up is "
+          "recorded:"),
+    ]
+    for lookup in shown.lookups:
+        when = datetime.fromtimestamp(lookup.at, tz).strftime("%Y-%m-%d %H:%M")
+        lines.append(t("• {when} {name}", when=when, name=lookup.admin_name or lookup.admin_id))
+    return OutMessage(fit(t, lines))

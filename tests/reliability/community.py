@@ -49,6 +49,7 @@ STATE = {
     "requests": "*",
     "request_events": "*",
     "request_drafts": "*",
+    "request_identity_lookups": "*",
     "shifts": "*",
     "shift_volunteers": "*",
     "swaps": "*",

@@ -472,6 +472,9 @@ REPLAYS = [
     ("/done {claimed} 好了", "private", "volunteer", "claimed_request"),
     ("/wait {claimed} {tomorrow} 等配件", "private", "volunteer", "claimed_request"),
     ("/note {claimed} 先打电话{n}", "private", "volunteer", "claimed_request"),
+    ("/request 匿名 纠纷 第{n}次楼上太吵", "private", "resident", ""),
+    ("/request 纠纷 匿名 第{n}次楼上太吵", "group", "resident", ""),  # answered in private
+    ("/whois {anonymous}", "private", "admin", "anonymous_request"),  # logged once
     ("/notice 今晚停电{n}", "group", "owner", ""),
     ("/notice {name} 今晚停电{n}", "private", "owner", ""),
     ("/emergency 煤气泄漏{n}，请撤离", "group", "owner", ""),
@@ -502,6 +505,7 @@ REPLAYS = [
     ("requests:waitdays:{claimed}:3", "private", "volunteer", "claimed_request"),
     ("requests:resume:{waiting}", "private", "volunteer", "waiting_request"),
     ("requests:reopen:{rated}", "private", "resident", "done_request"),
+    ("requests:anon:{offer}:dispute:1", "private", "resident", "dispute_offer"),
     ("notice:ok:{post}", "post", "resident", "notice"),
     ("notice:cancel:{scheduled}", "private", "owner", "scheduled_notice"),
     ("notice:stop:{recurring}", "private", "owner", "recurring_notice"),

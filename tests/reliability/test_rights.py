@@ -126,6 +126,8 @@ COMMANDS = [
         note="the building's volunteers and owners; never the resident"),
     Row("/status {own}", "private", frozenset({"resident"}) | SERVING, "own_request",
         note="the resident who asked, and the building's volunteers and owners"),
+    Row("/whois {anonymous}", "private", frozenset({"admin"}), "anonymous_request",
+        note="who sent an anonymous request: the community admins alone (each look-up logged)"),
     Row("/duty", "group", MEMBERS | OWN_BUILDING),
     Row("/roster {name}", "private", SERVING),
     Row("/roster {name} add tue 08:00-12:00", "private", OWNERS),
@@ -216,6 +218,8 @@ BUTTONS = [
     Row("requests:offer:{draft}:repair", "private", frozenset({"resident"}), "draft",
         note="another category under the offer of plain words"),
     Row("requests:confirm:{draft}:repair", "private", frozenset({"resident"}), "draft"),
+    Row("requests:anon:{offer}:dispute:1", "private", frozenset({"resident"}), "dispute_offer",
+        note="«Don't show my name» under one's own offer of a dispute or a safety report"),
     Row("requests:mnew:{media}", "private", frozenset({"resident"}), "media",
         note="only the resident who sent the photo"),
     Row("requests:mto:{media}:{own}", "private", frozenset({"resident"}), "media"),
@@ -511,6 +515,21 @@ async def draft(community: Community, place: Place, role: str) -> dict[str, Any]
     await services.community.resident_seen(OTHER_GROUP, place.resident)
     await ok(community, place.resident, place.resident, "/request 帮我买点菜")
     return {"draft": await last_id(community, "request_drafts")}
+
+
+async def anonymous_request(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The neighbour reported a dispute in private without their name."""
+    _asked[0] += 1
+    await ok(community, place.neighbour, place.neighbour,
+             f"/request 匿名 纠纷 第{_asked[0]}次楼上半夜太吵")
+    return {"anonymous": await last_id(community, "requests")}
+
+
+async def dispute_offer(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """The resident wrote about a dispute in private: the offer, with «Don't show my name»."""
+    _asked[0] += 1
+    await ok(community, place.resident, place.resident, f"第{_asked[0]}次楼上半夜太吵了")
+    return {"offer": await last_id(community, "request_drafts")}
 
 
 async def media(community: Community, place: Place, role: str) -> dict[str, Any]:
@@ -988,6 +1007,8 @@ PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, An
     "done_request": done_request,
     "waiting_request": waiting_request,
     "draft": draft,
+    "anonymous_request": anonymous_request,
+    "dispute_offer": dispute_offer,
     "media": media,
     "shift": shift,
     "shift_now": shift_now,
