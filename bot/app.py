@@ -28,6 +28,7 @@ from bot.services.points import PointsService
 from bot.services.prompts import Prompts
 from bot.services.quiet import QuietHoursService
 from bot.services.recurring import RecurringNotices
+from bot.services.relay import RelayService
 from bot.services.requests import RequestService, UnfinishedRequestsReader
 from bot.services.roster import RosterService
 from bot.services.stats import StatsService
@@ -46,6 +47,7 @@ from handlers import (
     points,
     prompts,
     quiet,
+    relay,
     requests,
     roster,
     start,
@@ -68,7 +70,7 @@ LinliApplication = Application[Any, LinliContext, Any, Any, BotData, Any]
 FEATURES: list[Feature] = [
     module.DESCRIPTION
     for module in (
-        start, groups, notices, quiet, requests, roster, lockup, bookings, points, events,
+        start, groups, notices, quiet, requests, relay, roster, lockup, bookings, points, events,
         stats, hours, upkeep, welcome, chat,
     )
 ]
@@ -184,6 +186,10 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, people=people, prompts=prompts, points=points,
         roster=services.roster, hours=services.hours, cards=services.cards,
+    )
+    services.relay = RelayService(
+        db=db, clock=clock, config=settings, outbox=outbox, community=community,
+        people=people, cards=services.cards, requests=services.requests,
     )
     booking_repo = BookingRepository(db)  # the lock-up reads who booked the room last
     services.lockup = LockupService(

@@ -27,6 +27,7 @@ from bot.services.points import PointsService
 from bot.services.prompts import Prompts
 from bot.services.quiet import QuietHoursService
 from bot.services.recurring import RecurringNotices
+from bot.services.relay import RelayService
 from bot.services.requests import RequestService
 from bot.services.roster import RosterService
 from bot.services.stats import StatsService
@@ -59,6 +60,7 @@ class Services:
     # Feature services, built by bot.app.open_services once the core above exists.
     notices: NoticeService = field(init=False)
     requests: RequestService = field(init=False)
+    relay: RelayService = field(init=False)
     roster: RosterService = field(init=False)
     lockup: LockupService = field(init=False)
     bookings: BookingService = field(init=False)

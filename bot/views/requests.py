@@ -23,6 +23,7 @@ from bot.domain.requests import (
 )
 from bot.i18n import N_, Html, Translator, html_escape
 from bot.views.common import Button, OutMessage, fit, keyboard, mention
+from bot.views.relay import reply_button
 
 FEATURE = "requests"  # the feature part of this feature's button payloads
 
@@ -76,6 +77,9 @@ EVENTS = {
     "note": N_("🔒 internal note by {who}"),
     "reopened": N_("🔁 reopened by {who}: not fixed"),
     "routed:first": N_("offered first to the volunteer who did it"),
+    "told": N_("💬 {who} wrote to the resident"),
+    "answered": N_("💬 {who} answered the volunteer"),
+    "undelivered": N_("⚠️ a message could not reach {who}"),
 }
 # Where a request stands, as /status says it.
 STAGES = {
@@ -231,7 +235,7 @@ def card_buttons(t: Translator, request: Request, viewer: int) -> tuple[tuple[Bu
     elif request.state == "claimed" and request.claimer_id == viewer:
         first = [press(N_("✔️ Done"), "done"), press(N_("↩️ Give back"), "release")]
         pause = (N_("▶️ Resume"), "resume") if request.waiting else (N_("⏳ Waiting…"), "wait")
-        last.insert(0, press(*pause))
+        last[:0] = [press(*pause), reply_button(t, request.id)]
     return keyboard(first, last)
 
 
@@ -550,7 +554,7 @@ def event_text(t: Translator, event: RequestEvent, details: bool = True) -> str:
         return text
     if event.kind == "done" and event.detail:
         text += ": " + html_escape(event.detail)
-    if event.kind == "note":
+    if event.kind in ("note", "told", "answered"):
         text += colon + html_escape(event.detail)
     if event.kind == "waiting":
         day, _space, reason = event.detail.partition(" ")
