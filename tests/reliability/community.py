@@ -47,6 +47,8 @@ STATE = {
     "requests": "*",
     "request_events": "*",
     "request_drafts": "*",
+    "canned_replies": "*",
+    "relay_messages": "id, request_id, sender_id, recipient_id, text",
     "shifts": "*",
     "shift_volunteers": "*",
     "swaps": "*",
