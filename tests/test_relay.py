@@ -6,6 +6,7 @@ who blocked the bot is reported to the volunteer."""
 from __future__ import annotations
 
 from bot.emulator import SentMessage
+from bot.services.community import Actor
 from tests.harness import Harness
 from tests.test_requests import GROUP, LI, OWNER, WANG, ZHANG, card
 from tests.test_requests_cases import claimed
@@ -174,3 +175,27 @@ async def test_bad_input_is_refused_clearly_and_changes_nothing(harness: Harness
     await harness.settle()
     assert await events(harness) == []
     assert await harness.value("SELECT count(*) FROM canned_replies") == 1
+
+
+async def test_a_resident_answer_handled_again_after_a_crash_is_relayed_once(
+    harness: Harness,
+) -> None:
+    await claimed(harness)
+    told = harness.emu.wait_for_message(ZHANG, "志愿者（#1）")
+    await harness.say(LI, LI, "/tell 1 几点方便？", expect="#1")
+    first = await told
+    back = harness.emu.wait_for_message(LI, "居民（#1）")
+    await harness.say(ZHANG, ZHANG, "下午都在", reply_to=first.message_id, expect="#1")
+    await back
+    await harness.settle()
+    async with harness.db.transaction() as tx:  # died after answering, before marking it
+        await tx.execute("UPDATE inbox SET status = 'pending' WHERE update_id = "
+                         "(SELECT max(update_id) FROM inbox)")
+    await harness.restart()
+    await harness.settle()
+    assert [e[0] for e in await events(harness)] == ["told", "answered"]
+    assert sum("下午都在" in text for text in harness.texts(LI)) == 1
+    resident = await harness.bot.services.requests.history(1, Actor(ZHANG))
+    assert [e.kind for e in resident.events if e.kind in ("told", "answered")] == [
+        "told", "answered"
+    ]  # what passed between them is public to both
