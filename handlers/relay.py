@@ -52,9 +52,14 @@ async def replies(update: Update, context: LinliContext) -> None:
 
 
 async def tell(update: Update, context: LinliContext) -> None:
-    """/tell N text: the claimer writes to the resident through the bot."""
-    if update.effective_user is None:
+    """/tell N text: the claimer writes to the resident through the bot (in private: the
+    words are theirs alone)."""
+    chat = update.effective_chat
+    if update.effective_user is None or chat is None:
         return
+    if chat.type != Chat.PRIVATE:
+        raise InvalidInput(N_("Please write /tell to me in private: what you write to the "
+                              "resident stays between the two of you."))
     number, text = request_number(command_text(update), "tell")
     await context.services.relay.tell(number, actor_of(update), text, message_key(update))
     await reply(update, context, view.sent_text(context.t, number))

@@ -160,6 +160,8 @@ async def test_bad_input_is_refused_clearly_and_changes_nothing(harness: Harness
     for user, text, expected in cases:
         answer = await harness.say(user, user, text)
         assert expected in answer.text, (text, answer.text)
+    in_group = await harness.say(LI, GROUP, "/tell 1 你好", expect="私聊")
+    assert "/tell" in in_group.text
     await add_phone(harness)
     twice = await harness.say(OWNER, GROUP, "/replies add 物业电话 | 别的", expect="已有")
     assert "已有快捷回复「物业电话」" in twice.text

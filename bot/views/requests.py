@@ -574,7 +574,7 @@ def detail_words(t: Translator, kind: str, detail: str) -> str:
         return "⭐" * int(detail) if detail.isdigit() and int(detail) <= 5 else detail
     if kind in ("routed", "escalated") and audience in DETAILS:
         return t.plain(DETAILS[audience], count=count or "0")
-    if kind == "note":
+    if kind in ("note", "undelivered"):
         return t.plain(N_("[internal, not shown to the resident] {text}"), text=detail)
     return detail
 
