@@ -240,9 +240,15 @@ class RelayService:
         source: str | None,
     ) -> None:
         """Record the event and the relayed message, and queue it, in one transaction; the
-        same command again adds nothing."""
+        same command again adds nothing, and a request moved meanwhile sends nothing."""
         now = self.clock.now()
         async with self.db.transaction() as tx:
+            current = await self.events.get(request.id, tx)
+            if current is None or (current.state, current.claimer_id) != (
+                "claimed", request.claimer_id
+            ):
+                raise Conflict(N_("#{number} changed just now. Please try again."),
+                               number=request.id)
             if not await self.events.add_event(tx, request.id, kind, sender, now, text,
                                                source=source):
                 return
