@@ -32,6 +32,7 @@ from bot.services.points import PointsService
 from bot.services.prompts import Prompts
 from bot.services.quiet import QuietHoursService
 from bot.services.recurring import RecurringNotices
+from bot.services.relay import RelayService
 from bot.services.requests import RequestService, UnfinishedRequestsReader
 from bot.services.roster import RosterService
 from bot.services.stats import StatsService
@@ -54,6 +55,7 @@ from handlers import (
     points,
     prompts,
     quiet,
+    relay,
     requests,
     roster,
     start,
@@ -77,8 +79,8 @@ LinliApplication = Application[Any, LinliContext, Any, Any, BotData, Any]
 FEATURES: list[Feature] = [
     module.DESCRIPTION
     for module in (
-        start, groups, notices, emergency, quiet, outages, requests, roster, lockup, bookings,
-        points, events, stats, hours, care, upkeep, welcome, topics, chat,
+        start, groups, notices, emergency, quiet, outages, requests, relay, roster, lockup,
+        bookings, points, events, stats, hours, care, upkeep, welcome, topics, chat,
     )
 ]
 
@@ -207,6 +209,10 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         roster=services.roster, hours=services.hours, cards=services.cards,
         outages=services.outages,
         topics=services.topics,
+    )
+    services.relay = RelayService(
+        db=db, clock=clock, config=settings, outbox=outbox, community=community,
+        people=people, cards=services.cards, requests=services.requests,
     )
     booking_repo = BookingRepository(db)  # the lock-up reads who booked the room last
     services.lockup = LockupService(

@@ -128,6 +128,11 @@ class LiveCards:
         """Where a card was sent."""
         return await self.repo.copies(self.db, name, ref)
 
+    async def ref_at(self, name: str, chat_id: int, message_id: int) -> str | None:
+        """The ref of the card of kind ``name`` that message ``message_id`` of a chat shows."""
+        copy = await self.repo.at_message(name, chat_id, message_id)
+        return None if copy is None else copy.ref
+
     async def touch(self, tx: Transaction, name: str, ref: str) -> None:
         """The card's subject changed: every copy will show it (now, or batched)."""
         kind = self._kinds[name]

@@ -31,6 +31,7 @@ from bot.services.points import PointsService
 from bot.services.prompts import Prompts
 from bot.services.quiet import QuietHoursService
 from bot.services.recurring import RecurringNotices
+from bot.services.relay import RelayService
 from bot.services.requests import RequestService
 from bot.services.roster import RosterService
 from bot.services.stats import StatsService
@@ -65,6 +66,7 @@ class Services:
     notices: NoticeService = field(init=False)
     emergency: EmergencyService = field(init=False)
     requests: RequestService = field(init=False)
+    relay: RelayService = field(init=False)
     roster: RosterService = field(init=False)
     lockup: LockupService = field(init=False)
     bookings: BookingService = field(init=False)

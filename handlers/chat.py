@@ -36,6 +36,7 @@ from handlers import events, notices, points, requests, roster, stats
 from handlers.access import actor_of
 from handlers.common import reply, show
 from handlers.notices import confirm_by_reply
+from handlers.relay import relay_by_reply
 from handlers.requests import media_message, offer_plain_words
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,8 @@ async def private_words(update: Update, context: LinliContext) -> None:
     if message is None or user is None or not message.text:
         return
     pressed = menu_view.command_of(message.text)
+    if await relay_by_reply(update, context):  # a reply to a card or to relayed words
+        return
     if message.forward_origin is not None:
         await show(update, context, views.forwarded(context.t))
     elif pressed == "hide":

@@ -57,6 +57,17 @@ async def show(update: Update, context: LinliContext, message: OutMessage) -> Me
     return await reply(update, context, message.text, reply_markup=inline_markup(message))
 
 
+async def answer_in_private(update: Update, context: LinliContext, shown: OutMessage) -> None:
+    """Answer a press with a new message in the presser's private chat."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None:
+        return
+    await query.answer()
+    await context.bot.send_message(
+        user.id, shown.text, parse_mode=ParseMode.HTML, reply_markup=inline_markup(shown)
+    )
+
+
 def inline_markup(message: OutMessage) -> InlineKeyboardMarkup | None:
     """A view's buttons as PTB's keyboard."""
     if not message.buttons:

@@ -24,7 +24,14 @@ from bot.services.requests import CARD, ESCALATE_JOB, PROMPT, STALE_JOB, WAIT_JO
 from bot.views import requests as view
 from bot.views.common import OutMessage
 from handlers.access import actor_of, place_of, refresh_admins
-from handlers.common import command_text, inline_markup, message_key, reply, show
+from handlers.common import (
+    answer_in_private,
+    command_text,
+    inline_markup,
+    message_key,
+    reply,
+    show,
+)
 
 MENU = [
     MenuCommand("request", N_("Ask the volunteers for help")),
@@ -293,7 +300,7 @@ async def wait_button(update: Update, context: LinliContext, pressed: ButtonData
     number = pressed.int_arg()
     await _fresh_owners(context, number)
     await context.services.requests.may_wait(number, actor_of(update))
-    await _private_answer(update, context, view.wait_choice(context.t, number))
+    await answer_in_private(update, context, view.wait_choice(context.t, number))
 
 
 async def wait_days_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
@@ -302,7 +309,7 @@ async def wait_days_button(update: Update, context: LinliContext, pressed: Butto
     await _fresh_owners(context, number)
     until = await context.services.requests.ask_wait_reason(number, actor_of(update), days)
     tz = context.services.settings.community.tz
-    await _private_answer(update, context, view.wait_question(context.t, number, days, until, tz))
+    await answer_in_private(update, context, view.wait_question(context.t, number, days, until, tz))
 
 
 async def wait_now_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
@@ -335,17 +342,6 @@ async def reopen_button(update: Update, context: LinliContext, pressed: ButtonDa
     if query is not None:
         with contextlib.suppress(BadRequest):  # a message already without buttons
             await query.edit_message_reply_markup(reply_markup=None)
-
-
-async def _private_answer(update: Update, context: LinliContext, shown: OutMessage) -> None:
-    """Answer a press with a new message in the presser's private chat."""
-    query, user = update.callback_query, update.effective_user
-    if query is None or user is None:
-        return
-    await query.answer()
-    await context.bot.send_message(
-        user.id, shown.text, parse_mode=ParseMode.HTML, reply_markup=inline_markup(shown)
-    )
 
 
 async def details_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:

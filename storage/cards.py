@@ -42,6 +42,14 @@ class CardRepository:
         row = await reader.fetch_one("SELECT * FROM cards WHERE outbox_id = ?", (outbox_id,))
         return None if row is None else CardCopy.from_row(row)
 
+    async def at_message(self, kind: str, chat_id: int, message_id: int) -> CardCopy | None:
+        """The copy of a card of this kind that is this message (a reply to it names it)."""
+        row = await self.db.fetch_one(
+            "SELECT * FROM cards WHERE kind = ? AND chat_id = ? AND message_id = ?",
+            (kind, chat_id, message_id),
+        )
+        return None if row is None else CardCopy.from_row(row)
+
     async def delivered(self, tx: Transaction, copy_id: int, message_id: int | None) -> None:
         """The copy's message arrived (``None``: it never will)."""
         await tx.execute(

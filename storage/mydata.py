@@ -155,6 +155,12 @@ PERSONAL: tuple[Personal, ...] = (
         N_("the notices you sent to a building: they are the building's"),
     ),
     Personal(
+        "relay_messages", ("sender_id", "recipient_id"), "messages_relayed",
+        """SELECT request_id AS number, sender_id = :user AS by_you, text, created_at
+           FROM relay_messages WHERE sender_id = :user OR recipient_id = :user ORDER BY id""",
+        ("DELETE FROM relay_messages WHERE sender_id = :user OR recipient_id = :user",),
+    ),
+    Personal(
         "outages", ("author_id",), "outages_announced",
         """SELECT id, kind, starts_at, ends_at, reason, status, created_at
            FROM outages WHERE author_id = :user""",
@@ -317,6 +323,7 @@ LEFT_OUT: tuple[LeftOut, ...] = (
     LeftOut("recurring_notices", ("stopped_by",), OWNERS_ACT),
     LeftOut("outages", ("ended_by",), OWNERS_ACT),
     LeftOut("building_topics", ("set_by",), OWNERS_ACT),
+    LeftOut("canned_replies", ("created_by",), OWNERS_ACT),
     LeftOut("notice_confirmations", ("confirmed_by",),
             "how a confirmation came (button, reply, reaction): it names no one"),
 )

@@ -129,6 +129,7 @@ async def test_twenty_volunteers_press_claim_at_once_and_exactly_one_wins(
                 "requests:done:1",
                 "requests:release:1",
                 "requests:wait:1",
+                "relay:menu:1",
                 "requests:details:1",
             ]
         else:

@@ -79,7 +79,8 @@ async def test_wait_pauses_the_reminder_tells_the_resident_and_reminds_on_the_da
     edited = card(harness, LI)
     assert f"等待至 {until}：等配件到货" in edited.text
     assert [b[1] for b in edited.buttons] == [
-        "requests:done:1", "requests:release:1", "requests:resume:1", "requests:details:1"
+        "requests:done:1", "requests:release:1", "requests:resume:1", "relay:menu:1",
+        "requests:details:1",
     ]
     assert f"等待至 {until}" in card(harness, WANG).text
     mine = await harness.say(ZHANG, ZHANG, "/myrequests", expect="我的求助")

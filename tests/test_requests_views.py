@@ -44,7 +44,8 @@ def test_a_claimed_card_shows_done_and_give_back_only_to_the_claimer() -> None:
     assert text.endswith("✅ You took this request. When it is done, press Done or send "
                          "/done 7 with a note.")
     assert buttons == [
-        "requests:done:7", "requests:release:7", "requests:wait:7", "requests:details:7"
+        "requests:done:7", "requests:release:7", "requests:wait:7", "relay:menu:7",
+        "requests:details:7",
     ]
     text, buttons = drawn(claimed, WANG)
     assert text.endswith("🔒 Taken by Li.") and buttons == ["requests:details:7"]

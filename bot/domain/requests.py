@@ -31,6 +31,9 @@ EventKind = Literal[
     "wait_over",
     "note",
     "reopened",
+    "told",
+    "answered",
+    "undelivered",
 ]
 # Events a resident may read (the last of them is the "last step" of /status): never a
 # note, nor the bot's own routing.

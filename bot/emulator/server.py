@@ -587,9 +587,10 @@ class BotApiEmulator:
         """Upgrade a group to a supergroup with a new id; returns the new chat."""
         return self.world.migrate_to_supergroup(chat_id, new_chat_id)
 
-    def user_blocks_bot(self, user_id: int) -> JSON:
-        """A user blocks the bot; returns the my_chat_member update."""
-        return self.world.user_blocks_bot(user_id)
+    def user_blocks_bot(self, user_id: int, *, announce: bool = True) -> JSON:
+        """A user blocks the bot; returns the my_chat_member update (none yet when not
+        ``announce``: the bot has not heard of the block)."""
+        return self.world.user_blocks_bot(user_id, announce=announce)
 
     def push_update(self, update: JSON) -> JSON:
         """Queue a hand-made update; it gets the next update_id."""

@@ -916,10 +916,14 @@ class World:
         self._deliver_service_message(new, arriving)
         return new.to_json()
 
-    def user_blocks_bot(self, user_id: int) -> JSON:
-        """A user blocks the bot; later sends to them get 403."""
+    def user_blocks_bot(self, user_id: int, *, announce: bool = True) -> JSON:
+        """A user blocks the bot; later sends to them get 403 ("Forbidden: bot was blocked
+        by the user"). ``announce=False`` is the moment before Telegram's my_chat_member
+        update reaches the bot: a send made then meets the 403 unwarned."""
         user = self.user(user_id)
         user.blocked = True
+        if not announce:
+            return {}
         return self._push_my_chat_member(user.private_chat_json(), user, "member", "kicked")
 
     # --- helpers for updates -------------------------------------------------------------

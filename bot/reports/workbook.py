@@ -56,6 +56,9 @@ HISTORY_KINDS = {
     "wait_over": N_("waiting date came"),
     "note": N_("🔒 internal note"),
     "reopened": N_("reopened (not fixed)"),
+    "told": N_("message to the resident"),
+    "answered": N_("message from the resident"),
+    "undelivered": N_("message not delivered"),
 }
 LOCKUP_STATES = {
     "on_time": N_("on time"),

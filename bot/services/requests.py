@@ -1203,6 +1203,10 @@ class RequestService:
 
     # --- reading -----------------------------------------------------------------------------
 
+    async def find(self, number: int) -> tuple[Request, Building]:
+        """Request #N and its building; a refusal that names the number if there is none."""
+        return await self._request_and_building(number)
+
     async def building_of(self, number: int) -> Building:
         """The building of request #N (handlers refresh its admin list before a move)."""
         _request, building = await self._request_and_building(number)

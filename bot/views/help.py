@@ -43,6 +43,8 @@ USAGE: dict[str, Usage] = {
     "done": Usage(Role.VOLUNTEER, N_("12 the tap is fixed")),
     "wait": Usage(Role.VOLUNTEER, N_("12 2026-12-05 waiting for the part")),
     "note": Usage(Role.VOLUNTEER, N_("12 call before going up")),
+    "tell": Usage(Role.VOLUNTEER, N_("12 I will come at three")),
+    "replies": Usage(Role.VOLUNTEER),
     "swap": Usage(Role.VOLUNTEER),
     "handover": Usage(Role.VOLUNTEER, N_("the key is with the guard")),
     "lockup": Usage(Role.VOLUNTEER),

@@ -27,6 +27,7 @@ from bot.domain.requests import (
 from bot.i18n import N_, Html, Translator, html_escape
 from bot.views import outages as outage_views
 from bot.views.common import Button, OutMessage, fit, keyboard, mention, with_flat
+from bot.views.relay import reply_button
 
 FEATURE = "requests"  # the feature part of this feature's button payloads
 
@@ -80,6 +81,9 @@ EVENTS = {
     "note": N_("🔒 internal note by {who}"),
     "reopened": N_("🔁 reopened by {who}: not fixed"),
     "routed:first": N_("offered first to the volunteer who did it"),
+    "told": N_("💬 {who} wrote to the resident"),
+    "answered": N_("💬 {who} answered the volunteer"),
+    "undelivered": N_("⚠️ a message could not reach {who}"),
 }
 # Where a request stands, as /status says it.
 STAGES = {
@@ -250,7 +254,7 @@ def card_buttons(t: Translator, request: Request, viewer: int) -> tuple[tuple[Bu
     elif request.state == "claimed" and request.claimer_id == viewer:
         first = [press(N_("✔️ Done"), "done"), press(N_("↩️ Give back"), "release")]
         pause = (N_("▶️ Resume"), "resume") if request.waiting else (N_("⏳ Waiting…"), "wait")
-        last.insert(0, press(*pause))
+        last[:0] = [press(*pause), reply_button(t, request.id)]
     return keyboard(first, last)
 
 
@@ -607,7 +611,7 @@ def event_text(
         return text
     if event.kind == "done" and event.detail:
         text += ": " + html_escape(event.detail)
-    if event.kind == "note":
+    if event.kind in ("note", "told", "answered"):
         text += colon + html_escape(event.detail)
     if event.kind == "waiting":
         day, _space, reason = event.detail.partition(" ")
@@ -627,7 +631,7 @@ def detail_words(t: Translator, kind: str, detail: str) -> str:
         return "⭐" * int(detail) if detail.isdigit() and int(detail) <= 5 else detail
     if kind in ("routed", "escalated") and audience in DETAILS:
         return t.plain(DETAILS[audience], count=count or "0")
-    if kind == "note":
+    if kind in ("note", "undelivered"):
         return t.plain(N_("[internal, not shown to the resident] {text}"), text=detail)
     return detail
 

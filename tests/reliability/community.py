@@ -50,6 +50,8 @@ STATE = {
     "request_events": "*",
     "request_drafts": "*",
     "request_identity_lookups": "*",
+    "canned_replies": "*",
+    "relay_messages": "id, request_id, sender_id, recipient_id, text",
     "shifts": "*",
     "shift_volunteers": "*",
     "swaps": "*",

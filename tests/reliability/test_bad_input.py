@@ -60,14 +60,14 @@ TEXT = st.lists(
 ).flatmap(lambda parts: st.sampled_from([" ", " | ", "\n", ""]).map(lambda sep: sep.join(parts)))
 
 FEATURES = ["requests", "notice", "roster", "lockup", "points", "event", "stats", "hours",
-            "join", "booking", "x", ""]
+            "join", "booking", "relay", "x", ""]
 ACTIONS = [
     "claim", "release", "done", "details", "rate", "building", "ok", "names", "cancel",
     "view", "add", "addday", "addshift", "remove", "drop", "assign", "pick", "toggle",
     "announce", "swap", "swapto", "yes", "no", "start", "tick", "post", "approve", "reject",
     "join", "leave", "help", "cancelok", "keep", "sheet", "mark", "save", "away", "take", "cant",
     "today", "week", "until", "offer", "confirm", "mnew", "mto", "in", "out", "code",
-    "decline", "problem", "room", "day", "nowhy", "here", "zap", "",
+    "decline", "problem", "room", "day", "nowhy", "here", "menu", "send", "zap", "",
 ]
 ARGUMENT = st.one_of(st.sampled_from(NUMBERS), st.integers(-(2**70), 2**70).map(str),
                      st.sampled_from(["{id}", "{id}", "{day}", "20261301", "x", ""]))

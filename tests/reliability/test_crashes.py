@@ -475,6 +475,9 @@ REPLAYS = [
     ("/request 匿名 纠纷 第{n}次楼上太吵", "private", "resident", ""),
     ("/request 纠纷 匿名 第{n}次楼上太吵", "group", "resident", ""),  # answered in private
     ("/whois {anonymous}", "private", "admin", "anonymous_request"),  # logged once
+    ("/tell {claimed} 我三点到{n}", "private", "volunteer", "claimed_request"),
+    ("/replies add 电话{n} | 物业值班电话：12345678", "group", "owner", ""),
+    ("/replies remove {canned}", "group", "owner", "canned"),
     ("/notice 今晚停电{n}", "group", "owner", ""),
     ("/notice {name} 今晚停电{n}", "private", "owner", ""),
     ("/emergency 煤气泄漏{n}，请撤离", "group", "owner", ""),
@@ -506,6 +509,7 @@ REPLAYS = [
     ("requests:resume:{waiting}", "private", "volunteer", "waiting_request"),
     ("requests:reopen:{rated}", "private", "resident", "done_request"),
     ("requests:anon:{offer}:dispute:1", "private", "resident", "dispute_offer"),
+    ("relay:send:{claimed}:{canned_id}", "private", "volunteer", "claimed_canned"),
     ("notice:ok:{post}", "post", "resident", "notice"),
     ("notice:cancel:{scheduled}", "private", "owner", "scheduled_notice"),
     ("notice:stop:{recurring}", "private", "owner", "recurring_notice"),

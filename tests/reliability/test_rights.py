@@ -34,7 +34,7 @@ from bot.views import care as care_views
 from bot.views import hours as hours_views
 from bot.views import outages as outage_views
 from bot.views import welcome as welcome_views
-from handlers import bookings, events, notices, points, requests, roster
+from handlers import bookings, events, notices, points, relay, requests, roster
 from storage.flood import MuteRepository
 from tests.harness import Harness, settings_for
 from tests.reliability.community import (
@@ -128,6 +128,12 @@ COMMANDS = [
         note="the resident who asked, and the building's volunteers and owners"),
     Row("/whois {anonymous}", "private", frozenset({"admin"}), "anonymous_request",
         note="who sent an anonymous request: the community admins alone (each look-up logged)"),
+    Row("/tell {claimed} 我三点到", "private", frozenset({"volunteer"}), "claimed_request",
+        note="only the volunteer who took it writes to its resident"),
+    Row("/replies", "group", SERVING | OWN_BUILDING,
+        note="the building's volunteers and owners (the other volunteer: their own building)"),
+    Row("/replies add 电话{n} | 物业值班电话：12345678", "group", OWNERS),
+    Row("/replies remove {canned}", "group", OWNERS, "canned"),
     Row("/duty", "group", MEMBERS | OWN_BUILDING),
     Row("/roster {name}", "private", SERVING),
     Row("/roster {name} add tue 08:00-12:00", "private", OWNERS),
@@ -232,6 +238,10 @@ BUTTONS = [
     Row("requests:resume:{waiting}", "private", frozenset({"volunteer"}), "waiting_request"),
     Row("requests:reopen:{rated}", "private", frozenset({"resident"}), "done_request",
         note="only the resident who asked, within the reopen days"),
+    Row("relay:menu:{claimed}", "private", frozenset({"volunteer"}), "claimed_request",
+        note="Reply… on the card: only the volunteer who took it"),
+    Row("relay:send:{claimed}:{canned_id}", "private", frozenset({"volunteer"}),
+        "claimed_canned"),
     Row("notice:ok:{post}", "post", EVERYONE, "notice",
         note="whoever sees the post is in the group"),
     Row("notice:names:{notice}", "private", OWNERS, "notice"),
@@ -339,6 +349,7 @@ def test_the_table_has_every_command_and_every_button() -> None:
         "event": events.BUTTONS, "hours": hours_views.BUTTONS, "care": care_views.BUTTONS,
         "booking": bookings.BUTTON_ACTIONS, "join": welcome_views.BUTTONS,
         "outage": outage_views.BUTTONS,
+        "relay": relay.BUTTONS,
     }  # fmt: skip
     pressed = {tuple(row.what.split(":")[:2]) for row in BUTTONS}
     assert pressed == {(feature, action) for feature, names in actions.items()
@@ -491,6 +502,20 @@ async def claimed_request(community: Community, place: Place, role: str) -> dict
     number = await ask(community, place, place.neighbour)
     await ok(community, place.volunteer, place.volunteer, f"/claim {number}")
     return {"claimed": number}
+
+
+async def canned(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """A canned reply of the building, added by its owner."""
+    title = f"电话{next(_numbers)}"
+    await ok(community, place.owner, place.group, f"/replies add {title} | 物业值班电话：12345678")
+    canned_id = await last_id(community, "canned_replies")
+    return {"canned": title, "canned_id": canned_id}
+
+
+async def claimed_canned(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """A request the volunteer took, and a canned reply of its building."""
+    return {**await claimed_request(community, place, role),
+            **await canned(community, place, role)}
 
 
 async def waiting_request(community: Community, place: Place, role: str) -> dict[str, Any]:
@@ -1006,6 +1031,8 @@ PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, An
     "claimed_request": claimed_request,
     "done_request": done_request,
     "waiting_request": waiting_request,
+    "canned": canned,
+    "claimed_canned": claimed_canned,
     "draft": draft,
     "anonymous_request": anonymous_request,
     "dispute_offer": dispute_offer,
