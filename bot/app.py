@@ -23,6 +23,7 @@ from bot.services.events import EventService
 from bot.services.hours import HoursService
 from bot.services.lockup import LockupService
 from bot.services.notices import NoticeService
+from bot.services.nudge import NudgeService
 from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.prompts import Prompts
@@ -163,6 +164,10 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
     services.notices = NoticeService(
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, cards=services.cards, quiet=services.quiet,
+    )
+    services.nudge = NudgeService(
+        db=db, clock=clock, config=settings, outbox=outbox, community=community,
+        notices=services.notices, quiet=services.quiet,
     )
     services.recurring = RecurringNotices(
         db=db, clock=clock, config=settings, scheduler=scheduler, community=community,

@@ -22,6 +22,7 @@ from bot.services.events import EventService
 from bot.services.hours import HoursService
 from bot.services.lockup import LockupService
 from bot.services.notices import NoticeService
+from bot.services.nudge import NudgeService
 from bot.services.people import People
 from bot.services.points import PointsService
 from bot.services.prompts import Prompts
@@ -58,6 +59,7 @@ class Services:
     starters: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # at every start
     # Feature services, built by bot.app.open_services once the core above exists.
     notices: NoticeService = field(init=False)
+    nudge: NudgeService = field(init=False)
     requests: RequestService = field(init=False)
     roster: RosterService = field(init=False)
     lockup: LockupService = field(init=False)
