@@ -251,8 +251,7 @@ async def remind_pressed(update: Update, context: LinliContext, notice_id: int) 
     service = context.services.notices
     await fresh_admins(update, context, await service.buildings_of(notice_id))
     nudge = await context.services.nudge.remind(actor_of(update), notice_id, f"press {query.id}")
-    await query.answer(nudge_views.sent_alert(context.t))
-    await show(update, context, nudge_views.done(context.t, nudge))
+    await show(update, context, nudge_views.done(context.t, nudge))  # an alert to the presser
 
 
 async def got_pressed(update: Update, context: LinliContext, post_id: int) -> None:

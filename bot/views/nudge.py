@@ -74,11 +74,6 @@ def done(t: Translator, nudge: Nudge) -> OutMessage:
     )
 
 
-def sent_alert(t: Translator) -> str:
-    """The answer to a press of «Remind the rest»."""
-    return t.plain("Reminders are on their way.")
-
-
 def pending_lines(t: Translator, names: Sequence[str]) -> list[str]:
     """Who has not confirmed in one building, for the owner."""
     if not names:
