@@ -476,6 +476,8 @@ REPLAYS = [
     ("/notice {name} 今晚停电{n}", "private", "owner", ""),
     ("/notice every mon 09:00 每周贴士{n}", "group", "owner", ""),
     ("/notice {name} every day 08:00 早安{n}", "private", "owner", ""),
+    ("/notice remind after 6h 今晚停电{n}", "group", "owner", ""),
+    ("/notice {name} remind after 6h 今晚停电{n}", "private", "owner", ""),
     ("/quiet 22:00-07:00", "group", "owner", ""),
     ("/event {name} | {soon} | 义诊{n} | 活动室 | 40 | 2", "private", "owner", ""),
     ("40", "private", "owner", "event_form"),  # the capacity; would be taken as the helpers
@@ -497,6 +499,8 @@ REPLAYS = [
     ("notice:ok:{post}", "post", "resident", "notice"),
     ("notice:cancel:{scheduled}", "private", "owner", "scheduled_notice"),
     ("notice:stop:{recurring}", "private", "owner", "recurring_notice"),
+    ("notice:remind:{notice}", "private", "owner", "notice"),
+    ("notice:got:{post}", "private", "resident", "nudged_notice"),
     ("event:join:{event}", "card", "resident", "event"),
     ("event:leave:{event}", "card", "resident", "joined_event"),
     ("lockup:tick:{lockup}:0:1", "private", "volunteer", "lockup"),
