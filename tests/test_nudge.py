@@ -13,6 +13,7 @@ from bot.emulator import SentMessage
 from bot.services.notices import COUNT_EDIT_SECONDS
 from tests.harness import Harness
 from tests.test_notices import GROUP, OWNER, RESIDENTS, add_people, set_up_building
+from tests.test_recurring import local_now
 
 SAID_OK, REPLIED_OK, STARTED, NEVER_STARTED = RESIDENTS[:4]
 FLATS = {SAID_OK: "3-101", REPLIED_OK: "3-102", STARTED: "3-201", NEVER_STARTED: "3-202"}
@@ -182,3 +183,35 @@ async def test_a_remind_delay_out_of_bounds_or_malformed_is_refused_and_posts_no
     assert "提醒" not in (await posted).text
     due = await harness.value("SELECT due_at - created_at FROM jobs WHERE kind = 'notice.nudge'")
     assert round(due) == 3 * 3600
+
+
+async def test_in_quiet_hours_the_group_message_waits_and_the_private_reminder_does_not(
+    harness: Harness,
+) -> None:
+    await four_residents(harness)
+    emu = harness.emu
+    posted = expect(harness, GROUP, "明天停水")
+    emu.user_sends(OWNER, OWNER, "/notice 3号楼 明天停水")
+    post = await posted
+    post_id = await harness.value("SELECT id FROM notice_posts")
+    await two_confirm(harness, post.message_id, post_id)
+    now = local_now(harness)
+    start = (now - timedelta(hours=1)).strftime("%H:%M")
+    end_at = (now + timedelta(hours=2)).replace(second=0, microsecond=0)
+    await harness.say(OWNER, GROUP, f"/quiet {start}-{end_at:%H:%M}", expect="免打扰时段")
+
+    private = expect(harness, STARTED, "明天停水")
+    who = await harness.say(OWNER, OWNER, "/notices 1", expect="确认")
+    answer = await harness.press(OWNER, OWNER, who.message_id, "notice:remind:1")
+    assert answer.endswith("在群里提到了 1 位。")
+    await private
+    await asyncio.sleep(0.8)
+    await harness.settle()
+    assert not [t for t in harness.texts(GROUP) if "请按通知下面" in t], "held while quiet"
+    assert await harness.value(
+        "SELECT count(*) FROM jobs WHERE kind = 'quiet.release' AND status = 'pending'"
+    ) == 1
+
+    in_group = expect(harness, GROUP, "请按通知下面的「收到」按钮")
+    harness.clock.advance((end_at - now).total_seconds() + 5)
+    assert f"tg://user?id={NEVER_STARTED}" in (await in_group).raw_text
