@@ -8,7 +8,7 @@ import re
 import pytest
 
 from bot.domain.core import User
-from bot.domain.notices import Confirmations, Confirmer
+from bot.domain.notices import Confirmations, Confirmer, Notice, NoticePost
 from bot.errors import InvalidInput
 from bot.i18n import translator
 from bot.services.notices import read_remind
@@ -76,3 +76,13 @@ def test_who_has_not_confirmed_is_listed_with_households_and_the_remind_button()
     everyone = notice_views.confirmers(EN, Confirmations(
         notice_id=7, people=[person(1, None)], residents={"3号楼": 1}))
     assert everyone.buttons == ()
+
+
+def test_a_long_notice_is_shortened_in_the_reminder_without_cutting_its_html() -> None:
+    notice = Notice(id=1, author_id=1, origin_chat_id=1, text="&" * 4000, pin=False,
+                    status="sent", created_at=0)
+    post = NoticePost(id=3, notice_id=1, building_id=1, building_name="3号楼", chat_id=-1,
+                      chat_active=True, status="posted")
+    shown = views.reminder(EN, notice, post)
+    assert len(shown.text) <= MAX_TEXT
+    assert shown.text.endswith("&amp;…")

@@ -28,7 +28,7 @@ def remind_button(t: Translator, notice_id: int) -> Button:
 
 def reminder(t: Translator, notice: Notice, post: NoticePost) -> OutMessage:
     """The private reminder: the notice's text and a «Got it» that confirms it."""
-    body = notice.text if len(notice.text) <= REMINDER_TEXT else notice.text[:REMINDER_TEXT] + "…"
+    body = _cut(notice.text)
     text = "\n\n".join(
         [
             t(
@@ -40,6 +40,17 @@ def reminder(t: Translator, notice: Notice, post: NoticePost) -> OutMessage:
     )
     confirm = Button(t.plain("Got it"), button_data(FEATURE, "got", post.id))
     return OutMessage(text, keyboard([confirm]))
+
+
+def _cut(text: str) -> str:
+    """The notice's text, shortened so that escaped it stays under REMINDER_TEXT (the
+    outbox must not cut the HTML)."""
+    if len(html_escape(text)) <= REMINDER_TEXT:
+        return text
+    end = min(len(text), REMINDER_TEXT)
+    while len(html_escape(text[:end])) > REMINDER_TEXT:
+        end -= 100
+    return text[: max(end, 0)] + "…"
 
 
 def mentions(t: Translator, users: Sequence[User], reply_to: int | None) -> list[OutMessage]:
