@@ -41,7 +41,7 @@ def test_remind_after_is_read_only_when_hours_follow(
 
 @pytest.mark.parametrize(
     "text", ["remind after 0h x", "remind after 73h x", "remind after 999h x",
-             "remind after 30m x", "提醒 0小时后 x"],
+             "remind after 30m x", "remind after -1h x", "remind after １２h x", "提醒 0小时后 x"],
 )
 def test_a_delay_out_of_bounds_or_not_in_hours_is_refused(text: str) -> None:
     with pytest.raises(InvalidInput):

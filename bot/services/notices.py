@@ -55,9 +55,9 @@ REMOVED = "the bot was removed from the group"
 
 PIN_WORDS = {"pin", "置顶"}
 REMIND_HOURS = (1, 72)  # ``remind after Nh``: at least an hour, at most three days
-_REMIND_EN = re.compile(r"^remind\s+after\s+(\d{1,6})\s*(?:h|hours?)(?=\s|$)\s*", re.IGNORECASE)
-_REMIND_LOOSE = re.compile(r"^remind\s+after\s+\d", re.IGNORECASE)  # then hours must follow
-_REMIND_ZH = re.compile(r"^提醒\s*(\d{1,6})\s*(?:个|個)?\s*(?:小时|小時)\s*(?:后|後)\s*")
+_REMIND_EN = re.compile(r"^remind\s+after\s+([0-9]{1,6})\s*(?:h|hours?)(?=\s|$)\s*", re.IGNORECASE)
+_REMIND_LOOSE = re.compile(r"^remind\s+after\s+[-+]?\d", re.IGNORECASE)  # then hours must follow
+_REMIND_ZH = re.compile(r"^提醒\s*([0-9]{1,6})\s*(?:个|個)?\s*(?:小时|小時)\s*(?:后|後)\s*")
 ALL_WORDS = {"all", "全部"}
 SEPARATORS = ",，、"
 _AFTER_WORD = " !！.。~～"  # "收到！" is "收到"
