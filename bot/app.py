@@ -166,7 +166,8 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         community=community, cards=services.cards, quiet=services.quiet,
     )
     services.nudge = NudgeService(
-        db=db, clock=clock, config=settings, outbox=outbox, community=community,
+        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
+        community=community,
         notices=services.notices, quiet=services.quiet,
     )
     services.recurring = RecurringNotices(

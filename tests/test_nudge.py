@@ -215,3 +215,31 @@ async def test_in_quiet_hours_the_group_message_waits_and_the_private_reminder_d
     in_group = expect(harness, GROUP, "请按通知下面的「收到」按钮")
     harness.clock.advance((end_at - now).total_seconds() + 5)
     assert f"tg://user?id={NEVER_STARTED}" in (await in_group).raw_text
+
+
+async def test_remind_after_waits_for_a_post_held_by_quiet_hours(
+    harness: Harness,
+) -> None:
+    await four_residents(harness)
+    now = local_now(harness)
+    start = (now - timedelta(hours=1)).strftime("%H:%M")
+    end_at = (now + timedelta(hours=2)).replace(second=0, microsecond=0)
+    await harness.say(OWNER, GROUP, f"/quiet {start}-{end_at:%H:%M}", expect="免打扰时段")
+    await harness.say(OWNER, GROUP, "/notice remind after 1h 明天停水", expect="免打扰")
+
+    harness.clock.advance(timedelta(hours=1, minutes=1))  # the job's time; the post is held
+    await asyncio.sleep(0.8)
+    await harness.settle()
+    assert await nudge_rows(harness) == 0
+    assert await harness.value(
+        "SELECT status FROM jobs WHERE key = 'notice nudge 1 1'"
+    ) == "pending", "it looks again in an hour"
+
+    posted = expect(harness, GROUP, "明天停水")
+    harness.clock.advance((end_at - local_now(harness)).total_seconds() + 5)
+    await posted  # the quiet hours are over: the post goes out, and the nudge after it
+    private = expect(harness, STARTED, "明天停水")
+    in_group = expect(harness, GROUP, "请按通知下面的「收到」按钮")
+    harness.clock.advance(timedelta(hours=1))
+    await private
+    assert f"tg://user?id={NEVER_STARTED}" in (await in_group).raw_text

@@ -22,8 +22,14 @@ from bot.domain.notices import Notice, NoticePost, Nudge
 from bot.errors import Conflict, InvalidInput
 from bot.i18n import N_, Translator, translator
 from bot.outbox import Outbox
+from bot.scheduler import Scheduler
 from bot.services.community import Actor, Community, Role
-from bot.services.notices import NoticeService
+from bot.services.notices import (
+    LATE_GRACE_SECONDS,
+    NUDGE_JOB,
+    NUDGE_JOB_PREFIX,
+    NoticeService,
+)
 from bot.services.quiet import QuietHoursService
 from bot.views import nudge as views
 from storage.db import Database, Transaction
@@ -33,6 +39,8 @@ PRIVATE_KIND = "nudge_private"
 GROUP_KIND = "nudge_group"
 REPORT_KIND = "nudge_report"
 INVALID = N_("This button is no longer valid.")
+WAIT_SECONDS = 3600  # a remind-after job whose posts are still held looks again this often
+WAIT_ROUNDS = 24  # and gives up after a day
 
 
 class NudgeService:
@@ -45,6 +53,7 @@ class NudgeService:
         clock: Clock,
         config: Settings,
         outbox: Outbox,
+        scheduler: Scheduler,
         community: Community,
         notices: NoticeService,
         quiet: QuietHoursService,
@@ -53,6 +62,7 @@ class NudgeService:
         self.clock = clock
         self.config = config
         self.outbox = outbox
+        self.scheduler = scheduler
         self.community = community
         self.notices = notices
         self.quiet = quiet
@@ -89,7 +99,11 @@ class NudgeService:
             return
         if await self.repo.on_day(tx, notice.id, self._day(now)) is not None:
             return
-        posts = await self._posted(tx, notice.id)
+        every = await self.notices.repo.posts(tx, notice.id)
+        posts = [p for p in every if p.status == "posted" and p.chat_active]
+        if not posts and any(p.status in ("scheduled", "queued") for p in every):
+            await self._wait_for_posts(tx, notice.id, job, now)
+            return
         nudge = await self._round(tx, notice, posts, None, f"job {job.key}", now)
         if nudge is None or not await self.repo.may_write(tx, notice.author_id):
             return
@@ -97,6 +111,17 @@ class NudgeService:
         await self.outbox.queue_message(
             tx, notice.author_id, views.done(t, nudge), kind=REPORT_KIND,
             ref=f"notice:{notice.id}", dedupe_key=f"nudge {nudge.id} report",
+        )
+
+    async def _wait_for_posts(self, tx: Transaction, notice_id: int, job: Job, now: float) -> None:
+        """The notice's posts are still held (quiet hours) or on their way: look again in an
+        hour, for at most WAIT_ROUNDS hours."""
+        round_ = int(job.data.get("round", 0)) + 1
+        if round_ > WAIT_ROUNDS:
+            return
+        await self.scheduler.schedule(
+            tx, NUDGE_JOB, f"{NUDGE_JOB_PREFIX}{notice_id} {round_}", now + WAIT_SECONDS,
+            {"notice": notice_id, "round": round_}, grace_seconds=LATE_GRACE_SECONDS,
         )
 
     async def confirm(self, actor: Actor, post_id: int, chat_id: int) -> int:
