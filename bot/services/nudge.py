@@ -7,7 +7,8 @@ one group message per group (split under Telegram's limit), which waits for the 
 the group's quiet hours like any post. Everything goes through the outbox with dedupe keys
 of the round, so a replayed press or job queues nothing twice. An owner presses the button
 (only for the buildings they own), or ``/notice remind after 6h …`` stores a job
-("notice nudge <id>") that does the same on the author's behalf.
+("notice nudge <id>") that does the same on the author's behalf; while the notice's
+posts are still held by quiet hours it looks again every hour, for a day.
 """
 
 from __future__ import annotations
