@@ -26,6 +26,7 @@ from bot.services.flood import FloodGuard
 from bot.services.hours import HoursService
 from bot.services.lockup import LockupService
 from bot.services.notices import NoticeService
+from bot.services.nudge import NudgeService
 from bot.services.outages import OutageService
 from bot.services.people import People
 from bot.services.points import PointsService
@@ -181,6 +182,11 @@ def build_services(settings: Settings, clock: Clock, db: Database, bot: Bot) -> 
         db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
         community=community, cards=services.cards, quiet=services.quiet,
         topics=services.topics,
+    )
+    services.nudge = NudgeService(
+        db=db, clock=clock, config=settings, outbox=outbox, scheduler=scheduler,
+        community=community,
+        notices=services.notices, quiet=services.quiet,
     )
     services.recurring = RecurringNotices(
         db=db, clock=clock, config=settings, scheduler=scheduler, community=community,

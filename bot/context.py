@@ -25,6 +25,7 @@ from bot.services.flood import FloodGuard
 from bot.services.hours import HoursService
 from bot.services.lockup import LockupService
 from bot.services.notices import NoticeService
+from bot.services.nudge import NudgeService
 from bot.services.outages import OutageService
 from bot.services.people import People
 from bot.services.points import PointsService
@@ -65,6 +66,7 @@ class Services:
     # Feature services, built by bot.app.open_services once the core above exists.
     notices: NoticeService = field(init=False)
     emergency: EmergencyService = field(init=False)
+    nudge: NudgeService = field(init=False)
     requests: RequestService = field(init=False)
     relay: RelayService = field(init=False)
     roster: RosterService = field(init=False)

@@ -25,9 +25,18 @@ from bot.errors import InvalidInput, NotAllowed
 from bot.features import Feature, Wiring
 from bot.i18n import N_
 from bot.services.community import REFUSALS, Role
-from bot.services.notices import NOTICE_KIND, PIN_KIND, RELEASE_JOB, SEND_JOB, SETTLE_JOB, Draft
+from bot.services.notices import (
+    NOTICE_KIND,
+    NUDGE_JOB,
+    PIN_KIND,
+    RELEASE_JOB,
+    SEND_JOB,
+    SETTLE_JOB,
+    Draft,
+)
 from bot.services.recurring import OCCURRENCE_JOB
 from bot.views import notices as views
+from bot.views import nudge as nudge_views
 from bot.views import recurring as recurring_views
 from bot.views.common import OutMessage
 from bot.views.notices import FEATURE
@@ -198,8 +207,8 @@ async def latest(update: Update, context: LinliContext) -> None:
 
 
 async def button(update: Update, context: LinliContext) -> None:
-    """The notices' buttons: «Got it», «Who confirmed», «Cancel», «Stop»; rights are checked
-    again."""
+    """The notices' buttons: «Got it», «Who confirmed», «Cancel», «Stop», «Remind the rest»
+    and a reminder's «Got it»; rights are checked again."""
     query = update.callback_query
     if query is None:
         return
@@ -231,7 +240,32 @@ async def names_pressed(update: Update, context: LinliContext, notice_id: int) -
         raise InvalidInput(views.PRIVATE_ONLY, id=notice_id)
     shown = await confirmers(update, context, notice_id)
     await query.answer()
-    await context.bot.send_message(query.message.chat.id, shown.text, parse_mode=ParseMode.HTML)
+    await context.bot.send_message(
+        query.message.chat.id, shown.text, parse_mode=ParseMode.HTML,
+        reply_markup=inline_markup(shown),
+    )
+
+
+async def remind_pressed(update: Update, context: LinliContext, notice_id: int) -> None:
+    """«🔔 Remind the rest»: one round of reminders today (the notice's owners only)."""
+    query = update.callback_query
+    assert query is not None
+    service = context.services.notices
+    await fresh_admins(update, context, await service.buildings_of(notice_id))
+    nudge = await context.services.nudge.remind(actor_of(update), notice_id, f"press {query.id}")
+    await show(update, context, nudge_views.done(context.t, nudge))  # an alert to the presser
+
+
+async def got_pressed(update: Update, context: LinliContext, post_id: int) -> None:
+    """«Got it» under a private reminder: the same confirmation as the group's button."""
+    query = update.callback_query
+    assert query is not None
+    if query.message is None:
+        raise InvalidInput(N_("This button is no longer valid."))
+    await context.services.nudge.confirm(actor_of(update), post_id, query.message.chat.id)
+    await query.answer(views.confirmed_alert(context.t))
+    with contextlib.suppress(TelegramError):  # the button is only a view; the change is done
+        await query.edit_message_reply_markup(None)
 
 
 async def cancel_pressed(update: Update, context: LinliContext, notice_id: int) -> None:
@@ -308,9 +342,9 @@ ACTIONS = {
     "names": names_pressed,
     "cancel": cancel_pressed,
     "stop": stop_pressed,
+    "remind": remind_pressed,
+    "got": got_pressed,
 }
-
-
 
 
 def get_handlers() -> list[BaseHandler[Update, LinliContext, None]]:
@@ -336,6 +370,7 @@ def wire(services: Services) -> Wiring:
             SETTLE_JOB: notices.check_settled,
             RELEASE_JOB: notices.release,
             OCCURRENCE_JOB: recurring.occur,
+            NUDGE_JOB: services.nudge.remind_later,
         },
         missed={OCCURRENCE_JOB: recurring.missed},
         settled={NOTICE_KIND: notices.on_settled, PIN_KIND: notices.on_settled},

@@ -161,6 +161,13 @@ PERSONAL: tuple[Personal, ...] = (
         ("DELETE FROM relay_messages WHERE sender_id = :user OR recipient_id = :user",),
     ),
     Personal(
+        "notice_nudged", ("user_id",), "notice_reminders",
+        """SELECT p.notice_id AS notice, d.how, n.at
+           FROM notice_nudged d JOIN notice_nudges n ON n.id = d.nudge_id
+           JOIN notice_posts p ON p.id = d.post_id WHERE d.user_id = :user""",
+        ("DELETE FROM notice_nudged WHERE user_id = :user",),
+    ),
+    Personal(
         "outages", ("author_id",), "outages_announced",
         """SELECT id, kind, starts_at, ends_at, reason, status, created_at
            FROM outages WHERE author_id = :user""",
@@ -324,6 +331,7 @@ LEFT_OUT: tuple[LeftOut, ...] = (
     LeftOut("outages", ("ended_by",), OWNERS_ACT),
     LeftOut("building_topics", ("set_by",), OWNERS_ACT),
     LeftOut("canned_replies", ("created_by",), OWNERS_ACT),
+    LeftOut("notice_nudges", ("by_user",), OWNERS_ACT),
     LeftOut("notice_confirmations", ("confirmed_by",),
             "how a confirmation came (button, reply, reaction): it names no one"),
 )

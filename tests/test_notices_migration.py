@@ -31,8 +31,11 @@ async def test_posts_delivered_before_the_upgrade_keep_their_live_count(tmp_path
     services = build_services(settings, FakeClock(NOW), db, Bot("1:unit-tests"))
     community = services.community
     async with db.transaction() as tx:
-        for user in (OWNER, RESIDENT, NEIGHBOUR):
-            await community.users.upsert(tx, user, f"User {user}", None, None, None, NOW)
+        for user in (OWNER, RESIDENT, NEIGHBOUR):  # as version 9 stored them
+            await tx.execute(
+                "INSERT INTO users (id, first_name, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                (user, f"User {user}", NOW, NOW),
+            )
         await community.chats.upsert(tx, OWNER, "private", None, NOW)
         for chat, name in ((-1, "3号楼"), (-2, "5号楼")):
             await community.chats.upsert(tx, chat, "group", name, NOW)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from bot.domain.core import Model, User
 
 NoticeStatus = Literal["scheduled", "sending", "sent", "cancelled"]
@@ -84,11 +86,40 @@ class Confirmer(Model):
     flat: str | None = None  # where they live, if they told the bot (a join request)
 
 
-
-
 class Confirmations(Model):
     """Who confirmed a notice, and how many residents each of its buildings has."""
 
     notice_id: int
     people: list[Confirmer]  # by building, then in the order they confirmed
     residents: dict[str, int]  # building name -> residents known
+    # residents known who have not confirmed, by building
+    pending: list[Confirmer] = Field(default_factory=list)
+    # building name -> (households that confirmed, households known), where flats are known
+    households: dict[str, tuple[int, int]] = Field(default_factory=dict)
+
+
+class Reminded(Model):
+    """A resident of a notice's building who has not confirmed it, and whether the bot may
+    write to them in private."""
+
+    post_id: int
+    user: User
+    flat: str | None = None
+
+    @property
+    def in_private(self) -> bool:
+        """Started the bot and did not block it: the reminder goes to their private chat."""
+        return self.user.started and not self.user.blocked
+
+
+class Nudge(Model):
+    """One round of reminders of a notice: how many in private, how many in a group."""
+
+    id: int
+    notice_id: int
+    day: str
+    by_user: int | None = None
+    source: str
+    at: float
+    in_private: int
+    in_group: int

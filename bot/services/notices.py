@@ -36,10 +36,13 @@ from bot.views import notices as views
 from bot.views.common import OutMessage
 from storage.db import Database, Transaction
 from storage.notices import SEND_JOB_PREFIX, NoticeRepository
+from storage.nudge import NudgeRepository
 
 SEND_JOB = "notice.send"
 SETTLE_JOB = "notice.settle"
 RELEASE_JOB = "notice.release"  # a post held by quiet hours goes out
+NUDGE_JOB = "notice.nudge"  # ``remind after 6h``: remind the rest (bot.services.nudge)
+NUDGE_JOB_PREFIX = "notice nudge "  # its key is this plus the notice's id
 CARD = "notice_post"  # the live card of a post; its ref is the post's id
 NOTICE_KIND = "notice"
 PIN_KIND = "notice_pin"
@@ -52,6 +55,10 @@ LATE_GRACE_SECONDS = 86_400  # a settle check is still worth doing a day late
 REMOVED = "the bot was removed from the group"
 
 PIN_WORDS = {"pin", "置顶"}
+REMIND_HOURS = (1, 72)  # ``remind after Nh``: at least an hour, at most three days
+_REMIND_EN = re.compile(r"^remind\s+after\s+([0-9]{1,6})\s*(?:h|hours?)(?=\s|$)\s*", re.IGNORECASE)
+_REMIND_LOOSE = re.compile(r"^remind\s+after\s+[-+]?\d", re.IGNORECASE)  # then hours must follow
+_REMIND_ZH = re.compile(r"^提醒\s*([0-9]{1,6})\s*(?:个|個)?\s*(?:小时|小時)\s*(?:后|後)\s*")
 ALL_WORDS = {"all", "全部"}
 SEPARATORS = ",，、"
 _AFTER_WORD = " !！.。~～"  # "收到！" is "收到"
@@ -80,6 +87,7 @@ class Draft:
     buildings: tuple[Building, ...] = ()
     every: Recurrence | None = None  # a recurring notice: its rule
     urgent: bool = False  # an emergency (bot/services/emergency.py): always pinned
+    remind_after: int | None = None  # seconds after it goes out: remind the rest
 
 
 class NoticeService:
@@ -130,7 +138,7 @@ class NoticeService:
     async def draft(self, text: str, *, private: bool) -> Draft:
         """Read ``[pin] [at DATE TIME] [buildings] text``; buildings come first in private."""
         now = self.clock.now()
-        pin, send_at, every, rest = read_all_options(text, self.tz, now)
+        pin, send_at, every, remind, rest = read_with_remind(text, self.tz, now)
         to_all, buildings = False, tuple[Building, ...]()
         if private and rest:
             word, tail = first_word(rest)
@@ -140,11 +148,13 @@ class NoticeService:
                 known = await self.community.buildings.all(active_only=False)
                 picked, rest = take_buildings(rest, known)
                 buildings = tuple(picked)
-            pin, send_at, every, rest = read_all_options(
-                rest, self.tz, now, pin=pin, send_at=send_at, every=every
+            pin, send_at, every, remind, rest = read_with_remind(
+                rest, self.tz, now, pin=pin, send_at=send_at, every=every, remind=remind
             )
+        if remind is not None and every is not None:
+            raise InvalidInput(REMIND_NOT_RECURRING)
         body = checked_text(rest, private=private, example=self.example_time())
-        return Draft(body, pin, send_at, to_all, buildings, every)
+        return Draft(body, pin, send_at, to_all, buildings, every, remind_after=remind)
 
     def example_time(self) -> str:
         """Tomorrow at 09:00 in the community's time zone, as owners write it."""
@@ -191,6 +201,12 @@ class NoticeService:
                     f"{SEND_JOB_PREFIX}{notice_id}",
                     draft.send_at,
                     {"notice": notice_id},
+                )
+            if draft.remind_after is not None:
+                await self.scheduler.schedule(
+                    tx, NUDGE_JOB, f"{NUDGE_JOB_PREFIX}{notice_id}",
+                    (draft.send_at or now) + draft.remind_after, {"notice": notice_id},
+                    grace_seconds=LATE_GRACE_SECONDS,
                 )
             return await self._notice(tx, notice_id)
 
@@ -511,6 +527,14 @@ class NoticeService:
         await self.cards.touch(tx, CARD, str(post_id))
         return await self.repo.count(tx, post_id)
 
+    async def confirm_elsewhere(self, tx: Transaction, actor: Actor, post_id: int) -> int | None:
+        """A confirmation made away from the post (a private reminder's «Got it»), counted
+        like the group's button; None if it was there already. The caller checks the right."""
+        if not await self.repo.confirm(tx, post_id, actor.user_id, self.clock.now(), "button"):
+            return None
+        await self.cards.touch(tx, CARD, str(post_id))
+        return await self.repo.count(tx, post_id)
+
     def is_confirmation(self, text: str) -> bool:
         """Whether a reply says only "收到" / "ok" (a word of the configured list)."""
         said = one_line(text).lower().rstrip(_AFTER_WORD)
@@ -565,7 +589,12 @@ class NoticeService:
             for b in await self.buildings_of(notice_id)
         }
         people = await self.repo.confirmers(notice_id)
-        return Confirmations(notice_id=notice_id, people=people, residents=residents)
+        nudges = NudgeRepository(self.db)
+        return Confirmations(
+            notice_id=notice_id, people=people, residents=residents,
+            pending=await nudges.pending(notice_id),
+            households=await nudges.households(notice_id),
+        )
 
     async def cancel(self, actor: Actor, notice_id: int) -> None:
         """Cancel a scheduled notice (its owners); refused if it went out or was cancelled."""
@@ -574,6 +603,7 @@ class NoticeService:
             if not await self.repo.cancel(tx, notice_id):
                 raise Conflict(N_("Notice #{id} was already sent or cancelled."), id=notice_id)
             await self.scheduler.cancel(tx, f"{SEND_JOB_PREFIX}{notice_id}")
+            await self.scheduler.cancel(tx, f"{NUDGE_JOB_PREFIX}{notice_id}")
 
     def _t(self, language: str | None) -> Translator:
         return translator(language or self.config.community.language)
@@ -637,6 +667,47 @@ def read_all_options(
             ),
         )
     return pin, send_at, every, rest
+
+
+def read_with_remind(
+    text: str,
+    tz: ZoneInfo,
+    now: float,
+    *,
+    pin: bool = False,
+    send_at: float | None = None,
+    every: Recurrence | None = None,
+    remind: int | None = None,
+) -> tuple[bool, float | None, Recurrence | None, int | None, str]:
+    """``read_all_options`` and ``remind after 6h`` (提醒 6小时后), in any order."""
+    rest = text
+    while True:
+        pin, send_at, every, rest = read_all_options(
+            rest, tz, now, pin=pin, send_at=send_at, every=every
+        )
+        found, rest = (None, rest) if remind is not None else read_remind(rest)
+        if found is None:
+            return pin, send_at, every, remind, rest
+        remind = found
+
+
+def read_remind(text: str) -> tuple[int | None, str]:
+    """A leading ``remind after 6h`` / ``提醒 6小时后``: the delay in seconds, and the rest.
+
+    It is an option only when hours follow, so a notice may begin with "remind"; hours out
+    of REMIND_HOURS are refused.
+    """
+    stripped = text.strip()
+    match = _REMIND_EN.match(stripped) or _REMIND_ZH.match(stripped)
+    if match is None and _REMIND_LOOSE.match(stripped):
+        raise InvalidInput(REMIND_FORM)
+    if match is None:
+        return None, text
+    hours = int(match.group(1))
+    low, high = REMIND_HOURS
+    if not low <= hours <= high:
+        raise InvalidInput(REMIND_BOUNDS, hours=hours, low=low, high=high)
+    return hours * 3600, stripped[match.end() :]
 
 
 def read_time(text: str, tz: ZoneInfo, now: float) -> tuple[float, str]:
@@ -747,6 +818,20 @@ EMPTY_IN_PRIVATE = N_(
 def priority_of(notice: Notice) -> int:
     """An emergency's rows go ahead of every other queued message."""
     return URGENT if notice.urgent else ORDINARY
+
+
+REMIND_BOUNDS = N_(
+    "I can remind the rest after {low} to {high} hours, not {hours}. For example: "
+    "/notice remind after 6h followed by the text."
+)
+REMIND_FORM = N_(
+    "Write the delay in whole hours, for example: /notice remind after 6h followed by the "
+    "text."
+)
+REMIND_NOT_RECURRING = N_(
+    "remind after works for a single notice, not for a recurring one. Post it without "
+    "remind after, or press «Remind the rest» under the notice's confirmations."
+)
 
 
 def notice_of_ref(ref: str | None) -> int | None:

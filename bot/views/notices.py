@@ -4,15 +4,14 @@ list of notices and who confirmed. Pure functions of domain values."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from bot.callbacks import button_data
 from bot.domain.core import Building
-from bot.domain.notices import Confirmations, Notice, NoticeLine, NoticePost
+from bot.domain.notices import Confirmations, Confirmer, Notice, NoticeLine, NoticePost
 from bot.domain.recurring import RecurringNotice
 from bot.i18n import N_, Html, Translator, html_escape
-from bot.views import recurring
+from bot.views import nudge, recurring
 from bot.views.common import (
     Button,
     OutMessage,
@@ -77,7 +76,8 @@ def summary(t: Translator, notice: Notice, posts: Sequence[NoticePost]) -> OutMe
         lines.append("\n" + t("<b>Not pinned:</b>"))
         lines += [bullet(t, p.building_name, p.pin_error) for p in unpinned[:50]]
     lines.append("\n" + t("See who confirmed it: /notices {id}", id=notice.id))
-    return OutMessage("\n".join(lines))
+    remind = [nudge.remind_button(t, notice.id)] if delivered else []
+    return OutMessage("\n".join(lines), keyboard(remind))
 
 
 def _delivered_line(t: Translator, notice: Notice, delivered: int, total: int) -> str:
@@ -237,13 +237,22 @@ def _line_button(t: Translator, line: NoticeLine, private: bool) -> Button | Non
 
 
 def confirmers(t: Translator, confirmations: Confirmations) -> OutMessage:
-    """Who confirmed the notice, building by building, with how many residents are known."""
+    """Who confirmed the notice and who has not, building by building, with how many
+    residents (and households, where flats are known) there are; «Remind the rest» when
+    someone has not."""
     notice_id = confirmations.notice_id
-    if not confirmations.people:
+    buttons = keyboard([nudge.remind_button(t, notice_id)] if confirmations.pending else [])
+    if not confirmations.people and not confirmations.pending:
         return OutMessage(t("Nobody has confirmed notice #{id} yet.", id=notice_id))
-    text = [t("<b>Who confirmed notice #{id}</b>", id=notice_id)]
-    for name, group in groupby(confirmations.people, key=lambda person: person.building_name):
-        names = [with_flat(person.user.display_name, person.flat) for person in group]
+    text = [
+        t("<b>Who confirmed notice #{id}</b>", id=notice_id)
+        if confirmations.people
+        else t("Nobody has confirmed notice #{id} yet.", id=notice_id)
+    ]
+    confirmed = _by_building(confirmations.people)
+    pending = _by_building(confirmations.pending)
+    for name in sorted(set(confirmed) | set(pending)):
+        names = confirmed.get(name, [])
         text.append(
             "\n"
             + t(
@@ -254,7 +263,20 @@ def confirmers(t: Translator, confirmations: Confirmations) -> OutMessage:
             )
         )
         text += [f"• {html_escape(person)}" for person in names]
-    return OutMessage(fit(t, text))
+        if name in confirmations.households:
+            text.append(nudge.households_line(t, *confirmations.households[name]))
+        text += nudge.pending_lines(t, pending.get(name, []))
+    return OutMessage(fit(t, text), buttons)
+
+
+def _by_building(people: Sequence[Confirmer]) -> dict[str, list[str]]:
+    """Names (with their flats) by building, in the order given."""
+    found: dict[str, list[str]] = {}
+    for person in people:
+        found.setdefault(person.building_name, []).append(
+            with_flat(person.user.display_name, person.flat)
+        )
+    return found
 
 
 def _time(t: Translator, moment: float | None, tz: ZoneInfo) -> str:

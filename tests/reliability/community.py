@@ -41,6 +41,8 @@ STATE = {
     "notices": "*",
     "notice_posts": "id, notice_id, building_id, chat_id",
     "notice_confirmations": "*",
+    "notice_nudges": "*",
+    "notice_nudged": "*",
     "recurring_notices": "*",
     "recurring_notice_buildings": "*",
     "quiet_hours": "*",

@@ -93,6 +93,8 @@ COMMANDS = [
     Row("/notice {name} 明天停水", "private", OWNERS),
     Row("/notice every mon 09:00 每周小贴士", "group", OWNERS),
     Row("/notice {name} every day 08:00 早安", "private", OWNERS),
+    Row("/notice remind after 6h 明天停水", "group", OWNERS),
+    Row("/notice {name} remind after 6h 明天停水", "private", OWNERS),
     Row("/notices", "group", OWNERS),
     Row("/quiet", "group", MEMBERS, note="anyone in the group may see the quiet hours"),
     Row("/quiet 22:00-07:00", "group", OWNERS),
@@ -249,6 +251,11 @@ BUTTONS = [
     Row("notice:stop:{recurring}", "private", OWNERS, "recurring_notice"),
     Row("outage:restored:{outage}", "private", OWNERS, "outage",
         note="the owners of the outage's buildings; re-checked on every press"),
+    Row("notice:remind:{notice}", "private", OWNERS, "notice",
+        note="owners of the notice's buildings; once a day"),
+    Row("notice:got:{post}", "private", frozenset({"resident", "volunteer"}), "nudged_notice",
+        note="only someone the private reminder went to (the owner, a group admin, is "
+             "not reminded)"),
     Row("roster:view:{building_id}", "private", OWNERS),
     Row("roster:add:{building_id}", "private", OWNERS),
     Row("roster:addday:{building_id}:1", "private", OWNERS),
@@ -612,6 +619,17 @@ async def notice(community: Community, place: Place, role: str) -> dict[str, Any
         "WHERE p.notice_id = ?", (notice_id,))
     assert post is not None
     return {"notice": notice_id, "post": post[0], "message": post[1]}
+
+
+async def nudged_notice(community: Community, place: Place, role: str) -> dict[str, Any]:
+    """A notice whose owner pressed «Remind the rest»: the residents got a private reminder."""
+    values = await notice(community, place, role)
+    owner_chat = community.harness.emu.sent(place.owner)[0].message_id
+    pressed = await community.presses(place.owner, place.owner, owner_chat,
+                                      f"notice:remind:{values['notice']}")
+    assert pressed.error is None, (pressed.error, pressed.texts)
+    await community.harness.settle()
+    return values
 
 
 async def scheduled_notice(community: Community, place: Place, role: str) -> dict[str, Any]:
@@ -1024,6 +1042,7 @@ PREPARATIONS: dict[str, Callable[[Community, Place, str], Awaitable[dict[str, An
     "target_volunteer": target_volunteer,
     "notice": notice,
     "scheduled_notice": scheduled_notice,
+    "nudged_notice": nudged_notice,
     "recurring_notice": recurring_notice,
     "outage": outage,
     "own_request": own_request,
