@@ -7,13 +7,16 @@ again, on the server, who is pressing and whether they may.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from bot.errors import InvalidInput
 from bot.i18n import N_
 
 MAX_BYTES = 64  # Telegram's limit for callback_data
 MAX_INT = 2**63 - 1  # SQLite's largest integer
+T = TypeVar("T")
 _PART = re.compile(r"^[A-Za-z0-9_\-.]{1,40}$")
 
 
@@ -54,6 +57,15 @@ def parse_button(data: str | None, feature: str) -> ButtonData:
     if len(parts) < 2 or parts[0] != feature or not all(_PART.match(p) for p in parts):
         raise InvalidInput(N_("This button is no longer valid."))
     return ButtonData(parts[0], parts[1], tuple(parts[2:]))
+
+
+def action_for(table: Mapping[str, T], pressed: ButtonData) -> T:
+    """What a pressed button's action runs; an action not in ``table`` is refused as a stale
+    or forged button."""
+    action = table.get(pressed.action)
+    if action is None:
+        raise InvalidInput(N_("This button is no longer valid."))
+    return action
 
 
 def pattern(feature: str) -> str:

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.callbacks import ButtonData, parse_button, pattern
+from bot.callbacks import ButtonData, action_for, parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
 from bot.domain.core import Prompt
@@ -169,9 +169,7 @@ async def booking_button(update: Update, context: LinliContext) -> None:
     if data.action == "noop":
         await query.answer(context.t.plain("This slot cannot be booked."))
         return
-    action = BUTTONS.get(data.action)
-    if action is None:
-        raise InvalidInput(N_("This button is no longer valid."))
+    action = action_for(BUTTONS, data)
     actor = await owner_actor(update, context)
     shown = await action(update, context, actor, data)
     await query.answer()

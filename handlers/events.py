@@ -15,7 +15,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.callbacks import ButtonData, parse_button, pattern
+from bot.callbacks import ButtonData, action_for, parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
 from bot.domain.core import Building, Prompt
@@ -192,9 +192,7 @@ async def on_button(update: Update, context: LinliContext) -> None:
     """Every button of events: Join, Leave, Help out; and the owners' cancel and attendance."""
     query = update.callback_query
     button = parse_button(query.data if query else None, "event")
-    action = BUTTONS.get(button.action)
-    if action is None:
-        raise InvalidInput(N_("This button is no longer valid."))
+    action = action_for(BUTTONS, button)
     await action(update, context, button)
 
 

@@ -11,7 +11,7 @@ from telegram import Chat, InputFile, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.callbacks import parse_button, pattern
+from bot.callbacks import action_for, parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
 from bot.domain.core import Prompt
@@ -242,9 +242,7 @@ async def button(update: Update, context: LinliContext) -> None:
     if query is None:
         return
     pressed = parse_button(query.data, views.FEATURE)
-    action = BUTTON_ACTIONS.get(pressed.action)
-    if action is None:
-        raise InvalidInput(N_("This button is no longer valid."))
+    action = action_for(BUTTON_ACTIONS, pressed)
     await reply(update, context, await action(update, context, pressed.int_arg()),
                 alert=pressed.action == "code")  # the code: an alert only the presser sees
 

@@ -17,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callbacks import parse_button, pattern
+from bot.callbacks import action_for, parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
 from bot.domain.core import Building
@@ -213,9 +213,7 @@ async def button(update: Update, context: LinliContext) -> None:
     if query is None:
         return
     pressed = parse_button(query.data, FEATURE)
-    action = ACTIONS.get(pressed.action)
-    if action is None:
-        raise InvalidInput(N_("This button is no longer valid."))
+    action = action_for(ACTIONS, pressed)
     await action(update, context, pressed.int_arg())
 
 

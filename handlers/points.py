@@ -13,7 +13,7 @@ from telegram import Update
 from telegram import User as TelegramUser
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.callbacks import parse_button, pattern
+from bot.callbacks import action_for, parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
 from bot.domain.core import Building, User
@@ -249,9 +249,7 @@ async def button(update: Update, context: LinliContext) -> None:
     if query is None:
         return
     pressed = parse_button(query.data, BUTTONS)
-    action = BUTTON_ACTIONS.get(pressed.action)
-    if action is None:
-        raise InvalidInput(N_("This button is no longer valid."))
+    action = action_for(BUTTON_ACTIONS, pressed)
     await query.answer(await action(update, context, pressed.int_arg()))
 
 

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from telegram import Chat, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.callbacks import ButtonData, parse_button, pattern
+from bot.callbacks import ButtonData, action_for, parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
 from bot.errors import InvalidInput
@@ -17,9 +17,9 @@ from bot.features import Feature, Wiring
 from bot.i18n import N_
 from bot.services.relay import RELAYED
 from bot.views import relay as view
-from handlers.access import actor_of, place_of, refresh_admins
+from handlers.access import actor_of, place_of
 from handlers.common import answer_in_private, command_text, message_key, reply, show
-from handlers.requests import request_number
+from handlers.requests import fresh_owners, request_number
 
 MENU = [
     MenuCommand("tell", N_("Write to the resident of a request you took: /tell N text")),
@@ -92,16 +92,14 @@ async def button(update: Update, context: LinliContext) -> None:
     if query is None or update.effective_user is None:
         return
     pressed = parse_button(query.data, view.FEATURE)
-    action = BUTTONS.get(pressed.action)
-    if action is None:
-        raise InvalidInput(N_("This button is no longer valid."))
+    action = action_for(BUTTONS, pressed)
     await action(update, context, pressed)
 
 
 async def menu_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
     """Reply… on the claimer's card: the canned replies as buttons, in private."""
     number = pressed.int_arg()
-    await _fresh_owners(context, number)
+    await fresh_owners(context, number)
     found = await context.services.relay.menu(number, actor_of(update))
     await answer_in_private(update, context, view.menu(context.t, number, found))
 
@@ -110,16 +108,10 @@ async def send_button(update: Update, context: LinliContext, pressed: ButtonData
     """A canned reply's button: it goes to the resident (once, however often it is handled)."""
     query = update.callback_query
     number, canned_id = pressed.int_arg(0), pressed.int_arg(1)
-    await _fresh_owners(context, number)
+    await fresh_owners(context, number)
     source = None if query is None else f"press:{query.id}"
     await context.services.relay.send_canned(number, canned_id, actor_of(update), source)
     await reply(update, context, view.sent_text(context.t, number))
-
-
-async def _fresh_owners(context: LinliContext, number: int) -> None:
-    """The request's group's admins, fresh (owners are recognised in private too)."""
-    building = await context.services.requests.building_of(number)
-    await refresh_admins(context, building.chat_id)
 
 
 BUTTONS: dict[str, Callable[[Update, LinliContext, ButtonData], Awaitable[None]]] = {

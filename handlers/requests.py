@@ -12,7 +12,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.callbacks import ButtonData, parse_button, pattern
+from bot.callbacks import ButtonData, action_for, parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
 from bot.domain.core import Prompt
@@ -160,7 +160,7 @@ async def claim(update: Update, context: LinliContext) -> None:
     if update.effective_user is None:
         return
     number, _rest = request_number(command_text(update), "claim")
-    await _fresh_owners(context, number)
+    await fresh_owners(context, number)
     await context.services.requests.claim(number, actor_of(update))
     await reply(update, context, view.claimed_text(context.t, number))
 
@@ -170,7 +170,7 @@ async def release(update: Update, context: LinliContext) -> None:
     if update.effective_user is None:
         return
     number, _rest = request_number(command_text(update), "release")
-    await _fresh_owners(context, number)
+    await fresh_owners(context, number)
     await context.services.requests.release(number, actor_of(update))
     await reply(update, context, view.released_text(context.t, number))
 
@@ -180,7 +180,7 @@ async def done(update: Update, context: LinliContext) -> None:
     if update.effective_user is None:
         return
     number, note = request_number(command_text(update), "done")
-    await _fresh_owners(context, number)
+    await fresh_owners(context, number)
     await context.services.requests.finish(number, actor_of(update), note)
     await reply(update, context, view.done_text(context.t, number))
 
@@ -190,7 +190,7 @@ async def wait(update: Update, context: LinliContext) -> None:
     if update.effective_user is None:
         return
     number, rest = request_number(command_text(update), "wait")
-    await _fresh_owners(context, number)
+    await fresh_owners(context, number)
     request = await context.services.requests.wait_command(
         number, actor_of(update), rest, message_key(update)
     )
@@ -203,7 +203,7 @@ async def note(update: Update, context: LinliContext) -> None:
     if update.effective_user is None:
         return
     number, text = request_number(command_text(update), "note")
-    await _fresh_owners(context, number)
+    await fresh_owners(context, number)
     await context.services.requests.note(number, actor_of(update), text, message_key(update))
     await reply(update, context, view.note_added_text(context.t, number))
 
@@ -216,7 +216,7 @@ async def status(update: Update, context: LinliContext) -> None:
     if chat is None:
         return
     number, _rest = request_number(command_text(update), "status")
-    await _fresh_owners(context, number)
+    await fresh_owners(context, number)
     shown = await context.services.requests.status(number, actor_of(update))
     tz = context.services.settings.community.tz
     await show(update, context, view.status(context.t, shown, tz, chat.id))
@@ -245,7 +245,7 @@ async def answer_wait_reason(update: Update, context: LinliContext, prompt: Prom
     await reply(update, context, view.waiting_text(context.t, request, tz))
 
 
-async def _fresh_owners(context: LinliContext, number: int) -> None:
+async def fresh_owners(context: LinliContext, number: int) -> None:
     """Refresh the admin list of the request's group (tracking refreshed only the update's
     own group), so that its owners are recognised in private too."""
     building = await context.services.requests.building_of(number)
@@ -265,16 +265,14 @@ async def button(update: Update, context: LinliContext) -> None:
     if query is None or update.effective_user is None:
         return
     pressed = parse_button(query.data, view.FEATURE)
-    action = BUTTONS.get(pressed.action)
-    if action is None:
-        raise InvalidInput(N_("This button is no longer valid."))
+    action = action_for(BUTTONS, pressed)
     await action(update, context, pressed)
 
 
 async def claim_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
     """Claim on a card."""
     number = pressed.int_arg()
-    await _fresh_owners(context, number)
+    await fresh_owners(context, number)
     await context.services.requests.claim(number, actor_of(update))
     await reply(update, context, view.claimed_text(context.t, number))
 
@@ -282,7 +280,7 @@ async def claim_button(update: Update, context: LinliContext, pressed: ButtonDat
 async def release_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
     """Give back on the claimer's card."""
     number = pressed.int_arg()
-    await _fresh_owners(context, number)
+    await fresh_owners(context, number)
     await context.services.requests.release(number, actor_of(update))
     await reply(update, context, view.released_text(context.t, number))
 
@@ -290,7 +288,7 @@ async def release_button(update: Update, context: LinliContext, pressed: ButtonD
 async def done_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
     """Done on the claimer's card (without a note)."""
     number = pressed.int_arg()
-    await _fresh_owners(context, number)
+    await fresh_owners(context, number)
     await context.services.requests.finish(number, actor_of(update))
     await reply(update, context, view.done_text(context.t, number))
 
@@ -298,7 +296,7 @@ async def done_button(update: Update, context: LinliContext, pressed: ButtonData
 async def wait_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
     """Waiting… on the claimer's card: how long (1 day, 3 days, a week)."""
     number = pressed.int_arg()
-    await _fresh_owners(context, number)
+    await fresh_owners(context, number)
     await context.services.requests.may_wait(number, actor_of(update))
     await answer_in_private(update, context, view.wait_choice(context.t, number))
 
@@ -306,7 +304,7 @@ async def wait_button(update: Update, context: LinliContext, pressed: ButtonData
 async def wait_days_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
     """A number of days: the bot asks why (the next message answers)."""
     number, days = pressed.int_arg(0), pressed.int_arg(1)
-    await _fresh_owners(context, number)
+    await fresh_owners(context, number)
     until = await context.services.requests.ask_wait_reason(number, actor_of(update), days)
     tz = context.services.settings.community.tz
     await answer_in_private(update, context, view.wait_question(context.t, number, days, until, tz))
@@ -315,7 +313,7 @@ async def wait_days_button(update: Update, context: LinliContext, pressed: Butto
 async def wait_now_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
     """Without a reason: the request waits for the days picked."""
     number, days = pressed.int_arg(0), pressed.int_arg(1)
-    await _fresh_owners(context, number)
+    await fresh_owners(context, number)
     query = update.callback_query
     source = None if query is None else f"press:{query.id}"  # a press handled again: once
     request = await context.services.requests.wait_for_days(
@@ -328,7 +326,7 @@ async def wait_now_button(update: Update, context: LinliContext, pressed: Button
 async def resume_button(update: Update, context: LinliContext, pressed: ButtonData) -> None:
     """Resume on the claimer's card: the request is in progress again."""
     number = pressed.int_arg()
-    await _fresh_owners(context, number)
+    await fresh_owners(context, number)
     await context.services.requests.resume(number, actor_of(update))
     await reply(update, context, view.resumed_text(context.t, number))
 
@@ -350,7 +348,7 @@ async def details_button(update: Update, context: LinliContext, pressed: ButtonD
     if query is None or chat is None or chat.type != Chat.PRIVATE:
         raise InvalidInput(N_("This button is no longer valid."))
     number = pressed.int_arg()
-    await _fresh_owners(context, number)
+    await fresh_owners(context, number)
     history = await context.services.requests.history(number, actor_of(update))
     await query.answer()
     shown = view.history(context.t, history, context.services.settings.community.tz)

@@ -12,7 +12,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.callbacks import ButtonData, parse_button, pattern
+from bot.callbacks import ButtonData, action_for, parse_button, pattern
 from bot.commands import MenuCommand
 from bot.context import LinliContext, Services
 from bot.domain.core import Building, User
@@ -227,9 +227,7 @@ async def roster_button(update: Update, context: LinliContext) -> None:
     if query is None:
         return
     data = parse_button(query.data, FEATURE)
-    action = BUTTONS.get(data.action)
-    if action is None:
-        raise InvalidInput(N_("This button is no longer valid."))
+    action = action_for(BUTTONS, data)
     screen = await action(context, await owner_actor(update, context), data)
     await query.answer(screen.toast or None)
     await edit_in_place(query, screen.message)
