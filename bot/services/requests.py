@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -172,22 +172,27 @@ MOVES: dict[Move, tuple[RequestState, RequestState]] = {
 
 def split_category(text: str) -> tuple[str | None, str]:
     """A category named at the start of the text, and the rest."""
-    lowered = text.lower()
     for code, names in CATEGORY_NAMES.items():
-        for name in sorted(names, key=len, reverse=True):
-            rest = lowered[len(name) :]
-            if lowered.startswith(name) and (not rest or rest[0] in _SEPARATORS):
-                return code, text[len(name) :].strip(_SEPARATORS)
+        found, rest = _leading_word(text, names)
+        if found is not None:
+            return code, rest
+    return None, text
+
+
+def _leading_word(text: str, words: Iterable[str]) -> tuple[str | None, str]:
+    """The longest of ``words`` that starts the text as a word of its own (in any case), and
+    the text after it."""
+    lowered = text.lower()
+    for word in sorted(words, key=len, reverse=True):
+        rest = lowered[len(word) :]
+        if lowered.startswith(word) and (not rest or rest[0] in _SEPARATORS):
+            return word, text[len(word) :].strip(_SEPARATORS)
     return None, text
 
 
 def _strip_anonymous(text: str) -> tuple[bool, str]:
-    lowered = text.lower()
-    for word in sorted(ANONYMOUS_WORDS, key=len, reverse=True):
-        rest = lowered[len(word) :]
-        if lowered.startswith(word) and (not rest or rest[0] in _SEPARATORS):
-            return True, text[len(word) :].strip(_SEPARATORS)
-    return False, text
+    found, rest = _leading_word(text, ANONYMOUS_WORDS)
+    return found is not None, rest
 
 
 def split_anonymous(text: str) -> tuple[bool, str]:
